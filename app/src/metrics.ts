@@ -1,0 +1,38 @@
+/**
+ * The API's metrics contract: every metric and label name the API exposes, in one place.
+ *
+ * Dashboards, alert rules and tests import these names; nothing else types them again. The names follow the seed
+ * service (prometheus_client on FastAPI), so queries written for the original dashboards keep working.
+ */
+
+/** Label names of the HTTP metrics. */
+export const HTTP_LABELS = {
+  /** HTTP method, limited to the known methods; anything else is counted as `OTHER`. */
+  method: "method",
+  /** Route template (`/api/items/:id`), never the raw path; unmatched requests share one value. */
+  endpoint: "endpoint",
+  /** Numeric status code as a string (`"200"`). */
+  status: "status",
+} as const;
+
+/** The HTTP metrics the API defines itself. */
+export const HTTP_METRICS = {
+  /** Counter of finished requests by method, endpoint and status. */
+  requestsTotal: {
+    name: "http_requests_total",
+    type: "counter",
+    labels: [HTTP_LABELS.method, HTTP_LABELS.endpoint, HTTP_LABELS.status],
+  },
+  /** Histogram of request durations in seconds by method and endpoint. */
+  requestDurationSeconds: {
+    name: "http_request_duration_seconds",
+    type: "histogram",
+    labels: [HTTP_LABELS.method, HTTP_LABELS.endpoint],
+  },
+  /** Gauge of requests being served right now. */
+  requestsInFlight: {
+    name: "http_requests_in_flight",
+    type: "gauge",
+    labels: [],
+  },
+} as const;
