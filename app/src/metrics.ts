@@ -36,3 +36,19 @@ export const HTTP_METRICS = {
     labels: [],
   },
 } as const;
+
+/**
+ * Process and Node.js runtime metrics (prom-client's default metrics) that dashboards and alert rules use.
+ * The `process_*` names are the same in every Prometheus client, so they also cover Prometheus and Grafana.
+ */
+export const RUNTIME_METRICS = {
+  processCpuSecondsTotal: "process_cpu_seconds_total",
+  processResidentMemoryBytes: "process_resident_memory_bytes",
+  processStartTimeSeconds: "process_start_time_seconds",
+  processOpenFds: "process_open_fds",
+  eventLoopLagSeconds: "nodejs_eventloop_lag_seconds",
+  eventLoopLagP99Seconds: "nodejs_eventloop_lag_p99_seconds",
+  heapSizeUsedBytes: "nodejs_heap_size_used_bytes",
+  heapSizeTotalBytes: "nodejs_heap_size_total_bytes",
+  gcDurationSeconds: "nodejs_gc_duration_seconds",
+} as const;
