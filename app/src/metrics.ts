@@ -52,3 +52,6 @@ export const RUNTIME_METRICS = {
   heapSizeTotalBytes: "nodejs_heap_size_total_bytes",
   gcDurationSeconds: "nodejs_gc_duration_seconds",
 } as const;
+
+/** Endpoints that serve probes and scrapes, not user traffic; traffic panels and alert rules leave them out. */
+export const NON_TRAFFIC_ENDPOINTS = ["/metrics", "/health", "/ready"] as const;
