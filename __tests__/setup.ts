@@ -1,4 +1,6 @@
 import { Testing } from "cdktf";
+// Types of cdktf's jest matchers (toHaveResourceWithProperties, ...) for every test file.
+import type {} from "cdktf/lib/testing/adapters/jest";
 
-// Registers cdktf's jest matchers (toHaveResourceWithProperties, toBeValidTerraform, ...) for every test file.
+// Registers cdktf's jest matchers for every test file.
 Testing.setupJest();
