@@ -3,7 +3,6 @@ import { Construct } from "constructs";
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "../constructs/grafana-provider";
 import { PROVIDERS } from "../constructs/versions";
 // Brings cdktf's jest matcher typings (toHaveResourceWithProperties, ...) into the type check; setup.ts registers them.
-import type {} from "cdktf/lib/testing/adapters/jest";
 
 /** The parts of a synthesized stack these tests read. */
 interface SynthesizedStack {
