@@ -3,3 +3,49 @@ export const PROMETHEUS_DATASOURCE_UID = "prometheus";
 
 /** The Grafana datasource type of Prometheus. */
 export const PROMETHEUS_DATASOURCE_TYPE = "prometheus";
+
+/** What the Prometheus datasource is rendered from. */
+export interface PrometheusDatasourceInput {
+  /** Prometheus' URL as Grafana reaches it (inside the Docker network). */
+  readonly url: string;
+  /** Prometheus' scrape interval; Grafana's `timeInterval`, so `$__rate_interval` spans at least four scrapes. */
+  readonly scrapeIntervalSeconds: number;
+  /** The Prometheus image reference; its tag tells Grafana which Prometheus features it may use. */
+  readonly prometheusImage: string;
+}
+
+/** The Prometheus datasource as Grafana's datasource API takes it (`jsonData` still an object). */
+export interface PrometheusDatasource {
+  readonly name: string;
+  readonly type: string;
+  readonly uid: string;
+  readonly url: string;
+  readonly access: "proxy";
+  readonly isDefault: true;
+  readonly jsonData: {
+    readonly httpMethod: "POST";
+    readonly timeInterval: string;
+    readonly prometheusType: "Prometheus";
+    readonly prometheusVersion?: string;
+  };
+}
+
+/** Renders the provisioned Prometheus datasource: fixed uid, proxy access, `timeInterval` = the scrape interval. */
+export function renderPrometheusDatasource(input: PrometheusDatasourceInput): PrometheusDatasource {
+  // "prom/prometheus:v3.5.3" -> "3.5.3"; a tag that is not a plain version is left out rather than guessed.
+  const version = /:v?(\d+\.\d+\.\d+)$/.exec(input.prometheusImage)?.[1];
+  return {
+    name: "Prometheus",
+    type: PROMETHEUS_DATASOURCE_TYPE,
+    uid: PROMETHEUS_DATASOURCE_UID,
+    url: input.url,
+    access: "proxy",
+    isDefault: true,
+    jsonData: {
+      httpMethod: "POST",
+      timeInterval: `${input.scrapeIntervalSeconds}s`,
+      prometheusType: "Prometheus",
+      ...(version !== undefined ? { prometheusVersion: version } : {}),
+    },
+  };
+}

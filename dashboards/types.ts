@@ -24,4 +24,18 @@ export interface RenderedDashboard {
   readonly source: string;
   /** The dashboard model as Grafana's dashboard API takes it (no top-level `id`). */
   readonly model: Readonly<Record<string, unknown>>;
+  /**
+   * For an imported dashboard, every change made to it before deploy (foreign datasource references rewritten to the
+   * provisioned datasource, export-only fields removed), one sentence each, in model order. `renderDashboards` always
+   * sets it (empty for a built dashboard).
+   */
+  readonly rewrites?: readonly string[];
+}
+
+/** A dashboard written in TypeScript: one module per dashboard in `dashboards/`, registered in `dashboards/index.ts`. */
+export interface DashboardModule {
+  /** Module name; the rendered dashboard's source is `module:<name>`. */
+  readonly name: string;
+  /** Builds the dashboard model for the deployed stack (pure: same context, same model). */
+  readonly build: (ctx: DashboardContext) => Record<string, unknown>;
 }

@@ -1,0 +1,410 @@
+import { renderDashboards } from "../dashboards";
+import { formatLintProblems, knownMetricNames, lintDashboards, trafficSeriesNames } from "../dashboards/lint";
+import type { DashboardContext } from "../dashboards/types";
+
+const ctx: DashboardContext = {
+  datasource: { type: "prometheus", uid: "prometheus" },
+  jobs: { api: "api", prometheus: "prometheus", grafana: "grafana" },
+  scrapeIntervalSeconds: 15,
+};
+const DS = { type: "prometheus", uid: "prometheus" };
+
+type Json = Record<string, unknown>;
+
+function panel(id: number, title: string, gridPos: Json, expr = "up", extra: Json = {}): Json {
+  return {
+    type: "timeseries",
+    id,
+    title,
+    gridPos,
+    datasource: DS,
+    targets: [{ refId: "A", datasource: DS, expr }],
+    ...extra,
+  };
+}
+
+/** A valid imported dashboard: two panels side by side. Tests break one thing at a time. */
+function validDashboard(): Json {
+  return {
+    uid: "imported-ok",
+    title: "Imported OK",
+    panels: [
+      panel(1, "Left", { x: 0, y: 0, w: 12, h: 8 }),
+      panel(
+        2,
+        "Right",
+        { x: 12, y: 0, w: 12, h: 8 },
+        'sum(rate(process_cpu_seconds_total{job="api"}[$__rate_interval]))',
+      ),
+    ],
+  };
+}
+
+/** The lines of the one Error renderDashboards throws for these imported dashboards. */
+function renderErrorLines(...models: Json[]): string[] {
+  const files = models.map((model, i) => ({ fileName: `bad-${i + 1}.json`, content: JSON.stringify(model) }));
+  try {
+    renderDashboards(ctx, files);
+  } catch (error) {
+    return (error as Error).message.split("\n");
+  }
+  throw new Error("renderDashboards did not throw");
+}
+
+function panels(model: Json): Json[] {
+  return model.panels as Json[];
+}
+
+describe("dashboard lint", () => {
+  it("passes a valid imported dashboard (the baseline every failing case breaks once)", () => {
+    const rendered = renderDashboards(ctx, [{ fileName: "ok.json", content: JSON.stringify(validDashboard()) }]);
+    expect(rendered.map((d) => d.source)).toEqual(["module:api-overview", "module:platform-overview", "json:ok.json"]);
+  });
+
+  it("fails when gridPos rectangles overlap", () => {
+    const model = validDashboard();
+    panels(model)[1].gridPos = { x: 6, y: 4, w: 12, h: 8 };
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Right" (id 2): gridPos {x: 6, y: 4, w: 12, h: 8} overlaps panel "Left" (id 1) at ' +
+        "{x: 0, y: 0, w: 12, h: 8}. Fix: move or resize one of them so their rectangles do not intersect.",
+    ]);
+  });
+
+  it("fails when a gridPos leaves the 24-column grid or is missing", () => {
+    const model = validDashboard();
+    panels(model)[1].gridPos = { x: 20, y: 0, w: 12, h: 8 };
+    delete panels(model)[0].gridPos;
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 2 problems:",
+      '  - json:bad-1.json, panel "Left" (id 1): has no gridPos. Fix: set gridPos to a rectangle inside the grid.',
+      '  - json:bad-1.json, panel "Right" (id 2): gridPos {x: 20, y: 0, w: 12, h: 8} is outside the 24-column grid ' +
+        "(w, h >= 1; x, y >= 0; x + w <= 24). Fix: set gridPos to a rectangle inside the grid.",
+    ]);
+  });
+
+  it("fails when the uid duplicates another dashboard's, built or imported", () => {
+    const copy = validDashboard();
+    const clash = { ...validDashboard(), uid: "monitoring-api-overview", title: "Other" };
+    copy.title = "Copy";
+    expect(renderErrorLines(validDashboard(), copy, clash)).toEqual([
+      "Dashboards failed the lint with 2 problems:",
+      '  - json:bad-2.json, dashboard: uid "imported-ok" is also used by json:bad-1.json. Fix: give every dashboard its own uid.',
+      '  - json:bad-3.json, dashboard: uid "monitoring-api-overview" is also used by module:api-overview. Fix: give every ' +
+        "dashboard its own uid.",
+    ]);
+  });
+
+  it("fails when two dashboards share a title", () => {
+    const other = { ...validDashboard(), uid: "imported-other", title: "api overview" };
+    expect(renderErrorLines(other)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, dashboard: title "api overview" is also used by module:api-overview (Grafana refuses two ' +
+        "dashboards with one title in a folder). Fix: give every dashboard its own title.",
+    ]);
+  });
+
+  it("fails when two panels share an id, or a panel has none", () => {
+    const model = validDashboard();
+    panels(model)[1].id = 1;
+    panels(model).push(panel(0, "Third", { x: 0, y: 8, w: 24, h: 8 }));
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 2 problems:",
+      '  - json:bad-1.json, panel "Right" (id 1): id 1 is also used by panel "Left" (id 1). Fix: give every panel a unique id.',
+      '  - json:bad-1.json, panel "Third" (id 0): has no valid id (got 0). Fix: give every panel a unique whole-number id >= 1.',
+    ]);
+  });
+
+  it("fails when the dashboard has a top-level id", () => {
+    const model = { id: 12, ...validDashboard() };
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, dashboard: has a top-level "id" (12). Fix: remove "id": Grafana assigns it, and a copied id ' +
+        "can overwrite another dashboard.",
+    ]);
+    expect(renderErrorLines({ id: null, ...validDashboard() })[1]).toContain('has a top-level "id" (null)');
+  });
+
+  it("fails when a ${DS_...} placeholder is left outside a datasource field", () => {
+    const model = validDashboard();
+    panels(model)[0].description = "Queries ${DS_PROMETHEUS}";
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panels[0].description: still contains a "${DS_...}" placeholder. Fix: replace it with the ' +
+        "value it stands for.",
+    ]);
+  });
+
+  it("fails when a datasource object cannot be rewritten (not Prometheus)", () => {
+    const model = validDashboard();
+    panels(model)[0].datasource = { type: "loki", uid: "logs" };
+    const lines = renderErrorLines(model);
+    expect(lines).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Left" (id 1): datasource {"type":"loki","uid":"logs"} is not the provisioned ' +
+        'datasource {"type":"prometheus","uid":"prometheus"}, and it is not a reference that can be rewritten (a ' +
+        '"${DS_...}" input of a Prometheus datasource, a Prometheus datasource name, or an object of type "prometheus"). ' +
+        'Fix: query Prometheus through {"type":"prometheus","uid":"prometheus"}, or remove what uses another datasource.',
+    ]);
+  });
+
+  it("fails when a ${DS_...} input is declared as another plugin, or a datasource name is not Prometheus", () => {
+    const model = validDashboard();
+    model.__inputs = [{ name: "DS_LOKI", type: "datasource", pluginId: "loki" }];
+    panels(model)[0].datasource = "${DS_LOKI}";
+    (panels(model)[1].targets as Json[])[0].datasource = "Loki";
+    const lines = renderErrorLines(model);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(
+      /^ {2}- json:bad-1\.json, panel "Left" \(id 1\): datasource "\$\{DS_LOKI\}" is not the provisioned/,
+    );
+    expect(lines[2]).toMatch(
+      /^ {2}- json:bad-1\.json, panel "Right" \(id 2\), target A: datasource "Loki" is not the provisioned/,
+    );
+  });
+
+  it("fails when a query uses a metric the stack does not expose", () => {
+    const model = validDashboard();
+    (panels(model)[0].targets as Json[])[0].expr = 'sum(rate(kafka_messages_in_total{job="kafka"}[$__rate_interval]))';
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by the stack ' +
+        '(query "sum(rate(kafka_messages_in_total{job=\\"kafka\\"}[$__rate_interval]))"). Fix: use a metric from ' +
+        "app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in dashboards/self-metrics.ts.",
+    ]);
+  });
+
+  it("fails when the uid is longer than 40 characters", () => {
+    const model = { ...validDashboard(), uid: "a".repeat(41) };
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      `  - json:bad-1.json, dashboard: uid "${"a".repeat(41)}" is 41 characters long (at most 40). Fix: set "uid" to a ` +
+        'stable id of 1 to 40 letters, digits, "-" or "_".',
+    ]);
+  });
+
+  it("fails when the uid has invalid characters, or is missing", () => {
+    expect(renderErrorLines({ ...validDashboard(), uid: "my dashboard/1" })[1]).toBe(
+      '  - json:bad-1.json, dashboard: uid "my dashboard/1" contains characters other than letters, digits, "-" and "_". ' +
+        'Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
+    );
+    const noUid = validDashboard();
+    delete noUid.uid;
+    expect(renderErrorLines(noUid)[1]).toBe(
+      '  - json:bad-1.json, dashboard: has no uid. Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
+    );
+  });
+
+  it("fails when a file is malformed JSON, naming the file", () => {
+    let message = "";
+    try {
+      renderDashboards(ctx, [{ fileName: "big-data.json", content: '{ "title": "Big Data Ecosystem Overview", }' }]);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(
+      /^Dashboards failed the lint with 1 problem:\n {2}- json:big-data\.json, file: is not valid JSON \(.+\)\. Fix: fix the JSON syntax, or export the dashboard again\.$/,
+    );
+  });
+
+  it("fails when a rate does not use $__rate_interval", () => {
+    const model = validDashboard();
+    (panels(model)[1].targets as Json[])[0].expr = "sum(irate(process_cpu_seconds_total[5m]))";
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Right" (id 2), target A: irate() runs over [5m] in ' +
+        '"sum(irate(process_cpu_seconds_total[5m]))". Fix: use [$__rate_interval].',
+    ]);
+  });
+
+  it("accepts increase over $__range, a total over the dashboard's time range", () => {
+    const model = validDashboard();
+    (panels(model)[1].targets as Json[])[0].expr = "sum(increase(process_cpu_seconds_total[$__range]))";
+    expect(() => renderDashboards(ctx, [{ fileName: "ok.json", content: JSON.stringify(model) }])).not.toThrow();
+  });
+
+  it("fails when a traffic query does not exclude the non-traffic endpoints", () => {
+    const model = validDashboard();
+    (panels(model)[1].targets as Json[])[0].expr =
+      'sum(rate(http_requests_total{endpoint!~"/metrics"}[$__rate_interval]))';
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Right" (id 2), target A: http_requests_total is selected without excluding the ' +
+        'non-traffic endpoints /health, /ready in "sum(rate(http_requests_total{endpoint!~\\"/metrics\\"}' +
+        '[$__rate_interval]))". Fix: add endpoint!~"/metrics|/health|/ready" to the selector.',
+    ]);
+  });
+
+  it("fails when a query is not valid PromQL", () => {
+    const model = validDashboard();
+    (panels(model)[0].targets as Json[])[0].expr = "sum(up";
+    expect(renderErrorLines(model)[1]).toBe(
+      '  - json:bad-1.json, panel "Left" (id 1), target A: PromQL syntax error at character 7 in "sum(up". Fix: write ' +
+        "valid PromQL; Grafana variables may stand only for label values and ranges.",
+    );
+  });
+
+  it("fails when an expanded row holds nested panels (Grafana would not show them)", () => {
+    const model = validDashboard();
+    panels(model).push({
+      type: "row",
+      id: 3,
+      title: "Hidden",
+      collapsed: false,
+      gridPos: { x: 0, y: 8, w: 24, h: 1 },
+      panels: [panel(4, "Nested", { x: 0, y: 9, w: 24, h: 8 })],
+    });
+    expect(renderErrorLines(model)[1]).toBe(
+      '  - json:bad-1.json, panel "Hidden" (id 3): is an expanded row holding 1 nested panel(s), which Grafana does not ' +
+        'show. Fix: set "collapsed": true, or move the panels after the row at top level.',
+    );
+  });
+
+  it("checks the panels of a collapsed row, which overlap only each other", () => {
+    const model = validDashboard();
+    panels(model).push({
+      type: "row",
+      id: 3,
+      title: "Details",
+      collapsed: true,
+      gridPos: { x: 0, y: 8, w: 24, h: 1 },
+      panels: [panel(4, "Nested", { x: 0, y: 0, w: 24, h: 8 }, "nope_total")],
+    });
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 1 problem:",
+      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is not exposed by the stack (query ' +
+        "\"nope_total\"). Fix: use a metric from app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in " +
+        "dashboards/self-metrics.ts.",
+    ]);
+  });
+
+  it("fails when template variables use another datasource, a datasource variable, or unknown metrics", () => {
+    const model = {
+      ...validDashboard(),
+      templating: {
+        list: [
+          { type: "datasource", name: "ds", query: "loki" },
+          { type: "query", name: "job", datasource: { type: "loki", uid: "x" }, query: "label_values(up, job)" },
+          { type: "query", name: "topic", datasource: DS, query: { query: "label_values(kafka_topic_info, topic)" } },
+          { type: "custom", name: "size", query: "1,2" },
+        ],
+      },
+    };
+    const lines = renderErrorLines(model);
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe(
+      '  - json:bad-1.json, template variable "ds": is a datasource variable ("loki"). Fix: remove it and use the ' +
+        'provisioned datasource {"type":"prometheus","uid":"prometheus"}.',
+    );
+    expect(lines[2]).toMatch(
+      /^ {2}- json:bad-1\.json, template variable "job": datasource \{"type":"loki","uid":"x"\} is not/,
+    );
+    expect(lines[3]).toMatch(
+      /^ {2}- json:bad-1\.json, template variable "topic": metric "kafka_topic_info" is not exposed/,
+    );
+  });
+
+  it("fails when a non-built-in annotation uses another datasource", () => {
+    const model = {
+      ...validDashboard(),
+      annotations: {
+        list: [
+          { builtIn: 1, name: "Annotations & Alerts", datasource: { type: "grafana", uid: "-- Grafana --" } },
+          { name: "Deploys", datasource: { type: "loki", uid: "logs" } },
+        ],
+      },
+    };
+    const lines = renderErrorLines(model);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(
+      /^ {2}- json:bad-1\.json, annotation "Deploys": datasource \{"type":"loki","uid":"logs"\}/,
+    );
+  });
+
+  it("fails when a panel is a library panel reference, or a target lacks a refId or expr", () => {
+    const model = validDashboard();
+    panels(model)[0].libraryPanel = { uid: "lib", name: "Lib" };
+    panels(model)[1].targets = [
+      { datasource: DS, expr: "up" },
+      { refId: "B", datasource: DS },
+    ];
+    const lines = renderErrorLines(model);
+    expect(lines.slice(1)).toEqual([
+      '  - json:bad-1.json, panel "Left" (id 1): is a library panel reference. Fix: replace it with the panel itself ' +
+        "(library panels are not deployed).",
+      '  - json:bad-1.json, panel "Right" (id 2), target #1: has no refId. Fix: give every target a unique refId.',
+      '  - json:bad-1.json, panel "Right" (id 2), target B: has no PromQL expr. Fix: set "expr", or remove the target.',
+    ]);
+  });
+
+  it("fails when the dashboard uses the pre-Grafana-5 rows layout or has no title", () => {
+    const model = { ...validDashboard(), rows: [], title: "" };
+    expect(renderErrorLines(model).slice(1)).toEqual([
+      '  - json:bad-1.json, dashboard: has no title. Fix: set "title".',
+      '  - json:bad-1.json, dashboard: uses the pre-Grafana-5 "rows" layout. Fix: open it in a current Grafana, save it, ' +
+        "and export it again.",
+    ]);
+  });
+
+  it("lists every problem of every dashboard in one error, grouped per dashboard", () => {
+    const first = { id: 1, ...validDashboard() };
+    panels(first)[1].gridPos = { x: 0, y: 0, w: 12, h: 8 };
+    const second = { ...validDashboard(), uid: "imported-two", title: "Two" };
+    (panels(second)[0].targets as Json[])[0].expr = "rate(up[1m])";
+    const lines = renderErrorLines(first, second);
+    expect(lines[0]).toBe("Dashboards failed the lint with 3 problems:");
+    expect(lines.slice(1).map((l) => /json:(bad-\d\.json)/.exec(l)?.[1])).toEqual([
+      "bad-1.json",
+      "bad-1.json",
+      "bad-2.json",
+    ]);
+  });
+});
+
+describe("lint building blocks", () => {
+  it("knows the API's series (histograms as _bucket/_count/_sum), runtime, scrape and self metrics", () => {
+    const known = knownMetricNames();
+    for (const name of [
+      "http_requests_total",
+      "http_request_duration_seconds_bucket",
+      "http_request_duration_seconds_count",
+      "http_request_duration_seconds_sum",
+      "http_requests_in_flight",
+      "process_cpu_seconds_total",
+      "nodejs_eventloop_lag_p99_seconds",
+      "up",
+      "prometheus_tsdb_head_series",
+      "grafana_http_request_duration_seconds_bucket",
+    ]) {
+      expect(known.has(name)).toBe(true);
+    }
+    expect(known.has("http_request_duration_seconds")).toBe(false);
+    expect(known.has("kafka_messages_in_total")).toBe(false);
+  });
+
+  it("treats the HTTP metrics with an endpoint label as traffic", () => {
+    expect([...trafficSeriesNames()].sort()).toEqual([
+      "http_request_duration_seconds_bucket",
+      "http_request_duration_seconds_count",
+      "http_request_duration_seconds_sum",
+      "http_requests_total",
+    ]);
+  });
+
+  it("returns structured problems and formats them one per line", () => {
+    const problems = lintDashboards([{ source: "json:a.json", model: { uid: "a", title: "A", id: 3 } }], ctx);
+    expect(problems).toEqual([
+      {
+        source: "json:a.json",
+        where: "dashboard",
+        problem: 'has a top-level "id" (3)',
+        fix: 'remove "id": Grafana assigns it, and a copied id can overwrite another dashboard',
+      },
+    ]);
+    expect(formatLintProblems(problems)).toBe(
+      "Dashboards failed the lint with 1 problem:\n" +
+        '  - json:a.json, dashboard: has a top-level "id" (3). Fix: remove "id": Grafana assigns it, and a copied id can ' +
+        "overwrite another dashboard.",
+    );
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * Every dashboard the stack deploys, rendered and linted: the TypeScript dashboards of this folder plus the JSON
+ * files of `dashboards/json/` (read by the caller), with foreign datasource references rewritten.
+ *
+ * The Grafana construct deploys each result as a `grafana_dashboard` (`config_json: JSON.stringify(model)`); the
+ * end-to-end suite runs every `panelQueries(model)` against a real Prometheus.
+ */
+import { PROMETHEUS_DATASOURCE_TYPE } from "../constructs/grafana-datasource";
+import { apiOverview } from "./api-overview";
+import { importDashboard } from "./imported";
+import { formatLintProblems, lintDashboards, type LintProblem } from "./lint";
+import { platformOverview } from "./platform-overview";
+import type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "./types";
+
+export { API_OVERVIEW_UID, apiOverviewQueries } from "./api-overview";
+export { importDashboard, importedSource, type ImportedDashboard } from "./imported";
+export {
+  formatLintProblems,
+  knownMetricNames,
+  lintDashboards,
+  trafficSeriesNames,
+  type LintInput,
+  type LintProblem,
+} from "./lint";
+export {
+  allPanels,
+  defaultVariableValues,
+  panelQueries,
+  queriesNeedingGrafana,
+  templateVariables,
+  type PanelQuery,
+} from "./model";
+export { PLATFORM_OVERVIEW_UID, platformOverviewQueries } from "./platform-overview";
+export {
+  analyzePromql,
+  grafanaTimeVariables,
+  metricNamesInExpr,
+  substituteVariables,
+  type PromqlAnalysis,
+  type QueryTiming,
+} from "./promql";
+export {
+  GRAFANA_METRICS,
+  GRAFANA_SELF_METRICS,
+  PROMETHEUS_METRICS,
+  PROMETHEUS_SELF_METRICS,
+  SCRAPE_METRICS,
+  SCRAPE_SERIES,
+} from "./self-metrics";
+export type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "./types";
+
+/** The TypeScript dashboards, in the order they are rendered. Add a new dashboard module here. */
+export const DASHBOARD_MODULES: readonly DashboardModule[] = [apiOverview, platformOverview];
+
+/** Problems with the dashboard context, one sentence each naming the field, the value and the rule. */
+export function contextProblems(ctx: DashboardContext): string[] {
+  const problems: string[] = [];
+  if (ctx.datasource.type !== PROMETHEUS_DATASOURCE_TYPE) {
+    problems.push(
+      `ctx.datasource.type must be "${PROMETHEUS_DATASOURCE_TYPE}": every dashboard query is PromQL ` +
+        `(got ${JSON.stringify(ctx.datasource.type)})`,
+    );
+  }
+  if (typeof ctx.datasource.uid !== "string" || ctx.datasource.uid === "") {
+    problems.push(
+      `ctx.datasource.uid must be the provisioned datasource's uid (got ${JSON.stringify(ctx.datasource.uid)})`,
+    );
+  }
+  const jobs = Object.entries(ctx.jobs);
+  for (const [service, job] of jobs) {
+    if (typeof job !== "string" || job === "") {
+      problems.push(`ctx.jobs.${service} must be the service's Prometheus job name (got ${JSON.stringify(job)})`);
+    }
+  }
+  const jobNames = jobs.map(([, job]) => job);
+  if (new Set(jobNames).size !== jobNames.length) {
+    problems.push(`ctx.jobs must name a different job for every service (got ${JSON.stringify(ctx.jobs)})`);
+  }
+  if (!Number.isInteger(ctx.scrapeIntervalSeconds) || ctx.scrapeIntervalSeconds < 1) {
+    problems.push(
+      `ctx.scrapeIntervalSeconds must be a whole number of seconds >= 1 (got ${JSON.stringify(ctx.scrapeIntervalSeconds)})`,
+    );
+  }
+  return problems;
+}
+
+/**
+ * Builds every TypeScript dashboard, reads and rewrites every imported one, lints them all together and returns them
+ * ready to deploy.
+ *
+ * Pure and deterministic: built dashboards in `DASHBOARD_MODULES` order, then imported ones sorted by file name;
+ * models keep a stable key order, so two synths are byte-identical.
+ * @param imported the files of `dashboards/json/` as `{ fileName, content }` (the caller reads them).
+ * @throws Error listing every problem at once (file or module, panel title and id, problem, fix).
+ * @example renderDashboards(ctx, [{ fileName: "extra.json", content: readFileSync(...) }]).map((d) => d.uid)
+ */
+export function renderDashboards(
+  ctx: DashboardContext,
+  imported: readonly ImportedDashboardFile[] = [],
+): RenderedDashboard[] {
+  const ctxProblems = contextProblems(ctx);
+  if (ctxProblems.length > 0) {
+    throw new Error(`Cannot render dashboards:\n${ctxProblems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+
+  const built = DASHBOARD_MODULES.map((m) => ({
+    source: `module:${m.name}`,
+    model: m.build(ctx),
+    rewrites: [] as readonly string[],
+    problems: [] as readonly LintProblem[],
+  }));
+  const files = [...imported].sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+  const duplicateFiles = files.filter((f, i) => i > 0 && files[i - 1].fileName === f.fileName);
+  const imports = files.map((f) => importDashboard(f, ctx));
+
+  const all = [...built, ...imports];
+  const deployable = all.flatMap((d) => (d.model === undefined ? [] : [{ ...d, model: d.model }]));
+  const lint = lintDashboards(deployable, ctx);
+  const problems: LintProblem[] = [
+    ...duplicateFiles.map((f) => ({
+      source: `json:${f.fileName}`,
+      where: "file",
+      problem: "is given more than once",
+      fix: "pass each file of dashboards/json/ once",
+    })),
+    // Grouped per dashboard, in render order: what reading the file found, then the lint.
+    ...[...new Set(all.map((d) => d.source))].flatMap((source) => [
+      ...all.filter((d) => d.source === source).flatMap((d) => d.problems),
+      ...lint.filter((p) => p.source === source),
+    ]),
+  ];
+  if (problems.length > 0) throw new Error(formatLintProblems(problems));
+
+  return deployable.map((d) => ({
+    uid: String(d.model.uid),
+    title: String(d.model.title),
+    source: d.source,
+    model: d.model,
+    rewrites: d.rewrites,
+  }));
+}
