@@ -1,0 +1,130 @@
+import { Testing } from "cdktf";
+import { Construct } from "constructs";
+import { ApiService, ApiServiceProps } from "../constructs/api-service";
+import { MonitoringNetwork } from "../constructs/network";
+import { IMAGES } from "../constructs/versions";
+
+function synthApi(props: Partial<ApiServiceProps> = {}): { synthesized: string; api: ApiService } {
+  let api: ApiService | undefined;
+  const synthesized = Testing.synthScope((scope: Construct) => {
+    const network = new MonitoringNetwork(scope, "Network");
+    api = new ApiService(scope, "Api", { network, buildContext: "/project/app", ...props });
+  });
+  return { synthesized, api: api as ApiService };
+}
+
+function container(synthesized: string): Record<string, unknown> {
+  const json = JSON.parse(synthesized) as { resource: { docker_container: Record<string, Record<string, unknown>> } };
+  return Object.values(json.resource.docker_container)[0];
+}
+
+describe("ApiService", () => {
+  it("builds the image from the build context with the pinned Node image as build arg", () => {
+    const { synthesized } = synthApi();
+    expect(synthesized).toHaveResourceWithProperties(
+      { tfResourceType: "docker_image" },
+      {
+        name: "monitoring-api:local",
+        build: { context: "/project/app", dockerfile: "Dockerfile", build_args: { NODE_IMAGE: IMAGES.node } },
+      },
+    );
+  });
+
+  it("rebuilds the image when the source hash changes", () => {
+    const { synthesized } = synthApi({ sourceHash: "abc123" });
+    expect(synthesized).toHaveResourceWithProperties(
+      { tfResourceType: "docker_image" },
+      { triggers: { source_sha256: "abc123" } },
+    );
+  });
+
+  it("runs on the network with alias api, listening on 8000", () => {
+    const { synthesized } = synthApi();
+    const networkKey = Object.keys(JSON.parse(synthesized).resource.docker_network)[0];
+    expect(container(synthesized)).toMatchObject({
+      name: "monitoring-api",
+      networks_advanced: [{ name: `\${docker_network.${networkKey}.name}`, aliases: ["api"] }],
+      env: ["HOST=0.0.0.0", "PORT=8000", "LOG_LEVEL=info", "NODE_ENV=production"],
+    });
+  });
+
+  it("publishes port 8000 on 127.0.0.1 by default", () => {
+    const { synthesized, api } = synthApi();
+    expect(container(synthesized).ports).toEqual([
+      { internal: 8000, external: 8000, ip: "127.0.0.1", protocol: "tcp" },
+    ]);
+    expect(api.hostUrl).toBe("http://127.0.0.1:8000");
+  });
+
+  it("publishes on the host port and address given", () => {
+    const { synthesized, api } = synthApi({ hostPort: 18000, bindAddress: "0.0.0.0" });
+    expect(container(synthesized).ports).toEqual([{ internal: 8000, external: 18000, ip: "0.0.0.0", protocol: "tcp" }]);
+    // Bound to every interface, it is still reached through loopback from this host.
+    expect(api.hostUrl).toBe("http://127.0.0.1:18000");
+  });
+
+  it("limits memory to 256 MiB by default and to memoryMb when given", () => {
+    expect(container(synthApi().synthesized)).toMatchObject({ memory: 256, memory_swap: 256 });
+    expect(container(synthApi({ memoryMb: 512 }).synthesized)).toMatchObject({ memory: 512, memory_swap: 512 });
+  });
+
+  it("passes the log level to the API", () => {
+    expect(container(synthApi({ logLevel: "debug" }).synthesized).env).toContain("LOG_LEVEL=debug");
+  });
+
+  it("checks health with node itself (the image has no curl)", () => {
+    const healthcheck = container(synthApi().synthesized).healthcheck as { test: string[] };
+    expect(healthcheck.test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
+    expect(healthcheck.test[3]).toContain("http://127.0.0.1:8000/health");
+  });
+
+  it("runs as the node user with a writable /tmp only", () => {
+    expect(container(synthApi().synthesized)).toMatchObject({
+      user: "1000:1000",
+      read_only: true,
+      tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+    });
+  });
+
+  it("exposes its scrape target: its alias and internal port on the network", () => {
+    expect(synthApi().api.scrapeTarget).toEqual({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
+  });
+
+  it("fails when hostPort is out of range", () => {
+    expect(() => synthApi({ hostPort: 0 })).toThrow("hostPort must be an integer between 1 and 65535 (got 0)");
+  });
+
+  it("fails when the base image is latest", () => {
+    expect(() => synthApi({ image: "node:latest" })).toThrow(
+      'image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "node:latest")',
+    );
+  });
+
+  it("fails when the log level is unknown", () => {
+    expect(() => synthApi({ logLevel: "loud" as "info" })).toThrow(
+      'logLevel must be one of fatal, error, warn, info, debug, trace (got "loud")',
+    );
+  });
+
+  it("fails when the memory limit is too small", () => {
+    expect(() => synthApi({ memoryMb: 16 })).toThrow("memoryMb must be an integer between 64 and 65536 (got 16)");
+  });
+
+  it("fails when the bind address is not an IPv4 address", () => {
+    expect(() => synthApi({ bindAddress: "localhost" })).toThrow(
+      'bindAddress must be an IPv4 address such as "127.0.0.1" (loopback only) or "0.0.0.0" (every interface) (got "localhost")',
+    );
+  });
+
+  it("fails when the build context is empty", () => {
+    expect(() => synthApi({ buildContext: " " })).toThrow('buildContext must be the path of the app/ folder (got "")');
+  });
+
+  it("reports every invalid setting at once", () => {
+    expect(() => synthApi({ hostPort: 0, memoryMb: 1 })).toThrow(
+      'ApiService "Api": 2 invalid settings:\n' +
+        "  - hostPort must be an integer between 1 and 65535 (got 0)\n" +
+        "  - memoryMb must be an integer between 64 and 65536 (got 1)",
+    );
+  });
+});

@@ -1,0 +1,85 @@
+import { ENV_SETTINGS, settingsFromEnv, withEnvHint } from "../constructs/env-config";
+
+describe("settingsFromEnv", () => {
+  it("leaves every default in place when nothing is set", () => {
+    expect(settingsFromEnv({})).toEqual({ settings: {}, problems: [] });
+  });
+
+  it("ignores empty variables", () => {
+    expect(settingsFromEnv({ API_HOST_PORT: "  " })).toEqual({ settings: {}, problems: [] });
+  });
+
+  it("maps each variable to its setting", () => {
+    const { settings, problems } = settingsFromEnv({
+      MONITORING_NETWORK: "obs",
+      SCRAPE_INTERVAL_SECONDS: "30",
+      API_HOST_PORT: "18000",
+      API_BIND_ADDRESS: "0.0.0.0",
+      API_MEMORY_MB: "300",
+      API_LOG_LEVEL: "debug",
+      PROMETHEUS_HOST_PORT: "19090",
+      PROMETHEUS_BIND_ADDRESS: "10.0.0.5",
+      PROMETHEUS_MEMORY_MB: "2048",
+      PROMETHEUS_RETENTION_DAYS: "30",
+      PROMETHEUS_RETENTION_SIZE_MB: "4096",
+      GRAFANA_HOST_PORT: "13000",
+      GRAFANA_BIND_ADDRESS: "127.0.0.1",
+      GRAFANA_MEMORY_MB: "768",
+      ALERT_API_ERROR_RATIO: "0.1",
+      ALERT_API_MIN_REQUESTS_PER_SECOND: ".5",
+      ALERT_API_LATENCY_P95_SECONDS: "2",
+      ALERT_RUNBOOK_BASE_URL: "https://example.org/runbooks#",
+    });
+    expect(problems).toEqual([]);
+    expect(settings).toEqual({
+      networkName: "obs",
+      scrapeIntervalSeconds: 30,
+      api: { hostPort: 18000, bindAddress: "0.0.0.0", memoryMb: 300, logLevel: "debug" },
+      prometheus: {
+        hostPort: 19090,
+        bindAddress: "10.0.0.5",
+        memoryMb: 2048,
+        retentionDays: 30,
+        retentionSizeMb: 4096,
+      },
+      grafana: { hostPort: 13000, bindAddress: "127.0.0.1", memoryMb: 768 },
+      alerting: {
+        thresholds: { apiErrorRatio: 0.1, apiMinRequestsPerSecond: 0.5, apiLatencyP95Seconds: 2 },
+        runbookBaseUrl: "https://example.org/runbooks#",
+      },
+    });
+  });
+
+  it("fails when an integer variable is not an integer, naming the variable and value", () => {
+    expect(settingsFromEnv({ API_HOST_PORT: "80a", SCRAPE_INTERVAL_SECONDS: "1.5" }).problems).toEqual([
+      { path: "scrapeIntervalSeconds", message: 'SCRAPE_INTERVAL_SECONDS must be an integer (got "1.5")' },
+      { path: "api.hostPort", message: 'API_HOST_PORT must be an integer (got "80a")' },
+    ]);
+  });
+
+  it("fails when a number variable is not a number", () => {
+    expect(settingsFromEnv({ ALERT_API_ERROR_RATIO: "5%" }).problems).toEqual([
+      {
+        path: "alerting.thresholds.apiErrorRatio",
+        message: 'ALERT_API_ERROR_RATIO must be a number such as 0.05 (got "5%")',
+      },
+    ]);
+  });
+
+  it("names a distinct variable for every setting", () => {
+    expect(new Set(ENV_SETTINGS.map((s) => s.env)).size).toBe(ENV_SETTINGS.length);
+    expect(new Set(ENV_SETTINGS.map((s) => s.path)).size).toBe(ENV_SETTINGS.length);
+  });
+});
+
+describe("withEnvHint", () => {
+  it("tells which variable sets an invalid setting", () => {
+    expect(withEnvHint({ path: "api.hostPort", message: "api.hostPort must be ... (got 0)" })).toBe(
+      "api.hostPort must be ... (got 0) [set by API_HOST_PORT]",
+    );
+  });
+
+  it("leaves messages about settings no variable sets unchanged", () => {
+    expect(withEnvHint({ path: "apiBuildContext", message: "m" })).toBe("m");
+  });
+});

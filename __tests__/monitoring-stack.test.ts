@@ -1,0 +1,291 @@
+import { Testing } from "cdktf";
+import { parse } from "yaml";
+import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
+import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import { IMAGES, PROVIDERS } from "../constructs/versions";
+import { TEST_STACK_PROPS, TerraformJson, onlyResource, synthMonitoringStack } from "./support/stack";
+
+type Container = Record<string, unknown> & { name: string };
+
+/** The containers sorted by name (the JSON orders resources by their Terraform address). */
+function containers(json: TerraformJson): Container[] {
+  return (Object.values(json.resource.docker_container) as Container[]).sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function containerNamed(json: TerraformJson, name: string): Container {
+  const found = containers(json).find((container) => container.name === name);
+  if (found === undefined) throw new Error(`no container ${name}`);
+  return found;
+}
+
+function prometheusYaml(json: TerraformJson): {
+  global: Record<string, string>;
+  scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+} {
+  const uploads = containerNamed(json, "monitoring-prometheus").upload as { file: string; content: string }[];
+  const config = uploads.find((upload) => upload.file === "/etc/prometheus/prometheus.yml");
+  return parse((config as { content: string }).content);
+}
+
+/** Every value under a `datasource` key anywhere in a dashboard model. */
+function datasourceRefs(node: unknown, found: unknown[] = []): unknown[] {
+  if (Array.isArray(node)) {
+    node.forEach((item) => datasourceRefs(item, found));
+  } else if (node !== null && typeof node === "object") {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "datasource") found.push(value);
+      datasourceRefs(value, found);
+    }
+  }
+  return found;
+}
+
+describe("MonitoringStack", () => {
+  const { json, synthesized, stack } = synthMonitoringStack();
+
+  it("matches the snapshot (a change detector: read the diff before updating it)", () => {
+    expect(synthesized).toMatchSnapshot();
+  });
+
+  it("synthesizes byte-identical JSON twice", () => {
+    expect(synthMonitoringStack().synthesized).toBe(synthesized);
+  });
+
+  it("is a valid Terraform configuration shape with the docker and grafana providers", () => {
+    expect(synthesized).toHaveProvider({ tfResourceType: "docker" });
+    expect(synthesized).toHaveProvider({ tfResourceType: "grafana" });
+    expect(json.terraform.required_providers.grafana).toEqual({
+      source: PROVIDERS.grafana.source,
+      version: PROVIDERS.grafana.version,
+    });
+    expect(json.terraform.required_providers.docker.source).toBe(PROVIDERS.docker.source);
+  });
+
+  it("puts the three services on one network", () => {
+    const network = onlyResource(json, "docker_network");
+    expect(network.name).toBe("monitoring");
+    const networkRef = `\${docker_network.${Object.keys(json.resource.docker_network)[0]}.name}`;
+    expect(containers(json).map((container) => [container.name, container.networks_advanced])).toEqual([
+      ["monitoring-api", [{ name: networkRef, aliases: ["api"] }]],
+      ["monitoring-grafana", [{ name: networkRef, aliases: ["grafana"] }]],
+      ["monitoring-prometheus", [{ name: networkRef, aliases: ["prometheus"] }]],
+    ]);
+  });
+
+  it("scrapes the API at its network alias and internal port", () => {
+    const api = containerNamed(json, "monitoring-api");
+    const apiJob = prometheusYaml(json).scrape_configs.find((job) => job.job_name === "api");
+    const [host, port] = (apiJob?.static_configs[0].targets[0] ?? "").split(":");
+    expect((api.networks_advanced as { aliases: string[] }[])[0].aliases).toContain(host);
+    expect((api.ports as { internal: number }[])[0].internal).toBe(Number(port));
+    expect(api.env).toContain(`PORT=${port}`);
+  });
+
+  it("scrapes exactly the deployed services, each at an alias of a deployed container", () => {
+    const config = prometheusYaml(json);
+    const aliases = containers(json).flatMap((c) => (c.networks_advanced as { aliases: string[] }[])[0].aliases);
+    expect(config.scrape_configs.map((job) => job.job_name)).toEqual(["api", "grafana", "prometheus"]);
+    for (const job of config.scrape_configs) {
+      expect(aliases).toContain(job.static_configs[0].targets[0].split(":")[0]);
+    }
+  });
+
+  it("uploads the alert rules and wires them through rule_files", () => {
+    const uploads = containerNamed(json, "monitoring-prometheus").upload as { file: string; content: string }[];
+    expect(uploads.map((upload) => upload.file)).toEqual([
+      "/etc/prometheus/prometheus.yml",
+      "/etc/prometheus/rules/alerts.yml",
+    ]);
+    expect(prometheusYaml(json)).toMatchObject({ rule_files: ["rules/alerts.yml"] });
+    const rules = parse(uploads[1].content) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const targetDown = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "TargetDown");
+    // TargetDown covers exactly the deployed jobs: nothing that is not deployed can page.
+    expect(targetDown?.expr).toContain('job=~"api|grafana|prometheus"');
+  });
+
+  it("takes the alert thresholds from the stack config", () => {
+    const custom = synthMonitoringStack({ alerting: { thresholds: { apiLatencyP95Seconds: 2 } } }).json;
+    const uploads = containerNamed(custom, "monitoring-prometheus").upload as { file: string; content: string }[];
+    const rules = parse(uploads[1].content) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "ApiHighLatencyP95");
+    expect(latency?.expr).toMatch(/> 2\b/);
+  });
+
+  it("gives the datasource a timeInterval equal to the scrape interval", () => {
+    const custom = synthMonitoringStack({ scrapeIntervalSeconds: 30 }).json;
+    expect(prometheusYaml(custom).global.scrape_interval).toBe("30s");
+    const datasource = onlyResource(custom, "grafana_data_source");
+    expect(JSON.parse(datasource.json_data_encoded as string).timeInterval).toBe("30s");
+  });
+
+  it("deploys one grafana_dashboard per rendered dashboard, with its uid", () => {
+    const deployed = Object.values(json.resource.grafana_dashboard).map(
+      (dashboard) => (JSON.parse(dashboard.config_json as string) as { uid: string }).uid,
+    );
+    expect(deployed).toEqual(stack.dashboards.map((dashboard) => dashboard.uid));
+    expect(deployed.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("references the provisioned datasource uid in every dashboard, panel and target", () => {
+    const datasource = onlyResource(json, "grafana_data_source");
+    expect(datasource.uid).toBe(PROMETHEUS_DATASOURCE_UID);
+    for (const dashboard of Object.values(json.resource.grafana_dashboard)) {
+      const refs = datasourceRefs(JSON.parse(dashboard.config_json as string));
+      expect(refs.length).toBeGreaterThan(0);
+      for (const ref of refs) {
+        expect(ref).toEqual({ type: "prometheus", uid: datasource.uid });
+      }
+    }
+  });
+
+  it("pins every image", () => {
+    expect(
+      Object.values(json.resource.docker_image)
+        .map((image) => image.name)
+        .sort(),
+    ).toEqual(["monitoring-api:local", IMAGES.prometheus, IMAGES.grafana].sort());
+  });
+
+  describe("secure defaults, on every container", () => {
+    it.each(["monitoring-api", "monitoring-prometheus", "monitoring-grafana"])("%s runs hardened", (name) => {
+      const container = containerNamed(json, name);
+      expect(container.user).toMatch(/^[1-9]\d*:\d+$/);
+      expect(container).toMatchObject({
+        read_only: true,
+        capabilities: { drop: ["ALL"] },
+        security_opts: ["no-new-privileges:true"],
+        log_driver: "json-file",
+        log_opts: { "max-size": "10m", "max-file": "3" },
+        restart: "unless-stopped",
+        must_run: true,
+        wait: true,
+        destroy_grace_seconds: 15,
+      });
+      expect(container.memory).toBeGreaterThan(0);
+      expect(container.memory_swap).toBe(container.memory);
+      expect((container.healthcheck as { test: string[] }).test[0]).toBe("CMD");
+      expect(container.ports).toEqual([expect.objectContaining({ ip: "127.0.0.1" })]);
+    });
+
+    it("publishes API 8000, Prometheus 9090 and Grafana 3000 on 127.0.0.1 only", () => {
+      expect(containers(json).map((container) => [container.name, container.ports])).toEqual([
+        ["monitoring-api", [{ internal: 8000, external: 8000, ip: "127.0.0.1", protocol: "tcp" }]],
+        ["monitoring-grafana", [{ internal: 3000, external: 3000, ip: "127.0.0.1", protocol: "tcp" }]],
+        ["monitoring-prometheus", [{ internal: 9090, external: 9090, ip: "127.0.0.1", protocol: "tcp" }]],
+      ]);
+    });
+
+    it("opts one service out of loopback without touching the others", () => {
+      const custom = synthMonitoringStack({ prometheus: { bindAddress: "0.0.0.0" } }).json;
+      expect(
+        containers(custom).map((container) => [container.name, (container.ports as { ip: string }[])[0].ip]),
+      ).toEqual([
+        ["monitoring-api", "127.0.0.1"],
+        ["monitoring-grafana", "127.0.0.1"],
+        ["monitoring-prometheus", "0.0.0.0"],
+      ]);
+    });
+
+    it("keeps the data on named volumes that Terraform does not own, so destroy leaves them", () => {
+      expect(json.resource.docker_volume).toBeUndefined();
+      const mounts = containers(json).flatMap((c) => (c.mounts as { source?: string }[] | undefined) ?? []);
+      const named = mounts.flatMap((mount) => (mount.source === undefined ? [] : [mount.source]));
+      expect(named).toEqual(["monitoring-grafana-data", "monitoring-prometheus-data"]);
+      expect([...(json.output.data_volumes.value as string[])].sort()).toEqual(named);
+    });
+
+    it("writes no admin password into the synthesized JSON", () => {
+      const grafana = containerNamed(json, "monitoring-grafana");
+      expect((grafana.env as string[]).filter((entry) => entry.startsWith("GF_SECURITY_ADMIN_PASSWORD="))).toEqual([
+        "GF_SECURITY_ADMIN_PASSWORD=${local.grafana_admin_password_value}",
+      ]);
+      expect(json.provider.grafana[0].auth).toBe("admin:${local.grafana_admin_password_value}");
+      expect(json.variable.grafana_admin_password).toMatchObject({ sensitive: true, default: "" });
+      expect(json.locals.grafana_admin_password_value).toBe(
+        '${sensitive(coalesce(var.grafana_admin_password, trimspace(file("../../../.secrets/grafana-admin-password"))))}',
+      );
+      expect(synthesized).not.toMatch(/admin:admin|GF_SECURITY_ADMIN_PASSWORD=admin/);
+    });
+  });
+
+  it("outputs the URLs, the admin user and how to get the password (never the password)", () => {
+    expect(json.output).toMatchObject({
+      api_url: { value: "http://127.0.0.1:8000" },
+      prometheus_url: { value: "http://127.0.0.1:9090" },
+      grafana_url: { value: "http://127.0.0.1:3000" },
+      grafana_admin_user: { value: "admin" },
+      grafana_admin_password_hint: {
+        value: "cat .secrets/grafana-admin-password (or the value of TF_VAR_grafana_admin_password if you set it)",
+      },
+    });
+    expect(Object.keys(json.output.dashboard_urls.value as Record<string, string>)).toEqual(
+      stack.dashboards.map((dashboard) => dashboard.uid),
+    );
+  });
+
+  describe("validation: every invalid setting at once", () => {
+    function problemsOf(props: Parameters<typeof synthMonitoringStack>[0]): string {
+      try {
+        new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, ...props });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error("expected the stack to fail");
+    }
+
+    it("fails when two services publish the same host port", () => {
+      expect(problemsOf({ grafana: { hostPort: 9090 } })).toContain(
+        "grafana.hostPort clashes with prometheus.hostPort: both publish port 9090 on 127.0.0.1; give each service its own host port",
+      );
+    });
+
+    it("fails when a port clashes through 0.0.0.0", () => {
+      expect(problemsOf({ api: { hostPort: 3000, bindAddress: "0.0.0.0" } })).toContain(
+        "grafana.hostPort clashes with api.hostPort: both publish port 3000 on 0.0.0.0 and 127.0.0.1",
+      );
+    });
+
+    it("accepts the same host port on two distinct addresses", () => {
+      expect(() =>
+        synthMonitoringStack({
+          api: { hostPort: 3000, bindAddress: "10.0.0.5" },
+          grafana: { bindAddress: "127.0.0.1" },
+        }),
+      ).not.toThrow();
+    });
+
+    it("fails when the scrape interval is 0", () => {
+      expect(problemsOf({ scrapeIntervalSeconds: 0 })).toContain(
+        "scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
+      );
+    });
+
+    it("fails when the network name is invalid", () => {
+      expect(problemsOf({ networkName: "my net" })).toContain("networkName must start with a letter or digit");
+    });
+
+    it("fails when an alert threshold is out of range, naming it under alerting", () => {
+      expect(problemsOf({ alerting: { thresholds: { apiErrorRatio: 2 } } })).toContain(
+        "alerting.thresholds.apiErrorRatio must be a number greater than 0 and less than 1 (got 2)",
+      );
+    });
+
+    it("collects problems from every service into one error", () => {
+      expect(
+        problemsOf({
+          scrapeIntervalSeconds: -1,
+          api: { hostPort: 70000 },
+          prometheus: { retentionDays: 0, image: "prom/prometheus:latest" },
+          grafana: { memoryMb: 1 },
+        }),
+      ).toBe(
+        'MonitoringStack "monitoring": 5 invalid settings:\n' +
+          "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1)\n" +
+          "  - api.hostPort must be an integer between 1 and 65535 (got 70000)\n" +
+          '  - prometheus.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "prom/prometheus:latest")\n' +
+          "  - prometheus.retentionDays must be an integer between 1 and 3650 (got 0)\n" +
+          "  - grafana.memoryMb must be an integer between 64 and 65536 (got 1)",
+      );
+    });
+  });
+});

@@ -1,0 +1,211 @@
+import { Testing } from "cdktf";
+import { Construct } from "constructs";
+import { parse } from "yaml";
+import { MonitoringNetwork } from "../constructs/network";
+import { Prometheus, PrometheusProps } from "../constructs/prometheus";
+import { IMAGES } from "../constructs/versions";
+
+interface Upload {
+  file: string;
+  content: string;
+  permissions: string;
+}
+
+function synthPrometheus(
+  props: Partial<PrometheusProps> = {},
+  extend: (prometheus: Prometheus, network: MonitoringNetwork) => void = () => undefined,
+): { container: Record<string, unknown>; prometheus: Prometheus; synthesized: string } {
+  let prometheus: Prometheus | undefined;
+  const synthesized = Testing.synthScope((scope: Construct) => {
+    const network = new MonitoringNetwork(scope, "Network");
+    prometheus = new Prometheus(scope, "Prometheus", { network, ...props });
+    extend(prometheus, network);
+  });
+  const json = JSON.parse(synthesized) as { resource: { docker_container: Record<string, Record<string, unknown>> } };
+  return {
+    container: Object.values(json.resource.docker_container)[0],
+    prometheus: prometheus as Prometheus,
+    synthesized,
+  };
+}
+
+function uploadedConfig(container: Record<string, unknown>): Record<string, unknown> {
+  const upload = (container.upload as Upload[]).find((file) => file.file === "/etc/prometheus/prometheus.yml");
+  return parse((upload as Upload).content) as Record<string, unknown>;
+}
+
+describe("Prometheus", () => {
+  it("pulls the pinned image and runs it", () => {
+    const { synthesized } = synthPrometheus();
+    expect(synthesized).toHaveResourceWithProperties(
+      { tfResourceType: "docker_image" },
+      { name: IMAGES.prometheus, keep_locally: true },
+    );
+  });
+
+  it("scrapes itself and nothing else until targets are added", () => {
+    const config = uploadedConfig(synthPrometheus().container);
+    expect(config.scrape_configs).toEqual([
+      {
+        job_name: "prometheus",
+        metrics_path: "/metrics",
+        scheme: "http",
+        sample_limit: 20000,
+        label_limit: 64,
+        static_configs: [{ targets: ["prometheus:9090"] }],
+      },
+    ]);
+  });
+
+  it("renders prometheus.yml from the targets added after construction", () => {
+    const { container } = synthPrometheus({}, (prometheus, network) => {
+      network.registerService("api");
+      prometheus.addScrapeTarget({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
+    });
+    const jobs = (uploadedConfig(container).scrape_configs as { job_name: string }[]).map((job) => job.job_name);
+    expect(jobs).toEqual(["api", "prometheus"]);
+  });
+
+  it("scrapes every 15 s by default, with the timeout and evaluation interval derived from it", () => {
+    const { container, prometheus } = synthPrometheus();
+    expect(uploadedConfig(container).global).toEqual({
+      scrape_interval: "15s",
+      scrape_timeout: "10s",
+      evaluation_interval: "15s",
+    });
+    expect(prometheus.scrapeIntervalSeconds).toBe(15);
+  });
+
+  it("uses the scrape interval given", () => {
+    expect(uploadedConfig(synthPrometheus({ scrapeIntervalSeconds: 5 }).container).global).toEqual({
+      scrape_interval: "5s",
+      scrape_timeout: "5s",
+      evaluation_interval: "5s",
+    });
+  });
+
+  it("keeps 15 days or 2048 MiB of data by default, on the named volume", () => {
+    const { container } = synthPrometheus();
+    expect(container.command).toEqual([
+      "--config.file=/etc/prometheus/prometheus.yml",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=15d",
+      "--storage.tsdb.retention.size=2048MB",
+      "--web.listen-address=:9090",
+    ]);
+    expect(container.mounts).toEqual([
+      { type: "volume", source: "monitoring-prometheus-data", target: "/prometheus" },
+      { type: "volume", target: "/etc/prometheus" },
+    ]);
+  });
+
+  it("uses the retention and volume name given", () => {
+    const { container } = synthPrometheus({ retentionDays: 30, retentionSizeMb: 512, dataVolumeName: "tsdb" });
+    expect(container.command).toContain("--storage.tsdb.retention.time=30d");
+    expect(container.command).toContain("--storage.tsdb.retention.size=512MB");
+    expect((container.mounts as { source?: string }[])[0].source).toBe("tsdb");
+  });
+
+  it("does not enable the admin or lifecycle APIs", () => {
+    const command = synthPrometheus().container.command as string[];
+    expect(command.filter((flag) => /admin-api|enable-lifecycle/.test(flag))).toEqual([]);
+  });
+
+  it("applies the sample and label limits to every job", () => {
+    const { container } = synthPrometheus({ sampleLimit: 500, labelLimit: 20 });
+    expect(uploadedConfig(container).scrape_configs).toEqual([
+      expect.objectContaining({ job_name: "prometheus", sample_limit: 500, label_limit: 20 }),
+    ]);
+  });
+
+  it("uploads rule files next to prometheus.yml and lists them in rule_files", () => {
+    const { container, prometheus } = synthPrometheus({}, (p) =>
+      p.addRuleFile("alerts", { groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] }),
+    );
+    const uploads = container.upload as Upload[];
+    expect(uploads.map((upload) => [upload.file, upload.permissions])).toEqual([
+      ["/etc/prometheus/prometheus.yml", "0644"],
+      ["/etc/prometheus/rules/alerts.yml", "0644"],
+    ]);
+    expect(parse(uploads[1].content)).toEqual({ groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] });
+    expect(uploadedConfig(container).rule_files).toEqual(["rules/alerts.yml"]);
+    expect(prometheus.configFiles().map((file) => file.path)).toEqual(["prometheus.yml", "rules/alerts.yml"]);
+  });
+
+  it("checks readiness with the image's busybox wget", () => {
+    expect(synthPrometheus().container.healthcheck).toEqual({
+      test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
+      interval: "10s",
+      timeout: "5s",
+      retries: 6,
+      start_period: "15s",
+    });
+  });
+
+  it("runs as nobody", () => {
+    expect(synthPrometheus().container.user).toBe("65534:65534");
+  });
+
+  it("exposes its internal URL for Grafana and its host URL", () => {
+    const { prometheus } = synthPrometheus({ hostPort: 19090 });
+    expect(prometheus.internalUrl).toBe("http://prometheus:9090");
+    expect(prometheus.hostUrl).toBe("http://127.0.0.1:19090");
+  });
+
+  it("fails when a target names no deployed service", () => {
+    expect(() =>
+      synthPrometheus({}, (p) =>
+        p.addScrapeTarget({ jobName: "kafka", host: "kafka", port: 9092, metricsPath: "/metrics" }),
+      ),
+    ).toThrow(
+      'target.host "kafka" (job "kafka") is no service deployed on network "monitoring" (deployed: prometheus); deploy the service first or remove the target',
+    );
+  });
+
+  it("fails when a job name is added twice", () => {
+    expect(() =>
+      synthPrometheus({}, (p) =>
+        p.addScrapeTarget({ jobName: "prometheus", host: "prometheus", port: 9090, metricsPath: "/metrics" }),
+      ),
+    ).toThrow('scrape targets has the job name "prometheus" twice');
+  });
+
+  it("fails when a rule file name is used twice", () => {
+    expect(() =>
+      synthPrometheus({}, (p) => {
+        p.addRuleFile("alerts", { groups: [] });
+        p.addRuleFile("alerts", { groups: [] });
+      }),
+    ).toThrow('rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got "alerts")');
+  });
+
+  it("fails when the scrape interval is 0", () => {
+    expect(() => synthPrometheus({ scrapeIntervalSeconds: 0 })).toThrow(
+      "scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
+    );
+  });
+
+  it("fails when the retention is 0 days", () => {
+    expect(() => synthPrometheus({ retentionDays: 0 })).toThrow(
+      "retentionDays must be an integer between 1 and 3650 (got 0)",
+    );
+  });
+
+  it("fails when the retention size is below 64 MiB", () => {
+    expect(() => synthPrometheus({ retentionSizeMb: 10 })).toThrow(
+      "retentionSizeMb must be an integer between 64 and 16777216 (got 10)",
+    );
+  });
+
+  it("fails when the image is not pinned", () => {
+    expect(() => synthPrometheus({ image: "prom/prometheus" })).toThrow(
+      'image must be an image reference with an explicit version tag such as "grafana/grafana:12.2.1" (got "prom/prometheus")',
+    );
+  });
+
+  it("fails when the data volume name is invalid", () => {
+    expect(() => synthPrometheus({ dataVolumeName: "my volume" })).toThrow(
+      'dataVolumeName must start with a letter or digit and contain only letters, digits, "_", "." and "-" (at most 63 characters) (got "my volume")',
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import { Testing } from "cdktf";
+import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "../../constructs/monitoring-stack";
+
+/** Props every test stack needs; paths are fixed so snapshots do not depend on the machine. */
+export const TEST_STACK_PROPS: MonitoringStackProps = {
+  apiBuildContext: "/project/app",
+  apiSourceHash: "0".repeat(64),
+  grafanaAdminPasswordFile: {
+    pathFromStackDir: "../../../.secrets/grafana-admin-password",
+    pathForHumans: ".secrets/grafana-admin-password",
+  },
+};
+
+/** Builds the whole stack in a test app and synthesizes it. */
+export function synthMonitoringStack(overrides: Partial<MonitoringStackProps> = {}): {
+  readonly stack: MonitoringStack;
+  readonly synthesized: string;
+  readonly json: TerraformJson;
+} {
+  const stack = new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, ...overrides });
+  const synthesized = Testing.synth(stack);
+  return { stack, synthesized, json: JSON.parse(synthesized) as TerraformJson };
+}
+
+/** The parts of the synthesized Terraform JSON the tests read. */
+export interface TerraformJson {
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly provider: Record<string, Record<string, unknown>[]>;
+  readonly output: Record<string, { value: unknown; description?: string }>;
+  readonly variable: Record<string, Record<string, unknown>>;
+  readonly locals: Record<string, unknown>;
+  readonly terraform: { required_providers: Record<string, { source: string; version?: string }> };
+}
+
+/** The one resource of `type` in the synthesized JSON; fails when there is not exactly one. */
+export function onlyResource(json: TerraformJson, type: string): Record<string, unknown> {
+  const resources = Object.values(json.resource[type] ?? {});
+  if (resources.length !== 1) {
+    throw new Error(`expected exactly one ${type}, found ${resources.length}`);
+  }
+  return resources[0];
+}

@@ -1,0 +1,135 @@
+import type { ContainerConfig, ContainerMounts, ContainerUpload } from "@cdktf/provider-docker/lib/container";
+import { ConfigProblem, checkBindAddress, checkImage, checkIntegerInRange, checkPort, joinPath } from "./validation";
+
+/** Settings every service accepts for its container; each service documents its own defaults. */
+export interface ServiceOptions {
+  /** Host port the service is published on. */
+  readonly hostPort?: number;
+  /**
+   * Host address the published port binds to. Opting out of loopback exposes the service to the network: Prometheus
+   * and the API have no authentication.
+   * @default "127.0.0.1"
+   */
+  readonly bindAddress?: string;
+  /** Container memory limit in MiB (no swap on top). */
+  readonly memoryMb?: number;
+  /** Image reference pinned to a version tag. */
+  readonly image?: string;
+}
+
+/** {@link ServiceOptions} with every default applied. */
+export interface ResolvedServiceOptions {
+  readonly hostPort: number;
+  readonly bindAddress: string;
+  readonly memoryMb: number;
+  readonly image: string;
+}
+
+/** Loopback: published ports are reachable from this host only unless a service opts out. */
+export const LOOPBACK = "127.0.0.1";
+
+/** The address to reach a published port from the host: loopback when the port is bound to every interface. */
+export function hostAddress(bindAddress: string): string {
+  return bindAddress === "0.0.0.0" ? LOOPBACK : bindAddress;
+}
+
+/** Applies a service's defaults to the options the user gave. */
+export function resolveServiceOptions(
+  options: ServiceOptions,
+  defaults: { readonly hostPort: number; readonly memoryMb: number; readonly image: string },
+): ResolvedServiceOptions {
+  return {
+    hostPort: options.hostPort ?? defaults.hostPort,
+    bindAddress: options.bindAddress ?? LOOPBACK,
+    memoryMb: options.memoryMb ?? defaults.memoryMb,
+    image: options.image ?? defaults.image,
+  };
+}
+
+/** Problems with a service's resolved options, named under `path` (for example `prometheus`). */
+export function serviceOptionProblems(path: string, options: ResolvedServiceOptions): ConfigProblem[] {
+  return [
+    ...checkPort(joinPath(path, "hostPort"), options.hostPort),
+    ...checkBindAddress(joinPath(path, "bindAddress"), options.bindAddress),
+    ...checkIntegerInRange(joinPath(path, "memoryMb"), options.memoryMb, 64, 65536),
+    ...checkImage(joinPath(path, "image"), options.image),
+  ];
+}
+
+/** Everything that differs between the stack's containers; {@link hardenedContainerConfig} adds the rest. */
+export interface ContainerSpec {
+  /** Container name. */
+  readonly name: string;
+  /** Image id or reference to run. */
+  readonly image: string;
+  /** `uid:gid` the process runs as; never root. */
+  readonly user: string;
+  /** The service's alias on the network, also its `service` label. */
+  readonly alias: string;
+  readonly networkName: string;
+  /** Port the process listens on inside the container. */
+  readonly internalPort: number;
+  readonly options: ResolvedServiceOptions;
+  /** Docker healthcheck command, run with the binaries inside the image. */
+  readonly healthcheck: readonly string[];
+  /** Time the service gets to start before failed healthchecks count, in seconds. */
+  readonly startPeriodSeconds: number;
+  /** How long Terraform waits for the container to become healthy, in seconds. */
+  readonly waitTimeoutSeconds: number;
+  readonly command?: readonly string[];
+  readonly env?: readonly string[];
+  /** Writable in-memory mounts (path to mount options); the root filesystem is read-only. */
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  readonly mounts?: readonly ContainerMounts[];
+  readonly upload?: readonly ContainerUpload[];
+}
+
+/**
+ * The container settings every service shares: read-only root filesystem, all capabilities dropped,
+ * `no-new-privileges`, a non-root user, a memory limit without swap, rotated json-file logs, a healthcheck Terraform
+ * waits for, `unless-stopped` restarts, a grace period to drain on destroy, and the published port bound to the
+ * configured address (loopback by default).
+ */
+export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
+  return {
+    name: spec.name,
+    image: spec.image,
+    user: spec.user,
+    ...(spec.command !== undefined ? { command: [...spec.command] } : {}),
+    ...(spec.env !== undefined ? { env: [...spec.env] } : {}),
+    restart: "unless-stopped",
+    mustRun: true,
+    wait: true,
+    waitTimeout: spec.waitTimeoutSeconds,
+    // Docker stops with SIGTERM and waits this long before SIGKILL; the services drain within 10 s.
+    destroyGraceSeconds: 15,
+    readOnly: true,
+    ...(spec.tmpfs !== undefined ? { tmpfs: { ...spec.tmpfs } } : {}),
+    capabilities: { drop: ["ALL"] },
+    securityOpts: ["no-new-privileges:true"],
+    memory: spec.options.memoryMb,
+    // Equal to memory: the container gets no swap, so the limit is real.
+    memorySwap: spec.options.memoryMb,
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "3" },
+    healthcheck: {
+      test: [...spec.healthcheck],
+      interval: "10s",
+      timeout: "5s",
+      retries: 6,
+      startPeriod: `${spec.startPeriodSeconds}s`,
+    },
+    networksAdvanced: [{ name: spec.networkName, aliases: [spec.alias] }],
+    ports: [
+      { internal: spec.internalPort, external: spec.options.hostPort, ip: spec.options.bindAddress, protocol: "tcp" },
+    ],
+    labels: [{ label: "org.monitoring-stack.service", value: spec.alias }],
+    ...(spec.mounts !== undefined ? { mounts: [...spec.mounts] } : {}),
+    ...(spec.upload !== undefined ? { upload: [...spec.upload] } : {}),
+  };
+}
+
+/** A named volume mount: data that must survive container replacement (Docker creates the volume on first use). */
+export function namedVolumeMount(volumeName: string, target: string): ContainerMounts {
+  return { type: "volume", source: volumeName, target };
+}

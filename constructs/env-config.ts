@@ -1,0 +1,174 @@
+import type { MonitoringStackProps } from "./monitoring-stack";
+import { ConfigProblem, show } from "./validation";
+
+/** The stack settings main.ts reads from environment variables (everything but paths and files). */
+export type StackSettings = Pick<
+  MonitoringStackProps,
+  "networkName" | "scrapeIntervalSeconds" | "api" | "prometheus" | "grafana" | "alerting"
+>;
+
+type Kind = "integer" | "number" | "string";
+
+/** One environment variable and the stack setting it sets. */
+export interface EnvSetting {
+  /** The variable's name. */
+  readonly env: string;
+  /** The setting's path in {@link MonitoringStackProps} (`api.hostPort`). */
+  readonly path: string;
+  readonly kind: Kind;
+  /** What it does and its default, for the README and `--help`-style messages. */
+  readonly description: string;
+}
+
+/** Every environment variable the stack reads, in README order. */
+export const ENV_SETTINGS: readonly EnvSetting[] = [
+  {
+    env: "MONITORING_NETWORK",
+    path: "networkName",
+    kind: "string",
+    description: "Docker network name and prefix of container and volume names (default `monitoring`)",
+  },
+  {
+    env: "SCRAPE_INTERVAL_SECONDS",
+    path: "scrapeIntervalSeconds",
+    kind: "integer",
+    description: "Prometheus scrape interval; also Grafana's `timeInterval` and the alert windows' unit (default 15)",
+  },
+  { env: "API_HOST_PORT", path: "api.hostPort", kind: "integer", description: "Host port of the API (default 8000)" },
+  {
+    env: "API_BIND_ADDRESS",
+    path: "api.bindAddress",
+    kind: "string",
+    description: "Host address the API port binds to (default `127.0.0.1`)",
+  },
+  { env: "API_MEMORY_MB", path: "api.memoryMb", kind: "integer", description: "API memory limit in MiB (default 256)" },
+  { env: "API_LOG_LEVEL", path: "api.logLevel", kind: "string", description: "API log level (default `info`)" },
+  {
+    env: "PROMETHEUS_HOST_PORT",
+    path: "prometheus.hostPort",
+    kind: "integer",
+    description: "Host port of Prometheus (default 9090)",
+  },
+  {
+    env: "PROMETHEUS_BIND_ADDRESS",
+    path: "prometheus.bindAddress",
+    kind: "string",
+    description: "Host address the Prometheus port binds to (default `127.0.0.1`)",
+  },
+  {
+    env: "PROMETHEUS_MEMORY_MB",
+    path: "prometheus.memoryMb",
+    kind: "integer",
+    description: "Prometheus memory limit in MiB (default 1024)",
+  },
+  {
+    env: "PROMETHEUS_RETENTION_DAYS",
+    path: "prometheus.retentionDays",
+    kind: "integer",
+    description: "Days of samples Prometheus keeps (default 15)",
+  },
+  {
+    env: "PROMETHEUS_RETENTION_SIZE_MB",
+    path: "prometheus.retentionSizeMb",
+    kind: "integer",
+    description: "TSDB size in MiB above which the oldest data is deleted (default 2048)",
+  },
+  {
+    env: "GRAFANA_HOST_PORT",
+    path: "grafana.hostPort",
+    kind: "integer",
+    description: "Host port of Grafana; the Grafana provider uses it too (default 3000)",
+  },
+  {
+    env: "GRAFANA_BIND_ADDRESS",
+    path: "grafana.bindAddress",
+    kind: "string",
+    description: "Host address the Grafana port binds to (default `127.0.0.1`)",
+  },
+  {
+    env: "GRAFANA_MEMORY_MB",
+    path: "grafana.memoryMb",
+    kind: "integer",
+    description: "Grafana memory limit in MiB (default 512)",
+  },
+  {
+    env: "ALERT_API_ERROR_RATIO",
+    path: "alerting.thresholds.apiErrorRatio",
+    kind: "number",
+    description: "5xx ratio above which ApiHighErrorRatio fires (default 0.05)",
+  },
+  {
+    env: "ALERT_API_MIN_REQUESTS_PER_SECOND",
+    path: "alerting.thresholds.apiMinRequestsPerSecond",
+    kind: "number",
+    description: "Traffic below which the API alerts stay quiet (default 0.1)",
+  },
+  {
+    env: "ALERT_API_LATENCY_P95_SECONDS",
+    path: "alerting.thresholds.apiLatencyP95Seconds",
+    kind: "number",
+    description: "p95 latency above which ApiHighLatencyP95 fires (default 0.5)",
+  },
+  {
+    env: "ALERT_RUNBOOK_BASE_URL",
+    path: "alerting.runbookBaseUrl",
+    kind: "string",
+    description:
+      "Prefix of every alert's runbook link; the lowercase alert name is appended (default `README.md#runbook-`)",
+  },
+];
+
+/**
+ * Builds the stack settings from environment variables. Unset or empty variables leave the construct defaults in
+ * place; a variable that does not parse is reported with its name, its value and what it must be.
+ */
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): {
+  readonly settings: StackSettings;
+  readonly problems: readonly ConfigProblem[];
+} {
+  const settings: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  for (const setting of ENV_SETTINGS) {
+    const raw = env[setting.env]?.trim();
+    if (raw === undefined || raw === "") continue;
+    let value: string | number = raw;
+    if (setting.kind === "integer") {
+      if (!/^-?\d+$/.test(raw)) {
+        problems.push({ path: setting.path, message: `${setting.env} must be an integer (got ${show(raw)})` });
+        continue;
+      }
+      value = Number(raw);
+    } else if (setting.kind === "number") {
+      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(raw)) {
+        problems.push({
+          path: setting.path,
+          message: `${setting.env} must be a number such as 0.05 (got ${show(raw)})`,
+        });
+        continue;
+      }
+      value = Number(raw);
+    }
+    setPath(settings, setting.path.split("."), value);
+  }
+  return { settings: settings as StackSettings, problems };
+}
+
+/** Sets `value` at `keys` in `target`, creating the objects on the way. */
+function setPath(target: Record<string, unknown>, keys: readonly string[], value: unknown): void {
+  const [head, ...rest] = keys;
+  if (rest.length === 0) {
+    target[head] = value;
+    return;
+  }
+  const child = (target[head] as Record<string, unknown> | undefined) ?? {};
+  target[head] = child;
+  setPath(child, rest, value);
+}
+
+/** Appends to a problem about a setting the environment variable that sets it, so the user knows what to change. */
+export function withEnvHint(problem: ConfigProblem): string {
+  const setting = ENV_SETTINGS.find((candidate) => candidate.path === problem.path);
+  return setting === undefined || problem.message.startsWith(setting.env)
+    ? problem.message
+    : `${problem.message} [set by ${setting.env}]`;
+}

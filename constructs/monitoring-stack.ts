@@ -1,0 +1,230 @@
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Construct } from "constructs";
+import { renderDashboards } from "../dashboards";
+import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
+import { ALERT_RULES_NAME, AlertRulesInput, alertRulesProblems, renderAlertRules } from "./alert-rules";
+import { ApiService, ApiServiceOptions, apiServiceOptionProblems } from "./api-service";
+import { LOOPBACK, ServiceOptions } from "./container-defaults";
+import { Grafana, GRAFANA_ADMIN_USER, GrafanaOptions, grafanaOptionProblems } from "./grafana";
+import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
+import { MonitoringNetwork } from "./network";
+import { Prometheus, PrometheusOptions, prometheusOptionProblems } from "./prometheus";
+import { ConfigProblem, checkDockerName, checkIntegerInRange, throwIfProblems } from "./validation";
+
+/** The Terraform stack's name: `cdktf.out/stacks/monitoring`, `terraform.monitoring.tfstate`. */
+export const STACK_NAME = "monitoring";
+
+/** Where Terraform reads the Grafana admin password from; the password itself never enters the synthesized JSON. */
+export interface AdminPasswordFile {
+  /** The file's path relative to the stack's working directory (`cdktf.out/stacks/monitoring`), as Terraform reads it. */
+  readonly pathFromStackDir: string;
+  /** The same file's path as a person finds it from the project root; shown in the stack outputs. */
+  readonly pathForHumans: string;
+}
+
+/**
+ * The whole monitoring stack: one Docker network with the instrumented API, Prometheus scraping exactly what is
+ * deployed, and Grafana with its datasource and dashboards.
+ * @example new MonitoringStack(app, "monitoring", { apiBuildContext: "/abs/app", grafanaAdminPasswordFile })
+ */
+/** The alerting settings a stack user can change. */
+export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseUrl">;
+
+export interface MonitoringStackProps {
+  /** Absolute path of the API's Docker build context (`app/`). */
+  readonly apiBuildContext: string;
+  /** Digest of the API's source; a change rebuilds the image. @default no rebuild trigger */
+  readonly apiSourceHash?: string;
+  /**
+   * The file holding the Grafana admin password. `TF_VAR_grafana_admin_password`, when set and not empty, takes
+   * precedence over it at deploy time.
+   */
+  readonly grafanaAdminPasswordFile: AdminPasswordFile;
+  /** Docker network name; also the prefix of container and volume names. @default "monitoring" */
+  readonly networkName?: string;
+  /**
+   * How often Prometheus scrapes every target, in seconds. Also Grafana's `timeInterval` and the unit of the alert
+   * rules' windows. @default 15
+   */
+  readonly scrapeIntervalSeconds?: number;
+  /** The API service. @default hostPort 8000 on 127.0.0.1, 256 MiB */
+  readonly api?: ApiServiceOptions;
+  /** Prometheus. @default hostPort 9090 on 127.0.0.1, 1024 MiB, 15 days / 2048 MiB retention */
+  readonly prometheus?: PrometheusOptions;
+  /** Grafana. @default hostPort 3000 on 127.0.0.1, 512 MiB */
+  readonly grafana?: GrafanaOptions;
+  /**
+   * Alert thresholds, durations and runbook links; `for:` durations and windows are never shorter than the scrape
+   * interval allows.
+   * @default DEFAULT_ALERT_THRESHOLDS (5% 5xx above 0.1 req/s, p95 above 0.5 s), runbooks in README.md
+   */
+  readonly alerting?: AlertingOptions;
+  /** Dashboard JSON files to deploy besides the TypeScript ones (read by main.ts from `dashboards/json/`). @default none */
+  readonly importedDashboards?: readonly ImportedDashboardFile[];
+}
+
+/** Every problem with the stack settings, each naming the setting as written in the props (`api.hostPort`). */
+export function monitoringStackProblems(props: MonitoringStackProps): ConfigProblem[] {
+  const intervalProblems = checkIntegerInRange("scrapeIntervalSeconds", props.scrapeIntervalSeconds ?? 15, 1, 3600);
+  const problems: ConfigProblem[] = [
+    ...checkDockerName("networkName", props.networkName ?? "monitoring"),
+    ...intervalProblems,
+    ...apiServiceOptionProblems("api", props.api ?? {}),
+    // The interval is the stack's setting, reported once above; Prometheus' own checks get a valid one so an invalid
+    // interval is not reported again through everything derived from it.
+    ...prometheusOptionProblems("prometheus", {
+      ...props.prometheus,
+      scrapeIntervalSeconds: intervalProblems.length === 0 ? (props.scrapeIntervalSeconds ?? 15) : 15,
+    }),
+    ...grafanaOptionProblems("grafana", props.grafana ?? {}),
+    ...(intervalProblems.length === 0
+      ? alertRulesProblems(alertRulesInput(props.scrapeIntervalSeconds ?? 15, props.alerting), "alerting")
+      : []),
+    ...hostPortClashes([
+      { name: "api", options: props.api ?? {}, defaultPort: 8000 },
+      { name: "prometheus", options: props.prometheus ?? {}, defaultPort: 9090 },
+      { name: "grafana", options: props.grafana ?? {}, defaultPort: 3000 },
+    ]),
+  ];
+  if (props.apiBuildContext.trim() === "") {
+    problems.push({ path: "apiBuildContext", message: `apiBuildContext must be the path of the app/ folder (got "")` });
+  }
+  return problems;
+}
+
+/**
+ * What the alert rules are rendered from: the jobs of the services the stack always deploys, so TargetDown covers
+ * exactly them.
+ */
+function alertRulesInput(scrapeIntervalSeconds: number, alerting: AlertingOptions = {}): AlertRulesInput {
+  return {
+    ...alerting,
+    jobNames: [ApiService.JOB_NAME, Grafana.JOB_NAME, Prometheus.JOB_NAME],
+    apiJobName: ApiService.JOB_NAME,
+    prometheusJobName: Prometheus.JOB_NAME,
+    scrapeIntervalSeconds,
+  };
+}
+
+/** Two services cannot publish the same host port on overlapping addresses. */
+function hostPortClashes(
+  services: readonly { name: string; options: ServiceOptions; defaultPort: number }[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  services.forEach((a, i) =>
+    services.slice(i + 1).forEach((b) => {
+      const portA = a.options.hostPort ?? a.defaultPort;
+      const portB = b.options.hostPort ?? b.defaultPort;
+      const addressA = a.options.bindAddress ?? LOOPBACK;
+      const addressB = b.options.bindAddress ?? LOOPBACK;
+      const overlap = addressA === addressB || addressA === "0.0.0.0" || addressB === "0.0.0.0";
+      if (portA === portB && overlap) {
+        problems.push({
+          path: `${b.name}.hostPort`,
+          message: `${b.name}.hostPort clashes with ${a.name}.hostPort: both publish port ${portB} on ${addressB === addressA ? addressA : `${addressA} and ${addressB}`}; give each service its own host port`,
+        });
+      }
+    }),
+  );
+  return problems;
+}
+
+/** The Terraform stack `monitoring`: providers, network, services, dashboards and outputs. */
+export class MonitoringStack extends TerraformStack {
+  /** The Docker network. */
+  public readonly network: MonitoringNetwork;
+  /** The instrumented API. */
+  public readonly api: ApiService;
+  /** Prometheus. */
+  public readonly prometheus: Prometheus;
+  /** Grafana with its datasource and dashboards. */
+  public readonly grafana: Grafana;
+  /** Every dashboard deployed, TypeScript and imported, as rendered. */
+  public readonly dashboards: readonly RenderedDashboard[];
+
+  constructor(scope: Construct, id: string, props: MonitoringStackProps) {
+    super(scope, id);
+    // Every invalid setting at once, before anything is created.
+    throwIfProblems(`MonitoringStack "${id}"`, monitoringStackProblems(props));
+    const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? 15;
+
+    new DockerProvider(this, "docker", {});
+    const adminPassword = this.adminPassword(props.grafanaAdminPasswordFile);
+
+    this.network = new MonitoringNetwork(this, "Network", { name: props.networkName ?? "monitoring" });
+    this.api = new ApiService(this, "Api", {
+      ...props.api,
+      network: this.network,
+      buildContext: props.apiBuildContext,
+      ...(props.apiSourceHash !== undefined ? { sourceHash: props.apiSourceHash } : {}),
+    });
+    this.prometheus = new Prometheus(this, "Prometheus", {
+      ...props.prometheus,
+      network: this.network,
+      scrapeIntervalSeconds,
+    });
+    this.grafana = new Grafana(this, "Grafana", {
+      ...props.grafana,
+      network: this.network,
+      prometheus: this.prometheus,
+      adminPassword,
+    });
+    this.prometheus.addScrapeTarget(this.api.scrapeTarget);
+    this.prometheus.addScrapeTarget(this.grafana.scrapeTarget);
+    this.prometheus.addRuleFile(
+      ALERT_RULES_NAME,
+      renderAlertRules(alertRulesInput(scrapeIntervalSeconds, props.alerting)),
+    );
+
+    this.dashboards = renderDashboards(
+      {
+        datasource: { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID },
+        jobs: {
+          api: this.api.scrapeTarget.jobName,
+          prometheus: this.prometheus.scrapeTarget.jobName,
+          grafana: this.grafana.scrapeTarget.jobName,
+        },
+        scrapeIntervalSeconds,
+      },
+      props.importedDashboards ?? [],
+    );
+    const dashboardUrls: Record<string, string> = {};
+    for (const dashboard of this.dashboards) {
+      dashboardUrls[dashboard.uid] = this.grafana.addDashboard(dashboard).url;
+    }
+
+    new TerraformOutput(this, "api_url", { value: this.api.hostUrl, description: "The instrumented API" });
+    new TerraformOutput(this, "prometheus_url", { value: this.prometheus.hostUrl, description: "Prometheus UI" });
+    new TerraformOutput(this, "grafana_url", { value: this.grafana.hostUrl, description: "Grafana UI" });
+    new TerraformOutput(this, "grafana_admin_user", { value: GRAFANA_ADMIN_USER });
+    new TerraformOutput(this, "grafana_admin_password_hint", {
+      value: `cat ${props.grafanaAdminPasswordFile.pathForHumans} (or the value of TF_VAR_grafana_admin_password if you set it)`,
+      description: "How to get the Grafana admin password; the password itself is never an output",
+    });
+    new TerraformOutput(this, "dashboard_urls", { value: dashboardUrls, description: "Dashboards by uid" });
+    new TerraformOutput(this, "data_volumes", {
+      value: [this.prometheus.options.dataVolumeName, this.grafana.options.dataVolumeName],
+      description: "Named volumes that keep the data; `destroy` leaves them, `docker volume rm` deletes them",
+    });
+  }
+
+  /**
+   * The admin password as a sensitive Terraform local: `TF_VAR_grafana_admin_password` if set, else the password file.
+   * Both are read by Terraform at deploy time, so no secret is ever written into the synthesized JSON.
+   */
+  private adminPassword(file: AdminPasswordFile): string {
+    const variable = new TerraformVariable(this, "grafana_admin_password", {
+      type: "string",
+      default: "",
+      sensitive: true,
+      description: `Grafana admin password; when empty, the content of ${file.pathForHumans} is used`,
+    });
+    const local = new TerraformLocal(
+      this,
+      "grafana_admin_password_value",
+      Fn.sensitive(Fn.coalesce([variable.stringValue, Fn.trimspace(Fn.file(file.pathFromStackDir))])),
+    );
+    return local.asString;
+  }
+}

@@ -1,0 +1,105 @@
+import { stringify } from "yaml";
+import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems, targetAddress } from "./scrape-target";
+import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show } from "./validation";
+
+/** Everything prometheus.yml is rendered from; built by the Prometheus construct from what the stack deploys. */
+export interface PrometheusConfigInput {
+  /** How often every target is scraped, in seconds. */
+  readonly scrapeIntervalSeconds: number;
+  /** Scrape timeout in seconds; at most the scrape interval. */
+  readonly scrapeTimeoutSeconds: number;
+  /** How often rules are evaluated, in seconds. */
+  readonly evaluationIntervalSeconds: number;
+  /** The deployed services to scrape; one job each. */
+  readonly targets: readonly ScrapeTarget[];
+  /** Paths of rule files inside the container, as `rule_files` lists them. */
+  readonly ruleFiles: readonly string[];
+  /** Per-job limit of samples per scrape; a target exceeding it fails its scrape instead of exhausting memory. */
+  readonly sampleLimit: number;
+  /** Per-job limit of labels per sample. */
+  readonly labelLimit: number;
+  /** Alertmanagers to send alerts to, as network `host:port` addresses. */
+  readonly alertmanagers?: readonly string[];
+}
+
+/** One `scrape_configs` entry, as Prometheus reads it. */
+export interface PrometheusScrapeConfig {
+  readonly job_name: string;
+  readonly metrics_path: string;
+  readonly scheme: "http";
+  readonly sample_limit: number;
+  readonly label_limit: number;
+  readonly static_configs: readonly { readonly targets: readonly string[] }[];
+}
+
+/** The prometheus.yml document, with keys in the order they are written. */
+export interface PrometheusConfigDocument {
+  readonly global: {
+    readonly scrape_interval: string;
+    readonly scrape_timeout: string;
+    readonly evaluation_interval: string;
+  };
+  readonly alerting?: {
+    readonly alertmanagers: readonly { readonly static_configs: readonly { readonly targets: readonly string[] }[] }[];
+  };
+  readonly rule_files?: readonly string[];
+  readonly scrape_configs: readonly PrometheusScrapeConfig[];
+}
+
+/** Every problem with the input; an empty list means {@link renderPrometheusConfig} produces a valid config. */
+export function prometheusConfigProblems(input: PrometheusConfigInput, path = ""): ConfigProblem[] {
+  const problems: ConfigProblem[] = [
+    ...checkIntegerInRange(joinPath(path, "scrapeIntervalSeconds"), input.scrapeIntervalSeconds, 1, 3600),
+    ...checkIntegerInRange(joinPath(path, "evaluationIntervalSeconds"), input.evaluationIntervalSeconds, 1, 3600),
+    ...checkIntegerInRange(joinPath(path, "scrapeTimeoutSeconds"), input.scrapeTimeoutSeconds, 1, 3600),
+    ...checkIntegerInRange(joinPath(path, "sampleLimit"), input.sampleLimit, 1, 10_000_000),
+    ...checkIntegerInRange(joinPath(path, "labelLimit"), input.labelLimit, 1, 1000),
+  ];
+  if (problems.length === 0 && input.scrapeTimeoutSeconds > input.scrapeIntervalSeconds) {
+    problems.push({
+      path: joinPath(path, "scrapeTimeoutSeconds"),
+      message: `${joinPath(path, "scrapeTimeoutSeconds")} must not exceed scrapeIntervalSeconds (${input.scrapeIntervalSeconds}) (got ${show(input.scrapeTimeoutSeconds)})`,
+    });
+  }
+  input.targets.forEach((target, index) =>
+    problems.push(...scrapeTargetProblems(joinPath(path, `targets[${index}]`), target)),
+  );
+  problems.push(...duplicateJobProblems(joinPath(path, "targets"), input.targets));
+  return problems;
+}
+
+/**
+ * Renders prometheus.yml from the deployed services: one job per target, nothing else.
+ *
+ * Jobs are sorted by name and rule files kept in the given order, so the same input always gives the same document.
+ */
+export function renderPrometheusConfig(input: PrometheusConfigInput): PrometheusConfigDocument {
+  const scrapeConfigs = [...input.targets]
+    .sort((a, b) => a.jobName.localeCompare(b.jobName))
+    .map((target): PrometheusScrapeConfig => ({
+      job_name: target.jobName,
+      metrics_path: target.metricsPath,
+      scheme: "http",
+      sample_limit: input.sampleLimit,
+      label_limit: input.labelLimit,
+      static_configs: [{ targets: [targetAddress(target)] }],
+    }));
+  const alertmanagers = input.alertmanagers ?? [];
+  return {
+    global: {
+      scrape_interval: formatDuration(input.scrapeIntervalSeconds),
+      scrape_timeout: formatDuration(input.scrapeTimeoutSeconds),
+      evaluation_interval: formatDuration(input.evaluationIntervalSeconds),
+    },
+    ...(alertmanagers.length > 0
+      ? { alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] } }
+      : {}),
+    ...(input.ruleFiles.length > 0 ? { rule_files: input.ruleFiles } : {}),
+    scrape_configs: scrapeConfigs,
+  };
+}
+
+/** Serializes a generated YAML document (prometheus.yml, rule files) with a do-not-edit header. */
+export function toGeneratedYaml(document: unknown): string {
+  return `# Generated by the monitoring stack (cdktf synth). Do not edit: change the stack and deploy.\n${stringify(document, { lineWidth: 0 })}`;
+}

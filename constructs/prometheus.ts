@@ -1,0 +1,254 @@
+import { Container, ContainerUpload } from "@cdktf/provider-docker/lib/container";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { Lazy } from "cdktf";
+import { Construct } from "constructs";
+import {
+  ResolvedServiceOptions,
+  ServiceOptions,
+  hardenedContainerConfig,
+  hostAddress,
+  namedVolumeMount,
+  resolveServiceOptions,
+  serviceOptionProblems,
+} from "./container-defaults";
+import { MonitoringNetwork } from "./network";
+import { prometheusConfigProblems, renderPrometheusConfig, toGeneratedYaml } from "./prometheus-config";
+import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "./scrape-target";
+import { ConfigProblem, checkDockerName, checkIntegerInRange, joinPath, show, throwIfProblems } from "./validation";
+import { IMAGES } from "./versions";
+
+/** Settings of Prometheus a stack user can change. */
+export interface PrometheusOptions extends ServiceOptions {
+  /** Host port of the Prometheus UI and API. @default 9090, bound to 127.0.0.1 */
+  readonly hostPort?: number;
+  /** Container memory limit in MiB. @default 1024 */
+  readonly memoryMb?: number;
+  /** Prometheus image. @default IMAGES.prometheus */
+  readonly image?: string;
+  /** How long samples are kept, in days. @default 15 */
+  readonly retentionDays?: number;
+  /** Size at which the oldest blocks are deleted, in MiB. @default 2048 */
+  readonly retentionSizeMb?: number;
+  /** Per-job limit of samples per scrape: a target over it fails its scrape instead of exhausting memory. @default 20000 */
+  readonly sampleLimit?: number;
+  /** Per-job limit of labels per sample. @default 64 */
+  readonly labelLimit?: number;
+  /** Scrape timeout in seconds; at most the scrape interval. @default the smaller of 10 and the scrape interval */
+  readonly scrapeTimeoutSeconds?: number;
+  /** Named volume holding the TSDB; it survives container replacement and `destroy`. @default "<network>-prometheus-data" */
+  readonly dataVolumeName?: string;
+}
+
+/** Prometheus, scraping the targets added to it. @example new Prometheus(this, "Prometheus", { network }) */
+export interface PrometheusProps extends PrometheusOptions {
+  readonly network: MonitoringNetwork;
+  /** How often every target is scraped, in seconds. @default 15 */
+  readonly scrapeIntervalSeconds?: number;
+  /** How often rules are evaluated, in seconds. @default the scrape interval */
+  readonly evaluationIntervalSeconds?: number;
+}
+
+/** A generated file Prometheus reads, relative to its config directory. */
+export interface PrometheusConfigFile {
+  /** Path relative to the directory of prometheus.yml (`prometheus.yml`, `rules/alerts.yml`). */
+  readonly path: string;
+  readonly content: string;
+}
+
+/** Problems with the Prometheus settings, named under `path` (for example `prometheus`). */
+export function prometheusOptionProblems(path: string, props: Omit<PrometheusProps, "network">): ConfigProblem[] {
+  const resolved = resolvePrometheusOptions(props, "monitoring");
+  return [
+    ...serviceOptionProblems(path, resolved),
+    ...checkIntegerInRange(joinPath(path, "retentionDays"), resolved.retentionDays, 1, 3650),
+    ...checkIntegerInRange(joinPath(path, "retentionSizeMb"), resolved.retentionSizeMb, 64, 16 * 1024 * 1024),
+    ...(props.dataVolumeName !== undefined
+      ? checkDockerName(joinPath(path, "dataVolumeName"), props.dataVolumeName)
+      : []),
+    ...prometheusConfigProblems(
+      {
+        scrapeIntervalSeconds: resolved.scrapeIntervalSeconds,
+        scrapeTimeoutSeconds: resolved.scrapeTimeoutSeconds,
+        evaluationIntervalSeconds: resolved.evaluationIntervalSeconds,
+        sampleLimit: resolved.sampleLimit,
+        labelLimit: resolved.labelLimit,
+        targets: [],
+        ruleFiles: [],
+      },
+      path,
+    ),
+  ];
+}
+
+/**
+ * Prometheus: a hardened container with its TSDB on a named volume, and a prometheus.yml rendered from the scrape
+ * targets actually added (never a target for a service that is not deployed). The config and rule files are uploaded
+ * into the container; changing them replaces the container, while the data volume stays.
+ */
+export class Prometheus extends Construct {
+  /** The port Prometheus listens on inside the container. */
+  public static readonly INTERNAL_PORT = 9090;
+  /** Prometheus' alias on the network. */
+  public static readonly ALIAS = "prometheus";
+  /** The Prometheus job scraping Prometheus itself. */
+  public static readonly JOB_NAME = "prometheus";
+  /** Where the generated files live inside the container. */
+  public static readonly CONFIG_DIR = "/etc/prometheus";
+
+  /** Resolved settings. */
+  public readonly options: ReturnType<typeof resolvePrometheusOptions>;
+  /** How often every target is scraped, in seconds. */
+  public readonly scrapeIntervalSeconds: number;
+  /** Prometheus scraping itself. */
+  public readonly scrapeTarget: ScrapeTarget;
+  /** URL of Prometheus inside the network (what Grafana queries). */
+  public readonly internalUrl: string;
+  /** URL of Prometheus from the host. */
+  public readonly hostUrl: string;
+  /** The pulled image. */
+  public readonly image: Image;
+  /** The Prometheus container. */
+  public readonly container: Container;
+
+  private readonly network: MonitoringNetwork;
+  private readonly targets: ScrapeTarget[] = [];
+  private readonly ruleFiles: PrometheusConfigFile[] = [];
+
+  constructor(scope: Construct, id: string, props: PrometheusProps) {
+    super(scope, id);
+    this.options = resolvePrometheusOptions(props, props.network.name);
+    this.scrapeIntervalSeconds = this.options.scrapeIntervalSeconds;
+    throwIfProblems(`Prometheus "${id}"`, prometheusOptionProblems("", props));
+
+    this.network = props.network;
+    props.network.registerService(Prometheus.ALIAS);
+    this.internalUrl = `http://${Prometheus.ALIAS}:${Prometheus.INTERNAL_PORT}`;
+    this.hostUrl = `http://${hostAddress(this.options.bindAddress)}:${this.options.hostPort}`;
+    this.scrapeTarget = {
+      jobName: Prometheus.JOB_NAME,
+      host: Prometheus.ALIAS,
+      port: Prometheus.INTERNAL_PORT,
+      metricsPath: "/metrics",
+    };
+
+    this.image = new Image(this, "Image", { name: this.options.image, keepLocally: true });
+    this.container = new Container(
+      this,
+      "Container",
+      hardenedContainerConfig({
+        name: `${props.network.name}-prometheus`,
+        image: this.image.imageId,
+        // nobody:nogroup, the user of the official image.
+        user: "65534:65534",
+        alias: Prometheus.ALIAS,
+        networkName: props.network.network.name,
+        internalPort: Prometheus.INTERNAL_PORT,
+        options: this.options,
+        // No --web.enable-admin-api and no --web.enable-lifecycle: nobody can delete series or stop Prometheus
+        // through its unauthenticated HTTP API. A config change replaces the container instead of reloading.
+        command: [
+          `--config.file=${Prometheus.CONFIG_DIR}/prometheus.yml`,
+          "--storage.tsdb.path=/prometheus",
+          `--storage.tsdb.retention.time=${this.options.retentionDays}d`,
+          `--storage.tsdb.retention.size=${this.options.retentionSizeMb}MB`,
+          `--web.listen-address=:${Prometheus.INTERNAL_PORT}`,
+        ],
+        tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+        mounts: [
+          namedVolumeMount(this.options.dataVolumeName, "/prometheus"),
+          // An anonymous volume: the uploaded files need a writable place on a read-only root filesystem, and it is
+          // removed with the container, so every container starts from the files of its own deploy.
+          { type: "volume", target: Prometheus.CONFIG_DIR },
+        ],
+        upload: this.uploads(),
+        // The image is busybox-based: wget is there, curl is not.
+        healthcheck: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${Prometheus.INTERNAL_PORT}/-/ready`],
+        startPeriodSeconds: 15,
+        waitTimeoutSeconds: 90,
+      }),
+    );
+    this.addScrapeTarget(this.scrapeTarget);
+  }
+
+  /** Every target added so far, in the order added. */
+  public get scrapeTargets(): readonly ScrapeTarget[] {
+    return [...this.targets];
+  }
+
+  /**
+   * Adds a job scraping `target`; fails at once when the target is invalid, its job name is taken, or its host is no
+   * service deployed on the network (the original stack scraped kafka and spark that never ran: DOWN forever).
+   */
+  public addScrapeTarget(target: ScrapeTarget): void {
+    const problems = [
+      ...scrapeTargetProblems("target", target),
+      ...duplicateJobProblems("scrape targets", [...this.targets, target]),
+    ];
+    if (!this.network.hasService(target.host)) {
+      problems.push({
+        path: "target.host",
+        message: `target.host ${show(target.host)} (job ${show(target.jobName)}) is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")}); deploy the service first or remove the target`,
+      });
+    }
+    throwIfProblems(`Prometheus "${this.node.id}"`, problems);
+    this.targets.push(target);
+  }
+
+  /** Adds a rule file (a `{ groups: [...] }` document), uploaded as `rules/<name>.yml` and listed in `rule_files`. */
+  public addRuleFile(name: string, document: unknown): void {
+    const path = `rules/${name}.yml`;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || this.ruleFiles.some((file) => file.path === path)) {
+      throw new Error(
+        `Prometheus "${this.node.id}": rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got ${show(name)})`,
+      );
+    }
+    this.ruleFiles.push({ path, content: toGeneratedYaml(document) });
+    this.container.putUpload(this.uploads());
+  }
+
+  /** The files Prometheus reads, rendered from the targets and rule files added so far. */
+  public configFiles(): PrometheusConfigFile[] {
+    const config = renderPrometheusConfig({
+      scrapeIntervalSeconds: this.options.scrapeIntervalSeconds,
+      scrapeTimeoutSeconds: this.options.scrapeTimeoutSeconds,
+      evaluationIntervalSeconds: this.options.evaluationIntervalSeconds,
+      sampleLimit: this.options.sampleLimit,
+      labelLimit: this.options.labelLimit,
+      targets: this.targets,
+      ruleFiles: this.ruleFiles.map((file) => file.path),
+    });
+    return [{ path: "prometheus.yml", content: toGeneratedYaml(config) }, ...this.ruleFiles];
+  }
+
+  private uploads(): ContainerUpload[] {
+    // prometheus.yml is rendered at synth time, after every construct has added its targets.
+    const config: ContainerUpload = {
+      file: `${Prometheus.CONFIG_DIR}/prometheus.yml`,
+      content: Lazy.stringValue({ produce: () => this.configFiles()[0].content }),
+      permissions: "0644",
+    };
+    return [
+      config,
+      ...this.ruleFiles.map((file) => ({
+        file: `${Prometheus.CONFIG_DIR}/${file.path}`,
+        content: file.content,
+        permissions: "0644",
+      })),
+    ];
+  }
+}
+
+function resolvePrometheusOptions(props: Omit<PrometheusProps, "network">, networkName: string) {
+  const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? 15;
+  return {
+    ...resolveServiceOptions(props, { hostPort: 9090, memoryMb: 1024, image: IMAGES.prometheus }),
+    scrapeIntervalSeconds,
+    evaluationIntervalSeconds: props.evaluationIntervalSeconds ?? scrapeIntervalSeconds,
+    scrapeTimeoutSeconds: props.scrapeTimeoutSeconds ?? Math.max(1, Math.min(10, scrapeIntervalSeconds)),
+    retentionDays: props.retentionDays ?? 15,
+    retentionSizeMb: props.retentionSizeMb ?? 2048,
+    sampleLimit: props.sampleLimit ?? 20000,
+    labelLimit: props.labelLimit ?? 64,
+    dataVolumeName: props.dataVolumeName ?? `${networkName}-prometheus-data`,
+  } satisfies ResolvedServiceOptions & Record<string, unknown>;
+}
