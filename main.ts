@@ -10,7 +10,7 @@ import { join, relative, resolve } from "node:path";
 import { App } from "cdktf";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
-import { MonitoringStack, STACK_NAME } from "./constructs/monitoring-stack";
+import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
 import { ConfigError, ConfigProblem } from "./constructs/validation";
 
 const projectRoot = __dirname;
@@ -70,34 +70,66 @@ function hashSources(dir: string): string {
   return hash.digest("hex");
 }
 
-const { settings, problems } = settingsFromEnv(process.env);
-if (problems.length > 0) {
-  fail(
-    "Invalid environment",
-    problems.map((problem: ConfigProblem) => problem.message),
-  );
+/** The stack's props and the admin password file, as this project's environment and files give them. */
+export interface LoadedStack {
+  readonly props: MonitoringStackProps;
+  /** Absolute path of the Grafana admin password file. */
+  readonly passwordFile: string;
 }
 
-const passwordFile = resolve(projectRoot, process.env.GRAFANA_ADMIN_PASSWORD_FILE ?? ".secrets/grafana-admin-password");
-ensureAdminPasswordFile(passwordFile);
-
-const app = new App();
-const stackDir = join(resolve(projectRoot, app.outdir), "stacks", STACK_NAME);
-try {
-  new MonitoringStack(app, STACK_NAME, {
-    ...settings,
-    apiBuildContext: appDir,
-    apiSourceHash: hashSources(appDir),
-    grafanaAdminPasswordFile: {
-      pathFromStackDir: relative(stackDir, passwordFile),
-      pathForHumans: relative(projectRoot, passwordFile),
-    },
-    importedDashboards: readImportedDashboards(importedDashboardsDir),
-  });
-} catch (error) {
-  if (error instanceof ConfigError) {
-    fail("Invalid stack settings", error.problems.map(withEnvHint));
+/**
+ * Reads the environment and the project's files into the stack's props; `npm run verify` uses it too, so both see the
+ * same stack. Prints every invalid variable and exits 1 when the environment does not parse.
+ */
+export function loadStackProps(outdir: string, options: { readonly generatePassword: boolean }): LoadedStack {
+  const { settings, problems } = settingsFromEnv(process.env);
+  if (problems.length > 0) {
+    fail(
+      "Invalid environment",
+      problems.map((problem: ConfigProblem) => problem.message),
+    );
   }
-  throw error;
+  const passwordFile = resolve(
+    projectRoot,
+    process.env.GRAFANA_ADMIN_PASSWORD_FILE ?? ".secrets/grafana-admin-password",
+  );
+  if (options.generatePassword) {
+    ensureAdminPasswordFile(passwordFile);
+  }
+  const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
+  return {
+    passwordFile,
+    props: {
+      ...settings,
+      apiBuildContext: appDir,
+      apiSourceHash: hashSources(appDir),
+      grafanaAdminPasswordFile: {
+        pathFromStackDir: relative(stackDir, passwordFile),
+        pathForHumans: relative(projectRoot, passwordFile),
+      },
+      importedDashboards: readImportedDashboards(importedDashboardsDir),
+    },
+  };
 }
-app.synth();
+
+/** Builds the monitoring stack in `app`; prints every invalid setting, each with its variable, and exits 1. */
+export function buildMonitoringStack(app: App, props: MonitoringStackProps): MonitoringStack {
+  try {
+    return new MonitoringStack(app, STACK_NAME, props);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      fail("Invalid stack settings", error.problems.map(withEnvHint));
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  // `cdktf synth` passes the output folder in CDKTF_OUTDIR. The props are loaded before the App exists, because the App
+  // creates its output folders at once and a synth that fails must leave nothing behind.
+  const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+  const { props } = loadStackProps(outdir, { generatePassword: true });
+  const app = new App({ outdir });
+  buildMonitoringStack(app, props);
+  app.synth();
+}
