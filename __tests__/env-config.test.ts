@@ -29,6 +29,10 @@ describe("settingsFromEnv", () => {
       ALERT_API_MIN_REQUESTS_PER_SECOND: ".5",
       ALERT_API_LATENCY_P95_SECONDS: "2",
       ALERT_RUNBOOK_BASE_URL: "https://example.org/runbooks#",
+      ALERTMANAGER_ENABLED: "true",
+      ALERTMANAGER_HOST_PORT: "19093",
+      ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
+      ALERTMANAGER_WEBHOOK_URL: "http://bridge:8080/alerts",
     });
     expect(problems).toEqual([]);
     expect(settings).toEqual({
@@ -47,6 +51,12 @@ describe("settingsFromEnv", () => {
         thresholds: { apiErrorRatio: 0.1, apiMinRequestsPerSecond: 0.5, apiLatencyP95Seconds: 2 },
         runbookBaseUrl: "https://example.org/runbooks#",
       },
+      alertmanager: {
+        enabled: true,
+        hostPort: 19093,
+        bindAddress: "127.0.0.1",
+        webhookUrl: "http://bridge:8080/alerts",
+      },
     });
   });
 
@@ -63,6 +73,12 @@ describe("settingsFromEnv", () => {
         path: "alerting.thresholds.apiErrorRatio",
         message: 'ALERT_API_ERROR_RATIO must be a number such as 0.05 (got "5%")',
       },
+    ]);
+  });
+
+  it("fails when a boolean variable is neither true nor false", () => {
+    expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "yes" }).problems).toEqual([
+      { path: "alertmanager.enabled", message: 'ALERTMANAGER_ENABLED must be true or false (got "yes")' },
     ]);
   });
 

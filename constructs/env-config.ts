@@ -4,10 +4,10 @@ import { ConfigProblem, show } from "./validation";
 /** The stack settings main.ts reads from environment variables (everything but paths and files). */
 export type StackSettings = Pick<
   MonitoringStackProps,
-  "networkName" | "scrapeIntervalSeconds" | "api" | "prometheus" | "grafana" | "alerting"
+  "networkName" | "scrapeIntervalSeconds" | "api" | "prometheus" | "grafana" | "alerting" | "alertmanager"
 >;
 
-type Kind = "integer" | "number" | "string";
+type Kind = "integer" | "number" | "boolean" | "string";
 
 /** One environment variable and the stack setting it sets. */
 export interface EnvSetting {
@@ -116,6 +116,31 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     description:
       "Prefix of every alert's runbook link; the lowercase alert name is appended (default `README.md#runbook-`)",
   },
+  {
+    env: "ALERTMANAGER_ENABLED",
+    path: "alertmanager.enabled",
+    kind: "boolean",
+    description: "Deploy Alertmanager and send alerts to it (`true` or `false`, default `false`)",
+  },
+  {
+    env: "ALERTMANAGER_HOST_PORT",
+    path: "alertmanager.hostPort",
+    kind: "integer",
+    description: "Host port of Alertmanager (default 9093)",
+  },
+  {
+    env: "ALERTMANAGER_BIND_ADDRESS",
+    path: "alertmanager.bindAddress",
+    kind: "string",
+    description: "Host address the Alertmanager port binds to (default `127.0.0.1`)",
+  },
+  {
+    env: "ALERTMANAGER_WEBHOOK_URL",
+    path: "alertmanager.webhookUrl",
+    kind: "string",
+    description:
+      "Where Alertmanager posts alerts (default: none, alerts stay in its UI); it ends up in the container's config",
+  },
 ];
 
 /**
@@ -131,26 +156,34 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   for (const setting of ENV_SETTINGS) {
     const raw = env[setting.env]?.trim();
     if (raw === undefined || raw === "") continue;
-    let value: string | number = raw;
-    if (setting.kind === "integer") {
-      if (!/^-?\d+$/.test(raw)) {
-        problems.push({ path: setting.path, message: `${setting.env} must be an integer (got ${show(raw)})` });
-        continue;
-      }
-      value = Number(raw);
-    } else if (setting.kind === "number") {
-      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(raw)) {
-        problems.push({
-          path: setting.path,
-          message: `${setting.env} must be a number such as 0.05 (got ${show(raw)})`,
-        });
-        continue;
-      }
-      value = Number(raw);
+    const parsed = parseValue(setting, raw);
+    if ("problem" in parsed) {
+      problems.push({ path: setting.path, message: parsed.problem });
+    } else {
+      setPath(settings, setting.path.split("."), parsed.value);
     }
-    setPath(settings, setting.path.split("."), value);
   }
   return { settings: settings as StackSettings, problems };
+}
+
+/** Parses one variable's text by its kind, or says what it must be. */
+function parseValue(setting: EnvSetting, raw: string): { value: string | number | boolean } | { problem: string } {
+  switch (setting.kind) {
+    case "integer":
+      return /^-?\d+$/.test(raw)
+        ? { value: Number(raw) }
+        : { problem: `${setting.env} must be an integer (got ${show(raw)})` };
+    case "number":
+      return /^-?(\d+\.?\d*|\.\d+)$/.test(raw)
+        ? { value: Number(raw) }
+        : { problem: `${setting.env} must be a number such as 0.05 (got ${show(raw)})` };
+    case "boolean":
+      return raw === "true" || raw === "false"
+        ? { value: raw === "true" }
+        : { problem: `${setting.env} must be true or false (got ${show(raw)})` };
+    case "string":
+      return { value: raw };
+  }
 }
 
 /** Sets `value` at `keys` in `target`, creating the objects on the way. */

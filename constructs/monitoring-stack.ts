@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { renderDashboards } from "../dashboards";
 import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
 import { ALERT_RULES_NAME, AlertRulesInput, alertRulesProblems, renderAlertRules } from "./alert-rules";
+import { Alertmanager, AlertmanagerOptions, alertmanagerOptionProblems } from "./alertmanager";
 import { ApiService, ApiServiceOptions, apiServiceOptionProblems } from "./api-service";
 import { LOOPBACK, ServiceOptions } from "./container-defaults";
 import { Grafana, GRAFANA_ADMIN_USER, GrafanaOptions, grafanaOptionProblems } from "./grafana";
@@ -60,6 +61,8 @@ export interface MonitoringStackProps {
    * @default DEFAULT_ALERT_THRESHOLDS (5% 5xx above 0.1 req/s, p95 above 0.5 s), runbooks in README.md
    */
   readonly alerting?: AlertingOptions;
+  /** Alertmanager, deployed only when `enabled`. @default not deployed; when enabled: hostPort 9093 on 127.0.0.1, 128 MiB */
+  readonly alertmanager?: AlertmanagerOptions;
   /** Dashboard JSON files to deploy besides the TypeScript ones (read by main.ts from `dashboards/json/`). @default none */
   readonly importedDashboards?: readonly ImportedDashboardFile[];
 }
@@ -78,13 +81,20 @@ export function monitoringStackProblems(props: MonitoringStackProps): ConfigProb
       scrapeIntervalSeconds: intervalProblems.length === 0 ? (props.scrapeIntervalSeconds ?? 15) : 15,
     }),
     ...grafanaOptionProblems("grafana", props.grafana ?? {}),
+    ...(alertmanagerEnabled(props) ? alertmanagerOptionProblems("alertmanager", props.alertmanager ?? {}) : []),
     ...(intervalProblems.length === 0
-      ? alertRulesProblems(alertRulesInput(props.scrapeIntervalSeconds ?? 15, props.alerting), "alerting")
+      ? alertRulesProblems(
+          alertRulesInput(deployedJobs(props), props.scrapeIntervalSeconds ?? 15, props.alerting),
+          "alerting",
+        )
       : []),
     ...hostPortClashes([
       { name: "api", options: props.api ?? {}, defaultPort: 8000 },
       { name: "prometheus", options: props.prometheus ?? {}, defaultPort: 9090 },
       { name: "grafana", options: props.grafana ?? {}, defaultPort: 3000 },
+      ...(alertmanagerEnabled(props)
+        ? [{ name: "alertmanager", options: props.alertmanager ?? {}, defaultPort: 9093 }]
+        : []),
     ]),
   ];
   if (props.apiBuildContext.trim() === "") {
@@ -97,14 +107,32 @@ export function monitoringStackProblems(props: MonitoringStackProps): ConfigProb
  * What the alert rules are rendered from: the jobs of the services the stack always deploys, so TargetDown covers
  * exactly them.
  */
-function alertRulesInput(scrapeIntervalSeconds: number, alerting: AlertingOptions = {}): AlertRulesInput {
+function alertRulesInput(
+  jobNames: readonly string[],
+  scrapeIntervalSeconds: number,
+  alerting: AlertingOptions = {},
+): AlertRulesInput {
   return {
     ...alerting,
-    jobNames: [ApiService.JOB_NAME, Grafana.JOB_NAME, Prometheus.JOB_NAME],
+    jobNames,
     apiJobName: ApiService.JOB_NAME,
     prometheusJobName: Prometheus.JOB_NAME,
     scrapeIntervalSeconds,
   };
+}
+
+function alertmanagerEnabled(props: MonitoringStackProps): boolean {
+  return props.alertmanager?.enabled ?? false;
+}
+
+/** The Prometheus jobs of the services the stack deploys with these props, sorted. */
+function deployedJobs(props: MonitoringStackProps): string[] {
+  return [
+    ApiService.JOB_NAME,
+    Grafana.JOB_NAME,
+    Prometheus.JOB_NAME,
+    ...(alertmanagerEnabled(props) ? [Alertmanager.JOB_NAME] : []),
+  ].sort();
 }
 
 /** Two services cannot publish the same host port on overlapping addresses. */
@@ -140,6 +168,8 @@ export class MonitoringStack extends TerraformStack {
   public readonly prometheus: Prometheus;
   /** Grafana with its datasource and dashboards. */
   public readonly grafana: Grafana;
+  /** Alertmanager, when enabled. */
+  public readonly alertmanager?: Alertmanager;
   /** Every dashboard deployed, TypeScript and imported, as rendered. */
   public readonly dashboards: readonly RenderedDashboard[];
 
@@ -172,9 +202,15 @@ export class MonitoringStack extends TerraformStack {
     });
     this.prometheus.addScrapeTarget(this.api.scrapeTarget);
     this.prometheus.addScrapeTarget(this.grafana.scrapeTarget);
+    if (alertmanagerEnabled(props)) {
+      this.alertmanager = new Alertmanager(this, "Alertmanager", { ...props.alertmanager, network: this.network });
+      this.prometheus.addScrapeTarget(this.alertmanager.scrapeTarget);
+      this.prometheus.addAlertmanager(Alertmanager.ALIAS, Alertmanager.INTERNAL_PORT);
+    }
+    const jobNames = this.prometheus.scrapeTargets.map((target) => target.jobName).sort();
     this.prometheus.addRuleFile(
       ALERT_RULES_NAME,
-      renderAlertRules(alertRulesInput(scrapeIntervalSeconds, props.alerting)),
+      renderAlertRules(alertRulesInput(jobNames, scrapeIntervalSeconds, props.alerting)),
     );
 
     this.dashboards = renderDashboards(
@@ -202,9 +238,19 @@ export class MonitoringStack extends TerraformStack {
       value: `cat ${props.grafanaAdminPasswordFile.pathForHumans} (or the value of TF_VAR_grafana_admin_password if you set it)`,
       description: "How to get the Grafana admin password; the password itself is never an output",
     });
+    if (this.alertmanager !== undefined) {
+      new TerraformOutput(this, "alertmanager_url", {
+        value: this.alertmanager.hostUrl,
+        description: "Alertmanager UI",
+      });
+    }
     new TerraformOutput(this, "dashboard_urls", { value: dashboardUrls, description: "Dashboards by uid" });
     new TerraformOutput(this, "data_volumes", {
-      value: [this.prometheus.options.dataVolumeName, this.grafana.options.dataVolumeName],
+      value: [
+        this.prometheus.options.dataVolumeName,
+        this.grafana.options.dataVolumeName,
+        ...(this.alertmanager !== undefined ? [this.alertmanager.options.dataVolumeName] : []),
+      ],
       description: "Named volumes that keep the data; `destroy` leaves them, `docker volume rm` deletes them",
     });
   }

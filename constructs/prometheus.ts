@@ -113,6 +113,7 @@ export class Prometheus extends Construct {
   private readonly network: MonitoringNetwork;
   private readonly targets: ScrapeTarget[] = [];
   private readonly ruleFiles: PrometheusConfigFile[] = [];
+  private readonly alertmanagers: string[] = [];
 
   constructor(scope: Construct, id: string, props: PrometheusProps) {
     super(scope, id);
@@ -194,6 +195,16 @@ export class Prometheus extends Construct {
     this.targets.push(target);
   }
 
+  /** Sends alerts to the Alertmanager at `host:port` on the network; `host` must be a deployed service. */
+  public addAlertmanager(host: string, port: number): void {
+    if (!this.network.hasService(host)) {
+      throw new Error(
+        `Prometheus "${this.node.id}": alertmanager host ${show(host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
+      );
+    }
+    this.alertmanagers.push(`${host}:${port}`);
+  }
+
   /** Adds a rule file (a `{ groups: [...] }` document), uploaded as `rules/<name>.yml` and listed in `rule_files`. */
   public addRuleFile(name: string, document: unknown): void {
     const path = `rules/${name}.yml`;
@@ -216,6 +227,7 @@ export class Prometheus extends Construct {
       labelLimit: this.options.labelLimit,
       targets: this.targets,
       ruleFiles: this.ruleFiles.map((file) => file.path),
+      alertmanagers: this.alertmanagers,
     });
     return [{ path: "prometheus.yml", content: toGeneratedYaml(config) }, ...this.ruleFiles];
   }
