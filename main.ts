@@ -5,13 +5,24 @@
  * Run by `cdktf synth|diff|deploy` (cdktf.json: `npx tsx main.ts`).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { App } from "cdktf";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
 import { ConfigError, ConfigProblem } from "./constructs/validation";
+import { DashboardError } from "./dashboards";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
@@ -120,7 +131,27 @@ export function buildMonitoringStack(app: App, props: MonitoringStackProps): Mon
     if (error instanceof ConfigError) {
       fail("Invalid stack settings", error.problems.map(withEnvHint));
     }
+    if (error instanceof DashboardError) {
+      // The message already lists every problem with its file, panel and fix.
+      console.error(error.message);
+      process.exit(1);
+    }
     throw error;
+  }
+}
+
+/**
+ * Builds the stack exactly as `npm run synth` does, in memory only, for tools that need to know what it deploys
+ * (`npm run verify`, `npm run dashboards`). Writes nothing and generates no password.
+ */
+export function inspectMonitoringStack(): { readonly stack: MonitoringStack; readonly passwordFile: string } {
+  // The App creates its output folders at once: give it a scratch folder and remove it.
+  const outdir = mkdtempSync(join(tmpdir(), "monitoring-stack-"));
+  try {
+    const { props, passwordFile } = loadStackProps(outdir, { generatePassword: false });
+    return { stack: buildMonitoringStack(new App({ outdir }), props), passwordFile };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
   }
 }
 

@@ -102,7 +102,7 @@ describe("ApiService", () => {
 
   it("fails when the log level is unknown", () => {
     expect(() => synthApi({ logLevel: "loud" as "info" })).toThrow(
-      'logLevel must be one of fatal, error, warn, info, debug, trace (got "loud")',
+      'logLevel must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
     );
   });
 

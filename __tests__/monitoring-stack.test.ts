@@ -270,6 +270,33 @@ describe("MonitoringStack", () => {
       );
     });
 
+    it("fails when an imported dashboard is broken, naming the file, the panel and the problem", () => {
+      const broken = JSON.stringify({
+        uid: "broken-import",
+        title: "Broken",
+        panels: [
+          {
+            id: 1,
+            type: "timeseries",
+            title: "Kafka lag",
+            gridPos: { x: 0, y: 0, w: 12, h: 8 },
+            datasource: { type: "prometheus", uid: "prometheus" },
+            targets: [
+              {
+                refId: "A",
+                expr: "sum(kafka_consumergroup_lag)",
+                datasource: { type: "prometheus", uid: "prometheus" },
+              },
+            ],
+          },
+        ],
+      });
+      const message = problemsOf({ importedDashboards: [{ fileName: "big-data.json", content: broken }] });
+      expect(message).toMatch(/^Dashboards failed the lint with 1 problem:/);
+      expect(message).toContain('json:big-data.json, panel "Kafka lag" (id 1)');
+      expect(message).toContain("kafka_consumergroup_lag");
+    });
+
     it("collects problems from every service into one error", () => {
       expect(
         problemsOf({

@@ -13,9 +13,7 @@ import { MonitoringNetwork } from "./network";
 import { ScrapeTarget } from "./scrape-target";
 import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
-
-/** Log levels the API accepts in `LOG_LEVEL`. */
-export const API_LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "../app/src/config";
 
 /** Settings of the API service a stack user can change. */
 export interface ApiServiceOptions extends ServiceOptions {
@@ -26,7 +24,7 @@ export interface ApiServiceOptions extends ServiceOptions {
   /** Node.js base image the Dockerfile builds on (build arg `NODE_IMAGE`). @default IMAGES.node */
   readonly image?: string;
   /** The API's `LOG_LEVEL`. @default "info" */
-  readonly logLevel?: (typeof API_LOG_LEVELS)[number];
+  readonly logLevel?: LogLevel;
 }
 
 /** The instrumented API, built from `app/`. @example new ApiService(this, "Api", { network, buildContext }) */
@@ -45,10 +43,10 @@ export interface ApiServiceProps extends ApiServiceOptions {
 export function apiServiceOptionProblems(path: string, options: ApiServiceOptions): ConfigProblem[] {
   const resolved = resolveApiOptions(options);
   const problems = serviceOptionProblems(path, resolved);
-  if (!(API_LOG_LEVELS as readonly string[]).includes(resolved.logLevel)) {
+  if (!(LOG_LEVELS as readonly string[]).includes(resolved.logLevel)) {
     problems.push({
       path: joinPath(path, "logLevel"),
-      message: `${joinPath(path, "logLevel")} must be one of ${API_LOG_LEVELS.join(", ")} (got ${show(resolved.logLevel)})`,
+      message: `${joinPath(path, "logLevel")} must be one of ${LOG_LEVELS.join(", ")} (got ${show(resolved.logLevel)})`,
     });
   }
   return problems;
@@ -59,8 +57,8 @@ export function apiServiceOptionProblems(path: string, options: ApiServiceOption
  * as `api:8000` inside it. Exposes its {@link ScrapeTarget} for Prometheus.
  */
 export class ApiService extends Construct {
-  /** The port the API listens on inside the container (`PORT`). */
-  public static readonly INTERNAL_PORT = 8000;
+  /** The port the API listens on inside the container (`PORT`): the API's own default. */
+  public static readonly INTERNAL_PORT = CONFIG_DEFAULTS.port;
   /** The API's alias on the network. */
   public static readonly ALIAS = "api";
   /** The Prometheus job scraping the API. */
@@ -147,6 +145,6 @@ export class ApiService extends Construct {
 function resolveApiOptions(options: ApiServiceOptions): ResolvedServiceOptions & { readonly logLevel: string } {
   return {
     ...resolveServiceOptions(options, { hostPort: 8000, memoryMb: 256, image: IMAGES.node }),
-    logLevel: options.logLevel ?? "info",
+    logLevel: options.logLevel ?? CONFIG_DEFAULTS.logLevel,
   };
 }

@@ -84,6 +84,14 @@ export function contextProblems(ctx: DashboardContext): string[] {
   return problems;
 }
 
+/** Thrown when dashboards cannot be rendered; the message lists every problem, each with its fix. */
+export class DashboardError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DashboardError";
+  }
+}
+
 /**
  * Builds every TypeScript dashboard, reads and rewrites every imported one, lints them all together and returns them
  * ready to deploy.
@@ -91,7 +99,7 @@ export function contextProblems(ctx: DashboardContext): string[] {
  * Pure and deterministic: built dashboards in `DASHBOARD_MODULES` order, then imported ones sorted by file name;
  * models keep a stable key order, so two synths are byte-identical.
  * @param imported the files of `dashboards/json/` as `{ fileName, content }` (the caller reads them).
- * @throws Error listing every problem at once (file or module, panel title and id, problem, fix).
+ * @throws DashboardError listing every problem at once (file or module, panel title and id, problem, fix).
  * @example renderDashboards(ctx, [{ fileName: "extra.json", content: readFileSync(...) }]).map((d) => d.uid)
  */
 export function renderDashboards(
@@ -100,7 +108,7 @@ export function renderDashboards(
 ): RenderedDashboard[] {
   const ctxProblems = contextProblems(ctx);
   if (ctxProblems.length > 0) {
-    throw new Error(`Cannot render dashboards:\n${ctxProblems.map((p) => `  - ${p}`).join("\n")}`);
+    throw new DashboardError(`Cannot render dashboards:\n${ctxProblems.map((p) => `  - ${p}`).join("\n")}`);
   }
 
   const built = DASHBOARD_MODULES.map((m) => ({
@@ -129,7 +137,7 @@ export function renderDashboards(
       ...lint.filter((p) => p.source === source),
     ]),
   ];
-  if (problems.length > 0) throw new Error(formatLintProblems(problems));
+  if (problems.length > 0) throw new DashboardError(formatLintProblems(problems));
 
   return deployable.map((d) => ({
     uid: String(d.model.uid),
