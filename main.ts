@@ -21,18 +21,12 @@ import { App } from "cdktf";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
-import { ConfigError, ConfigProblem } from "./constructs/validation";
+import { ConfigError, throwIfProblems } from "./constructs/validation";
 import { DashboardError } from "./dashboards";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
 const importedDashboardsDir = join(projectRoot, "dashboards", "json");
-
-/** Fails the synth with every message, each naming what to change. */
-function fail(title: string, messages: readonly string[]): never {
-  console.error(`${title}:\n${messages.map((message) => `  - ${message}`).join("\n")}`);
-  process.exit(1);
-}
 
 /**
  * The admin password file: generated on first use (24 random bytes, readable by this user only), kept across runs.
@@ -41,8 +35,12 @@ function fail(title: string, messages: readonly string[]): never {
 function ensureAdminPasswordFile(file: string): void {
   if (existsSync(file)) {
     if (readFileSync(file, "utf8").trim() === "") {
-      fail("Grafana admin password", [
-        `${relative(projectRoot, file)} is empty: write the password into it, or delete it to have one generated`,
+      const path = relative(projectRoot, file);
+      throw new ConfigError("Grafana admin password", [
+        {
+          path: "GRAFANA_ADMIN_PASSWORD_FILE",
+          message: `${path} is empty: write the password into it, or delete it to have one generated`,
+        },
       ]);
     }
     return;
@@ -89,17 +87,13 @@ export interface LoadedStack {
 }
 
 /**
- * Reads the environment and the project's files into the stack's props; `npm run verify` uses it too, so both see the
- * same stack. Prints every invalid variable and exits 1 when the environment does not parse.
+ * Reads the environment and the project's files into the stack's props; `npm run verify` and the tests use it too,
+ * so everything sees the same stack.
+ * @throws ConfigError naming every variable that does not parse, or an empty password file
  */
 export function loadStackProps(outdir: string, options: { readonly generatePassword: boolean }): LoadedStack {
   const { settings, problems } = settingsFromEnv(process.env);
-  if (problems.length > 0) {
-    fail(
-      "Invalid environment",
-      problems.map((problem: ConfigProblem) => problem.message),
-    );
-  }
+  throwIfProblems("Invalid environment", problems);
   const passwordFile = resolve(
     projectRoot,
     process.env.GRAFANA_ADMIN_PASSWORD_FILE ?? ".secrets/grafana-admin-password",
@@ -123,44 +117,55 @@ export function loadStackProps(outdir: string, options: { readonly generatePassw
   };
 }
 
-/** Builds the monitoring stack in `app`; prints every invalid setting, each with its variable, and exits 1. */
-export function buildMonitoringStack(app: App, props: MonitoringStackProps): MonitoringStack {
-  try {
-    return new MonitoringStack(app, STACK_NAME, props);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      fail("Invalid stack settings", error.problems.map(withEnvHint));
-    }
-    if (error instanceof DashboardError) {
-      // The message already lists every problem with its file, panel and fix.
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
-}
-
 /**
  * Builds the stack exactly as `npm run synth` does, in memory only, for tools that need to know what it deploys
- * (`npm run verify`, `npm run dashboards`). Writes nothing and generates no password.
+ * (`npm run verify`, `npm run dashboards`, the end-to-end suite); `overrides` replace props (a test's scrape
+ * interval). Writes nothing and generates no password.
  */
-export function inspectMonitoringStack(): { readonly stack: MonitoringStack; readonly passwordFile: string } {
+export function inspectMonitoringStack(overrides: Partial<MonitoringStackProps> = {}): LoadedStack & {
+  readonly stack: MonitoringStack;
+} {
   // The App creates its output folders at once: give it a scratch folder and remove it.
   const outdir = mkdtempSync(join(tmpdir(), "monitoring-stack-"));
   try {
-    const { props, passwordFile } = loadStackProps(outdir, { generatePassword: false });
-    return { stack: buildMonitoringStack(new App({ outdir }), props), passwordFile };
+    const loaded = loadStackProps(outdir, { generatePassword: false });
+    const props = { ...loaded.props, ...overrides };
+    return { ...loaded, props, stack: new MonitoringStack(new App({ outdir }), STACK_NAME, props) };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
 
+/**
+ * Prints an error a user can act on (invalid settings, dashboards that fail the lint) without a stack trace and exits
+ * 1; anything else is a bug and is rethrown with its trace.
+ */
+export function exitOnUserError(error: unknown): never {
+  if (error instanceof ConfigError) {
+    // The first line says what was checked and how many problems; each problem then says what to change.
+    console.error(
+      `${error.message.split("\n")[0]}\n${error.problems.map((problem) => `  - ${withEnvHint(problem)}`).join("\n")}`,
+    );
+    process.exit(1);
+  }
+  if (error instanceof DashboardError) {
+    // The message already lists every problem with its file, panel and fix.
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
 if (require.main === module) {
-  // `cdktf synth` passes the output folder in CDKTF_OUTDIR. The props are loaded before the App exists, because the App
-  // creates its output folders at once and a synth that fails must leave nothing behind.
-  const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  const { props } = loadStackProps(outdir, { generatePassword: true });
-  const app = new App({ outdir });
-  buildMonitoringStack(app, props);
-  app.synth();
+  try {
+    // `cdktf synth` passes the output folder in CDKTF_OUTDIR. The props are loaded before the App exists, because the
+    // App creates its output folders at once and a synth that fails on the environment must leave nothing behind.
+    const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+    const { props } = loadStackProps(outdir, { generatePassword: true });
+    const app = new App({ outdir });
+    new MonitoringStack(app, STACK_NAME, props);
+    app.synth();
+  } catch (error) {
+    exitOnUserError(error);
+  }
 }

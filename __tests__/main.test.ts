@@ -95,7 +95,7 @@ describe("main.ts (the cdktf app)", () => {
       GRAFANA_HOST_PORT: "9090",
     });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("Invalid stack settings:");
+    expect(result.stderr).toContain('MonitoringStack "monitoring": 2 invalid settings:');
     expect(result.stderr).toContain(
       "api.hostPort must be an integer between 1 and 65535 (got 0) [set by API_HOST_PORT]",
     );
