@@ -1,0 +1,113 @@
+/**
+ * What a running stack must look like, read from the stack itself (never typed again here): the scrape jobs, the rule
+ * groups, the dashboards with their queries, the datasource uid, the metrics the API exposes, the host URLs and the
+ * container names the fix hints point at.
+ */
+import { parse } from "yaml";
+import { HTTP_METRICS, RUNTIME_METRICS } from "../../app/src/metrics";
+import { ALERT_NAMES } from "../../constructs/alert-rules";
+import { Grafana, GRAFANA_ADMIN_USER } from "../../constructs/grafana";
+import { PROMETHEUS_DATASOURCE_UID } from "../../constructs/grafana-datasource";
+import type { MonitoringStack } from "../../constructs/monitoring-stack";
+import type { ScrapeTarget } from "../../constructs/scrape-target";
+import type { RenderedDashboard } from "../../dashboards/types";
+import { isObject } from "./http";
+
+/** A rule of the stack's rule files: its group, its name and its PromQL. */
+export interface ExpectedRule {
+  readonly group: string;
+  /** The alert or record name. */
+  readonly name: string;
+  readonly expr: string;
+}
+
+/** The services of the stack, as the fix hints name them. */
+export type ServiceName = "api" | "prometheus" | "grafana";
+
+/** Everything `npm run verify` and the end-to-end suite check a running stack against. */
+export interface StackExpectations {
+  /** Every scrape job the stack renders into prometheus.yml, in render order. */
+  readonly scrapeTargets: readonly ScrapeTarget[];
+  /** The job of each service. */
+  readonly jobs: Readonly<Record<ServiceName, string>>;
+  /** How often Prometheus scrapes, in seconds. */
+  readonly scrapeIntervalSeconds: number;
+  /** The Prometheus image the stack deploys (`prom/prometheus:v3.5.3`). */
+  readonly prometheusImage: string;
+  /** Every rule of the stack's rule files, in file order. */
+  readonly rules: readonly ExpectedRule[];
+  /** The rule group names, in file order. */
+  readonly ruleGroups: readonly string[];
+  /** The alert that always fires when rules are evaluated, if the stack defines it. */
+  readonly watchdogAlert: string | undefined;
+  /** Every dashboard the stack deploys. */
+  readonly dashboards: readonly RenderedDashboard[];
+  /** The uid of the Prometheus datasource in Grafana. */
+  readonly datasourceUid: string;
+  /** Prometheus' URL inside the Docker network (what Grafana's datasource points at). */
+  readonly prometheusInternalUrl: string;
+  /** The folder the dashboards are deployed into. */
+  readonly dashboardFolderUid: string;
+  /** The Grafana admin user. */
+  readonly grafanaAdminUser: string;
+  /** Metric families the API's `/metrics` must expose (the metrics contract of app/src/metrics.ts). */
+  readonly apiMetricFamilies: readonly string[];
+  /** The URL of each service from the host, as the stack publishes it. */
+  readonly hostUrls: Readonly<Record<ServiceName, string>>;
+  /** The container of each service (for `docker logs`). */
+  readonly containers: Readonly<Record<ServiceName, string>>;
+  /** Where a person finds the Grafana admin password file, relative to the project root. */
+  readonly passwordFileForHumans: string;
+}
+
+/**
+ * Reads the expectations from a built (not necessarily synthesized) stack.
+ * @param passwordFileForHumans the admin password file as the stack props name it (`pathForHumans`).
+ */
+export function stackExpectations(
+  stack: MonitoringStack,
+  passwordFileForHumans = ".secrets/grafana-admin-password",
+): StackExpectations {
+  const ruleFiles = stack.prometheus.configFiles().filter((file) => file.path !== "prometheus.yml");
+  const rules = ruleFiles.flatMap((file) => rulesOf(parse(file.content)));
+  const ruleGroups = [...new Set(rules.map((rule) => rule.group))];
+  const network = stack.network.name;
+  return {
+    scrapeTargets: stack.prometheus.scrapeTargets,
+    jobs: {
+      api: stack.api.scrapeTarget.jobName,
+      prometheus: stack.prometheus.scrapeTarget.jobName,
+      grafana: stack.grafana.scrapeTarget.jobName,
+    },
+    scrapeIntervalSeconds: stack.prometheus.scrapeIntervalSeconds,
+    prometheusImage: stack.prometheus.options.image,
+    rules,
+    ruleGroups,
+    watchdogAlert: rules.some((rule) => rule.name === ALERT_NAMES.watchdog) ? ALERT_NAMES.watchdog : undefined,
+    dashboards: stack.dashboards,
+    datasourceUid: PROMETHEUS_DATASOURCE_UID,
+    prometheusInternalUrl: stack.prometheus.internalUrl,
+    dashboardFolderUid: Grafana.FOLDER_UID,
+    grafanaAdminUser: GRAFANA_ADMIN_USER,
+    apiMetricFamilies: [...Object.values(HTTP_METRICS).map((metric) => metric.name), ...Object.values(RUNTIME_METRICS)],
+    hostUrls: { api: stack.api.hostUrl, prometheus: stack.prometheus.hostUrl, grafana: stack.grafana.hostUrl },
+    containers: {
+      api: stack.api.container.nameInput ?? `${network}-api`,
+      prometheus: stack.prometheus.container.nameInput ?? `${network}-prometheus`,
+      grafana: stack.grafana.container.nameInput ?? `${network}-grafana`,
+    },
+    passwordFileForHumans,
+  };
+}
+
+/** The rules of one parsed rule file (`{ groups: [{ name, rules: [{ alert | record, expr }] }] }`). */
+export function rulesOf(document: unknown): ExpectedRule[] {
+  const groups = isObject(document) && Array.isArray(document.groups) ? document.groups : [];
+  return groups.filter(isObject).flatMap((group) =>
+    (Array.isArray(group.rules) ? group.rules : []).filter(isObject).map((rule) => ({
+      group: String(group.name),
+      name: String(rule.alert ?? rule.record),
+      expr: String(rule.expr),
+    })),
+  );
+}

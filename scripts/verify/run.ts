@@ -1,0 +1,266 @@
+/**
+ * Runs every check of `npm run verify` in order (API, Prometheus, Grafana, data) and reports each result as soon as
+ * it is known. The CLI (`scripts/verify.ts`) resolves URLs and the password and prints; tests call this directly too.
+ */
+import { runTraffic, type TrafficSummary } from "../traffic";
+import {
+  checkApiHealth,
+  checkApiMetrics,
+  checkGrafana,
+  checkPrometheusReady,
+  checkPrometheusVersion,
+  checkRules,
+  checkTargets,
+  fail,
+  notRunningHint,
+  pass,
+  skip,
+  type CheckResult,
+  type PasswordSource,
+} from "./checks";
+import type { ServiceName, StackExpectations } from "./expectations";
+import { GrafanaClient } from "./grafana-client";
+import { pollUntil } from "./http";
+import {
+  dashboardQueries,
+  dashboardWindow,
+  describeQuery,
+  runPanelQuery,
+  type PanelQueryOutcome,
+} from "./panel-queries";
+import { PrometheusClient } from "./prometheus-client";
+
+/** What {@link runVerify} checks and how. */
+export interface VerifyOptions {
+  /** The URL of each service. */
+  readonly urls: Readonly<Record<ServiceName, string>>;
+  /** The Grafana admin password (never printed) and where it came from. */
+  readonly password: { readonly value: string | undefined; readonly description: string };
+  /** Leave Grafana out: its checks and the panels over its own metrics are skipped, its targets' health not judged. */
+  readonly skipGrafana: boolean;
+  /** How long the data check sends traffic, in seconds. @default 3 */
+  readonly burstSeconds?: number;
+  /** Requests per second of the burst. @default 20 */
+  readonly burstRatePerSecond?: number;
+  /** Bound of every HTTP request, in milliseconds. @default 5000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/** The reason printed for everything `--skip-grafana` leaves out. */
+export const SKIP_GRAFANA_REASON = "--skip-grafana: no Grafana to check";
+
+/** Seed of the burst's traffic mix, so two runs send the same requests. */
+const BURST_SEED = 20_240_601;
+
+/**
+ * Runs every check against the running stack and resolves with all results; `onResult` sees each as soon as it is
+ * known. Never rejects on a failing check; every wait is bounded.
+ */
+export async function runVerify(
+  exp: StackExpectations,
+  options: VerifyOptions,
+  onResult: (result: CheckResult) => void = () => undefined,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const report = (items: CheckResult | readonly CheckResult[]): void => {
+    for (const item of Array.isArray(items) ? items : [items]) {
+      results.push(item);
+      onResult(item);
+    }
+  };
+  const timeoutMs = options.requestTimeoutMs ?? 5000;
+  const prometheus = new PrometheusClient(options.urls.prometheus, { timeoutMs });
+
+  // API
+  const apiHealth = await checkApiHealth(options.urls.api, exp);
+  report(apiHealth);
+  report(await checkApiMetrics(options.urls.api, exp));
+
+  // Prometheus
+  const ready = await checkPrometheusReady(prometheus, exp);
+  report(ready);
+  if (ready.status === "pass") {
+    report(await checkPrometheusVersion(prometheus, exp));
+    report(
+      await checkTargets(prometheus, exp, {
+        skipHealth: options.skipGrafana ? new Map([[exp.jobs.grafana, SKIP_GRAFANA_REASON]]) : new Map(),
+      }),
+    );
+    report(await checkRules(prometheus, exp));
+  } else {
+    report(skip("Prometheus", "targets, rules and version", "Prometheus is not ready"));
+  }
+
+  // Grafana
+  if (options.skipGrafana) {
+    report(skip("Grafana", "health, datasource and dashboards", SKIP_GRAFANA_REASON));
+  } else {
+    const grafana = new GrafanaClient(options.urls.grafana, {
+      user: exp.grafanaAdminUser,
+      password: options.password.value,
+      timeoutMs,
+    });
+    const source: PasswordSource = {
+      found: options.password.value !== undefined,
+      description: options.password.description,
+    };
+    report(await checkGrafana(grafana, exp, source));
+  }
+
+  // Data
+  if (apiHealth.status !== "pass" || ready.status !== "pass") {
+    report(skip("Data", "traffic burst and dashboard queries", "the API or Prometheus is not up, see above"));
+    return results;
+  }
+  report(await dataChecks(prometheus, exp, options));
+  return results;
+}
+
+/**
+ * Sends a short burst of the traffic mix (2xx, some 4xx and 5xx, some slow), waits for two scrapes of the API, then
+ * runs every panel query of every dashboard and reports each with or without data.
+ */
+async function dataChecks(
+  prometheus: PrometheusClient,
+  exp: StackExpectations,
+  options: VerifyOptions,
+): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  const burstSeconds = options.burstSeconds ?? 3;
+  const ratePerSecond = options.burstRatePerSecond ?? 20;
+  const burstTitle = `traffic burst: ${burstSeconds} s at ${ratePerSecond} req/s, some 4xx, 5xx and slow requests`;
+  let summary: TrafficSummary;
+  try {
+    summary = await runTraffic({
+      baseUrl: options.urls.api,
+      durationSeconds: burstSeconds,
+      ratePerSecond,
+      seed: BURST_SEED,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.push(fail("Data", burstTitle, message, notRunningHint("api", exp, options.urls.api)));
+    results.push(skip("Data", "dashboard queries", "no traffic could be sent"));
+    return results;
+  }
+  const byStatus = Object.entries(summary.byStatus)
+    .map(([status, count]) => `${status}=${count}`)
+    .join(" ");
+  if (summary.failed > 0 || summary.completed === 0) {
+    results.push(
+      fail(
+        "Data",
+        burstTitle,
+        `${summary.failed} of ${summary.sent} requests got no answer (${byStatus})`,
+        `the API drops requests: docker logs --tail 50 ${exp.containers.api}; docker stats --no-stream ${exp.containers.api}`,
+      ),
+    );
+  } else {
+    results.push(pass("Data", burstTitle, `${summary.completed} answered: ${byStatus}`));
+  }
+
+  // Two scrapes after the burst: a counter first created by the burst needs two samples before rate() sees it.
+  const waitTitle = `Prometheus scraped the API twice after the burst (scrape interval ${exp.scrapeIntervalSeconds} s)`;
+  try {
+    await waitForScrapes(prometheus, exp.jobs.api, 2, (3 * exp.scrapeIntervalSeconds + 10) * 1000);
+    results.push(pass("Data", waitTitle));
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    results.push(
+      fail("Data", waitTitle, message, `Prometheus is not scraping the API: see the job "${exp.jobs.api}" check above`),
+    );
+  }
+
+  let knownNames: ReadonlySet<string> = new Set();
+  try {
+    knownNames = new Set(await prometheus.metricNames());
+  } catch {
+    // Only used to make the hints more precise.
+  }
+  let startedSeconds = Number.NEGATIVE_INFINITY;
+  try {
+    startedSeconds = await prometheus.startTimeSeconds();
+  } catch {
+    // Without it, windows span the dashboards' full default ranges.
+  }
+  const endSeconds = Date.now() / 1000;
+  for (const item of dashboardQueries(exp.dashboards)) {
+    const title = describeQuery(item.query);
+    if (item.query.needsGrafana && options.skipGrafana) {
+      results.push(skip("Data", title, `reads only Grafana's own metrics; ${SKIP_GRAFANA_REASON}`));
+      continue;
+    }
+    const window = dashboardWindow(item.dashboard, endSeconds, exp.scrapeIntervalSeconds, startedSeconds);
+    const outcome = await runPanelQuery(prometheus, item, window);
+    results.push(queryResult(title, outcome, knownNames, exp));
+  }
+  return results;
+}
+
+/** One panel query's line of the checklist. */
+function queryResult(
+  title: string,
+  outcome: PanelQueryOutcome,
+  knownNames: ReadonlySet<string>,
+  exp: StackExpectations,
+): CheckResult {
+  if (outcome.status === "data") {
+    return pass("Data", title, `${outcome.seriesCount} series`);
+  }
+  if (outcome.status === "error") {
+    return fail(
+      "Data",
+      title,
+      outcome.error ?? "query failed",
+      `Prometheus rejects the panel's query: fix it in dashboards/ (module or dashboards/json/) and npm run deploy`,
+    );
+  }
+  const missing = outcome.query.metricNames.filter((name) => knownNames.size > 0 && !knownNames.has(name));
+  const hint =
+    missing.length > 0
+      ? `Prometheus has no series named ${missing.join(", ")}: the target exposing ${missing.length === 1 ? "it" : "them"} is down or does not expose ${missing.length === 1 ? "it" : "them"} (see the targets above)` +
+        (outcome.query.needsGrafana
+          ? `; Grafana's own metrics need GF_METRICS_ENABLED=true in ${exp.containers.grafana}`
+          : "")
+      : `the metrics exist, but no series matches the panel's selectors in the dashboard's time range: check the query's job and label matchers in dashboards/`;
+  return fail("Data", title, outcome.seriesCount > 0 ? "only NaN samples" : "no data", hint);
+}
+
+/**
+ * Waits until Prometheus has scraped `job` `count` more times, comparing Prometheus' own `lastScrape` times (so the
+ * clocks of this machine and Prometheus' need not agree); bounded by `timeoutMs`.
+ */
+export async function waitForScrapes(
+  prometheus: PrometheusClient,
+  job: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const lastScrape = async (): Promise<number> => {
+    const { active } = await prometheus.targets();
+    const times = active.filter((target) => target.job === job).map((target) => target.lastScrapeSeconds);
+    if (times.length === 0) throw new Error(`no target of job "${job}"`);
+    return Math.min(...times);
+  };
+  const deadline = Date.now() + timeoutMs;
+  // Right after a start, service discovery may not have produced the target yet: that is retried too.
+  let previous = await pollUntil(lastScrape, {
+    timeoutMs: timeoutMs,
+    intervalMs: 200,
+    what: `a target of job "${job}"`,
+  });
+  for (let seen = 0; seen < count; seen++) {
+    const before = previous;
+    previous = await pollUntil(
+      async () => {
+        const now = await lastScrape();
+        return now > before ? now : undefined;
+      },
+      {
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        intervalMs: 200,
+        what: `scrape ${seen + 1} of ${count} of job "${job}"`,
+      },
+    );
+  }
+}
