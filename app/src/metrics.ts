@@ -1,3 +1,5 @@
+import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "./probes";
+
 /**
  * The API's metrics contract: every metric and label name the API exposes, in one place.
  *
@@ -54,4 +56,21 @@ export const RUNTIME_METRICS = {
 } as const;
 
 /** Endpoints that serve probes and scrapes, not user traffic; traffic panels and alert rules leave them out. */
-export const NON_TRAFFIC_ENDPOINTS = ["/metrics", "/health", "/ready"] as const;
+export const NON_TRAFFIC_ENDPOINTS = [METRICS_PATH, HEALTH_PATH, READY_PATH] as const;
+
+/** The `endpoint` label value of requests that match no route, so unknown paths share one series. */
+export const UNMATCHED_ENDPOINT = "unmatched";
+
+/** HTTP methods counted under their own name in the `method` label; every other method is counted as `OTHER`. */
+export const KNOWN_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/** The `method` label value of requests whose method is not in {@link KNOWN_METHODS}. */
+export const OTHER_METHOD = "OTHER";
+
+/**
+ * Upper bounds (seconds) of the `http_request_duration_seconds` buckets: prometheus_client's defaults, so the seed
+ * service's `histogram_quantile` queries and `le` selectors keep working. `+Inf` is implicit.
+ */
+export const HTTP_DURATION_BUCKETS_SECONDS = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
+] as const;
