@@ -165,13 +165,36 @@ describe("dashboard lint", () => {
 
   it("fails when a query uses a metric the stack does not expose", () => {
     const model = validDashboard();
-    (panels(model)[0].targets as Json[])[0].expr = 'sum(rate(kafka_messages_in_total{job="kafka"}[$__rate_interval]))';
+    (panels(model)[0].targets as Json[])[0].expr = "sum(rate(kafka_messages_in_total[$__rate_interval]))";
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
       '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by the stack ' +
-        '(query "sum(rate(kafka_messages_in_total{job=\\"kafka\\"}[$__rate_interval]))"). Fix: use a metric from ' +
+        '(query "sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: use a metric from ' +
         "app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in dashboards/self-metrics.ts.",
     ]);
+  });
+
+  it("fails when a query selects a job the stack does not deploy (the original kafka and spark)", () => {
+    const model = validDashboard();
+    (panels(model)[0].targets as Json[])[0].expr = 'up{job="kafka"}';
+    (panels(model)[1].targets as Json[])[0].expr = 'up{job=~"api|spark"}';
+    expect(renderErrorLines(model)).toEqual([
+      "Dashboards failed the lint with 2 problems:",
+      '  - json:bad-1.json, panel "Left" (id 1), target A: selects job "kafka", which the stack does not deploy ' +
+        '(deployed jobs: api, prometheus, grafana), in "up{job=\\"kafka\\"}". Fix: query only the jobs the stack ' +
+        "deploys, or deploy the service first (its job then appears in prometheus.yml).",
+      '  - json:bad-1.json, panel "Right" (id 2), target A: selects job "spark", which the stack does not deploy ' +
+        '(deployed jobs: api, prometheus, grafana), in "up{job=~\\"api|spark\\"}". Fix: query only the jobs the ' +
+        "stack deploys, or deploy the service first (its job then appears in prometheus.yml).",
+    ]);
+  });
+
+  it("accepts job selectors of deployed jobs, regexes matching one, and variables", () => {
+    const model = validDashboard();
+    (panels(model)[0].targets as Json[])[0].expr = 'sum(up{job=~"api|grafana"}) + sum(up{job=~"prom.*"})';
+    (panels(model)[1].targets as Json[])[0].expr = 'up{job=~"$job", job!="kafka"}';
+    const [rendered] = renderDashboards(ctx, [{ fileName: "good.json", content: JSON.stringify(model) }]).slice(-1);
+    expect(rendered.source).toBe("json:good.json");
   });
 
   it("fails when the uid is longer than 40 characters", () => {

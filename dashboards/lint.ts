@@ -10,7 +10,13 @@
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "../app/src/metrics";
 import { allPanels, describePanel, isJsonObject, templateVariables, type JsonObject } from "./model";
 import { analyzePromql, matcherAccepts, regexAlternation, type PromqlAnalysis } from "./promql";
-import { GRAFANA_SELF_METRICS, PROMETHEUS_SELF_METRICS, SCRAPE_SERIES, seriesNames } from "./self-metrics";
+import {
+  GRAFANA_SELF_METRICS,
+  PROMETHEUS_SELF_METRICS,
+  SCRAPE_SERIES,
+  TARGET_LABELS,
+  seriesNames,
+} from "./self-metrics";
 import type { DashboardContext } from "./types";
 
 /** One thing wrong with one dashboard. */
@@ -88,6 +94,7 @@ function datasourceProblem(value: unknown, ctx: DashboardContext): { problem: st
 
 /** Lints one dashboard on its own (uniqueness across dashboards is checked by `lintDashboards`). */
 function lintOne(input: LintInput, ctx: DashboardContext, known: ReadonlySet<string>): LintProblem[] {
+  const scope: QueryScope = { known, jobs: ctx.deployedJobs ?? Object.values(ctx.jobs) };
   const problems: LintProblem[] = [];
   const add = (where: string, problem: string, fix: string): void => {
     problems.push({ source: input.source, where, problem, fix });
@@ -130,8 +137,8 @@ function lintOne(input: LintInput, ctx: DashboardContext, known: ReadonlySet<str
     add("dashboard", '"panels" is not a list', 'make "panels" a JSON array of panels');
   }
 
-  lintPanels(model, ctx, known, add);
-  lintVariables(model, ctx, known, add);
+  lintPanels(model, ctx, scope, add);
+  lintVariables(model, ctx, scope, add);
   lintAnnotations(model, ctx, add);
   return problems;
 }
@@ -177,7 +184,7 @@ function overlaps(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 }
 
-function lintPanels(model: JsonObject, ctx: DashboardContext, known: ReadonlySet<string>, add: AddProblem): void {
+function lintPanels(model: JsonObject, ctx: DashboardContext, scope: QueryScope, add: AddProblem): void {
   const idOwners = new Map<number, JsonObject>();
   // Panels of a collapsed row are laid out inside the row; they overlap only each other.
   const layers = new Map<JsonObject | undefined, { panel: JsonObject; rect: Rect }[]>();
@@ -255,13 +262,20 @@ function lintPanels(model: JsonObject, ctx: DashboardContext, known: ReadonlySet
         add(targetWhere, "has no PromQL expr", 'set "expr", or remove the target');
         return;
       }
-      lintQuery(target.expr, targetWhere, known, add);
+      lintQuery(target.expr, targetWhere, scope, add);
     });
   }
 }
 
 /** Checks one PromQL query: syntax, metric names, rate windows, traffic selectors. */
-function lintQuery(expr: string, where: string, known: ReadonlySet<string>, add: AddProblem): void {
+/** What a query may read: the known metric names and the jobs the stack renders. */
+interface QueryScope {
+  readonly known: ReadonlySet<string>;
+  readonly jobs: readonly string[];
+}
+
+function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProblem): void {
+  const known = scope.known;
   const analysis = analyzePromql(expr);
   for (const error of analysis.errors) {
     add(
@@ -271,6 +285,7 @@ function lintQuery(expr: string, where: string, known: ReadonlySet<string>, add:
     );
   }
   lintMetricNames(analysis, expr, where, known, add);
+  lintJobs(analysis, expr, where, scope.jobs, add);
   for (const call of analysis.rangeCalls) {
     const allowed = call.fn === "increase" ? INCREASE_WINDOW : RATE_WINDOW;
     if (call.window === undefined || !allowed.includes(call.window)) {
@@ -297,6 +312,41 @@ function lintQuery(expr: string, where: string, known: ReadonlySet<string>, add:
   }
 }
 
+/**
+ * Every `job` a selector asks for must be a job the stack renders: a panel over an undeployed job (the original stack's
+ * kafka and spark) can only ever show nothing.
+ */
+function lintJobs(
+  analysis: PromqlAnalysis,
+  expr: string,
+  where: string,
+  jobs: readonly string[],
+  add: AddProblem,
+): void {
+  for (const selector of analysis.selectors) {
+    for (const m of selector.matchers) {
+      if (m.label !== TARGET_LABELS.job || (m.op !== "=" && m.op !== "=~")) continue;
+      // A Grafana variable takes its values from the data, which only holds deployed jobs.
+      if (/\$\w|\$\{|\[\[/.test(m.value)) continue;
+      const literalNames =
+        m.op === "=" ? [m.value] : /^[\w.-]+(\|[\w.-]+)*$/.test(m.value) ? m.value.split("|") : undefined;
+      const unknown =
+        literalNames !== undefined
+          ? literalNames.filter((job) => !jobs.includes(job))
+          : jobs.some((job) => matcherAccepts(m, job))
+            ? []
+            : [m.value];
+      if (unknown.length > 0) {
+        add(
+          where,
+          `selects ${unknown.map((job) => `job "${job}"`).join(", ")}, which the stack does not deploy (deployed jobs: ${jobs.join(", ")}), in ${JSON.stringify(expr)}`,
+          "query only the jobs the stack deploys, or deploy the service first (its job then appears in prometheus.yml)",
+        );
+      }
+    }
+  }
+}
+
 function lintMetricNames(
   analysis: PromqlAnalysis,
   expr: string,
@@ -314,7 +364,7 @@ function lintMetricNames(
   }
 }
 
-function lintVariables(model: JsonObject, ctx: DashboardContext, known: ReadonlySet<string>, add: AddProblem): void {
+function lintVariables(model: JsonObject, ctx: DashboardContext, scope: QueryScope, add: AddProblem): void {
   for (const variable of templateVariables(model)) {
     const where = `template variable "${typeof variable.name === "string" ? variable.name : "(unnamed)"}"`;
     if (variable.type === "datasource") {
@@ -335,7 +385,7 @@ function lintVariables(model: JsonObject, ctx: DashboardContext, known: Readonly
     const labelValuesMatch = /^\s*label_values\(\s*(.+?)\s*,\s*[A-Za-z_][A-Za-z0-9_]*\s*\)\s*$/s.exec(query);
     const queryResultMatch = /^\s*query_result\(\s*(.+)\s*\)\s*$/s.exec(query);
     const promql = labelValuesMatch?.[1] ?? queryResultMatch?.[1];
-    if (promql !== undefined) lintQuery(promql, where, known, add);
+    if (promql !== undefined) lintQuery(promql, where, scope, add);
   }
 }
 

@@ -4,6 +4,11 @@ export interface DashboardContext {
   readonly datasource: { readonly type: string; readonly uid: string };
   /** Prometheus job names of the deployed services, as rendered into prometheus.yml. */
   readonly jobs: { readonly api: string; readonly prometheus: string; readonly grafana: string };
+  /**
+   * Every job prometheus.yml renders, including optional services (Alertmanager). A query may select only these.
+   * @default the values of `jobs`
+   */
+  readonly deployedJobs?: readonly string[];
   /** How often Prometheus scrapes; the datasource's `timeInterval`. */
   readonly scrapeIntervalSeconds: number;
 }
