@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -16,8 +17,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { App } from "cdktf";
+import type { GeneratedFile } from "./constructs/config-image-files";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
@@ -59,19 +61,23 @@ function readImportedDashboards(dir: string): ImportedDashboardFile[] {
     .map((fileName) => ({ fileName, content: readFileSync(join(dir, fileName), "utf8") }));
 }
 
-/** SHA-256 over the API's sources (everything in app/ but dependencies and build output), so edits rebuild the image. */
+/**
+ * What the API's image is built from: the files and folders its Dockerfile copies (a test checks they agree). Only they
+ * are hashed, so editing a test or a README does not rebuild the image and replace the container.
+ */
+export const API_IMAGE_INPUTS = ["package.json", "package-lock.json", "tsconfig.json", "src"] as const;
+
+/** SHA-256 over the API image's inputs, so editing them rebuilds the image. */
 function hashSources(dir: string): string {
-  const skip = new Set(["node_modules", "dist", "coverage"]);
   const files: string[] = [];
-  const walk = (current: string): void => {
-    for (const entry of readdirSync(current).sort()) {
-      if (skip.has(entry)) continue;
-      const path = join(current, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else files.push(path);
+  const walk = (path: string): void => {
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) walk(join(path, entry));
+    } else {
+      files.push(path);
     }
   };
-  walk(dir);
+  for (const input of API_IMAGE_INPUTS) walk(join(dir, input));
   const hash = createHash("sha256");
   for (const file of files) {
     hash.update(relative(dir, file)).update("\0").update(readFileSync(file)).update("\0");
@@ -91,13 +97,16 @@ export interface LoadedStack {
  * so everything sees the same stack.
  * @throws ConfigError naming every variable that does not parse, or an empty password file
  */
-export function loadStackProps(outdir: string, options: { readonly generatePassword: boolean }): LoadedStack {
-  const { settings, problems } = settingsFromEnv(process.env);
+export function loadStackProps(
+  outdir: string,
+  options: { readonly generatePassword: boolean; readonly env: Readonly<Record<string, string | undefined>> },
+): LoadedStack {
+  const env = options.env;
+  const { settings, problems } = settingsFromEnv(env);
   throwIfProblems("Invalid environment", problems);
-  const passwordFile = resolve(
-    projectRoot,
-    process.env.GRAFANA_ADMIN_PASSWORD_FILE ?? ".secrets/grafana-admin-password",
-  );
+  // An empty value counts as unset: resolving "" would name the project folder itself.
+  const configuredFile = env.GRAFANA_ADMIN_PASSWORD_FILE?.trim() ?? "";
+  const passwordFile = resolve(projectRoot, configuredFile === "" ? ".secrets/grafana-admin-password" : configuredFile);
   if (options.generatePassword) {
     ensureAdminPasswordFile(passwordFile);
   }
@@ -122,17 +131,36 @@ export function loadStackProps(outdir: string, options: { readonly generatePassw
  * (`npm run verify`, `npm run dashboards`, the end-to-end suite); `overrides` replace props (a test's scrape
  * interval). Writes nothing and generates no password.
  */
-export function inspectMonitoringStack(overrides: Partial<MonitoringStackProps> = {}): LoadedStack & {
+export function inspectMonitoringStack(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: Partial<MonitoringStackProps> = {},
+): LoadedStack & {
   readonly stack: MonitoringStack;
 } {
   // The App creates its output folders at once: give it a scratch folder and remove it.
   const outdir = mkdtempSync(join(tmpdir(), "monitoring-stack-"));
   try {
-    const loaded = loadStackProps(outdir, { generatePassword: false });
+    const loaded = loadStackProps(outdir, { generatePassword: false, env });
     const props = { ...loaded.props, ...overrides };
     return { ...loaded, props, stack: new MonitoringStack(new App({ outdir }), STACK_NAME, props) };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the files Terraform reads next to `cdk.tf.json` (the config images' build contexts), replacing what an
+ * earlier synth left there. Readable by everyone: they are copied into images whose processes do not run as root.
+ */
+function writeGeneratedFiles(stackDir: string, files: readonly GeneratedFile[]): void {
+  for (const top of new Set(files.map((file) => file.path.split("/")[0]))) {
+    rmSync(join(stackDir, top), { recursive: true, force: true });
+  }
+  for (const file of files) {
+    const path = join(stackDir, file.path);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    writeFileSync(path, file.content);
+    chmodSync(path, 0o644);
   }
 }
 
@@ -161,10 +189,11 @@ if (require.main === module) {
     // `cdktf synth` passes the output folder in CDKTF_OUTDIR. The props are loaded before the App exists, because the
     // App creates its output folders at once and a synth that fails on the environment must leave nothing behind.
     const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
-    const { props } = loadStackProps(outdir, { generatePassword: true });
+    const { props } = loadStackProps(outdir, { generatePassword: true, env: process.env });
     const app = new App({ outdir });
-    new MonitoringStack(app, STACK_NAME, props);
+    const stack = new MonitoringStack(app, STACK_NAME, props);
     app.synth();
+    writeGeneratedFiles(join(resolve(projectRoot, outdir), "stacks", STACK_NAME), stack.generatedFiles());
   } catch (error) {
     exitOnUserError(error);
   }

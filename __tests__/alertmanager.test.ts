@@ -26,11 +26,23 @@ function synthAlertmanager(props: Partial<AlertmanagerProps> = {}): {
 }
 
 describe("Alertmanager", () => {
-  it("pulls the pinned image", () => {
-    expect(synthAlertmanager().synthesized).toHaveResourceWithProperties(
+  it("builds its image FROM the pinned Alertmanager image with the config baked in", () => {
+    const { alertmanager, synthesized } = synthAlertmanager();
+    expect(synthesized).toHaveResourceWithProperties(
       { tfResourceType: "docker_image" },
-      { name: IMAGES.alertmanager },
+      {
+        name: "monitoring-alertmanager:local",
+        build: {
+          context: "${path.cwd}/build/alertmanager",
+          dockerfile: "Dockerfile",
+          build_args: { BASE_IMAGE: IMAGES.alertmanager },
+        },
+      },
     );
+    expect(alertmanager.image.contextFiles().map((file) => file.path)).toEqual([
+      "build/alertmanager/Dockerfile",
+      "build/alertmanager/alertmanager.yml",
+    ]);
   });
 
   it("runs a single hardened instance with its state on a named volume", () => {
@@ -47,10 +59,7 @@ describe("Alertmanager", () => {
         "--web.listen-address=:9093",
         "--cluster.listen-address=",
       ],
-      mounts: [
-        { type: "volume", source: "monitoring-alertmanager-data", target: "/alertmanager" },
-        { type: "volume", target: "/etc/alertmanager" },
-      ],
+      mounts: [{ type: "volume", source: "monitoring-alertmanager-data", target: "/alertmanager" }],
     });
     expect((container.healthcheck as { test: string[] }).test).toEqual([
       "CMD",
@@ -62,11 +71,33 @@ describe("Alertmanager", () => {
     ]);
   });
 
-  it("uploads the rendered alertmanager.yml", () => {
-    const { container } = synthAlertmanager({ webhookUrl: "http://bridge:8080/alerts" });
-    const upload = (container.upload as { file: string; content: string }[])[0];
-    expect(upload.file).toBe("/etc/alertmanager/alertmanager.yml");
-    expect(parse(upload.content)).toEqual(renderAlertmanagerConfig({ webhookUrl: "http://bridge:8080/alerts" }));
+  it("bakes in the rendered alertmanager.yml", () => {
+    const { alertmanager } = synthAlertmanager();
+    const file = alertmanager.image.contextFiles().find((f) => f.path === "build/alertmanager/alertmanager.yml");
+    expect(parse(file?.content ?? "")).toEqual(renderAlertmanagerConfig({}));
+  });
+
+  it("posts to the webhook whose URL a host file holds, mounted read-only and never in the config or JSON", () => {
+    const { alertmanager, container, synthesized } = synthAlertmanager({
+      webhookUrlFile: "/etc/monitoring/webhook-url",
+    });
+    const file = alertmanager.image.contextFiles().find((f) => f.path === "build/alertmanager/alertmanager.yml");
+    expect(parse(file?.content ?? "")).toEqual(
+      renderAlertmanagerConfig({ webhookUrlFile: "/run/secrets/alertmanager-webhook-url" }),
+    );
+    expect(container.mounts).toEqual([
+      { type: "volume", source: "monitoring-alertmanager-data", target: "/alertmanager" },
+      {
+        type: "bind",
+        source: "/etc/monitoring/webhook-url",
+        target: "/run/secrets/alertmanager-webhook-url",
+        read_only: true,
+      },
+    ]);
+    // Only the file's path is anywhere in the JSON: Alertmanager reads the URL from the mounted file.
+    expect(synthesized).toContain("/etc/monitoring/webhook-url");
+    expect(file?.content).toContain("url_file: /run/secrets/alertmanager-webhook-url");
+    expect(file?.content).not.toMatch(/\burl: /);
   });
 
   it("exposes its scrape target and the address Prometheus sends alerts to", () => {
@@ -81,9 +112,9 @@ describe("Alertmanager", () => {
     expect(alertmanager.hostUrl).toBe("http://127.0.0.1:19093");
   });
 
-  it("fails when the webhook URL is not an http URL", () => {
-    expect(() => synthAlertmanager({ webhookUrl: "slack" })).toThrow(
-      'webhookUrl must be an http:// or https:// URL such as "http://chat-bridge:8080/alerts"',
+  it("fails when the webhook URL file is not an absolute path", () => {
+    expect(() => synthAlertmanager({ webhookUrlFile: "webhook-url" })).toThrow(
+      'webhookUrlFile must be the absolute path of a file on the Docker host holding the webhook URL (got "webhook-url")',
     );
   });
 
@@ -95,23 +126,22 @@ describe("Alertmanager", () => {
 });
 
 describe("MonitoringStack with Alertmanager", () => {
-  function uploads(json: ReturnType<typeof synthMonitoringStack>["json"]): Record<string, string> {
-    const prometheus = Object.values(json.resource.docker_container).find((c) => c.name === "monitoring-prometheus");
-    return Object.fromEntries(
-      (prometheus?.upload as { file: string; content: string }[]).map((upload) => [upload.file, upload.content]),
-    );
+  /** The files the stack writes next to cdk.tf.json, by path. */
+  function generated(stack: ReturnType<typeof synthMonitoringStack>["stack"]): Record<string, string> {
+    return Object.fromEntries(stack.generatedFiles().map((file) => [file.path, file.content]));
   }
 
   it("deploys no Alertmanager unless enabled", () => {
     const { json, stack } = synthMonitoringStack();
     expect(stack.alertmanager).toBeUndefined();
     expect(Object.values(json.resource.docker_container).map((c) => c.name)).not.toContain("monitoring-alertmanager");
-    expect(parse(uploads(json)["/etc/prometheus/prometheus.yml"]).alerting).toBeUndefined();
+    expect(parse(generated(stack)["build/prometheus/prometheus.yml"]).alerting).toBeUndefined();
+    expect(Object.keys(generated(stack)).filter((path) => path.startsWith("build/alertmanager/"))).toEqual([]);
   });
 
   it("when enabled, sends alerts to it, scrapes it and pages when it is down", () => {
-    const { json } = synthMonitoringStack({ alertmanager: { enabled: true } });
-    const config = parse(uploads(json)["/etc/prometheus/prometheus.yml"]);
+    const { json, stack } = synthMonitoringStack({ alertmanager: { enabled: true } });
+    const config = parse(generated(stack)["build/prometheus/prometheus.yml"]);
     expect(config.alerting).toEqual({ alertmanagers: [{ static_configs: [{ targets: ["alertmanager:9093"] }] }] });
     expect(config.scrape_configs.map((job: { job_name: string }) => job.job_name)).toEqual([
       "alertmanager",
@@ -119,7 +149,10 @@ describe("MonitoringStack with Alertmanager", () => {
       "grafana",
       "prometheus",
     ]);
-    expect(uploads(json)["/etc/prometheus/rules/alerts.yml"]).toContain('job=~"alertmanager|api|grafana|prometheus"');
+    expect(generated(stack)["build/alertmanager/alertmanager.yml"]).toContain("receivers:");
+    expect(generated(stack)["build/prometheus/rules/alerts.yml"]).toContain(
+      'job=~"alertmanager|api|grafana|prometheus"',
+    );
     expect(json.output.alertmanager_url.value).toBe("http://127.0.0.1:9093");
     expect(json.output.data_volumes.value).toContain("monitoring-alertmanager-data");
   });

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { ApiService, ApiServiceProps } from "../constructs/api-service";
 import { MonitoringNetwork } from "../constructs/network";
 import { IMAGES } from "../constructs/versions";
+import { HEALTHCHECK_COMMAND } from "../app/src/probes";
 
 function synthApi(props: Partial<ApiServiceProps> = {}): { synthesized: string; api: ApiService } {
   let api: ApiService | undefined;
@@ -72,10 +73,11 @@ describe("ApiService", () => {
     expect(container(synthApi({ logLevel: "debug" }).synthesized).env).toContain("LOG_LEVEL=debug");
   });
 
-  it("checks health with node itself (the image has no curl)", () => {
-    const healthcheck = container(synthApi().synthesized).healthcheck as { test: string[] };
-    expect(healthcheck.test.slice(0, 3)).toEqual(["CMD", "node", "-e"]);
-    expect(healthcheck.test[3]).toContain("http://127.0.0.1:8000/health");
+  it("checks health with the image's own HEALTHCHECK command (node's fetch; the image has no curl)", () => {
+    const api = container(synthApi().synthesized);
+    expect((api.healthcheck as { test: string[] }).test).toEqual(["CMD", ...HEALTHCHECK_COMMAND]);
+    // The command reads the port from PORT, which the container sets.
+    expect(api.env).toContain("PORT=8000");
   });
 
   it("runs as the node user with a writable /tmp only", () => {

@@ -32,7 +32,7 @@ describe("settingsFromEnv", () => {
       ALERTMANAGER_ENABLED: "true",
       ALERTMANAGER_HOST_PORT: "19093",
       ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
-      ALERTMANAGER_WEBHOOK_URL: "http://bridge:8080/alerts",
+      ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
     });
     expect(problems).toEqual([]);
     expect(settings).toEqual({
@@ -55,7 +55,7 @@ describe("settingsFromEnv", () => {
         enabled: true,
         hostPort: 19093,
         bindAddress: "127.0.0.1",
-        webhookUrl: "http://bridge:8080/alerts",
+        webhookUrlFile: "/etc/monitoring/webhook-url",
       },
     });
   });

@@ -42,7 +42,7 @@ describe("GrafanaProvider", () => {
       source: PROVIDERS.grafana.source,
       version: PROVIDERS.grafana.version,
     });
-    expect(PROVIDERS.grafana).toEqual({ source: "grafana/grafana", version: "~> 4.45" });
+    expect(PROVIDERS.grafana).toEqual({ source: "grafana/grafana", version: "4.45.1" });
   });
 
   it("emits every configured attribute under its Terraform name", () => {

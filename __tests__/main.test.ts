@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { filesDigest } from "../constructs/config-image-files";
 
 const projectRoot = resolve(__dirname, "..");
 const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
@@ -55,6 +56,23 @@ describe("main.ts (the cdktf app)", () => {
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
     expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
     expect(readFileSync(stackFile, "utf8")).not.toContain(password);
+  });
+
+  it("writes the Prometheus image's build context next to cdk.tf.json, matching the image's trigger", () => {
+    const stackDir = join(work, "out1", "stacks", "monitoring");
+    const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as {
+      resource: { docker_image: Record<string, { name: string; triggers?: { context_sha256: string } }> };
+    };
+    const image = Object.values(json.resource.docker_image).find((i) => i.name === "monitoring-prometheus:local");
+    const paths = ["Dockerfile", "prometheus.yml", "rules/alerts.yml"];
+    const files = paths.map((path) => ({
+      path: `build/prometheus/${path}`,
+      content: readFileSync(join(stackDir, "build", "prometheus", path), "utf8"),
+    }));
+    expect(image?.triggers?.context_sha256).toBe(filesDigest(files));
+    for (const path of paths) {
+      expect(statSync(join(stackDir, "build", "prometheus", path)).mode & 0o777).toBe(0o644);
+    }
   });
 
   it("synthesizes byte-identical output twice and keeps the password", () => {

@@ -18,13 +18,18 @@ function containerNamed(json: TerraformJson, name: string): Container {
   return found;
 }
 
-function prometheusYaml(json: TerraformJson): {
+/** A file the stack writes next to cdk.tf.json (the config images' build contexts). */
+function generated(stack: MonitoringStack, path: string): string {
+  const file = stack.generatedFiles().find((candidate) => candidate.path === path);
+  if (file === undefined) throw new Error(`no generated file ${path}`);
+  return file.content;
+}
+
+function prometheusYaml(stack: MonitoringStack): {
   global: Record<string, string>;
   scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
 } {
-  const uploads = containerNamed(json, "monitoring-prometheus").upload as { file: string; content: string }[];
-  const config = uploads.find((upload) => upload.file === "/etc/prometheus/prometheus.yml");
-  return parse((config as { content: string }).content);
+  return parse(generated(stack, "build/prometheus/prometheus.yml"));
 }
 
 /** Every value under a `datasource` key anywhere in a dashboard model. */
@@ -74,7 +79,7 @@ describe("MonitoringStack", () => {
 
   it("scrapes the API at its network alias and internal port", () => {
     const api = containerNamed(json, "monitoring-api");
-    const apiJob = prometheusYaml(json).scrape_configs.find((job) => job.job_name === "api");
+    const apiJob = prometheusYaml(stack).scrape_configs.find((job) => job.job_name === "api");
     const [host, port] = (apiJob?.static_configs[0].targets[0] ?? "").split(":");
     expect((api.networks_advanced as { aliases: string[] }[])[0].aliases).toContain(host);
     expect((api.ports as { internal: number }[])[0].internal).toBe(Number(port));
@@ -82,7 +87,7 @@ describe("MonitoringStack", () => {
   });
 
   it("scrapes exactly the deployed services, each at an alias of a deployed container", () => {
-    const config = prometheusYaml(json);
+    const config = prometheusYaml(stack);
     const aliases = containers(json).flatMap((c) => (c.networks_advanced as { aliases: string[] }[])[0].aliases);
     expect(config.scrape_configs.map((job) => job.job_name)).toEqual(["api", "grafana", "prometheus"]);
     for (const job of config.scrape_configs) {
@@ -90,30 +95,40 @@ describe("MonitoringStack", () => {
     }
   });
 
-  it("uploads the alert rules and wires them through rule_files", () => {
-    const uploads = containerNamed(json, "monitoring-prometheus").upload as { file: string; content: string }[];
-    expect(uploads.map((upload) => upload.file)).toEqual([
-      "/etc/prometheus/prometheus.yml",
-      "/etc/prometheus/rules/alerts.yml",
+  it("bakes the alert rules into the Prometheus image and wires them through rule_files", () => {
+    expect(stack.generatedFiles().map((file) => file.path)).toEqual([
+      "build/prometheus/Dockerfile",
+      "build/prometheus/prometheus.yml",
+      "build/prometheus/rules/alerts.yml",
     ]);
-    expect(prometheusYaml(json)).toMatchObject({ rule_files: ["rules/alerts.yml"] });
-    const rules = parse(uploads[1].content) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    expect(prometheusYaml(stack)).toMatchObject({ rule_files: ["rules/alerts.yml"] });
+    const rules = parse(generated(stack, "build/prometheus/rules/alerts.yml")) as {
+      groups: { rules: { alert: string; expr: string }[] }[];
+    };
     const targetDown = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "TargetDown");
     // TargetDown covers exactly the deployed jobs: nothing that is not deployed can page.
     expect(targetDown?.expr).toContain('job=~"api|grafana|prometheus"');
   });
 
   it("takes the alert thresholds from the stack config", () => {
-    const custom = synthMonitoringStack({ alerting: { thresholds: { apiLatencyP95Seconds: 2 } } }).json;
-    const uploads = containerNamed(custom, "monitoring-prometheus").upload as { file: string; content: string }[];
-    const rules = parse(uploads[1].content) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const custom = synthMonitoringStack({ alerting: { thresholds: { apiLatencyP95Seconds: 2 } } }).stack;
+    const rules = parse(generated(custom, "build/prometheus/rules/alerts.yml")) as {
+      groups: { rules: { alert: string; expr: string }[] }[];
+    };
     const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "ApiHighLatencyP95");
     expect(latency?.expr).toMatch(/> 2\b/);
   });
 
+  it("copies nothing into a container: every root filesystem is read-only", () => {
+    for (const container of containers(json)) {
+      expect(container.read_only).toBe(true);
+      expect(container.upload).toBeUndefined();
+    }
+  });
+
   it("gives the datasource a timeInterval equal to the scrape interval", () => {
-    const custom = synthMonitoringStack({ scrapeIntervalSeconds: 30 }).json;
-    expect(prometheusYaml(custom).global.scrape_interval).toBe("30s");
+    const { json: custom, stack: customStack } = synthMonitoringStack({ scrapeIntervalSeconds: 30 });
+    expect(prometheusYaml(customStack).global.scrape_interval).toBe("30s");
     const datasource = onlyResource(custom, "grafana_data_source");
     expect(JSON.parse(datasource.json_data_encoded as string).timeInterval).toBe("30s");
   });
@@ -138,12 +153,13 @@ describe("MonitoringStack", () => {
     }
   });
 
-  it("pins every image", () => {
-    expect(
-      Object.values(json.resource.docker_image)
-        .map((image) => image.name)
-        .sort(),
-    ).toEqual(["monitoring-api:local", IMAGES.prometheus, IMAGES.grafana].sort());
+  it("pins every image: pulled by tag, or built FROM a pinned base", () => {
+    const images = Object.values(json.resource.docker_image) as { name: string; build?: { build_args: object } }[];
+    expect(images.map((image) => [image.name, image.build?.build_args])).toEqual([
+      ["monitoring-api:local", { NODE_IMAGE: IMAGES.node }],
+      [IMAGES.grafana, undefined],
+      ["monitoring-prometheus:local", { BASE_IMAGE: IMAGES.prometheus }],
+    ]);
   });
 
   describe("secure defaults, on every container", () => {
@@ -202,7 +218,7 @@ describe("MonitoringStack", () => {
       expect(json.provider.grafana[0].auth).toBe("admin:${local.grafana_admin_password_value}");
       expect(json.variable.grafana_admin_password).toMatchObject({ sensitive: true, default: "" });
       expect(json.locals.grafana_admin_password_value).toBe(
-        '${sensitive(coalesce(var.grafana_admin_password, trimspace(file("../../../.secrets/grafana-admin-password"))))}',
+        '${sensitive(coalesce(trimspace(var.grafana_admin_password), try(trimspace(file("../../../.secrets/grafana-admin-password")), "")))}',
       );
       expect(synthesized).not.toMatch(/admin:admin|GF_SECURITY_ADMIN_PASSWORD=admin/);
     });

@@ -3,13 +3,8 @@ import { Construct } from "constructs";
 import { parse } from "yaml";
 import { MonitoringNetwork } from "../constructs/network";
 import { Prometheus, PrometheusProps } from "../constructs/prometheus";
+import { filesDigest } from "../constructs/config-image-files";
 import { IMAGES } from "../constructs/versions";
-
-interface Upload {
-  file: string;
-  content: string;
-  permissions: string;
-}
 
 function synthPrometheus(
   props: Partial<PrometheusProps> = {},
@@ -29,22 +24,15 @@ function synthPrometheus(
   };
 }
 
-function uploadedConfig(container: Record<string, unknown>): Record<string, unknown> {
-  const upload = (container.upload as Upload[]).find((file) => file.file === "/etc/prometheus/prometheus.yml");
-  return parse((upload as Upload).content) as Record<string, unknown>;
+/** prometheus.yml as baked into the image (from the build context main.ts writes next to cdk.tf.json). */
+function bakedConfig(prometheus: Prometheus): Record<string, unknown> {
+  const file = prometheus.image.contextFiles().find((f) => f.path === "build/prometheus/prometheus.yml");
+  return parse((file as { content: string }).content) as Record<string, unknown>;
 }
 
 describe("Prometheus", () => {
-  it("pulls the pinned image and runs it", () => {
-    const { synthesized } = synthPrometheus();
-    expect(synthesized).toHaveResourceWithProperties(
-      { tfResourceType: "docker_image" },
-      { name: IMAGES.prometheus, keep_locally: true },
-    );
-  });
-
   it("scrapes itself and nothing else until targets are added", () => {
-    const config = uploadedConfig(synthPrometheus().container);
+    const config = bakedConfig(synthPrometheus().prometheus);
     expect(config.scrape_configs).toEqual([
       {
         job_name: "prometheus",
@@ -58,17 +46,17 @@ describe("Prometheus", () => {
   });
 
   it("renders prometheus.yml from the targets added after construction", () => {
-    const { container } = synthPrometheus({}, (prometheus, network) => {
+    const { prometheus } = synthPrometheus({}, (p, network) => {
       network.registerService("api");
-      prometheus.addScrapeTarget({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
+      p.addScrapeTarget({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
     });
-    const jobs = (uploadedConfig(container).scrape_configs as { job_name: string }[]).map((job) => job.job_name);
+    const jobs = (bakedConfig(prometheus).scrape_configs as { job_name: string }[]).map((job) => job.job_name);
     expect(jobs).toEqual(["api", "prometheus"]);
   });
 
   it("scrapes every 15 s by default, with the timeout and evaluation interval derived from it", () => {
-    const { container, prometheus } = synthPrometheus();
-    expect(uploadedConfig(container).global).toEqual({
+    const { prometheus } = synthPrometheus();
+    expect(bakedConfig(prometheus).global).toEqual({
       scrape_interval: "15s",
       scrape_timeout: "10s",
       evaluation_interval: "15s",
@@ -77,7 +65,7 @@ describe("Prometheus", () => {
   });
 
   it("uses the scrape interval given", () => {
-    expect(uploadedConfig(synthPrometheus({ scrapeIntervalSeconds: 5 }).container).global).toEqual({
+    expect(bakedConfig(synthPrometheus({ scrapeIntervalSeconds: 5 }).prometheus).global).toEqual({
       scrape_interval: "5s",
       scrape_timeout: "5s",
       evaluation_interval: "5s",
@@ -93,10 +81,7 @@ describe("Prometheus", () => {
       "--storage.tsdb.retention.size=2048MB",
       "--web.listen-address=:9090",
     ]);
-    expect(container.mounts).toEqual([
-      { type: "volume", source: "monitoring-prometheus-data", target: "/prometheus" },
-      { type: "volume", target: "/etc/prometheus" },
-    ]);
+    expect(container.mounts).toEqual([{ type: "volume", source: "monitoring-prometheus-data", target: "/prometheus" }]);
   });
 
   it("uses the retention and volume name given", () => {
@@ -112,24 +97,65 @@ describe("Prometheus", () => {
   });
 
   it("applies the sample and label limits to every job", () => {
-    const { container } = synthPrometheus({ sampleLimit: 500, labelLimit: 20 });
-    expect(uploadedConfig(container).scrape_configs).toEqual([
+    const { prometheus } = synthPrometheus({ sampleLimit: 500, labelLimit: 20 });
+    expect(bakedConfig(prometheus).scrape_configs).toEqual([
       expect.objectContaining({ job_name: "prometheus", sample_limit: 500, label_limit: 20 }),
     ]);
   });
 
-  it("uploads rule files next to prometheus.yml and lists them in rule_files", () => {
-    const { container, prometheus } = synthPrometheus({}, (p) =>
+  it("bakes rule files in next to prometheus.yml and lists them in rule_files", () => {
+    const { prometheus } = synthPrometheus({}, (p) =>
       p.addRuleFile("alerts", { groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] }),
     );
-    const uploads = container.upload as Upload[];
-    expect(uploads.map((upload) => [upload.file, upload.permissions])).toEqual([
-      ["/etc/prometheus/prometheus.yml", "0644"],
-      ["/etc/prometheus/rules/alerts.yml", "0644"],
+    const files = prometheus.image.contextFiles();
+    expect(files.map((file) => file.path)).toEqual([
+      "build/prometheus/Dockerfile",
+      "build/prometheus/prometheus.yml",
+      "build/prometheus/rules/alerts.yml",
     ]);
-    expect(parse(uploads[1].content)).toEqual({ groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] });
-    expect(uploadedConfig(container).rule_files).toEqual(["rules/alerts.yml"]);
+    expect(parse(files[2].content)).toEqual({ groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] });
+    expect(bakedConfig(prometheus).rule_files).toEqual(["rules/alerts.yml"]);
     expect(prometheus.configFiles().map((file) => file.path)).toEqual(["prometheus.yml", "rules/alerts.yml"]);
+  });
+
+  it("builds its image FROM the pinned Prometheus image, copying every generated file to /etc/prometheus", () => {
+    const { prometheus, synthesized } = synthPrometheus({}, (p) => p.addRuleFile("alerts", { groups: [] }));
+    const [dockerfile] = prometheus.image.contextFiles();
+    expect(dockerfile.content.split("\n").filter((line) => !line.startsWith("#"))).toEqual([
+      "ARG BASE_IMAGE",
+      "FROM ${BASE_IMAGE}",
+      "COPY prometheus.yml /etc/prometheus/prometheus.yml",
+      "COPY rules/alerts.yml /etc/prometheus/rules/alerts.yml",
+      "",
+    ]);
+    expect(synthesized).toHaveResourceWithProperties(
+      { tfResourceType: "docker_image" },
+      {
+        name: "monitoring-prometheus:local",
+        build: {
+          context: "${path.cwd}/build/prometheus",
+          dockerfile: "Dockerfile",
+          build_args: { BASE_IMAGE: IMAGES.prometheus },
+        },
+        triggers: { context_sha256: filesDigest(prometheus.image.contextFiles()) },
+        keep_locally: false,
+      },
+    );
+  });
+
+  it("rebuilds the image when the config changes", () => {
+    const digest = (sampleLimit: number): string =>
+      filesDigest(synthPrometheus({ sampleLimit }).prometheus.image.contextFiles());
+    expect(digest(100)).not.toBe(digest(200));
+    expect(digest(100)).toBe(digest(100));
+  });
+
+  it("runs the built image with nothing copied into the container (its root filesystem is read-only)", () => {
+    const { container, synthesized } = synthPrometheus();
+    const imageKey = Object.keys(JSON.parse(synthesized).resource.docker_image)[0];
+    expect(container.image).toBe(`\${docker_image.${imageKey}.image_id}`);
+    expect(container.read_only).toBe(true);
+    expect(container.upload).toBeUndefined();
   });
 
   it("checks readiness with the image's busybox wget", () => {

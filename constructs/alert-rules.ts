@@ -12,7 +12,7 @@ import {
 /**
  * The stack's alert rules as a pure renderer: deployed jobs, scrape interval and thresholds in, the Prometheus rule
  * file document (`{ groups: [...] }`) out. No cdktf import; the Prometheus construct serializes the result with
- * `toGeneratedYaml` and uploads it as {@link ALERT_RULES_FILE} next to prometheus.yml.
+ * `toGeneratedYaml` and bakes it into its image as {@link ALERT_RULES_FILE} next to prometheus.yml.
  *
  * Durations are configured in seconds. A `for:` duration is never shorter than {@link FOR_SCRAPE_INTERVALS} scrape
  * intervals (one missed scrape must not fire an alert) and a rate window never shorter than
@@ -21,7 +21,7 @@ import {
  * minimum are reported by {@link alertRulesProblems}.
  */
 
-/** The rule file's name for `Prometheus.addRuleFile(name, document)`, which uploads it as `rules/<name>.yml`. */
+/** The rule file's name for `Prometheus.addRuleFile(name, document)`, which bakes it in as `rules/<name>.yml`. */
 export const ALERT_RULES_NAME = "alerts";
 
 /** Where prometheus.yml lists the rule file (`rule_files`), relative to prometheus.yml's own directory. */

@@ -3,8 +3,8 @@ import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show, thr
 
 /**
  * A minimal alertmanager.yml as a pure renderer (no cdktf import): by default every alert goes to a receiver that
- * delivers nowhere, so alerts are only listed (and can be silenced) in Alertmanager's UI; with `webhookUrl` set they
- * are also posted to that webhook. The Watchdog always goes to the UI-only receiver: posting a heartbeat to a chat
+ * delivers nowhere, so alerts are only listed (and can be silenced) in Alertmanager's UI; with `webhookUrlFile` set
+ * they are also posted to the webhook whose URL that file holds. The Watchdog always goes to the UI-only receiver: posting a heartbeat to a chat
  * webhook every `repeatIntervalSeconds` is noise, and a dead man's switch needs its own receiver.
  */
 
@@ -17,11 +17,12 @@ export const WEBHOOK_RECEIVER = "webhook";
 /** Everything alertmanager.yml is rendered from; the stack config passes it through. */
 export interface AlertmanagerConfigInput {
   /**
-   * Where to POST alerts (Alertmanager's webhook JSON format), for example a chat bridge. It ends up in the
-   * Terraform state and in the container, so use a URL without credentials or accept that exposure.
+   * Absolute path, inside the container, of a file holding the URL to POST alerts to (Alertmanager's webhook JSON
+   * format), for example a chat bridge. Webhook URLs often carry a token, so the URL itself never enters the config,
+   * the synthesized JSON or the Terraform state: Alertmanager reads the file (`url_file`).
    * @default undefined: no delivery, alerts are only visible in the Alertmanager UI
    */
-  readonly webhookUrl?: string;
+  readonly webhookUrlFile?: string;
   /** Labels that group alerts into one notification. @default ["alertname", "job"] */
   readonly groupBy?: readonly string[];
   /** How long to wait for more alerts of a new group before notifying, in seconds. @default 30 */
@@ -35,7 +36,7 @@ export interface AlertmanagerConfigInput {
 /** One receiver; a receiver without configurations delivers nowhere. */
 export interface AlertmanagerReceiver {
   readonly name: string;
-  readonly webhook_configs?: readonly { readonly url: string; readonly send_resolved: boolean }[];
+  readonly webhook_configs?: readonly { readonly url_file: string; readonly send_resolved: boolean }[];
 }
 
 /** The alertmanager.yml document, with keys in the order they are written. */
@@ -65,14 +66,12 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Every problem with the input; an empty list means {@link renderAlertmanagerConfig} renders a valid config. */
 export function alertmanagerConfigProblems(input: AlertmanagerConfigInput, path = ""): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (input.webhookUrl !== undefined) {
-    const webhookPath = joinPath(path, "webhookUrl");
-    if (!isHttpUrl(input.webhookUrl)) {
-      problems.push({
-        path: webhookPath,
-        message: `${webhookPath} must be an http:// or https:// URL such as "http://chat-bridge:8080/alerts", or be left out to keep alerts in the Alertmanager UI only (got ${show(input.webhookUrl)})`,
-      });
-    }
+  if (input.webhookUrlFile !== undefined && !input.webhookUrlFile.startsWith("/")) {
+    const webhookPath = joinPath(path, "webhookUrlFile");
+    problems.push({
+      path: webhookPath,
+      message: `${webhookPath} must be an absolute path of a file holding the webhook URL, or be left out to keep alerts in the Alertmanager UI only (got ${show(input.webhookUrlFile)})`,
+    });
   }
   const groupByPath = joinPath(path, "groupBy");
   const groupBy = input.groupBy ?? DEFAULT_ALERTMANAGER_CONFIG.groupBy;
@@ -101,7 +100,7 @@ export function alertmanagerConfigProblems(input: AlertmanagerConfigInput, path 
 }
 
 /**
- * Renders alertmanager.yml: the default route to the webhook receiver when `webhookUrl` is set, else to the UI-only
+ * Renders alertmanager.yml: the default route to the webhook receiver when `webhookUrlFile` is set, else to the UI-only
  * receiver; the Watchdog always to the UI-only receiver. Receivers are listed in a fixed order.
  *
  * @throws ConfigError listing every problem {@link alertmanagerConfigProblems} finds.
@@ -110,8 +109,8 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
   throwIfProblems("Alertmanager config", alertmanagerConfigProblems(input));
   const defaults = DEFAULT_ALERTMANAGER_CONFIG;
   const webhook: AlertmanagerReceiver[] =
-    input.webhookUrl !== undefined
-      ? [{ name: WEBHOOK_RECEIVER, webhook_configs: [{ url: input.webhookUrl, send_resolved: true }] }]
+    input.webhookUrlFile !== undefined
+      ? [{ name: WEBHOOK_RECEIVER, webhook_configs: [{ url_file: input.webhookUrlFile, send_resolved: true }] }]
       : [];
   return {
     global: { resolve_timeout: formatDuration(300) },
@@ -125,13 +124,4 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
     },
     receivers: [{ name: UI_ONLY_RECEIVER }, ...webhook],
   };
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-  } catch {
-    return false;
-  }
 }

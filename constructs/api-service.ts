@@ -14,6 +14,7 @@ import { ScrapeTarget } from "./scrape-target";
 import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
 import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "../app/src/config";
+import { HEALTHCHECK_COMMAND, METRICS_PATH } from "../app/src/probes";
 
 /** Settings of the API service a stack user can change. */
 export interface ApiServiceOptions extends ServiceOptions {
@@ -63,6 +64,8 @@ export class ApiService extends Construct {
   public static readonly ALIAS = "api";
   /** The Prometheus job scraping the API. */
   public static readonly JOB_NAME = "api";
+  /** The host port the API is published on unless `hostPort` says otherwise. */
+  public static readonly DEFAULT_HOST_PORT = 8000;
 
   /** Resolved settings. */
   public readonly options: ResolvedServiceOptions & { readonly logLevel: string };
@@ -92,7 +95,7 @@ export class ApiService extends Construct {
       jobName: ApiService.JOB_NAME,
       host: ApiService.ALIAS,
       port: ApiService.INTERNAL_PORT,
-      metricsPath: "/metrics",
+      metricsPath: METRICS_PATH,
     };
     this.internalUrl = `http://${ApiService.ALIAS}:${ApiService.INTERNAL_PORT}`;
     this.hostUrl = `http://${hostAddress(this.options.bindAddress)}:${this.options.hostPort}`;
@@ -128,13 +131,8 @@ export class ApiService extends Construct {
           "NODE_ENV=production",
         ],
         tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
-        // Node 22 has fetch built in: the healthcheck needs no curl or wget in the image.
-        healthcheck: [
-          "CMD",
-          "node",
-          "-e",
-          `fetch("http://127.0.0.1:${ApiService.INTERNAL_PORT}/health").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
-        ],
+        // The image's own HEALTHCHECK command: Node's fetch, no curl or wget in the image.
+        healthcheck: ["CMD", ...HEALTHCHECK_COMMAND],
         startPeriodSeconds: 10,
         waitTimeoutSeconds: 60,
       }),
@@ -144,7 +142,7 @@ export class ApiService extends Construct {
 
 function resolveApiOptions(options: ApiServiceOptions): ResolvedServiceOptions & { readonly logLevel: string } {
   return {
-    ...resolveServiceOptions(options, { hostPort: 8000, memoryMb: 256, image: IMAGES.node }),
+    ...resolveServiceOptions(options, { hostPort: ApiService.DEFAULT_HOST_PORT, memoryMb: 256, image: IMAGES.node }),
     logLevel: options.logLevel ?? CONFIG_DEFAULTS.logLevel,
   };
 }

@@ -1,4 +1,4 @@
-import type { ContainerConfig, ContainerMounts, ContainerUpload } from "@cdktf/provider-docker/lib/container";
+import type { ContainerConfig, ContainerMounts } from "@cdktf/provider-docker/lib/container";
 import { ConfigProblem, checkBindAddress, checkImage, checkIntegerInRange, checkPort, joinPath } from "./validation";
 
 /** Settings every service accepts for its container; each service documents its own defaults. */
@@ -81,7 +81,6 @@ export interface ContainerSpec {
   /** Writable in-memory mounts (path to mount options); the root filesystem is read-only. */
   readonly tmpfs?: Readonly<Record<string, string>>;
   readonly mounts?: readonly ContainerMounts[];
-  readonly upload?: readonly ContainerUpload[];
 }
 
 /**
@@ -125,7 +124,6 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
     ],
     labels: [{ label: "org.monitoring-stack.service", value: spec.alias }],
     ...(spec.mounts !== undefined ? { mounts: [...spec.mounts] } : {}),
-    ...(spec.upload !== undefined ? { upload: [...spec.upload] } : {}),
   };
 }
 

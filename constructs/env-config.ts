@@ -135,11 +135,11 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     description: "Host address the Alertmanager port binds to (default `127.0.0.1`)",
   },
   {
-    env: "ALERTMANAGER_WEBHOOK_URL",
-    path: "alertmanager.webhookUrl",
+    env: "ALERTMANAGER_WEBHOOK_URL_FILE",
+    path: "alertmanager.webhookUrlFile",
     kind: "string",
     description:
-      "Where Alertmanager posts alerts (default: none, alerts stay in its UI); it ends up in the container's config",
+      "Absolute path of a file on the Docker host holding the URL Alertmanager posts alerts to (default: none, alerts stay in its UI); mounted read-only, never in the config or state",
   },
 ];
 

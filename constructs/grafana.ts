@@ -83,6 +83,8 @@ export class Grafana extends Construct {
   public static readonly ALIAS = "grafana";
   /** The Prometheus job scraping Grafana's own /metrics. */
   public static readonly JOB_NAME = "grafana";
+  /** The host port Grafana is published on unless `hostPort` says otherwise. */
+  public static readonly DEFAULT_HOST_PORT = 3000;
   /** The uid of the folder holding the stack's dashboards. */
   public static readonly FOLDER_UID = "monitoring-stack";
 
@@ -228,7 +230,7 @@ export class Grafana extends Construct {
 
 function resolveGrafanaOptions(options: GrafanaOptions, networkName: string) {
   return {
-    ...resolveServiceOptions(options, { hostPort: 3000, memoryMb: 512, image: IMAGES.grafana }),
+    ...resolveServiceOptions(options, { hostPort: Grafana.DEFAULT_HOST_PORT, memoryMb: 512, image: IMAGES.grafana }),
     folderTitle: options.folderTitle ?? "Monitoring stack",
     dataVolumeName: options.dataVolumeName ?? `${networkName}-grafana-data`,
   } satisfies ResolvedServiceOptions & Record<string, unknown>;

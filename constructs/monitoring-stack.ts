@@ -6,6 +6,7 @@ import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/typ
 import { ALERT_RULES_NAME, AlertRulesInput, alertRulesProblems, renderAlertRules } from "./alert-rules";
 import { Alertmanager, AlertmanagerOptions, alertmanagerOptionProblems } from "./alertmanager";
 import { ApiService, ApiServiceOptions, apiServiceOptionProblems } from "./api-service";
+import type { GeneratedFile } from "./config-image-files";
 import { LOOPBACK, ServiceOptions } from "./container-defaults";
 import { Grafana, GRAFANA_ADMIN_USER, GrafanaOptions, grafanaOptionProblems } from "./grafana";
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
@@ -69,7 +70,12 @@ export interface MonitoringStackProps {
 
 /** Every problem with the stack settings, each naming the setting as written in the props (`api.hostPort`). */
 export function monitoringStackProblems(props: MonitoringStackProps): ConfigProblem[] {
-  const intervalProblems = checkIntegerInRange("scrapeIntervalSeconds", props.scrapeIntervalSeconds ?? 15, 1, 3600);
+  const intervalProblems = checkIntegerInRange(
+    "scrapeIntervalSeconds",
+    props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
+    1,
+    3600,
+  );
   const problems: ConfigProblem[] = [
     ...checkDockerName("networkName", props.networkName ?? "monitoring"),
     ...intervalProblems,
@@ -78,22 +84,29 @@ export function monitoringStackProblems(props: MonitoringStackProps): ConfigProb
     // interval is not reported again through everything derived from it.
     ...prometheusOptionProblems("prometheus", {
       ...props.prometheus,
-      scrapeIntervalSeconds: intervalProblems.length === 0 ? (props.scrapeIntervalSeconds ?? 15) : 15,
+      scrapeIntervalSeconds:
+        intervalProblems.length === 0
+          ? (props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS)
+          : Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
     }),
     ...grafanaOptionProblems("grafana", props.grafana ?? {}),
     ...(alertmanagerEnabled(props) ? alertmanagerOptionProblems("alertmanager", props.alertmanager ?? {}) : []),
     ...(intervalProblems.length === 0
       ? alertRulesProblems(
-          alertRulesInput(deployedJobs(props), props.scrapeIntervalSeconds ?? 15, props.alerting),
+          alertRulesInput(
+            deployedJobs(props),
+            props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
+            props.alerting,
+          ),
           "alerting",
         )
       : []),
     ...hostPortClashes([
-      { name: "api", options: props.api ?? {}, defaultPort: 8000 },
-      { name: "prometheus", options: props.prometheus ?? {}, defaultPort: 9090 },
-      { name: "grafana", options: props.grafana ?? {}, defaultPort: 3000 },
+      { name: "api", options: props.api ?? {}, defaultPort: ApiService.DEFAULT_HOST_PORT },
+      { name: "prometheus", options: props.prometheus ?? {}, defaultPort: Prometheus.DEFAULT_HOST_PORT },
+      { name: "grafana", options: props.grafana ?? {}, defaultPort: Grafana.DEFAULT_HOST_PORT },
       ...(alertmanagerEnabled(props)
-        ? [{ name: "alertmanager", options: props.alertmanager ?? {}, defaultPort: 9093 }]
+        ? [{ name: "alertmanager", options: props.alertmanager ?? {}, defaultPort: Alertmanager.DEFAULT_HOST_PORT }]
         : []),
     ]),
   ];
@@ -177,7 +190,7 @@ export class MonitoringStack extends TerraformStack {
     super(scope, id);
     // Every invalid setting at once, before anything is created.
     throwIfProblems(`MonitoringStack "${id}"`, monitoringStackProblems(props));
-    const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? 15;
+    const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
 
     new DockerProvider(this, "docker", {});
     const adminPassword = this.adminPassword(props.grafanaAdminPasswordFile);
@@ -221,6 +234,7 @@ export class MonitoringStack extends TerraformStack {
           prometheus: this.prometheus.scrapeTarget.jobName,
           grafana: this.grafana.scrapeTarget.jobName,
         },
+        deployedJobs: this.prometheus.scrapeTargets.map((target) => target.jobName).sort(),
         scrapeIntervalSeconds,
       },
       props.importedDashboards ?? [],
@@ -256,6 +270,17 @@ export class MonitoringStack extends TerraformStack {
   }
 
   /**
+   * The files Terraform needs next to `cdk.tf.json` (the build contexts of the config images), paths relative to the
+   * stack's folder; main.ts writes them after synth.
+   */
+  public generatedFiles(): GeneratedFile[] {
+    return [
+      ...this.prometheus.image.contextFiles(),
+      ...(this.alertmanager !== undefined ? this.alertmanager.image.contextFiles() : []),
+    ];
+  }
+
+  /**
    * The admin password as a sensitive Terraform local: `TF_VAR_grafana_admin_password` if set, else the password file.
    * Both are read by Terraform at deploy time, so no secret is ever written into the synthesized JSON.
    */
@@ -269,7 +294,10 @@ export class MonitoringStack extends TerraformStack {
     const local = new TerraformLocal(
       this,
       "grafana_admin_password_value",
-      Fn.sensitive(Fn.coalesce([variable.stringValue, Fn.trimspace(Fn.file(file.pathFromStackDir))])),
+      // try(): with TF_VAR_grafana_admin_password set, the file need not exist.
+      Fn.sensitive(
+        Fn.coalesce([Fn.trimspace(variable.stringValue), Fn.try([Fn.trimspace(Fn.file(file.pathFromStackDir)), ""])]),
+      ),
     );
     return local.asString;
   }

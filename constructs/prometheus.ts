@@ -1,7 +1,7 @@
-import { Container, ContainerUpload } from "@cdktf/provider-docker/lib/container";
-import { Image } from "@cdktf/provider-docker/lib/image";
-import { Lazy } from "cdktf";
+import { Container } from "@cdktf/provider-docker/lib/container";
 import { Construct } from "constructs";
+import { ConfigImage } from "./config-image";
+import type { GeneratedFile } from "./config-image-files";
 import {
   ResolvedServiceOptions,
   ServiceOptions,
@@ -48,12 +48,8 @@ export interface PrometheusProps extends PrometheusOptions {
   readonly evaluationIntervalSeconds?: number;
 }
 
-/** A generated file Prometheus reads, relative to its config directory. */
-export interface PrometheusConfigFile {
-  /** Path relative to the directory of prometheus.yml (`prometheus.yml`, `rules/alerts.yml`). */
-  readonly path: string;
-  readonly content: string;
-}
+/** A generated file Prometheus reads, its path relative to the directory of prometheus.yml. */
+export type PrometheusConfigFile = GeneratedFile;
 
 /** Problems with the Prometheus settings, named under `path` (for example `prometheus`). */
 export function prometheusOptionProblems(path: string, props: Omit<PrometheusProps, "network">): ConfigProblem[] {
@@ -82,8 +78,9 @@ export function prometheusOptionProblems(path: string, props: Omit<PrometheusPro
 
 /**
  * Prometheus: a hardened container with its TSDB on a named volume, and a prometheus.yml rendered from the scrape
- * targets actually added (never a target for a service that is not deployed). The config and rule files are uploaded
- * into the container; changing them replaces the container, while the data volume stays.
+ * targets actually added (never a target for a service that is not deployed). The config and rule files are baked
+ * into an image built FROM the pinned Prometheus image; changing them rebuilds it and replaces the container, while
+ * the data volume stays.
  */
 export class Prometheus extends Construct {
   /** The port Prometheus listens on inside the container. */
@@ -92,6 +89,10 @@ export class Prometheus extends Construct {
   public static readonly ALIAS = "prometheus";
   /** The Prometheus job scraping Prometheus itself. */
   public static readonly JOB_NAME = "prometheus";
+  /** The host port Prometheus is published on unless `hostPort` says otherwise. */
+  public static readonly DEFAULT_HOST_PORT = 9090;
+  /** How often targets are scraped unless `scrapeIntervalSeconds` says otherwise. */
+  public static readonly DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
   /** Where the generated files live inside the container. */
   public static readonly CONFIG_DIR = "/etc/prometheus";
 
@@ -105,8 +106,8 @@ export class Prometheus extends Construct {
   public readonly internalUrl: string;
   /** URL of Prometheus from the host. */
   public readonly hostUrl: string;
-  /** The pulled image. */
-  public readonly image: Image;
+  /** The image: the pinned Prometheus image with the generated config baked in. */
+  public readonly image: ConfigImage;
   /** The Prometheus container. */
   public readonly container: Container;
 
@@ -132,13 +133,19 @@ export class Prometheus extends Construct {
       metricsPath: "/metrics",
     };
 
-    this.image = new Image(this, "Image", { name: this.options.image, keepLocally: true });
+    this.image = new ConfigImage(this, "Image", {
+      name: `${props.network.name}-prometheus`,
+      baseImage: this.options.image,
+      contextDir: "build/prometheus",
+      targetDir: Prometheus.CONFIG_DIR,
+      files: () => this.configFiles(),
+    });
     this.container = new Container(
       this,
       "Container",
       hardenedContainerConfig({
         name: `${props.network.name}-prometheus`,
-        image: this.image.imageId,
+        image: this.image.image.imageId,
         // nobody:nogroup, the user of the official image.
         user: "65534:65534",
         alias: Prometheus.ALIAS,
@@ -155,13 +162,7 @@ export class Prometheus extends Construct {
           `--web.listen-address=:${Prometheus.INTERNAL_PORT}`,
         ],
         tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
-        mounts: [
-          namedVolumeMount(this.options.dataVolumeName, "/prometheus"),
-          // An anonymous volume: the uploaded files need a writable place on a read-only root filesystem, and it is
-          // removed with the container, so every container starts from the files of its own deploy.
-          { type: "volume", target: Prometheus.CONFIG_DIR },
-        ],
-        upload: this.uploads(),
+        mounts: [namedVolumeMount(this.options.dataVolumeName, "/prometheus")],
         // The image is busybox-based: wget is there, curl is not.
         healthcheck: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${Prometheus.INTERNAL_PORT}/-/ready`],
         startPeriodSeconds: 15,
@@ -205,7 +206,7 @@ export class Prometheus extends Construct {
     this.alertmanagers.push(`${host}:${port}`);
   }
 
-  /** Adds a rule file (a `{ groups: [...] }` document), uploaded as `rules/<name>.yml` and listed in `rule_files`. */
+  /** Adds a rule file (a `{ groups: [...] }` document), baked in as `rules/<name>.yml` and listed in `rule_files`. */
   public addRuleFile(name: string, document: unknown): void {
     const path = `rules/${name}.yml`;
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || this.ruleFiles.some((file) => file.path === path)) {
@@ -214,7 +215,6 @@ export class Prometheus extends Construct {
       );
     }
     this.ruleFiles.push({ path, content: toGeneratedYaml(document) });
-    this.container.putUpload(this.uploads());
   }
 
   /** The files Prometheus reads, rendered from the targets and rule files added so far. */
@@ -231,29 +231,16 @@ export class Prometheus extends Construct {
     });
     return [{ path: "prometheus.yml", content: toGeneratedYaml(config) }, ...this.ruleFiles];
   }
-
-  private uploads(): ContainerUpload[] {
-    // prometheus.yml is rendered at synth time, after every construct has added its targets.
-    const config: ContainerUpload = {
-      file: `${Prometheus.CONFIG_DIR}/prometheus.yml`,
-      content: Lazy.stringValue({ produce: () => this.configFiles()[0].content }),
-      permissions: "0644",
-    };
-    return [
-      config,
-      ...this.ruleFiles.map((file) => ({
-        file: `${Prometheus.CONFIG_DIR}/${file.path}`,
-        content: file.content,
-        permissions: "0644",
-      })),
-    ];
-  }
 }
 
 function resolvePrometheusOptions(props: Omit<PrometheusProps, "network">, networkName: string) {
-  const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? 15;
+  const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
   return {
-    ...resolveServiceOptions(props, { hostPort: 9090, memoryMb: 1024, image: IMAGES.prometheus }),
+    ...resolveServiceOptions(props, {
+      hostPort: Prometheus.DEFAULT_HOST_PORT,
+      memoryMb: 1024,
+      image: IMAGES.prometheus,
+    }),
     scrapeIntervalSeconds,
     evaluationIntervalSeconds: props.evaluationIntervalSeconds ?? scrapeIntervalSeconds,
     scrapeTimeoutSeconds: props.scrapeTimeoutSeconds ?? Math.max(1, Math.min(10, scrapeIntervalSeconds)),

@@ -20,5 +20,7 @@ export const PROVIDERS = {
   /** kreuzwerker/docker; its version is fixed by the prebuilt `@cdktf/provider-docker` package. */
   docker: { source: "kreuzwerker/docker" },
   /** grafana/grafana; the bindings in `constructs/grafana-provider/` are checked against its 4.45.1 schema. */
-  grafana: { source: "grafana/grafana", version: "~> 4.45" },
+  // Exact: the bindings are checked against this version's schema (CI: ../shared/provider-schemas/grafana-4.45.1.json),
+  // and nothing else pins it (the lock file lives in the regenerated cdktf.out).
+  grafana: { source: "grafana/grafana", version: "4.45.1" },
 } as const;

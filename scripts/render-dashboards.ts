@@ -14,7 +14,7 @@ const RENDERED_DIR = resolve(__dirname, "..", "dashboards", "rendered");
 
 function main(): void {
   // The stack renders (and lints) its dashboards, built and imported, with the same settings a deploy uses.
-  const { dashboards } = inspectMonitoringStack().stack;
+  const { dashboards } = inspectMonitoringStack(process.env).stack;
 
   mkdirSync(RENDERED_DIR, { recursive: true });
   for (const stale of readdirSync(RENDERED_DIR).filter((name) => name.endsWith(".json"))) {

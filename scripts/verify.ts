@@ -22,7 +22,7 @@ const projectRoot = resolve(__dirname, "..");
 
 /** Builds the stack the way `npm run deploy` does and reads what a running stack must look like from it. */
 function expectationsFromStack(): { readonly exp: StackExpectations; readonly passwordFile: string } {
-  const { stack, props, passwordFile } = inspectMonitoringStack();
+  const { stack, props, passwordFile } = inspectMonitoringStack(process.env);
   return { exp: stackExpectations(stack, props.grafanaAdminPasswordFile.pathForHumans), passwordFile };
 }
 

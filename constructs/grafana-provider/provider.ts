@@ -5,8 +5,7 @@ import { PROVIDERS } from "../versions";
 /**
  * Generator metadata every Grafana binding passes to cdktf, as generated bindings do.
  *
- * Only the version constraint from `versions.ts` is given (no exact `providerVersion`), so `required_providers`
- * carries the constraint and Terraform picks the newest matching release.
+ * `required_providers` carries the version from `versions.ts`, an exact pin: the one the conformance test checks.
  */
 export const GRAFANA_GENERATOR_METADATA: cdktf.TerraformProviderGeneratorMetadata = {
   providerName: "grafana",

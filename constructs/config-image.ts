@@ -1,0 +1,58 @@
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { Lazy, ref } from "cdktf";
+import { Construct } from "constructs";
+import { GeneratedFile, filesDigest, renderConfigImageContext } from "./config-image-files";
+
+/**
+ * A pinned base image plus generated config files, built at deploy.
+ * @example new ConfigImage(this, "Image", { name: "monitoring-prometheus", baseImage, contextDir: "build/prometheus", targetDir: "/etc/prometheus", files: () => rendered })
+ */
+export interface ConfigImageProps {
+  /** Image name; tagged `local`. */
+  readonly name: string;
+  /** The pinned image the config is added to. */
+  readonly baseImage: string;
+  /** Folder of the build context, relative to the stack's folder (`cdktf.out/stacks/<stack>`); main.ts writes it. */
+  readonly contextDir: string;
+  /** Where the files go inside the image. */
+  readonly targetDir: string;
+  /** The files to bake in, rendered at synth time (after every construct has added to them). */
+  readonly files: () => readonly GeneratedFile[];
+}
+
+/**
+ * The config of a service baked into its own image: a `docker_image` built from a generated context (a Dockerfile
+ * `FROM` the pinned base image, then the files). The image is rebuilt, and its container replaced, when the files
+ * change. The context is written next to `cdk.tf.json` by main.ts from {@link contextFiles}.
+ */
+export class ConfigImage extends Construct {
+  /** The built image. */
+  public readonly image: Image;
+
+  private readonly props: ConfigImageProps;
+
+  constructor(scope: Construct, id: string, props: ConfigImageProps) {
+    super(scope, id);
+    this.props = props;
+    this.image = new Image(this, "Image", {
+      name: `${props.name}:local`,
+      buildAttribute: {
+        // Terraform runs in the stack's folder; the provider wants an absolute context path.
+        context: `${ref("path.cwd")}/${props.contextDir}`,
+        dockerfile: "Dockerfile",
+        buildArgs: { BASE_IMAGE: props.baseImage },
+      },
+      // A change of any file rebuilds the image.
+      triggers: { context_sha256: Lazy.stringValue({ produce: () => filesDigest(this.contextFiles()) }) },
+      keepLocally: false,
+    });
+  }
+
+  /** The build context: the Dockerfile and the files, paths relative to the stack's folder. */
+  public contextFiles(): GeneratedFile[] {
+    return renderConfigImageContext(this.props.targetDir, this.props.files()).map((file) => ({
+      path: `${this.props.contextDir}/${file.path}`,
+      content: file.content,
+    }));
+  }
+}
