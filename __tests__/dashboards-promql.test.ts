@@ -80,6 +80,7 @@ describe("declared self-metrics", () => {
   it("lists Prometheus', Grafana's and the scrape series names exactly", () => {
     expect(PROMETHEUS_SELF_METRICS).toEqual([
       "prometheus_config_last_reload_successful",
+      "prometheus_rule_evaluation_failures_total",
       "prometheus_tsdb_head_samples_appended_total",
       "prometheus_tsdb_head_series",
     ]);

@@ -18,8 +18,6 @@ import {
   AlertName,
   AlertRulesDocument,
   AlertRulesInput,
-  PROMETHEUS_LABELS,
-  PROMETHEUS_METRICS,
   renderAlertRules,
   resolveAlertThresholds,
   runbookUrl,
@@ -39,6 +37,7 @@ import {
   runBinary,
   startBinary,
 } from "./support/prometheus-binaries";
+import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/self-metrics";
 
 // The stack's scrape targets and interval.
 const SCRAPE_INTERVAL_SECONDS = 15;
@@ -179,7 +178,8 @@ function thresholdSeconds(seconds: number): string {
 
 // --- the stack's series --------------------------------------------------------------------------------------
 
-const { job, instance, le, ruleGroup } = PROMETHEUS_LABELS;
+const { job, instance } = TARGET_LABELS;
+const { le, ruleGroup } = PROMETHEUS_LABELS;
 const API_TARGET: Labels = { [job]: API.jobName, [instance]: targetAddress(API) };
 const PROMETHEUS_TARGET: Labels = { [job]: PROMETHEUS.jobName, [instance]: targetAddress(PROMETHEUS) };
 const USER_ENDPOINT = "/api/items";
@@ -355,9 +355,13 @@ function targetDownCase(title: string, fires: boolean, downTargets: readonly Scr
         title,
         [
           ...TARGETS.map((target) =>
-            series(PROMETHEUS_METRICS.up, targetLabels(target), downTargets.includes(target) ? down : flat(1, samples)),
+            series(
+              SCRAPE_METRICS.up.name,
+              targetLabels(target),
+              downTargets.includes(target) ? down : flat(1, samples),
+            ),
           ),
-          series(PROMETHEUS_METRICS.up, targetLabels(kafka), flat(0, samples)),
+          series(SCRAPE_METRICS.up.name, targetLabels(kafka), flat(0, samples)),
         ],
         [
           // Down, but not yet for the whole for: duration: pending, not firing.
@@ -441,7 +445,7 @@ function ruleFailuresCase(title: string, fires: boolean, failuresPerStep: number
       const samples = samplesUntil(evalSeconds);
       const failing = `${ALERT_RULES_FILE};api`;
       const healthy = `${ALERT_RULES_FILE};targets`;
-      const metric = PROMETHEUS_METRICS.ruleEvaluationFailuresTotal;
+      const metric = PROMETHEUS_METRICS.ruleEvaluationFailuresTotal.name;
       return group(
         title,
         [
@@ -475,7 +479,7 @@ function configReloadCase(title: string, fires: boolean): AlertCase {
       const values = fires ? `${flat(1, failedFrom)} ${flat(0, samples - failedFrom)}` : flat(1, samples);
       return group(
         title,
-        [series(PROMETHEUS_METRICS.configLastReloadSuccessful, PROMETHEUS_TARGET, values)],
+        [series(PROMETHEUS_METRICS.configLastReloadSuccessful.name, PROMETHEUS_TARGET, values)],
         [
           {
             eval_time: formatDuration(firesAt - STEP_SECONDS),
@@ -679,7 +683,7 @@ const CASES: readonly AlertCase[] = [
     build: () =>
       group(
         "Watchdog always fires, from the first evaluation on",
-        [series(PROMETHEUS_METRICS.up, API_TARGET, flat(1, samplesUntil(600)))],
+        [series(SCRAPE_METRICS.up.name, API_TARGET, flat(1, samplesUntil(600)))],
         [
           { eval_time: "0s", alertname: ALERT_NAMES.watchdog, exp_alerts: [watchdogAlert()] },
           { eval_time: formatDuration(600), alertname: ALERT_NAMES.watchdog, exp_alerts: [watchdogAlert()] },

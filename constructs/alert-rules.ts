@@ -1,4 +1,6 @@
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import { promqlString, regexAlternation } from "../dashboards/promql";
+import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/self-metrics";
 import {
   ConfigProblem,
   checkNumberBetween,
@@ -45,31 +47,6 @@ export const ALERT_NAMES = {
 
 /** One of the alert names in {@link ALERT_NAMES}. */
 export type AlertName = (typeof ALERT_NAMES)[keyof typeof ALERT_NAMES];
-
-/**
- * Metric and label names that Prometheus itself defines (target health and its own self-monitoring). The API's names
- * live in its metrics contract (`app/src/metrics.ts`); these are the Prometheus server's, used only by these rules.
- */
-export const PROMETHEUS_METRICS = {
-  /** 1 when the last scrape of a target succeeded, 0 when it failed; written by Prometheus for every target. */
-  up: "up",
-  /** Counter of failed rule evaluations, by `rule_group`. */
-  ruleEvaluationFailuresTotal: "prometheus_rule_evaluation_failures_total",
-  /** 1 when the last configuration reload succeeded, 0 when it failed. */
-  configLastReloadSuccessful: "prometheus_config_last_reload_successful",
-} as const;
-
-/** Label names Prometheus attaches (target labels, histogram buckets, rule groups). */
-export const PROMETHEUS_LABELS = {
-  /** The scrape job of a target. */
-  job: "job",
-  /** `host:port` of a target. */
-  instance: "instance",
-  /** Upper bound of a histogram bucket. */
-  le: "le",
-  /** `<rule file>;<group name>` on the rule-evaluation metrics. */
-  ruleGroup: "rule_group",
-} as const;
 
 /** How urgent an alert is; Alertmanager routes on it. `none` is for the Watchdog, which is not a problem. */
 export type AlertSeverity = "critical" | "warning" | "none";
@@ -405,7 +382,8 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
   const runbook = (alert: AlertName): string => runbookUrl(alert, runbookBaseUrl);
   const window = formatDuration(t.rateWindowSeconds);
   const minRate = t.apiMinRequestsPerSecond;
-  const { job, instance, le, ruleGroup } = PROMETHEUS_LABELS;
+  const { job, instance } = TARGET_LABELS;
+  const { le, ruleGroup } = PROMETHEUS_LABELS;
   const excluded = NON_TRAFFIC_ENDPOINTS.join(", ");
   const traffic = `${HTTP_LABELS.endpoint}!~${promqlString(regexAlternation(NON_TRAFFIC_ENDPOINTS))}`;
   const apiJob = `${job}=${promqlString(input.apiJobName)}`;
@@ -419,7 +397,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
   const deployedJobs = `${job}=~${promqlString(regexAlternation([...input.jobNames].sort()))}`;
   const targetDown: AlertingRule = {
     alert: ALERT_NAMES.targetDown,
-    expr: `${PROMETHEUS_METRICS.up}{${deployedJobs}} == 0`,
+    expr: `${SCRAPE_METRICS.up.name}{${deployedJobs}} == 0`,
     for: formatDuration(t.targetDownForSeconds),
     labels: { severity: "critical" },
     annotations: {
@@ -469,7 +447,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
 
   const prometheusRuleEvaluationFailures: AlertingRule = {
     alert: ALERT_NAMES.prometheusRuleEvaluationFailures,
-    expr: `sum by (${job}, ${instance}, ${ruleGroup}) (increase(${PROMETHEUS_METRICS.ruleEvaluationFailuresTotal}{${prometheusJob}}[${window}])) > 0`,
+    expr: `sum by (${job}, ${instance}, ${ruleGroup}) (increase(${PROMETHEUS_METRICS.ruleEvaluationFailuresTotal.name}{${prometheusJob}}[${window}])) > 0`,
     for: formatDuration(t.prometheusRuleFailuresForSeconds),
     labels: { severity: "warning" },
     annotations: {
@@ -481,7 +459,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
 
   const prometheusConfigReloadFailed: AlertingRule = {
     alert: ALERT_NAMES.prometheusConfigReloadFailed,
-    expr: `${PROMETHEUS_METRICS.configLastReloadSuccessful}{${prometheusJob}} == 0`,
+    expr: `${PROMETHEUS_METRICS.configLastReloadSuccessful.name}{${prometheusJob}} == 0`,
     for: formatDuration(t.prometheusConfigReloadForSeconds),
     labels: { severity: "warning" },
     annotations: {
@@ -513,16 +491,6 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
       { name: "meta", rules: [watchdog] },
     ],
   };
-}
-
-// A PromQL string literal; JSON's escapes (\" \\ \n \uXXXX) are all valid PromQL (Go) escapes.
-function promqlString(value: string): string {
-  return JSON.stringify(value);
-}
-
-// An RE2 alternation matching exactly the given strings (Prometheus anchors label regexes).
-function regexAlternation(values: readonly string[]): string {
-  return values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
 }
 
 // 0.05 -> "5%"; toPrecision drops float noise such as 0.07 * 100 = 7.000000000000001.

@@ -1,4 +1,5 @@
-import { ALERT_NAMES, PROMETHEUS_LABELS } from "./alert-rules";
+import { TARGET_LABELS } from "../dashboards/self-metrics";
+import { ALERT_NAMES } from "./alert-rules";
 import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show, throwIfProblems } from "./validation";
 
 /**
@@ -55,7 +56,7 @@ export interface AlertmanagerConfigDocument {
 
 /** The defaults of {@link AlertmanagerConfigInput}. */
 export const DEFAULT_ALERTMANAGER_CONFIG = {
-  groupBy: ["alertname", PROMETHEUS_LABELS.job],
+  groupBy: ["alertname", TARGET_LABELS.job],
   groupWaitSeconds: 30,
   groupIntervalSeconds: 300,
   repeatIntervalSeconds: 14_400,

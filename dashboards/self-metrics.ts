@@ -1,6 +1,6 @@
 /**
- * The metric names dashboards use that the API does not define: Prometheus' and Grafana's own metrics, and the
- * series Prometheus records for every scrape.
+ * The metric names dashboards and alert rules use that the API does not define: Prometheus' and Grafana's own
+ * metrics, and the series Prometheus records for every scrape.
  *
  * Besides the API's metrics contract (`app/src/metrics.ts`), these are the only names a dashboard query may use. Each
  * is declared here once; the dashboard lint checks that every name a query uses is declared, and the end-to-end suite
@@ -23,6 +23,9 @@ export interface DeclaredMetric {
 /** Labels Prometheus attaches to every scraped series: the target's job and instance (`host:port`). */
 export const TARGET_LABELS = { job: "job", instance: "instance" } as const;
 
+/** Other label names Prometheus defines: a histogram bucket's upper bound, a rule group on the rule metrics. */
+export const PROMETHEUS_LABELS = { le: "le", ruleGroup: "rule_group" } as const;
+
 /** Series Prometheus writes itself for every target on every scrape (they exist as soon as a target is scraped). */
 export const SCRAPE_METRICS = {
   /** 1 when the last scrape of the target succeeded, 0 when it failed. */
@@ -33,9 +36,11 @@ export const SCRAPE_METRICS = {
   scrapeSeriesAdded: { name: "scrape_series_added", type: "gauge" },
 } as const satisfies Readonly<Record<string, DeclaredMetric>>;
 
-/** Prometheus' own metrics (its `/metrics`, scraped under the stack's Prometheus job) that dashboards query. */
+/** Prometheus' own metrics (its `/metrics`, scraped under the stack's Prometheus job) that dashboards and rules query. */
 export const PROMETHEUS_METRICS = {
   configLastReloadSuccessful: { name: "prometheus_config_last_reload_successful", type: "gauge" },
+  /** Failed rule evaluations, by `rule_group`; the alert rules watch it. */
+  ruleEvaluationFailuresTotal: { name: "prometheus_rule_evaluation_failures_total", type: "counter" },
   /** Has a `type` label (`float`, `histogram`). */
   headSamplesAppendedTotal: { name: "prometheus_tsdb_head_samples_appended_total", type: "counter" },
   headSeries: { name: "prometheus_tsdb_head_series", type: "gauge" },
