@@ -108,7 +108,7 @@ describe("Alertmanager", () => {
       port: 9093,
       metricsPath: "/metrics",
     });
-    expect(alertmanager.internalAddress).toBe("alertmanager:9093");
+    expect(alertmanager.receiver).toEqual({ host: "alertmanager", port: 9093 });
     expect(alertmanager.hostUrl).toBe("http://127.0.0.1:19093");
   });
 
@@ -163,7 +163,13 @@ describe("MonitoringStack with Alertmanager", () => {
     );
   });
 
-  it("ignores the Alertmanager settings when it is not enabled", () => {
-    expect(() => synthMonitoringStack({ alertmanager: { hostPort: 8000 } })).not.toThrow();
+  it("fails when Alertmanager settings are given but it is not enabled", () => {
+    expect(() => synthMonitoringStack({ alertmanager: { webhookUrlFile: "/etc/monitoring/webhook-url" } })).toThrow(
+      "alertmanager.webhookUrlFile is set but Alertmanager is not deployed: set alertmanager.enabled to true (ALERTMANAGER_ENABLED=true), or remove the setting",
+    );
+  });
+
+  it("accepts enabled: false alone", () => {
+    expect(synthMonitoringStack({ alertmanager: { enabled: false } }).stack.alertmanager).toBeUndefined();
   });
 });

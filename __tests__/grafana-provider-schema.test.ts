@@ -28,6 +28,7 @@ import {
   GrafanaProviderConfig,
 } from "../constructs/grafana-provider";
 import { PROVIDERS } from "../constructs/versions";
+import { isCi } from "./support/prometheus-binaries";
 
 const SCHEMA_VARIABLE = "GRAFANA_PROVIDER_SCHEMA";
 const SCHEMA_FILE_NAME = "grafana-4.45.1.json";
@@ -443,7 +444,7 @@ function defineConformanceTests(getSchema: () => GrafanaSchema): void {
 // ---------------------------------------------------------------------------------------------------------------
 
 const source = loadSchema(process.env[SCHEMA_VARIABLE]);
-const inCi = process.env.CI === "true";
+const inCi = isCi();
 const howToSet =
   `Set ${SCHEMA_VARIABLE} to a \`terraform providers schema -json\` file for grafana/grafana: ` +
   `${SCHEMA_VARIABLE}=${CI_SCHEMA_PATH} (from the repository root; here ${CI_SCHEMA_ABSOLUTE_PATH}), as CI does.`;

@@ -56,7 +56,7 @@ describe("MonitoringStack", () => {
     expect(synthMonitoringStack().synthesized).toBe(synthesized);
   });
 
-  it("is a valid Terraform configuration shape with the docker and grafana providers", () => {
+  it("declares the docker and grafana providers, each pinned", () => {
     expect(synthesized).toHaveProvider({ tfResourceType: "docker" });
     expect(synthesized).toHaveProvider({ tfResourceType: "grafana" });
     expect(json.terraform.required_providers.grafana).toEqual({

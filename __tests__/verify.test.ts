@@ -26,7 +26,7 @@ import {
 import { describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
-const TSX = join(PROJECT_ROOT, "node_modules", ".bin", "tsx");
+
 /** The stack setting under test; the verify child gets the same one through SCRAPE_INTERVAL_SECONDS. */
 const SCRAPE_INTERVAL_SECONDS = 1;
 /** Bound of one verify run, in milliseconds. */
@@ -36,13 +36,14 @@ const stack = buildE2eMonitoringStack(SCRAPE_INTERVAL_SECONDS);
 const exp = stackExpectations(stack);
 const queries = dashboardQueries(stack.dashboards);
 
-/** Runs `tsx scripts/verify.ts <args>` with only the given environment (plus PATH and HOME), bounded. */
+/** Runs `node --import tsx scripts/verify.ts <args>` with only the given environment (plus PATH and HOME), bounded. */
 function runVerifyCli(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
 ): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(TSX, ["scripts/verify.ts", ...args], {
+    // node itself with tsx as a loader: one process, so a timeout's SIGKILL stops verify, not just a wrapper.
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/verify.ts", ...args], {
       cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ["ignore", "pipe", "pipe"],

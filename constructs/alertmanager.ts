@@ -38,6 +38,12 @@ export interface AlertmanagerOptions extends ServiceOptions, Omit<AlertmanagerCo
   readonly webhookUrlFile?: string;
 }
 
+/** Where Prometheus sends alerts: an Alertmanager's alias and port on the network. */
+export interface AlertReceiver {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** Alertmanager on the stack's network. @example new Alertmanager(this, "Alertmanager", { network }) */
 export interface AlertmanagerProps extends Omit<AlertmanagerOptions, "enabled"> {
   readonly network: MonitoringNetwork;
@@ -91,7 +97,7 @@ export class Alertmanager extends Construct {
   /** Alertmanager's own /metrics. */
   public readonly scrapeTarget: ScrapeTarget;
   /** Where Prometheus sends alerts, inside the network. */
-  public readonly internalAddress: string;
+  public readonly receiver: AlertReceiver;
   /** URL of the Alertmanager UI from the host. */
   public readonly hostUrl: string;
   /** The rendered alertmanager.yml. */
@@ -107,7 +113,7 @@ export class Alertmanager extends Construct {
     throwIfProblems(`Alertmanager "${id}"`, alertmanagerOptionProblems("", props));
 
     props.network.registerService(Alertmanager.ALIAS);
-    this.internalAddress = `${Alertmanager.ALIAS}:${Alertmanager.INTERNAL_PORT}`;
+    this.receiver = { host: Alertmanager.ALIAS, port: Alertmanager.INTERNAL_PORT };
     this.hostUrl = `http://${hostAddress(this.options.bindAddress)}:${this.options.hostPort}`;
     this.scrapeTarget = {
       jobName: Alertmanager.JOB_NAME,

@@ -221,11 +221,6 @@ export class Grafana extends Construct {
     this.dashboards.set(dashboard.uid, resource);
     return resource;
   }
-
-  /** The dashboards added so far, by uid. */
-  public get dashboardResources(): ReadonlyMap<string, Dashboard> {
-    return new Map(this.dashboards);
-  }
 }
 
 function resolveGrafanaOptions(options: GrafanaOptions, networkName: string) {

@@ -25,14 +25,14 @@ export interface AdminPasswordFile {
   readonly pathForHumans: string;
 }
 
+/** The alerting settings a stack user can change. */
+export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseUrl">;
+
 /**
  * The whole monitoring stack: one Docker network with the instrumented API, Prometheus scraping exactly what is
  * deployed, and Grafana with its datasource and dashboards.
  * @example new MonitoringStack(app, "monitoring", { apiBuildContext: "/abs/app", grafanaAdminPasswordFile })
  */
-/** The alerting settings a stack user can change. */
-export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseUrl">;
-
 export interface MonitoringStackProps {
   /** Absolute path of the API's Docker build context (`app/`). */
   readonly apiBuildContext: string;
@@ -90,7 +90,9 @@ export function monitoringStackProblems(props: MonitoringStackProps): ConfigProb
           : Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
     }),
     ...grafanaOptionProblems("grafana", props.grafana ?? {}),
-    ...(alertmanagerEnabled(props) ? alertmanagerOptionProblems("alertmanager", props.alertmanager ?? {}) : []),
+    ...(alertmanagerEnabled(props)
+      ? alertmanagerOptionProblems("alertmanager", props.alertmanager ?? {})
+      : ignoredAlertmanagerSettings(props)),
     ...(intervalProblems.length === 0
       ? alertRulesProblems(
           alertRulesInput(
@@ -136,6 +138,16 @@ function alertRulesInput(
 
 function alertmanagerEnabled(props: MonitoringStackProps): boolean {
   return props.alertmanager?.enabled ?? false;
+}
+
+/** Alertmanager settings given while it is not enabled would be silently ignored: say so instead. */
+function ignoredAlertmanagerSettings(props: MonitoringStackProps): ConfigProblem[] {
+  return Object.entries(props.alertmanager ?? {})
+    .filter(([key, value]) => key !== "enabled" && value !== undefined)
+    .map(([key]) => ({
+      path: `alertmanager.${key}`,
+      message: `alertmanager.${key} is set but Alertmanager is not deployed: set alertmanager.enabled to true (ALERTMANAGER_ENABLED=true), or remove the setting`,
+    }));
 }
 
 /** The Prometheus jobs of the services the stack deploys with these props, sorted. */
@@ -218,7 +230,7 @@ export class MonitoringStack extends TerraformStack {
     if (alertmanagerEnabled(props)) {
       this.alertmanager = new Alertmanager(this, "Alertmanager", { ...props.alertmanager, network: this.network });
       this.prometheus.addScrapeTarget(this.alertmanager.scrapeTarget);
-      this.prometheus.addAlertmanager(Alertmanager.ALIAS, Alertmanager.INTERNAL_PORT);
+      this.prometheus.addAlertmanager(this.alertmanager.receiver);
     }
     const jobNames = this.prometheus.scrapeTargets.map((target) => target.jobName).sort();
     this.prometheus.addRuleFile(

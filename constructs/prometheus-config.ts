@@ -75,7 +75,8 @@ export function prometheusConfigProblems(input: PrometheusConfigInput, path = ""
  */
 export function renderPrometheusConfig(input: PrometheusConfigInput): PrometheusConfigDocument {
   const scrapeConfigs = [...input.targets]
-    .sort((a, b) => a.jobName.localeCompare(b.jobName))
+    // Code-point order, not the locale's: the same file on every machine.
+    .sort((a, b) => (a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0))
     .map((target): PrometheusScrapeConfig => ({
       job_name: target.jobName,
       metrics_path: target.metricsPath,

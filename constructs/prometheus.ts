@@ -1,5 +1,6 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Construct } from "constructs";
+import type { AlertReceiver } from "./alertmanager";
 import { ConfigImage } from "./config-image";
 import type { GeneratedFile } from "./config-image-files";
 import {
@@ -196,14 +197,14 @@ export class Prometheus extends Construct {
     this.targets.push(target);
   }
 
-  /** Sends alerts to the Alertmanager at `host:port` on the network; `host` must be a deployed service. */
-  public addAlertmanager(host: string, port: number): void {
-    if (!this.network.hasService(host)) {
+  /** Sends alerts to `receiver` (an Alertmanager's `receiver`); its host must be a service deployed on the network. */
+  public addAlertmanager(receiver: AlertReceiver): void {
+    if (!this.network.hasService(receiver.host)) {
       throw new Error(
-        `Prometheus "${this.node.id}": alertmanager host ${show(host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
+        `Prometheus "${this.node.id}": alertmanager host ${show(receiver.host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
       );
     }
-    this.alertmanagers.push(`${host}:${port}`);
+    this.alertmanagers.push(`${receiver.host}:${receiver.port}`);
   }
 
   /** Adds a rule file (a `{ groups: [...] }` document), baked in as `rules/<name>.yml` and listed in `rule_files`. */

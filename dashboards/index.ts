@@ -13,7 +13,7 @@ import { platformOverview } from "./platform-overview";
 import type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "./types";
 
 export { API_OVERVIEW_UID, apiOverviewQueries } from "./api-overview";
-export { importDashboard, importedSource, type ImportedDashboard } from "./imported";
+export { importDashboard, type ImportedDashboard } from "./imported";
 export {
   formatLintProblems,
   knownMetricNames,

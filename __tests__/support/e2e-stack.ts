@@ -323,6 +323,10 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
     const prometheusPort = await freeLoopbackPort();
     // Nothing listens here: Grafana cannot run on this machine, so its target must be down.
     const grafanaPort = await freeLoopbackPort();
+    // Ports are picked free and used later: make sure the picks did not collide with each other.
+    if (new Set([api.port, prometheusPort, grafanaPort]).size !== 3) {
+      throw new Error(`loopback ports collided: api ${api.port}, prometheus ${prometheusPort}, grafana ${grafanaPort}`);
+    }
     const addresses: Record<string, string> = {
       [stack.api.scrapeTarget.jobName]: `${LOOPBACK}:${api.port}`,
       [stack.prometheus.scrapeTarget.jobName]: `${LOOPBACK}:${prometheusPort}`,
