@@ -256,7 +256,20 @@ function report(runs: Record<Variant, RunFigures[]>, ratios: readonly number[]):
   );
 }
 
+const USAGE = [
+  "usage: npm run bench:api -- [--rounds 10] [--duration 3] [--warmup 3] [--connections 10] [--path /api/items/1]",
+  "  --rounds       alternating on/off rounds; the ratio reported is the median of the rounds' ratios",
+  "  --duration     seconds of load per variant and round",
+  "  --warmup       seconds of discarded load per variant before the first round",
+  "  --connections  concurrent connections of the load generator",
+  "  --path         the request measured",
+].join("\n");
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const options = parseOptions(process.argv.slice(2));
   if (options.serve !== undefined) {
     await serve(options.serve);

@@ -262,6 +262,16 @@ async function checkReachable(baseUrl: string): Promise<void> {
   }
 }
 
+/** `npm run traffic -- --help`. */
+export const TRAFFIC_USAGE = [
+  "usage: npm run traffic -- [--url http://127.0.0.1:8000] [--duration 30] [--rate 10] [--seed N] [--max-in-flight 100]",
+  "  --url            base URL of the API",
+  "  --duration       seconds to send requests (1-86400)",
+  "  --rate           requests started per second (0.1-1000)",
+  "  --seed           repeat an earlier run's request mix",
+  "  --max-in-flight  requests running at once at most; beyond it requests are skipped and counted",
+].join("\n");
+
 /** Parses the command line into {@link TrafficOptions}; every error names the flag, the value and the rule. */
 export function parseTrafficArgs(argv: readonly string[]): TrafficOptions {
   const { values } = parseArgs({
@@ -308,6 +318,10 @@ export function parseTrafficArgs(argv: readonly string[]): TrafficOptions {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    process.stdout.write(`${TRAFFIC_USAGE}\n`);
+    return;
+  }
   const options = parseTrafficArgs(process.argv.slice(2));
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   process.stdout.write(
