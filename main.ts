@@ -49,7 +49,9 @@ function ensureAdminPasswordFile(file: string): void {
   }
   mkdirSync(resolve(file, ".."), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
-  console.error(`Generated the Grafana admin password in ${relative(projectRoot, file)} (keep it; it is gitignored).`);
+  // stdout: the cdktf CLI labels everything on stderr "[ERROR]"; the stack output grafana_admin_password_hint and
+  // the README say where the password is.
+  console.log(`Generated the Grafana admin password in ${relative(projectRoot, file)} (mode 0600; keep it private).`);
 }
 
 /** Every `*.json` file in dashboards/json/, sorted by name so two synths are identical. */

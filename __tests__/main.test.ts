@@ -8,14 +8,17 @@ const projectRoot = resolve(__dirname, "..");
 const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
 
 /** Runs main.ts the way `cdktf synth` does (the app command from cdktf.json), into a temporary outdir. */
-function synth(outdir: string, env: Record<string, string> = {}): { status: number | null; stderr: string } {
+function synth(
+  outdir: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(tsx, ["main.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CDKTF_OUTDIR: outdir, ...env },
     encoding: "utf8",
     timeout: 120_000,
   });
-  return { status: result.status, stderr: result.stderr };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 describe("main.ts (the cdktf app)", () => {
@@ -36,7 +39,7 @@ describe("main.ts (the cdktf app)", () => {
     const first = synth(join(work, "out1"), { GRAFANA_ADMIN_PASSWORD_FILE: passwordFile });
 
     // then
-    expect(first.stderr).toContain("Generated the Grafana admin password");
+    expect(first.stdout).toContain("Generated the Grafana admin password");
     expect(first.status).toBe(0);
     const stackFile = join(work, "out1", "stacks", "monitoring", "cdk.tf.json");
     const json = JSON.parse(readFileSync(stackFile, "utf8")) as {
@@ -79,7 +82,7 @@ describe("main.ts (the cdktf app)", () => {
     const password = readFileSync(passwordFile, "utf8");
     const second = synth(join(work, "out2"), { GRAFANA_ADMIN_PASSWORD_FILE: passwordFile });
     expect(second.status).toBe(0);
-    expect(second.stderr).not.toContain("Generated");
+    expect(second.stdout).not.toContain("Generated");
     expect(readFileSync(passwordFile, "utf8")).toBe(password);
     expect(readFileSync(join(work, "out2", "stacks", "monitoring", "cdk.tf.json"), "utf8")).toBe(
       readFileSync(join(work, "out1", "stacks", "monitoring", "cdk.tf.json"), "utf8"),
