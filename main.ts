@@ -21,10 +21,17 @@ import { dirname, join, relative, resolve } from "node:path";
 import { App } from "cdktf";
 import type { GeneratedFile } from "./constructs/config-image-files";
 import type { ImportedDashboardFile } from "./dashboards/types";
+import { renderApiAlertRules } from "./constructs/alert-rules";
+import { ApiService, DemoApiProps, apiServiceOptionProblems, demoApiService } from "./constructs/api-service";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
-import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
+import {
+  MonitoringStack,
+  MonitoringStackProps,
+  STACK_NAME,
+  monitoringStackProblems,
+} from "./constructs/monitoring-stack";
 import { ConfigError, throwIfProblems } from "./constructs/validation";
-import { DashboardError } from "./dashboards";
+import { DashboardError, apiOverview, platformOverview } from "./dashboards";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
@@ -90,6 +97,8 @@ function hashSources(dir: string): string {
 /** The stack's props and the admin password file, as this project's environment and files give them. */
 export interface LoadedStack {
   readonly props: MonitoringStackProps;
+  /** The demo API's settings (`API_*` variables, the `app/` build context). */
+  readonly api: DemoApiProps;
   /** Absolute path of the Grafana admin password file. */
   readonly passwordFile: string;
 }
@@ -106,6 +115,7 @@ export function loadStackProps(
   const env = options.env;
   const { settings, problems } = settingsFromEnv(env);
   throwIfProblems("Invalid environment", problems);
+  const { api, ...stackSettings } = settings;
   // An empty value counts as unset: resolving "" would name the project folder itself.
   const configuredFile = env.GRAFANA_ADMIN_PASSWORD_FILE?.trim() ?? "";
   const passwordFile = resolve(projectRoot, configuredFile === "" ? ".secrets/grafana-admin-password" : configuredFile);
@@ -115,10 +125,9 @@ export function loadStackProps(
   const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
   return {
     passwordFile,
+    api: { ...api, buildContext: appDir, sourceHash: hashSources(appDir) },
     props: {
-      ...settings,
-      apiBuildContext: appDir,
-      apiSourceHash: hashSources(appDir),
+      ...stackSettings,
       grafanaAdminPasswordFile: {
         pathFromStackDir: relative(stackDir, passwordFile),
         pathForHumans: relative(projectRoot, passwordFile),
@@ -126,6 +135,33 @@ export function loadStackProps(
       importedDashboards: readImportedDashboards(importedDashboardsDir),
     },
   };
+}
+
+/**
+ * The monitoring stack with the demo API, through the public calls any user makes. To monitor your own service
+ * instead, replace the `addService("api", ...)` call (`{ image: "ghcr.io/acme/orders:1.4.2", port: 8080 }`) and the
+ * API's rules and dashboard below; the stack's own rules and dashboards follow whatever is added.
+ * @throws ConfigError naming every invalid setting of the stack and the API at once
+ */
+export function buildMonitoringStack(app: App, loaded: Pick<LoadedStack, "props" | "api">): MonitoringStack {
+  throwIfProblems(`MonitoringStack "${STACK_NAME}"`, [
+    ...monitoringStackProblems(loaded.props),
+    ...apiServiceOptionProblems("api", loaded.api),
+  ]);
+  const stack = new MonitoringStack(app, STACK_NAME, loaded.props);
+  stack.addService(ApiService.NAME, demoApiService(loaded.api));
+  stack.addAlertRules(ApiService.NAME, (ctx) =>
+    renderApiAlertRules({
+      ...ctx.alerting,
+      jobNames: ctx.deployedJobs,
+      apiJobName: ctx.jobs[ApiService.NAME] ?? ApiService.JOB_NAME,
+      prometheusJobName: ctx.jobs.prometheus,
+      scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
+    }),
+  );
+  stack.addDashboard(apiOverview);
+  stack.addDashboard(platformOverview);
+  return stack;
 }
 
 /**
@@ -144,7 +180,10 @@ export function inspectMonitoringStack(
   try {
     const loaded = loadStackProps(outdir, { generatePassword: false, env });
     const props = { ...loaded.props, ...overrides };
-    return { ...loaded, props, stack: new MonitoringStack(new App({ outdir }), STACK_NAME, props) };
+    const stack = buildMonitoringStack(new App({ outdir }), { props, api: loaded.api });
+    // What synth checks and creates at the end, without writing anything.
+    stack.finalize();
+    return { ...loaded, props, stack };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
@@ -191,9 +230,9 @@ if (require.main === module) {
     // `cdktf synth` passes the output folder in CDKTF_OUTDIR. The props are loaded before the App exists, because the
     // App creates its output folders at once and a synth that fails on the environment must leave nothing behind.
     const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
-    const { props } = loadStackProps(outdir, { generatePassword: true, env: process.env });
+    const loaded = loadStackProps(outdir, { generatePassword: true, env: process.env });
     const app = new App({ outdir });
-    const stack = new MonitoringStack(app, STACK_NAME, props);
+    const stack = buildMonitoringStack(app, loaded);
     app.synth();
     writeGeneratedFiles(join(resolve(projectRoot, outdir), "stacks", STACK_NAME), stack.generatedFiles());
   } catch (error) {

@@ -159,7 +159,7 @@ describe("MonitoringStack with Alertmanager", () => {
 
   it("fails when the Alertmanager port clashes with another service", () => {
     expect(() => synthMonitoringStack({ alertmanager: { enabled: true, hostPort: 8000 } })).toThrow(
-      "alertmanager.hostPort clashes with api.hostPort: both publish port 8000 on 127.0.0.1; give each service its own host port",
+      "api.hostPort clashes with alertmanager.hostPort: both publish port 8000 on 127.0.0.1; give each service its own host port",
     );
   });
 

@@ -1,17 +1,19 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { ApiService, ApiServiceProps } from "../constructs/api-service";
+import { DemoApiProps, demoApiService } from "../constructs/api-service";
 import { MonitoringNetwork } from "../constructs/network";
+import { Service } from "../constructs/service";
 import { IMAGES } from "../constructs/versions";
 import { HEALTHCHECK_COMMAND } from "../app/src/probes";
 
-function synthApi(props: Partial<ApiServiceProps> = {}): { synthesized: string; api: ApiService } {
-  let api: ApiService | undefined;
+function synthApi(props: Partial<DemoApiProps> = {}): { synthesized: string; api: Service } {
+  let api: Service | undefined;
   const synthesized = Testing.synthScope((scope: Construct) => {
     const network = new MonitoringNetwork(scope, "Network");
-    api = new ApiService(scope, "Api", { network, buildContext: "/project/app", ...props });
+    const options = demoApiService({ buildContext: "/project/app", ...props });
+    api = new Service(scope, "Api", { ...options, name: "api", network });
   });
-  return { synthesized, api: api as ApiService };
+  return { synthesized, api: api as Service };
 }
 
 function container(synthesized: string): Record<string, unknown> {
@@ -19,7 +21,7 @@ function container(synthesized: string): Record<string, unknown> {
   return Object.values(json.resource.docker_container)[0];
 }
 
-describe("ApiService", () => {
+describe("demoApiService", () => {
   it("builds the image from the build context with the pinned Node image as build arg", () => {
     const { synthesized } = synthApi();
     expect(synthesized).toHaveResourceWithProperties(
@@ -89,7 +91,9 @@ describe("ApiService", () => {
   });
 
   it("exposes its scrape target: its alias and internal port on the network", () => {
-    expect(synthApi().api.scrapeTarget).toEqual({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
+    expect(synthApi().api.scrapeTargets).toEqual([
+      { jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" },
+    ]);
   });
 
   it("fails when hostPort is out of range", () => {
@@ -124,7 +128,7 @@ describe("ApiService", () => {
 
   it("reports every invalid setting at once", () => {
     expect(() => synthApi({ hostPort: 0, memoryMb: 1 })).toThrow(
-      'ApiService "Api": 2 invalid settings:\n' +
+      "Demo API: 2 invalid settings:\n" +
         "  - hostPort must be an integer between 1 and 65535 (got 0)\n" +
         "  - memoryMb must be an integer between 64 and 65536 (got 1)",
     );

@@ -67,7 +67,7 @@ describe("main.ts (the cdktf app)", () => {
       resource: { docker_image: Record<string, { name: string; triggers?: { context_sha256: string } }> };
     };
     const image = Object.values(json.resource.docker_image).find((i) => i.name === "monitoring-prometheus:local");
-    const paths = ["Dockerfile", "prometheus.yml", "rules/alerts.yml"];
+    const paths = ["Dockerfile", "prometheus.yml", "rules/alerts.yml", "rules/api.yml"];
     const files = paths.map((path) => ({
       path: `build/prometheus/${path}`,
       content: readFileSync(join(stackDir, "build", "prometheus", path), "utf8"),

@@ -1,9 +1,8 @@
-import { Testing } from "cdktf";
 import { parse } from "yaml";
 import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
-import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { IMAGES, PROVIDERS } from "../constructs/versions";
-import { TEST_STACK_PROPS, TerraformJson, onlyResource, synthMonitoringStack } from "./support/stack";
+import { TerraformJson, onlyResource, synthMonitoringStack } from "./support/stack";
 
 type Container = Record<string, unknown> & { name: string };
 
@@ -100,8 +99,10 @@ describe("MonitoringStack", () => {
       "build/prometheus/Dockerfile",
       "build/prometheus/prometheus.yml",
       "build/prometheus/rules/alerts.yml",
+      // The demo API's own alerts, added by main.ts through addAlertRules like a user's.
+      "build/prometheus/rules/api.yml",
     ]);
-    expect(prometheusYaml(stack)).toMatchObject({ rule_files: ["rules/alerts.yml"] });
+    expect(prometheusYaml(stack)).toMatchObject({ rule_files: ["rules/alerts.yml", "rules/api.yml"] });
     const rules = parse(generated(stack, "build/prometheus/rules/alerts.yml")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -112,7 +113,7 @@ describe("MonitoringStack", () => {
 
   it("takes the alert thresholds from the stack config", () => {
     const custom = synthMonitoringStack({ alerting: { thresholds: { apiLatencyP95Seconds: 2 } } }).stack;
-    const rules = parse(generated(custom, "build/prometheus/rules/alerts.yml")) as {
+    const rules = parse(generated(custom, "build/prometheus/rules/api.yml")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
     const latency = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "ApiHighLatencyP95");
@@ -240,9 +241,12 @@ describe("MonitoringStack", () => {
   });
 
   describe("validation: every invalid setting at once", () => {
-    function problemsOf(props: Parameters<typeof synthMonitoringStack>[0]): string {
+    function problemsOf(
+      props: Parameters<typeof synthMonitoringStack>[0],
+      api: Parameters<typeof synthMonitoringStack>[1] = {},
+    ): string {
       try {
-        new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, ...props });
+        synthMonitoringStack(props, api);
       } catch (error) {
         return (error as Error).message;
       }
@@ -256,17 +260,14 @@ describe("MonitoringStack", () => {
     });
 
     it("fails when a port clashes through 0.0.0.0", () => {
-      expect(problemsOf({ api: { hostPort: 3000, bindAddress: "0.0.0.0" } })).toContain(
-        "grafana.hostPort clashes with api.hostPort: both publish port 3000 on 0.0.0.0 and 127.0.0.1",
+      expect(problemsOf({}, { hostPort: 3000, bindAddress: "0.0.0.0" })).toContain(
+        "api.hostPort clashes with grafana.hostPort: both publish port 3000 on 127.0.0.1 and 0.0.0.0",
       );
     });
 
     it("accepts the same host port on two distinct addresses", () => {
       expect(() =>
-        synthMonitoringStack({
-          api: { hostPort: 3000, bindAddress: "10.0.0.5" },
-          grafana: { bindAddress: "127.0.0.1" },
-        }),
+        synthMonitoringStack({ grafana: { bindAddress: "127.0.0.1" } }, { hostPort: 3000, bindAddress: "10.0.0.5" }),
       ).not.toThrow();
     });
 
@@ -315,19 +316,21 @@ describe("MonitoringStack", () => {
 
     it("collects problems from every service into one error", () => {
       expect(
-        problemsOf({
-          scrapeIntervalSeconds: -1,
-          api: { hostPort: 70000 },
-          prometheus: { retentionDays: 0, image: "prom/prometheus:latest" },
-          grafana: { memoryMb: 1 },
-        }),
+        problemsOf(
+          {
+            scrapeIntervalSeconds: -1,
+            prometheus: { retentionDays: 0, image: "prom/prometheus:latest" },
+            grafana: { memoryMb: 1 },
+          },
+          { hostPort: 70000 },
+        ),
       ).toBe(
         'MonitoringStack "monitoring": 5 invalid settings:\n' +
           "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1)\n" +
-          "  - api.hostPort must be an integer between 1 and 65535 (got 70000)\n" +
           '  - prometheus.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "prom/prometheus:latest")\n' +
           "  - prometheus.retentionDays must be an integer between 1 and 3650 (got 0)\n" +
-          "  - grafana.memoryMb must be an integer between 64 and 65536 (got 1)",
+          "  - grafana.memoryMb must be an integer between 64 and 65536 (got 1)\n" +
+          "  - api.hostPort must be an integer between 1 and 65535 (got 70000)",
       );
     });
   });

@@ -133,10 +133,24 @@ describe("prometheusConfigProblems", () => {
     ]);
   });
 
-  it("fails when two targets share a job name", () => {
-    const targets = [...input.targets, { jobName: "api", host: "grafana", port: 3000, metricsPath: "/metrics" }];
+  it("renders the targets sharing a job name as one job (the replicas of a service)", () => {
+    const targets = [...input.targets, { jobName: "api", host: "api-2", port: 8000, metricsPath: "/metrics" }];
+    expect(prometheusConfigProblems({ ...input, targets })).toEqual([]);
+    const api = renderPrometheusConfig({ ...input, targets }).scrape_configs.find((job) => job.job_name === "api");
+    expect(api?.static_configs).toEqual([{ targets: ["api:8000", "api-2:8000"] }]);
+  });
+
+  it("fails when two targets of one job have different metrics paths", () => {
+    const targets = [...input.targets, { jobName: "api", host: "grafana", port: 3000, metricsPath: "/other" }];
     expect(prometheusConfigProblems({ ...input, targets }).map((p) => p.message)).toEqual([
-      'targets has the job name "api" twice (api:8000 and grafana:3000); give each scrape target its own jobName',
+      'targets has the job name "api" with two metrics paths ("/metrics" and "/other"); give each scrape job its own jobName',
+    ]);
+  });
+
+  it("fails when a job lists one address twice", () => {
+    const targets = [...input.targets, { jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" }];
+    expect(prometheusConfigProblems({ ...input, targets }).map((p) => p.message)).toEqual([
+      'targets has the target api:8000 twice in job "api"; list each address once',
     ]);
   });
 

@@ -179,21 +179,46 @@ describe("Prometheus", () => {
   });
 
   it("fails when a target names no deployed service", () => {
-    expect(() =>
-      synthPrometheus({}, (p) =>
-        p.addScrapeTarget({ jobName: "kafka", host: "kafka", port: 9092, metricsPath: "/metrics" }),
-      ),
-    ).toThrow(
-      'target.host "kafka" (job "kafka") is no service deployed on network "monitoring" (deployed: prometheus); deploy the service first or remove the target',
+    const { prometheus } = synthPrometheus({}, (p) =>
+      p.addScrapeTarget({ jobName: "kafka", host: "kafka", port: 9092, metricsPath: "/metrics" }),
     );
+    expect(prometheus.problems().map((problem) => problem.message)).toEqual([
+      'scrape job "kafka": target host "kafka" is no service deployed on network "monitoring" (deployed: prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network',
+    ]);
+    // The same problem is a cdktf validation of the construct.
+    expect(prometheus.node.validate()).toEqual(prometheus.problems().map((problem) => problem.message));
+  });
+
+  it("accepts a target outside the network only with the explicit opt-in", () => {
+    const { prometheus } = synthPrometheus({}, (p) =>
+      p.addScrapeTarget({
+        jobName: "legacy",
+        host: "10.0.0.5",
+        port: 9187,
+        metricsPath: "/metrics",
+        outsideNetwork: true,
+      }),
+    );
+    expect(prometheus.problems()).toEqual([]);
+  });
+
+  it("checks hosts against the final set of services, whatever the call order", () => {
+    let network: MonitoringNetwork | undefined;
+    const { prometheus } = synthPrometheus({}, (p, n) => {
+      p.addScrapeTarget({ jobName: "worker", host: "worker", port: 9100, metricsPath: "/metrics" });
+      network = n;
+    });
+    network?.registerService("worker");
+    expect(prometheus.problems()).toEqual([]);
   });
 
   it("fails when a job name is added twice", () => {
-    expect(() =>
-      synthPrometheus({}, (p) =>
-        p.addScrapeTarget({ jobName: "prometheus", host: "prometheus", port: 9090, metricsPath: "/metrics" }),
-      ),
-    ).toThrow('scrape targets has the job name "prometheus" twice');
+    const { prometheus } = synthPrometheus({}, (p) =>
+      p.addScrapeTarget({ jobName: "prometheus", host: "prometheus", port: 9090, metricsPath: "/metrics" }),
+    );
+    expect(prometheus.problems().map((problem) => problem.message)).toEqual([
+      'scrape job "prometheus" is already scraped; give each service or scrape job its own name',
+    ]);
   });
 
   it("fails when a rule file name is used twice", () => {

@@ -141,8 +141,11 @@ export const DEFAULT_RUNBOOK_BASE_URL = "README.md#runbook-";
 export interface AlertRulesInput {
   /** Job names of the deployed scrape targets; TargetDown covers exactly these. */
   readonly jobNames: readonly string[];
-  /** Job name of the API's scrape target; the API alerts select it. Must be one of `jobNames`. */
-  readonly apiJobName: string;
+  /**
+   * Job name of the API's scrape target; the API alerts (group `api`) select it. Must be one of `jobNames`.
+   * @default no API alerts (the stack renders them in their own file through `apiAlertRules`)
+   */
+  readonly apiJobName?: string;
   /** Job name under which Prometheus scrapes itself; its self-monitoring alerts select it. Must be one of `jobNames`. */
   readonly prometheusJobName: string;
   /** Prometheus' scrape interval in seconds; sets the minimum `for:` durations and rate windows. */
@@ -169,7 +172,8 @@ export interface AlertAnnotations {
 
 /** One alerting rule, with keys in the order Prometheus documents them. */
 export interface AlertingRule {
-  readonly alert: AlertName;
+  /** The alert's name; {@link ALERT_NAMES} for the stack's own, any name for a user's. */
+  readonly alert: string;
   readonly expr: string;
   readonly for: string;
   readonly labels: { readonly severity: AlertSeverity };
@@ -357,7 +361,7 @@ function jobProblems(input: AlertRulesInput, path: string): ConfigProblem[] {
   ];
   for (const role of roles) {
     const job = input[role.key];
-    if (!input.jobNames.includes(job)) {
+    if (job !== undefined && !input.jobNames.includes(job)) {
       const rolePath = joinPath(path, role.key);
       problems.push({
         path: rolePath,
@@ -386,7 +390,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
   const { le, ruleGroup } = PROMETHEUS_LABELS;
   const excluded = NON_TRAFFIC_ENDPOINTS.join(", ");
   const traffic = `${HTTP_LABELS.endpoint}!~${promqlString(regexAlternation(NON_TRAFFIC_ENDPOINTS))}`;
-  const apiJob = `${job}=${promqlString(input.apiJobName)}`;
+  const apiJob = `${job}=${promqlString(input.apiJobName ?? "")}`;
   const prometheusJob = `${job}=${promqlString(input.prometheusJobName)}`;
   const requests = HTTP_METRICS.requestsTotal.name;
   const duration = HTTP_METRICS.requestDurationSeconds.name;
@@ -486,7 +490,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
   return {
     groups: [
       { name: "targets", rules: [targetDown] },
-      { name: "api", rules: [apiHighErrorRatio, apiHighLatencyP95] },
+      ...(input.apiJobName !== undefined ? [{ name: "api", rules: [apiHighErrorRatio, apiHighLatencyP95] }] : []),
       { name: "prometheus", rules: [prometheusRuleEvaluationFailures, prometheusConfigReloadFailed] },
       { name: "meta", rules: [watchdog] },
     ],
@@ -501,4 +505,12 @@ function percent(ratio: number): string {
 // 0.5 -> "500ms", 2 -> "2s".
 function seconds(value: number): string {
   return value < 1 ? `${Number((value * 1000).toPrecision(12))}ms` : `${Number(value.toPrecision(12))}s`;
+}
+
+/**
+ * The API alerts alone (group `api`: ApiHighErrorRatio, ApiHighLatencyP95) for the API scraped as `input.apiJobName`:
+ * what `main.ts` adds with `addAlertRules` next to the demo API.
+ */
+export function renderApiAlertRules(input: AlertRulesInput & { readonly apiJobName: string }): AlertRulesDocument {
+  return { groups: renderAlertRules(input).groups.filter((group) => group.name === "api") };
 }

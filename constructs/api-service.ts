@@ -1,20 +1,16 @@
-import { Container } from "@cdktf/provider-docker/lib/container";
-import { Image } from "@cdktf/provider-docker/lib/image";
-import { Construct } from "constructs";
 import {
   ResolvedServiceOptions,
   ServiceOptions,
-  hardenedContainerConfig,
-  hostAddress,
   resolveServiceOptions,
   serviceOptionProblems,
 } from "./container-defaults";
-import { MonitoringNetwork } from "./network";
-import { ScrapeTarget } from "./scrape-target";
+import type { ServiceOptions as StackServiceOptions } from "./service";
 import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
 import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "../app/src/config";
+import { HTTP_METRICS, RUNTIME_METRICS } from "../app/src/metrics";
 import { HEALTHCHECK_COMMAND, METRICS_PATH } from "../app/src/probes";
+import { seriesNames } from "../dashboards/self-metrics";
 
 /** Settings of the API service a stack user can change. */
 export interface ApiServiceOptions extends ServiceOptions {
@@ -28,9 +24,8 @@ export interface ApiServiceOptions extends ServiceOptions {
   readonly logLevel?: LogLevel;
 }
 
-/** The instrumented API, built from `app/`. @example new ApiService(this, "Api", { network, buildContext }) */
-export interface ApiServiceProps extends ApiServiceOptions {
-  readonly network: MonitoringNetwork;
+/** The demo API, built from `app/`. @example monitoring.addService(ApiService.NAME, demoApiService({ buildContext })) */
+export interface DemoApiProps extends ApiServiceOptions {
   /** Absolute path of the Docker build context (the `app/` folder with its Dockerfile). */
   readonly buildContext: string;
   /**
@@ -38,6 +33,65 @@ export interface ApiServiceProps extends ApiServiceOptions {
    * @default no trigger: the image is built once and rebuilt only when its settings change
    */
   readonly sourceHash?: string;
+}
+
+/** The facts of the demo API: its name (job and alias), ports. */
+export const ApiService = {
+  /** The service name: its Prometheus job and its alias on the network. */
+  NAME: "api",
+  /** The Prometheus job scraping the API (the service name). */
+  JOB_NAME: "api",
+  /** The port the API listens on inside the container (`PORT`): the API's own default. */
+  INTERNAL_PORT: CONFIG_DEFAULTS.port,
+  /** The host port the API is published on unless `hostPort` says otherwise. */
+  DEFAULT_HOST_PORT: 8000,
+} as const;
+
+/**
+ * The demo API as a service of the stack: the image built from `app/` on the pinned Node.js base image, its
+ * healthcheck (Node's fetch: no curl or wget in the image), its metrics contract (so dashboards may query it), and
+ * the hardened defaults of every service. `main.ts` adds it with `addService`, like any other service.
+ * @throws ConfigError listing every invalid setting
+ */
+export function demoApiService(props: DemoApiProps): StackServiceOptions {
+  throwIfProblems("Demo API", [
+    ...apiServiceOptionProblems("", props),
+    ...(props.buildContext.trim() === ""
+      ? [{ path: "buildContext", message: `buildContext must be the path of the app/ folder (got "")` }]
+      : []),
+  ]);
+  const options = resolveApiOptions(props);
+  return {
+    build: {
+      context: props.buildContext,
+      buildArgs: { NODE_IMAGE: options.image },
+      ...(props.sourceHash !== undefined ? { sourceHash: props.sourceHash } : {}),
+    },
+    port: ApiService.INTERNAL_PORT,
+    description: "The instrumented API",
+    metricsPath: METRICS_PATH,
+    metricNames: [...Object.values(HTTP_METRICS).flatMap(seriesNames), ...Object.values(RUNTIME_METRICS)],
+    hostPort: options.hostPort,
+    bindAddress: options.bindAddress,
+    memoryMb: options.memoryMb,
+    // The `node` user of the official Node.js images.
+    user: "1000:1000",
+    env: {
+      HOST: "0.0.0.0",
+      PORT: String(ApiService.INTERNAL_PORT),
+      LOG_LEVEL: options.logLevel,
+      NODE_ENV: "production",
+    },
+    tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
+    healthcheck: { command: ["CMD", ...HEALTHCHECK_COMMAND], startPeriodSeconds: 10, waitTimeoutSeconds: 60 },
+  };
+}
+
+function resolveApiOptions(options: ApiServiceOptions): ResolvedServiceOptions & { readonly logLevel: string } {
+  return {
+    ...resolveServiceOptions(options, { hostPort: ApiService.DEFAULT_HOST_PORT, memoryMb: 256, image: IMAGES.node }),
+    logLevel: options.logLevel ?? CONFIG_DEFAULTS.logLevel,
+  };
 }
 
 /** Problems with the API settings, named under `path` (for example `api`). */
@@ -51,98 +105,4 @@ export function apiServiceOptionProblems(path: string, options: ApiServiceOption
     });
   }
   return problems;
-}
-
-/**
- * The API container: a `docker_image` built from `app/` and a hardened container on the stack's network, reachable
- * as `api:8000` inside it. Exposes its {@link ScrapeTarget} for Prometheus.
- */
-export class ApiService extends Construct {
-  /** The port the API listens on inside the container (`PORT`): the API's own default. */
-  public static readonly INTERNAL_PORT = CONFIG_DEFAULTS.port;
-  /** The API's alias on the network. */
-  public static readonly ALIAS = "api";
-  /** The Prometheus job scraping the API. */
-  public static readonly JOB_NAME = "api";
-  /** The host port the API is published on unless `hostPort` says otherwise. */
-  public static readonly DEFAULT_HOST_PORT = 8000;
-
-  /** Resolved settings. */
-  public readonly options: ResolvedServiceOptions & { readonly logLevel: string };
-  /** Where Prometheus scrapes the API. */
-  public readonly scrapeTarget: ScrapeTarget;
-  /** URL of the API inside the network. */
-  public readonly internalUrl: string;
-  /** URL of the API from the host. */
-  public readonly hostUrl: string;
-  /** The built image. */
-  public readonly image: Image;
-  /** The API container. */
-  public readonly container: Container;
-
-  constructor(scope: Construct, id: string, props: ApiServiceProps) {
-    super(scope, id);
-    this.options = resolveApiOptions(props);
-    throwIfProblems(`ApiService "${id}"`, [
-      ...apiServiceOptionProblems("", props),
-      ...(props.buildContext.trim() === ""
-        ? [{ path: "buildContext", message: `buildContext must be the path of the app/ folder (got "")` }]
-        : []),
-    ]);
-
-    props.network.registerService(ApiService.ALIAS);
-    this.scrapeTarget = {
-      jobName: ApiService.JOB_NAME,
-      host: ApiService.ALIAS,
-      port: ApiService.INTERNAL_PORT,
-      metricsPath: METRICS_PATH,
-    };
-    this.internalUrl = `http://${ApiService.ALIAS}:${ApiService.INTERNAL_PORT}`;
-    this.hostUrl = `http://${hostAddress(this.options.bindAddress)}:${this.options.hostPort}`;
-
-    this.image = new Image(this, "Image", {
-      name: `${props.network.name}-api:local`,
-      buildAttribute: {
-        context: props.buildContext,
-        dockerfile: "Dockerfile",
-        buildArgs: { NODE_IMAGE: this.options.image },
-      },
-      ...(props.sourceHash !== undefined ? { triggers: { source_sha256: props.sourceHash } } : {}),
-      keepLocally: false,
-    });
-
-    this.container = new Container(
-      this,
-      "Container",
-      hardenedContainerConfig({
-        name: `${props.network.name}-api`,
-        image: this.image.imageId,
-        // The `node` user of the official Node.js images.
-        user: "1000:1000",
-        alias: ApiService.ALIAS,
-        // The network resource's name attribute, so Terraform creates the network first.
-        networkName: props.network.network.name,
-        internalPort: ApiService.INTERNAL_PORT,
-        options: this.options,
-        env: [
-          "HOST=0.0.0.0",
-          `PORT=${ApiService.INTERNAL_PORT}`,
-          `LOG_LEVEL=${this.options.logLevel}`,
-          "NODE_ENV=production",
-        ],
-        tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
-        // The image's own HEALTHCHECK command: Node's fetch, no curl or wget in the image.
-        healthcheck: ["CMD", ...HEALTHCHECK_COMMAND],
-        startPeriodSeconds: 10,
-        waitTimeoutSeconds: 60,
-      }),
-    );
-  }
-}
-
-function resolveApiOptions(options: ApiServiceOptions): ResolvedServiceOptions & { readonly logLevel: string } {
-  return {
-    ...resolveServiceOptions(options, { hostPort: ApiService.DEFAULT_HOST_PORT, memoryMb: 256, image: IMAGES.node }),
-    logLevel: options.logLevel ?? CONFIG_DEFAULTS.logLevel,
-  };
 }

@@ -69,9 +69,13 @@ export interface ContainerSpec {
   readonly networkName: string;
   /** Port the process listens on inside the container. */
   readonly internalPort: number;
-  readonly options: ResolvedServiceOptions;
-  /** Docker healthcheck command, run with the binaries inside the image. */
-  readonly healthcheck: readonly string[];
+  /** Memory limit, and the host port to publish (none when `hostPort` is undefined) on `bindAddress`. */
+  readonly options: Pick<ResolvedServiceOptions, "bindAddress" | "memoryMb"> & { readonly hostPort?: number };
+  /**
+   * Docker healthcheck command, run with the binaries inside the image. Without one, Terraform does not wait for the
+   * container to become healthy (it cannot).
+   */
+  readonly healthcheck?: readonly string[];
   /** Time the service gets to start before failed healthchecks count, in seconds. */
   readonly startPeriodSeconds: number;
   /** How long Terraform waits for the container to become healthy, in seconds. */
@@ -81,6 +85,18 @@ export interface ContainerSpec {
   /** Writable in-memory mounts (path to mount options); the root filesystem is read-only. */
   readonly tmpfs?: Readonly<Record<string, string>>;
   readonly mounts?: readonly ContainerMounts[];
+  /** Hardening the service gives up, explicitly. @default none: every default applies */
+  readonly relax?: HardeningRelaxations;
+}
+
+/** The hardening defaults a service may give up, each explicitly; every one of them widens what an intruder can do. */
+export interface HardeningRelaxations {
+  /** A writable root filesystem instead of a read-only one. @default false */
+  readonly writableRootFilesystem?: boolean;
+  /** Linux capabilities added back after dropping all (`NET_BIND_SERVICE`). @default none */
+  readonly addCapabilities?: readonly string[];
+  /** Allow `user` to be root (`0`, `root`). @default false: root is refused */
+  readonly runAsRoot?: boolean;
 }
 
 /**
@@ -98,30 +114,46 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
     ...(spec.env !== undefined ? { env: [...spec.env] } : {}),
     restart: "unless-stopped",
     mustRun: true,
-    wait: true,
+    wait: spec.healthcheck !== undefined,
     waitTimeout: spec.waitTimeoutSeconds,
     // Docker stops with SIGTERM and waits this long before SIGKILL; the services drain within 10 s.
     destroyGraceSeconds: 15,
-    readOnly: true,
+    readOnly: spec.relax?.writableRootFilesystem !== true,
     ...(spec.tmpfs !== undefined ? { tmpfs: { ...spec.tmpfs } } : {}),
-    capabilities: { drop: ["ALL"] },
+    capabilities: {
+      drop: ["ALL"],
+      ...((spec.relax?.addCapabilities ?? []).length > 0 ? { add: [...(spec.relax?.addCapabilities ?? [])] } : {}),
+    },
     securityOpts: ["no-new-privileges:true"],
     memory: spec.options.memoryMb,
     // Equal to memory: the container gets no swap, so the limit is real.
     memorySwap: spec.options.memoryMb,
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "3" },
-    healthcheck: {
-      test: [...spec.healthcheck],
-      interval: "10s",
-      timeout: "5s",
-      retries: 6,
-      startPeriod: `${spec.startPeriodSeconds}s`,
-    },
+    ...(spec.healthcheck !== undefined
+      ? {
+          healthcheck: {
+            test: [...spec.healthcheck],
+            interval: "10s",
+            timeout: "5s",
+            retries: 6,
+            startPeriod: `${spec.startPeriodSeconds}s`,
+          },
+        }
+      : {}),
     networksAdvanced: [{ name: spec.networkName, aliases: [spec.alias] }],
-    ports: [
-      { internal: spec.internalPort, external: spec.options.hostPort, ip: spec.options.bindAddress, protocol: "tcp" },
-    ],
+    ...(spec.options.hostPort !== undefined
+      ? {
+          ports: [
+            {
+              internal: spec.internalPort,
+              external: spec.options.hostPort,
+              ip: spec.options.bindAddress,
+              protocol: "tcp",
+            },
+          ],
+        }
+      : {}),
     labels: [{ label: "org.monitoring-stack.service", value: spec.alias }],
     ...(spec.mounts !== undefined ? { mounts: [...spec.mounts] } : {}),
   };

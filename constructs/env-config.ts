@@ -1,11 +1,15 @@
+import type { ApiServiceOptions } from "./api-service";
 import type { MonitoringStackProps } from "./monitoring-stack";
 import { ConfigProblem, show } from "./validation";
 
 /** The stack settings main.ts reads from environment variables (everything but paths and files). */
 export type StackSettings = Pick<
   MonitoringStackProps,
-  "networkName" | "scrapeIntervalSeconds" | "api" | "prometheus" | "grafana" | "alerting" | "alertmanager"
->;
+  "networkName" | "scrapeIntervalSeconds" | "prometheus" | "grafana" | "alerting" | "alertmanager"
+> & {
+  /** The demo API's settings; main.ts passes them to `demoApiService`. */
+  readonly api?: ApiServiceOptions;
+};
 
 type Kind = "integer" | "number" | "boolean" | "string";
 

@@ -1,18 +1,25 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
-import { Construct } from "constructs";
+import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Construct, IConstruct } from "constructs";
 import { renderDashboards } from "../dashboards";
-import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
-import { ALERT_RULES_NAME, AlertRulesInput, alertRulesProblems, renderAlertRules } from "./alert-rules";
+import { GRAFANA_SELF_METRICS, PROMETHEUS_SELF_METRICS, SCRAPE_SERIES } from "../dashboards/self-metrics";
+import type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
+import {
+  ALERT_RULES_NAME,
+  AlertRulesDocument,
+  AlertRulesInput,
+  alertRulesProblems,
+  renderAlertRules,
+} from "./alert-rules";
 import { Alertmanager, AlertmanagerOptions, alertmanagerOptionProblems } from "./alertmanager";
-import { ApiService, ApiServiceOptions, apiServiceOptionProblems } from "./api-service";
 import type { GeneratedFile } from "./config-image-files";
-import { LOOPBACK, ServiceOptions } from "./container-defaults";
 import { Grafana, GRAFANA_ADMIN_USER, GrafanaOptions, grafanaOptionProblems } from "./grafana";
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
-import { MonitoringNetwork } from "./network";
+import { MonitoringNetwork, MonitoringNetworkClaims } from "./network";
 import { Prometheus, PrometheusOptions, prometheusOptionProblems } from "./prometheus";
-import { ConfigProblem, checkDockerName, checkIntegerInRange, throwIfProblems } from "./validation";
+import type { ScrapeTarget } from "./scrape-target";
+import { Service, ServiceOptions, serviceProblems } from "./service";
+import { ConfigProblem, checkDockerName, checkIntegerInRange, show, throwIfProblems } from "./validation";
 
 /** The Terraform stack's name: `cdktf.out/stacks/monitoring`, `terraform.monitoring.tfstate`. */
 export const STACK_NAME = "monitoring";
@@ -29,15 +36,11 @@ export interface AdminPasswordFile {
 export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseUrl">;
 
 /**
- * The whole monitoring stack: one Docker network with the instrumented API, Prometheus scraping exactly what is
- * deployed, and Grafana with its datasource and dashboards.
- * @example new MonitoringStack(app, "monitoring", { apiBuildContext: "/abs/app", grafanaAdminPasswordFile })
+ * The whole monitoring stack: one Docker network, Prometheus scraping exactly what is deployed, Grafana with its
+ * datasource, and whatever services, scrape jobs, alert rules and dashboards are added to it.
+ * @example new MonitoringStack(app, "monitoring", { grafanaAdminPasswordFile })
  */
 export interface MonitoringStackProps {
-  /** Absolute path of the API's Docker build context (`app/`). */
-  readonly apiBuildContext: string;
-  /** Digest of the API's source; a change rebuilds the image. @default no rebuild trigger */
-  readonly apiSourceHash?: string;
   /**
    * The file holding the Grafana admin password. `TF_VAR_grafana_admin_password`, when set and not empty, takes
    * precedence over it at deploy time.
@@ -50,8 +53,6 @@ export interface MonitoringStackProps {
    * rules' windows. @default 15
    */
   readonly scrapeIntervalSeconds?: number;
-  /** The API service. @default hostPort 8000 on 127.0.0.1, 256 MiB */
-  readonly api?: ApiServiceOptions;
   /** Prometheus. @default hostPort 9090 on 127.0.0.1, 1024 MiB, 15 days / 2048 MiB retention */
   readonly prometheus?: PrometheusOptions;
   /** Grafana. @default hostPort 3000 on 127.0.0.1, 512 MiB */
@@ -68,7 +69,46 @@ export interface MonitoringStackProps {
   readonly importedDashboards?: readonly ImportedDashboardFile[];
 }
 
-/** Every problem with the stack settings, each naming the setting as written in the props (`api.hostPort`). */
+/** A scrape job that is no service of the stack. @example { targets: ["10.0.0.5:9187"], outsideNetwork: true } */
+export interface ScrapeJobOptions {
+  /**
+   * The `host:port` addresses to scrape. A host must be a service deployed on the stack's network unless
+   * `outsideNetwork` is set.
+   */
+  readonly targets: readonly string[];
+  /** HTTP path of the metrics endpoint. @default "/metrics" */
+  readonly metricsPath?: string;
+  /**
+   * The targets are outside the stack's Docker network (a host address, another machine): scrape them although the
+   * stack does not deploy them. Prometheus reaches them from inside its container, so use an address it can route to.
+   * @default false: every host must be a service the stack deploys
+   */
+  readonly outsideNetwork?: boolean;
+  /**
+   * Series names the targets expose; dashboards may query them. @default none: only the scrape series (`up`, ...)
+   */
+  readonly metricNames?: readonly string[];
+}
+
+/** What a function passed to {@link MonitoringStack.addAlertRules} renders its rules from, at synth. */
+export interface AlertRuleContext {
+  /** How often Prometheus scrapes, in seconds: the unit of `for:` durations and rate windows. */
+  readonly scrapeIntervalSeconds: number;
+  /** The job of every service, by service name, from the final set of services. */
+  readonly jobs: Readonly<Record<string, string>>;
+  /** Every job prometheus.yml renders, sorted. */
+  readonly deployedJobs: readonly string[];
+  /** The stack's alerting settings. @default {} */
+  readonly alerting: AlertingOptions;
+}
+
+/** Alert rules as a document, or a function rendering it at synth from the final set of services. */
+export type AlertRulesSource = AlertRulesDocument | ((ctx: AlertRuleContext) => AlertRulesDocument);
+
+/** A dashboard: a TypeScript module (grafana-foundation-sdk builders) or a JSON file's content. */
+export type DashboardSource = DashboardModule | ImportedDashboardFile;
+
+/** Every problem with the stack settings, each naming the setting as written in the props (`prometheus.hostPort`). */
 export function monitoringStackProblems(props: MonitoringStackProps): ConfigProblem[] {
   const intervalProblems = checkIntegerInRange(
     "scrapeIntervalSeconds",
@@ -76,64 +116,59 @@ export function monitoringStackProblems(props: MonitoringStackProps): ConfigProb
     1,
     3600,
   );
-  const problems: ConfigProblem[] = [
+  const scrapeIntervalSeconds =
+    intervalProblems.length === 0
+      ? (props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS)
+      : Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
+  return [
     ...checkDockerName("networkName", props.networkName ?? "monitoring"),
     ...intervalProblems,
-    ...apiServiceOptionProblems("api", props.api ?? {}),
     // The interval is the stack's setting, reported once above; Prometheus' own checks get a valid one so an invalid
     // interval is not reported again through everything derived from it.
-    ...prometheusOptionProblems("prometheus", {
-      ...props.prometheus,
-      scrapeIntervalSeconds:
-        intervalProblems.length === 0
-          ? (props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS)
-          : Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
-    }),
+    ...prometheusOptionProblems("prometheus", { ...props.prometheus, scrapeIntervalSeconds }),
     ...grafanaOptionProblems("grafana", props.grafana ?? {}),
     ...(alertmanagerEnabled(props)
       ? alertmanagerOptionProblems("alertmanager", props.alertmanager ?? {})
       : ignoredAlertmanagerSettings(props)),
+    // The thresholds alone: the jobs are known at synth, from the final set of services.
     ...(intervalProblems.length === 0
-      ? alertRulesProblems(
-          alertRulesInput(
-            deployedJobs(props),
-            props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS,
-            props.alerting,
-          ),
-          "alerting",
-        )
+      ? alertRulesProblems(alertRulesInput([Prometheus.JOB_NAME], scrapeIntervalSeconds, props.alerting), "alerting")
       : []),
-    ...hostPortClashes([
-      { name: "api", options: props.api ?? {}, defaultPort: ApiService.DEFAULT_HOST_PORT },
-      { name: "prometheus", options: props.prometheus ?? {}, defaultPort: Prometheus.DEFAULT_HOST_PORT },
-      { name: "grafana", options: props.grafana ?? {}, defaultPort: Grafana.DEFAULT_HOST_PORT },
-      ...(alertmanagerEnabled(props)
-        ? [{ name: "alertmanager", options: props.alertmanager ?? {}, defaultPort: Alertmanager.DEFAULT_HOST_PORT }]
-        : []),
-    ]),
+    // The stack's own ports; the ports of added services are claimed on the network and checked at synth.
+    ...builtInHostPortClashes(props),
   ];
-  if (props.apiBuildContext.trim() === "") {
-    problems.push({ path: "apiBuildContext", message: `apiBuildContext must be the path of the app/ folder (got "")` });
-  }
-  return problems;
 }
 
-/**
- * What the alert rules are rendered from: the jobs of the services the stack always deploys, so TargetDown covers
- * exactly them.
- */
+/** Two of the stack's own services cannot publish the same host port on overlapping addresses. */
+function builtInHostPortClashes(props: MonitoringStackProps): ConfigProblem[] {
+  const network = new MonitoringNetworkClaims();
+  network.claimHostPort({
+    owner: "prometheus.hostPort",
+    port: props.prometheus?.hostPort ?? Prometheus.DEFAULT_HOST_PORT,
+    bindAddress: props.prometheus?.bindAddress,
+  });
+  network.claimHostPort({
+    owner: "grafana.hostPort",
+    port: props.grafana?.hostPort ?? Grafana.DEFAULT_HOST_PORT,
+    bindAddress: props.grafana?.bindAddress,
+  });
+  if (alertmanagerEnabled(props)) {
+    network.claimHostPort({
+      owner: "alertmanager.hostPort",
+      port: props.alertmanager?.hostPort ?? Alertmanager.DEFAULT_HOST_PORT,
+      bindAddress: props.alertmanager?.bindAddress,
+    });
+  }
+  return network.problems();
+}
+
+/** What the stack's own rules are rendered from: TargetDown covers exactly `jobNames`. */
 function alertRulesInput(
   jobNames: readonly string[],
   scrapeIntervalSeconds: number,
   alerting: AlertingOptions = {},
 ): AlertRulesInput {
-  return {
-    ...alerting,
-    jobNames,
-    apiJobName: ApiService.JOB_NAME,
-    prometheusJobName: Prometheus.JOB_NAME,
-    scrapeIntervalSeconds,
-  };
+  return { ...alerting, jobNames, prometheusJobName: Prometheus.JOB_NAME, scrapeIntervalSeconds };
 }
 
 function alertmanagerEnabled(props: MonitoringStackProps): boolean {
@@ -150,74 +185,55 @@ function ignoredAlertmanagerSettings(props: MonitoringStackProps): ConfigProblem
     }));
 }
 
-/** The Prometheus jobs of the services the stack deploys with these props, sorted. */
-function deployedJobs(props: MonitoringStackProps): string[] {
-  return [
-    ApiService.JOB_NAME,
-    Grafana.JOB_NAME,
-    Prometheus.JOB_NAME,
-    ...(alertmanagerEnabled(props) ? [Alertmanager.JOB_NAME] : []),
-  ].sort();
+/** A cdktf construct id from a service name: `api` -> `Api`, `legacy-db` -> `LegacyDb` (stable Terraform addresses). */
+function constructId(name: string): string {
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
 }
 
-/** Two services cannot publish the same host port on overlapping addresses. */
-function hostPortClashes(
-  services: readonly { name: string; options: ServiceOptions; defaultPort: number }[],
-): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  services.forEach((a, i) =>
-    services.slice(i + 1).forEach((b) => {
-      const portA = a.options.hostPort ?? a.defaultPort;
-      const portB = b.options.hostPort ?? b.defaultPort;
-      const addressA = a.options.bindAddress ?? LOOPBACK;
-      const addressB = b.options.bindAddress ?? LOOPBACK;
-      const overlap = addressA === addressB || addressA === "0.0.0.0" || addressB === "0.0.0.0";
-      if (portA === portB && overlap) {
-        problems.push({
-          path: `${b.name}.hostPort`,
-          message: `${b.name}.hostPort clashes with ${a.name}.hostPort: both publish port ${portB} on ${addressB === addressA ? addressA : `${addressA} and ${addressB}`}; give each service its own host port`,
-        });
-      }
-    }),
-  );
-  return problems;
-}
-
-/** The Terraform stack `monitoring`: providers, network, services, dashboards and outputs. */
+/**
+ * The Terraform stack `monitoring`: providers, network, Prometheus, Grafana and outputs, plus what users add with
+ * {@link addService}, {@link addScrapeJob}, {@link addAlertRules} and {@link addDashboard}. Everything derived from
+ * the set of services (prometheus.yml, TargetDown's jobs, the dashboards' lint, the outputs) is computed at synth from
+ * the final set, so the order of the calls does not matter; every problem is reported at synth, all at once.
+ */
 export class MonitoringStack extends TerraformStack {
   /** The Docker network. */
   public readonly network: MonitoringNetwork;
-  /** The instrumented API. */
-  public readonly api: ApiService;
   /** Prometheus. */
   public readonly prometheus: Prometheus;
   /** Grafana with its datasource and dashboards. */
   public readonly grafana: Grafana;
   /** Alertmanager, when enabled. */
   public readonly alertmanager?: Alertmanager;
-  /** Every dashboard deployed, TypeScript and imported, as rendered. */
-  public readonly dashboards: readonly RenderedDashboard[];
+
+  private readonly scrapeIntervalSeconds: number;
+  private readonly alerting: AlertingOptions;
+  private readonly serviceRegistry = new Map<string, Service>();
+  private readonly scrapeJobNames = new Set<string>();
+  private readonly extraMetricNames: string[] = [];
+  private readonly dashboardSources: DashboardSource[] = [];
+  private readonly problems: ConfigProblem[] = [];
+  private readonly ruleNames = new Set<string>();
+  private finalized = false;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
     super(scope, id);
     // Every invalid setting at once, before anything is created.
     throwIfProblems(`MonitoringStack "${id}"`, monitoringStackProblems(props));
-    const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
+    this.scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
+    this.alerting = props.alerting ?? {};
 
     new DockerProvider(this, "docker", {});
     const adminPassword = this.adminPassword(props.grafanaAdminPasswordFile);
 
     this.network = new MonitoringNetwork(this, "Network", { name: props.networkName ?? "monitoring" });
-    this.api = new ApiService(this, "Api", {
-      ...props.api,
-      network: this.network,
-      buildContext: props.apiBuildContext,
-      ...(props.apiSourceHash !== undefined ? { sourceHash: props.apiSourceHash } : {}),
-    });
     this.prometheus = new Prometheus(this, "Prometheus", {
       ...props.prometheus,
       network: this.network,
-      scrapeIntervalSeconds,
+      scrapeIntervalSeconds: this.scrapeIntervalSeconds,
     });
     this.grafana = new Grafana(this, "Grafana", {
       ...props.grafana,
@@ -225,38 +241,34 @@ export class MonitoringStack extends TerraformStack {
       prometheus: this.prometheus,
       adminPassword,
     });
-    this.prometheus.addScrapeTarget(this.api.scrapeTarget);
+    this.network.claimHostPort({
+      owner: "prometheus.hostPort",
+      port: this.prometheus.options.hostPort,
+      bindAddress: this.prometheus.options.bindAddress,
+    });
+    this.network.claimHostPort({
+      owner: "grafana.hostPort",
+      port: this.grafana.options.hostPort,
+      bindAddress: this.grafana.options.bindAddress,
+    });
     this.prometheus.addScrapeTarget(this.grafana.scrapeTarget);
     if (alertmanagerEnabled(props)) {
       this.alertmanager = new Alertmanager(this, "Alertmanager", { ...props.alertmanager, network: this.network });
+      this.network.claimHostPort({
+        owner: "alertmanager.hostPort",
+        port: this.alertmanager.options.hostPort,
+        bindAddress: this.alertmanager.options.bindAddress,
+      });
       this.prometheus.addScrapeTarget(this.alertmanager.scrapeTarget);
       this.prometheus.addAlertmanager(this.alertmanager.receiver);
     }
-    const jobNames = this.prometheus.scrapeTargets.map((target) => target.jobName).sort();
-    this.prometheus.addRuleFile(
-      ALERT_RULES_NAME,
-      renderAlertRules(alertRulesInput(jobNames, scrapeIntervalSeconds, props.alerting)),
+    // Rendered at synth: TargetDown covers every job of the final set.
+    this.prometheus.addRuleFile(ALERT_RULES_NAME, () =>
+      renderAlertRules(alertRulesInput(this.deployedJobs(), this.scrapeIntervalSeconds, this.alerting)),
     );
+    this.ruleNames.add(ALERT_RULES_NAME);
+    for (const file of props.importedDashboards ?? []) this.addDashboard(file);
 
-    this.dashboards = renderDashboards(
-      {
-        datasource: { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID },
-        jobs: {
-          api: this.api.scrapeTarget.jobName,
-          prometheus: this.prometheus.scrapeTarget.jobName,
-          grafana: this.grafana.scrapeTarget.jobName,
-        },
-        deployedJobs: this.prometheus.scrapeTargets.map((target) => target.jobName).sort(),
-        scrapeIntervalSeconds,
-      },
-      props.importedDashboards ?? [],
-    );
-    const dashboardUrls: Record<string, string> = {};
-    for (const dashboard of this.dashboards) {
-      dashboardUrls[dashboard.uid] = this.grafana.addDashboard(dashboard).url;
-    }
-
-    new TerraformOutput(this, "api_url", { value: this.api.hostUrl, description: "The instrumented API" });
     new TerraformOutput(this, "prometheus_url", { value: this.prometheus.hostUrl, description: "Prometheus UI" });
     new TerraformOutput(this, "grafana_url", { value: this.grafana.hostUrl, description: "Grafana UI" });
     new TerraformOutput(this, "grafana_admin_user", { value: GRAFANA_ADMIN_USER });
@@ -270,7 +282,6 @@ export class MonitoringStack extends TerraformStack {
         description: "Alertmanager UI",
       });
     }
-    new TerraformOutput(this, "dashboard_urls", { value: dashboardUrls, description: "Dashboards by uid" });
     new TerraformOutput(this, "data_volumes", {
       value: [
         this.prometheus.options.dataVolumeName,
@@ -279,6 +290,199 @@ export class MonitoringStack extends TerraformStack {
       ],
       description: "Named volumes that keep the data; `destroy` leaves them, `docker volume rm` deletes them",
     });
+
+    // Runs at synth (cdktf invokes aspects before validating and writing), after every add call.
+    Aspects.of(this).add({
+      visit: (node: IConstruct) => {
+        if (node === this) this.finalize();
+      },
+    });
+  }
+
+  /**
+   * Adds a service: `replicas` hardened containers from `options.image` or `options.build`, scraped by one job named
+   * `name` (one target per replica), with an output `<name>_url` when it is published on the host. Invalid options
+   * are reported at synth with every other problem; the service is then not created.
+   * @returns the service, or undefined when its options are invalid
+   * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
+   */
+  public addService(name: string, options: ServiceOptions): Service | undefined {
+    const path = name;
+    const problems = serviceProblems(path, name, options);
+    if (this.scrapeJobNames.has(name) || Object.prototype.hasOwnProperty.call(this.jobs, name)) {
+      problems.push({
+        path,
+        message: `${path}: the name ${show(name)} is already taken; give each service its own name`,
+      });
+    }
+    if (problems.length > 0) {
+      this.problems.push(...problems);
+      return undefined;
+    }
+    const service = new Service(this, constructId(name), { ...options, name, network: this.network });
+    this.serviceRegistry.set(name, service);
+    this.prometheus.addScrapeTarget(...service.scrapeTargets);
+    if (service.hostUrl !== undefined) {
+      new TerraformOutput(this, `${name}_url`, {
+        value: service.hostUrl,
+        description: options.description ?? `The service ${name}`,
+      });
+    }
+    return service;
+  }
+
+  /**
+   * Adds a Prometheus job `name` scraping `options.targets`. A target host must be a service the stack deploys (added
+   * before or after this call) unless `options.outsideNetwork` is set: the stack never scrapes what it does not know.
+   * @example monitoring.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true })
+   */
+  public addScrapeJob(name: string, options: ScrapeJobOptions): void {
+    const path = `scrapeJobs.${name}`;
+    const problems: ConfigProblem[] = [];
+    const targets: ScrapeTarget[] = [];
+    options.targets.forEach((address, i) => {
+      const match = /^([A-Za-z0-9._-]+):(\d+)$/.exec(address);
+      if (match === null) {
+        problems.push({
+          path: `${path}.targets[${i}]`,
+          message: `${path}.targets[${i}] must be "host:port" (got ${show(address)})`,
+        });
+        return;
+      }
+      targets.push({
+        jobName: name,
+        host: match[1],
+        port: Number(match[2]),
+        metricsPath: options.metricsPath ?? "/metrics",
+        ...(options.outsideNetwork === true ? { outsideNetwork: true } : {}),
+      });
+    });
+    if (options.targets.length === 0) {
+      problems.push({
+        path: `${path}.targets`,
+        message: `${path}.targets must list at least one "host:port" (got [])`,
+      });
+    }
+    if (this.serviceRegistry.has(name) || this.scrapeJobNames.has(name)) {
+      problems.push({
+        path,
+        message: `${path}: the job name ${show(name)} is already taken; give each job its own name`,
+      });
+    }
+    if (problems.length > 0) {
+      this.problems.push(...problems);
+      return;
+    }
+    this.scrapeJobNames.add(name);
+    this.extraMetricNames.push(...(options.metricNames ?? []));
+    this.prometheus.addScrapeTarget(...targets);
+  }
+
+  /**
+   * Adds a rule file `rules/<name>.yml`: a document, or a function rendering it at synth from the final set of
+   * services (so its rules can cover services added later).
+   * @example monitoring.addAlertRules("orders", { groups: [{ name: "orders", rules: [{ alert: "OrdersSlow", expr: "...", for: "5m", labels: { severity: "warning" }, annotations }] }] })
+   */
+  public addAlertRules(name: string, rules: AlertRulesSource): void {
+    const path = `alertRules.${name}`;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || this.ruleNames.has(name)) {
+      this.problems.push({
+        path,
+        message: `${path}: a rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got ${show(name)})`,
+      });
+      return;
+    }
+    this.ruleNames.add(name);
+    this.prometheus.addRuleFile(name, () => (typeof rules === "function" ? rules(this.alertRuleContext()) : rules));
+  }
+
+  /**
+   * Adds a dashboard: a TypeScript module (built at synth with the final set of jobs) or a JSON file's content
+   * (rewritten to the provisioned datasource). Every dashboard passes the lint at synth, against the final set of jobs
+   * and metrics.
+   */
+  public addDashboard(dashboard: DashboardSource): void {
+    this.dashboardSources.push(dashboard);
+  }
+
+  /** Every service added, by name, in the order added. */
+  public get services(): ReadonlyMap<string, Service> {
+    return new Map(this.serviceRegistry);
+  }
+
+  /** The job of every service by name (the added ones, Prometheus, Grafana, Alertmanager). */
+  public get jobs(): Readonly<Record<string, string>> {
+    return {
+      ...Object.fromEntries([...this.serviceRegistry].map(([name, service]) => [name, service.jobName])),
+      prometheus: this.prometheus.scrapeTarget.jobName,
+      grafana: this.grafana.scrapeTarget.jobName,
+      ...(this.alertmanager !== undefined ? { alertmanager: this.alertmanager.scrapeTarget.jobName } : {}),
+    };
+  }
+
+  /** Every dashboard deployed, TypeScript and imported, rendered from the final set of services. */
+  public get dashboards(): readonly RenderedDashboard[] {
+    const modules = this.dashboardSources.filter((d): d is DashboardModule => "build" in d);
+    const files = this.dashboardSources.filter((d): d is ImportedDashboardFile => !("build" in d));
+    return renderDashboards(this.dashboardContext(), files, modules);
+  }
+
+  /**
+   * Every problem with what was added, from the final set: invalid services, scrape jobs and rule files, targets of
+   * nothing deployed, clashing aliases and host ports, rules over unknown jobs.
+   */
+  public configProblems(): ConfigProblem[] {
+    const ruleProblems = alertRulesProblems(
+      alertRulesInput(this.deployedJobs(), this.scrapeIntervalSeconds, this.alerting),
+      "alerting",
+    );
+    return [...this.problems, ...this.network.problems(), ...this.prometheus.problems(), ...ruleProblems];
+  }
+
+  /**
+   * Checks the final set and creates what depends on it (the dashboards, the `dashboard_urls` output). Runs once, at
+   * synth; `npm run verify` and the tests may call it on a stack they do not synthesize.
+   * @throws ConfigError listing every problem; DashboardError when a dashboard fails the lint
+   */
+  public finalize(): void {
+    if (this.finalized) return;
+    throwIfProblems(`MonitoringStack "${this.node.id}"`, this.configProblems());
+    const dashboardUrls: Record<string, string> = {};
+    for (const dashboard of this.dashboards) {
+      dashboardUrls[dashboard.uid] = this.grafana.addDashboard(dashboard).url;
+    }
+    new TerraformOutput(this, "dashboard_urls", { value: dashboardUrls, description: "Dashboards by uid" });
+    this.finalized = true;
+  }
+
+  /** Every job prometheus.yml renders, sorted. */
+  private deployedJobs(): string[] {
+    return [...new Set(this.prometheus.scrapeTargets.map((target) => target.jobName))].sort();
+  }
+
+  private alertRuleContext(): AlertRuleContext {
+    return {
+      scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+      jobs: this.jobs,
+      deployedJobs: this.deployedJobs(),
+      alerting: this.alerting,
+    };
+  }
+
+  private dashboardContext(): DashboardContext {
+    return {
+      datasource: { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID },
+      jobs: this.jobs,
+      deployedJobs: this.deployedJobs(),
+      metricNames: [
+        ...SCRAPE_SERIES,
+        ...PROMETHEUS_SELF_METRICS,
+        ...GRAFANA_SELF_METRICS,
+        ...[...this.serviceRegistry.values()].flatMap((service) => service.metricNames),
+        ...this.extraMetricNames,
+      ],
+      scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+    };
   }
 
   /**

@@ -10,7 +10,7 @@ export interface PrometheusConfigInput {
   readonly scrapeTimeoutSeconds: number;
   /** How often rules are evaluated, in seconds. */
   readonly evaluationIntervalSeconds: number;
-  /** The deployed services to scrape; one job each. */
+  /** The targets to scrape; targets sharing a job name form one job. */
   readonly targets: readonly ScrapeTarget[];
   /** Paths of rule files inside the container, as `rule_files` lists them. */
   readonly ruleFiles: readonly string[];
@@ -69,21 +69,24 @@ export function prometheusConfigProblems(input: PrometheusConfigInput, path = ""
 }
 
 /**
- * Renders prometheus.yml from the deployed services: one job per target, nothing else.
+ * Renders prometheus.yml from the deployed services: one job per job name with all its targets, nothing else.
  *
  * Jobs are sorted by name and rule files kept in the given order, so the same input always gives the same document.
  */
 export function renderPrometheusConfig(input: PrometheusConfigInput): PrometheusConfigDocument {
-  const scrapeConfigs = [...input.targets]
+  // One job per job name, its targets in the order given (the replicas of a service, 1..n).
+  const jobs = new Map<string, ScrapeTarget[]>();
+  for (const target of input.targets) jobs.set(target.jobName, [...(jobs.get(target.jobName) ?? []), target]);
+  const scrapeConfigs = [...jobs.entries()]
     // Code-point order, not the locale's: the same file on every machine.
-    .sort((a, b) => (a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0))
-    .map((target): PrometheusScrapeConfig => ({
-      job_name: target.jobName,
-      metrics_path: target.metricsPath,
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([jobName, targets]): PrometheusScrapeConfig => ({
+      job_name: jobName,
+      metrics_path: targets[0].metricsPath,
       scheme: "http",
       sample_limit: input.sampleLimit,
       label_limit: input.labelLimit,
-      static_configs: [{ targets: [targetAddress(target)] }],
+      static_configs: [{ targets: targets.map(targetAddress) }],
     }));
   const alertmanagers = input.alertmanagers ?? [];
   return {

@@ -114,8 +114,9 @@ export class Prometheus extends Construct {
 
   private readonly network: MonitoringNetwork;
   private readonly targets: ScrapeTarget[] = [];
-  private readonly ruleFiles: PrometheusConfigFile[] = [];
-  private readonly alertmanagers: string[] = [];
+  private readonly targetProblems: ConfigProblem[] = [];
+  private readonly ruleFiles: { readonly path: string; readonly document: () => unknown }[] = [];
+  private readonly alertmanagers: AlertReceiver[] = [];
 
   constructor(scope: Construct, id: string, props: PrometheusProps) {
     super(scope, id);
@@ -171,6 +172,7 @@ export class Prometheus extends Construct {
       }),
     );
     this.addScrapeTarget(this.scrapeTarget);
+    this.node.addValidation({ validate: () => this.problems().map((problem) => problem.message) });
   }
 
   /** Every target added so far, in the order added. */
@@ -179,35 +181,64 @@ export class Prometheus extends Construct {
   }
 
   /**
-   * Adds a job scraping `target`; fails at once when the target is invalid, its job name is taken, or its host is no
-   * service deployed on the network (the original stack scraped kafka and spark that never ran: DOWN forever).
+   * Adds one job scraping `targets` (all with the same `jobName`: the replicas of a service). Problems with the targets
+   * (shape, a job name already taken) are collected; {@link problems} reports them at synth together with every target
+   * whose host is no service deployed on the network at that point (the original stack scraped kafka and spark that
+   * never ran: DOWN forever), unless the target opts in with `outsideNetwork`. The order of calls does not matter.
    */
-  public addScrapeTarget(target: ScrapeTarget): void {
-    const problems = [
-      ...scrapeTargetProblems("target", target),
-      ...duplicateJobProblems("scrape targets", [...this.targets, target]),
-    ];
-    if (!this.network.hasService(target.host)) {
+  public addScrapeTarget(...targets: readonly ScrapeTarget[]): void {
+    const jobName = targets[0]?.jobName ?? "";
+    const path = `scrape job ${show(jobName)}`;
+    const problems = targets.flatMap((target, i) => scrapeTargetProblems(`${path} target[${i}]`, target));
+    if (targets.length === 0) {
+      problems.push({ path, message: `${path} must have at least one target (got [])` });
+    }
+    if (targets.some((target) => target.jobName !== jobName)) {
       problems.push({
-        path: "target.host",
-        message: `target.host ${show(target.host)} (job ${show(target.jobName)}) is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")}); deploy the service first or remove the target`,
+        path,
+        message: `${path}: every target of one call must have the same jobName (got ${show(targets.map((t) => t.jobName))}); add each job with its own call`,
       });
     }
-    throwIfProblems(`Prometheus "${this.node.id}"`, problems);
-    this.targets.push(target);
+    if (this.targets.some((target) => target.jobName === jobName)) {
+      problems.push({
+        path,
+        message: `${path} is already scraped; give each service or scrape job its own name`,
+      });
+    }
+    problems.push(...duplicateJobProblems(path, targets));
+    this.targetProblems.push(...problems);
+    if (problems.length === 0) this.targets.push(...targets);
+  }
+
+  /**
+   * Every problem with the targets added so far, computed from the final set of services on the network: call it (or
+   * synthesize) after every service is added.
+   */
+  public problems(): ConfigProblem[] {
+    const notDeployed = this.targets
+      .filter((target) => target.outsideNetwork !== true && !this.network.hasService(target.host))
+      .map((target) => ({
+        path: `scrape job ${show(target.jobName)}`,
+        message: `scrape job ${show(target.jobName)}: target host ${show(target.host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")}); add the service, remove the target, or set outsideNetwork: true for a host outside the network`,
+      }));
+    const alertmanagers = this.alertmanagers
+      .filter((receiver) => !this.network.hasService(receiver.host))
+      .map((receiver) => ({
+        path: "alertmanager",
+        message: `alertmanager host ${show(receiver.host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
+      }));
+    return [...this.targetProblems, ...notDeployed, ...alertmanagers];
   }
 
   /** Sends alerts to `receiver` (an Alertmanager's `receiver`); its host must be a service deployed on the network. */
   public addAlertmanager(receiver: AlertReceiver): void {
-    if (!this.network.hasService(receiver.host)) {
-      throw new Error(
-        `Prometheus "${this.node.id}": alertmanager host ${show(receiver.host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
-      );
-    }
-    this.alertmanagers.push(`${receiver.host}:${receiver.port}`);
+    this.alertmanagers.push(receiver);
   }
 
-  /** Adds a rule file (a `{ groups: [...] }` document), baked in as `rules/<name>.yml` and listed in `rule_files`. */
+  /**
+   * Adds a rule file (a `{ groups: [...] }` document), baked in as `rules/<name>.yml` and listed in `rule_files`.
+   * Pass a function to render the document at synth from the final set of services (TargetDown over every job).
+   */
   public addRuleFile(name: string, document: unknown): void {
     const path = `rules/${name}.yml`;
     if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || this.ruleFiles.some((file) => file.path === path)) {
@@ -215,10 +246,13 @@ export class Prometheus extends Construct {
         `Prometheus "${this.node.id}": rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got ${show(name)})`,
       );
     }
-    this.ruleFiles.push({ path, content: toGeneratedYaml(document) });
+    this.ruleFiles.push({
+      path,
+      document: typeof document === "function" ? (document as () => unknown) : () => document,
+    });
   }
 
-  /** The files Prometheus reads, rendered from the targets and rule files added so far. */
+  /** The files Prometheus reads, rendered from the targets and rule files added so far (called at synth). */
   public configFiles(): PrometheusConfigFile[] {
     const config = renderPrometheusConfig({
       scrapeIntervalSeconds: this.options.scrapeIntervalSeconds,
@@ -228,9 +262,12 @@ export class Prometheus extends Construct {
       labelLimit: this.options.labelLimit,
       targets: this.targets,
       ruleFiles: this.ruleFiles.map((file) => file.path),
-      alertmanagers: this.alertmanagers,
+      alertmanagers: this.alertmanagers.map((receiver) => `${receiver.host}:${receiver.port}`),
     });
-    return [{ path: "prometheus.yml", content: toGeneratedYaml(config) }, ...this.ruleFiles];
+    return [
+      { path: "prometheus.yml", content: toGeneratedYaml(config) },
+      ...this.ruleFiles.map((file) => ({ path: file.path, content: toGeneratedYaml(file.document()) })),
+    ];
   }
 }
 

@@ -24,7 +24,7 @@ import {
   variableRef,
 } from "./house-style";
 import { histogramSeries, SCRAPE_METRICS, TARGET_LABELS } from "./self-metrics";
-import type { DashboardContext, DashboardModule } from "./types";
+import { jobOf, type DashboardContext, type DashboardModule } from "./types";
 
 /** Stable uid of the API Overview dashboard. */
 export const API_OVERVIEW_UID = "monitoring-api-overview";
@@ -50,7 +50,7 @@ export function apiOverviewQueries(ctx: DashboardContext): {
   readonly inFlightByInstance: string;
 } {
   const api = [
-    matcher(TARGET_LABELS.job, "=", ctx.jobs.api),
+    matcher(TARGET_LABELS.job, "=", jobOf(ctx, "api")),
     matcher(TARGET_LABELS.instance, "=~", variableRef(INSTANCE_VARIABLE)),
   ];
   const traffic = [
@@ -82,14 +82,14 @@ export function apiOverviewQueries(ctx: DashboardContext): {
 function build(ctx: DashboardContext): Record<string, unknown> {
   const q = apiOverviewQueries(ctx);
   const trafficSelector = selector(HTTP_METRICS.requestsTotal.name, [
-    matcher(TARGET_LABELS.job, "=", ctx.jobs.api),
+    matcher(TARGET_LABELS.job, "=", jobOf(ctx, "api")),
     excludeValues(HTTP_LABELS.endpoint, NON_TRAFFIC_ENDPOINTS),
   ]);
   return finishDashboard(
     newDashboard(ctx, {
       uid: API_OVERVIEW_UID,
       title: "API Overview",
-      description: `Traffic, errors, latency and saturation of the API (job "${ctx.jobs.api}").`,
+      description: `Traffic, errors, latency and saturation of the API (job "${jobOf(ctx, "api")}").`,
       tags: ["api"],
     })
       .withVariable(
@@ -97,7 +97,7 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           name: INSTANCE_VARIABLE,
           label: "Instance",
           query: labelValues(
-            selector(SCRAPE_METRICS.up.name, [matcher(TARGET_LABELS.job, "=", ctx.jobs.api)]),
+            selector(SCRAPE_METRICS.up.name, [matcher(TARGET_LABELS.job, "=", jobOf(ctx, "api"))]),
             TARGET_LABELS.instance,
           ),
         }),
@@ -191,4 +191,4 @@ function build(ctx: DashboardContext): Record<string, unknown> {
 }
 
 /** The API Overview dashboard module. */
-export const apiOverview: DashboardModule = { name: "api-overview", build };
+export const apiOverview: DashboardModule = { name: "api-overview", uid: API_OVERVIEW_UID, build };

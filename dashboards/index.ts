@@ -47,9 +47,20 @@ export {
   SCRAPE_METRICS,
   SCRAPE_SERIES,
 } from "./self-metrics";
-export type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "./types";
+export {
+  jobOf,
+  type DashboardContext,
+  type DashboardModule,
+  type ImportedDashboardFile,
+  type RenderedDashboard,
+} from "./types";
+export { apiOverview } from "./api-overview";
+export { platformOverview } from "./platform-overview";
 
-/** The TypeScript dashboards, in the order they are rendered. Add a new dashboard module here. */
+/**
+ * The demo's TypeScript dashboards, in the order main.ts adds them to the stack (`addDashboard`); a user's dashboards
+ * are added the same way, from the user's own code.
+ */
 export const DASHBOARD_MODULES: readonly DashboardModule[] = [apiOverview, platformOverview];
 
 /** Problems with the dashboard context, one sentence each naming the field, the value and the rule. */
@@ -96,7 +107,7 @@ export class DashboardError extends Error {
  * Builds every TypeScript dashboard, reads and rewrites every imported one, lints them all together and returns them
  * ready to deploy.
  *
- * Pure and deterministic: built dashboards in `DASHBOARD_MODULES` order, then imported ones sorted by file name;
+ * Pure and deterministic: built dashboards in `modules` order, then imported ones sorted by file name;
  * models keep a stable key order, so two synths are byte-identical.
  * @param imported the files of `dashboards/json/` as `{ fileName, content }` (the caller reads them).
  * @throws DashboardError listing every problem at once (file or module, panel title and id, problem, fix).
@@ -105,18 +116,14 @@ export class DashboardError extends Error {
 export function renderDashboards(
   ctx: DashboardContext,
   imported: readonly ImportedDashboardFile[] = [],
+  modules: readonly DashboardModule[] = DASHBOARD_MODULES,
 ): RenderedDashboard[] {
   const ctxProblems = contextProblems(ctx);
   if (ctxProblems.length > 0) {
     throw new DashboardError(`Cannot render dashboards:\n${ctxProblems.map((p) => `  - ${p}`).join("\n")}`);
   }
 
-  const built = DASHBOARD_MODULES.map((m) => ({
-    source: `module:${m.name}`,
-    model: m.build(ctx),
-    rewrites: [] as readonly string[],
-    problems: [] as readonly LintProblem[],
-  }));
+  const built = modules.map((m) => buildModule(m, ctx));
   const files = [...imported].sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
   const duplicateFiles = files.filter((f, i) => i > 0 && files[i - 1].fileName === f.fileName);
   const imports = files.map((f) => importDashboard(f, ctx));
@@ -146,4 +153,40 @@ export function renderDashboards(
     model: d.model,
     rewrites: d.rewrites,
   }));
+}
+
+/** Builds one module; a build that fails (a service it needs is not deployed) or a uid other than the declared one is a problem. */
+function buildModule(
+  m: DashboardModule,
+  ctx: DashboardContext,
+): {
+  source: string;
+  model: Record<string, unknown> | undefined;
+  rewrites: readonly string[];
+  problems: readonly LintProblem[];
+} {
+  const source = `module:${m.name}`;
+  try {
+    const model = m.build(ctx);
+    const problems: LintProblem[] =
+      model.uid === m.uid
+        ? []
+        : [
+            {
+              source,
+              where: "dashboard",
+              problem: `builds uid ${JSON.stringify(model.uid)} but declares uid ${JSON.stringify(m.uid)}`,
+              fix: "declare the uid the dashboard builds",
+            },
+          ];
+    return { source, model, rewrites: [], problems };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      source,
+      model: undefined,
+      rewrites: [],
+      problems: [{ source, where: "dashboard", problem: message, fix: "see above" }],
+    };
+  }
 }

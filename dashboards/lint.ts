@@ -412,7 +412,7 @@ function lintAnnotations(model: JsonObject, ctx: DashboardContext, add: AddProbl
  * @returns every problem found, in input order; empty when all pass.
  */
 export function lintDashboards(dashboards: readonly LintInput[], ctx: DashboardContext): LintProblem[] {
-  const known = knownMetricNames();
+  const known = ctx.metricNames !== undefined ? new Set(ctx.metricNames) : knownMetricNames();
   const problems = dashboards.flatMap((d) => lintOne(d, ctx, known));
   const uidOwners = new Map<string, string>();
   const titleOwners = new Map<string, string>();

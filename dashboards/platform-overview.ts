@@ -21,7 +21,7 @@ import {
   variableRef,
 } from "./house-style";
 import { GRAFANA_METRICS, histogramSeries, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "./self-metrics";
-import type { DashboardContext, DashboardModule } from "./types";
+import { jobOf, type DashboardContext, type DashboardModule } from "./types";
 
 /** Stable uid of the Platform Overview dashboard. */
 export const PLATFORM_OVERVIEW_UID = "monitoring-platform-overview";
@@ -33,9 +33,9 @@ const JOB_VARIABLE = TARGET_LABELS.job;
 export function platformOverviewQueries(ctx: DashboardContext) {
   const { job } = TARGET_LABELS;
   const jobs = [matcher(job, "=~", variableRef(JOB_VARIABLE))];
-  const api = [matcher(job, "=", ctx.jobs.api)];
-  const prometheus = [matcher(job, "=", ctx.jobs.prometheus)];
-  const grafana = [matcher(job, "=", ctx.jobs.grafana)];
+  const api = [matcher(job, "=", jobOf(ctx, "api"))];
+  const prometheus = [matcher(job, "=", jobOf(ctx, "prometheus"))];
+  const grafana = [matcher(job, "=", jobOf(ctx, "grafana"))];
   const grafanaRequests = GRAFANA_METRICS.httpRequestDurationSeconds;
   const datasourceRequests = GRAFANA_METRICS.datasourceRequestTotal;
   const up = selector(SCRAPE_METRICS.up.name, jobs);
@@ -239,4 +239,4 @@ function build(ctx: DashboardContext): Record<string, unknown> {
 }
 
 /** The Platform Overview dashboard module. */
-export const platformOverview: DashboardModule = { name: "platform-overview", build };
+export const platformOverview: DashboardModule = { name: "platform-overview", uid: PLATFORM_OVERVIEW_UID, build };

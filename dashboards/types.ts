@@ -2,13 +2,21 @@
 export interface DashboardContext {
   /** The provisioned Prometheus datasource every panel and target references. */
   readonly datasource: { readonly type: string; readonly uid: string };
-  /** Prometheus job names of the deployed services, as rendered into prometheus.yml. */
-  readonly jobs: { readonly api: string; readonly prometheus: string; readonly grafana: string };
   /**
-   * Every job prometheus.yml renders, including optional services (Alertmanager). A query may select only these.
+   * The Prometheus job of every deployed service, by service name (`{ api: "api", prometheus: "prometheus", ... }`):
+   * a registry that grows with every service added to the stack. Read it with `jobOf(ctx, "api")`.
+   */
+  readonly jobs: Readonly<Record<string, string>>;
+  /**
+   * Every job prometheus.yml renders, including scrape jobs that are no service. A query may select only these.
    * @default the values of `jobs`
    */
   readonly deployedJobs?: readonly string[];
+  /**
+   * Every series name a query may read: the stack's self-metrics plus what each service declares.
+   * @default `knownMetricNames()`: the demo API's contract and the self-metrics
+   */
+  readonly metricNames?: readonly string[];
   /** How often Prometheus scrapes; the datasource's `timeInterval`. */
   readonly scrapeIntervalSeconds: number;
 }
@@ -41,6 +49,22 @@ export interface RenderedDashboard {
 export interface DashboardModule {
   /** Module name; the rendered dashboard's source is `module:<name>`. */
   readonly name: string;
+  /** The dashboard's stable uid (the model's `uid`); known before it is built, it names the Grafana resource. */
+  readonly uid: string;
   /** Builds the dashboard model for the deployed stack (pure: same context, same model). */
   readonly build: (ctx: DashboardContext) => Record<string, unknown>;
+}
+
+/**
+ * The job of `service` in the context; throws naming the service when the stack does not deploy it, so a dashboard
+ * never queries a job that is not scraped.
+ */
+export function jobOf(ctx: DashboardContext, service: string): string {
+  const job = Object.prototype.hasOwnProperty.call(ctx.jobs, service) ? ctx.jobs[service] : undefined;
+  if (job === undefined) {
+    throw new Error(
+      `the dashboard needs the service ${JSON.stringify(service)}, which the stack does not deploy (deployed: ${Object.keys(ctx.jobs).sort().join(", ")}); add it with addService or remove the dashboard`,
+    );
+  }
+  return job;
 }

@@ -328,7 +328,7 @@ export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack>
       throw new Error(`loopback ports collided: api ${api.port}, prometheus ${prometheusPort}, grafana ${grafanaPort}`);
     }
     const addresses: Record<string, string> = {
-      [stack.api.scrapeTarget.jobName]: `${LOOPBACK}:${api.port}`,
+      [stack.jobs.api]: `${LOOPBACK}:${api.port}`,
       [stack.prometheus.scrapeTarget.jobName]: `${LOOPBACK}:${prometheusPort}`,
       [stack.grafana.scrapeTarget.jobName]: `${LOOPBACK}:${grafanaPort}`,
     };

@@ -1,23 +1,32 @@
 import { Testing } from "cdktf";
-import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "../../constructs/monitoring-stack";
+import type { DemoApiProps } from "../../constructs/api-service";
+import { MonitoringStack, MonitoringStackProps } from "../../constructs/monitoring-stack";
+import { buildMonitoringStack } from "../../main";
+
+/** The demo API's settings in every test stack; paths are fixed so snapshots do not depend on the machine. */
+export const TEST_API: DemoApiProps = { buildContext: "/project/app", sourceHash: "0".repeat(64) };
 
 /** Props every test stack needs; paths are fixed so snapshots do not depend on the machine. */
 export const TEST_STACK_PROPS: MonitoringStackProps = {
-  apiBuildContext: "/project/app",
-  apiSourceHash: "0".repeat(64),
   grafanaAdminPasswordFile: {
     pathFromStackDir: "../../../.secrets/grafana-admin-password",
     pathForHumans: ".secrets/grafana-admin-password",
   },
 };
 
-/** Builds the whole stack in a test app and synthesizes it. */
-export function synthMonitoringStack(overrides: Partial<MonitoringStackProps> = {}): {
+/** Builds the whole stack as main.ts does (the demo API through the public API) in a test app and synthesizes it. */
+export function synthMonitoringStack(
+  overrides: Partial<MonitoringStackProps> = {},
+  api: Partial<DemoApiProps> = {},
+): {
   readonly stack: MonitoringStack;
   readonly synthesized: string;
   readonly json: TerraformJson;
 } {
-  const stack = new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, ...overrides });
+  const stack = buildMonitoringStack(Testing.app(), {
+    props: { ...TEST_STACK_PROPS, ...overrides },
+    api: { ...TEST_API, ...api },
+  });
   const synthesized = Testing.synth(stack);
   return { stack, synthesized, json: JSON.parse(synthesized) as TerraformJson };
 }

@@ -21,8 +21,11 @@ export interface ExpectedRule {
   readonly expr: string;
 }
 
-/** The services of the stack, as the fix hints name them. */
-export type ServiceName = "api" | "prometheus" | "grafana";
+/**
+ * A service of the stack by name, as the fix hints name it: `prometheus`, `grafana`, and every service added with
+ * `addService` (`api` in the demo). An open registry, read from the stack.
+ */
+export type ServiceName = string;
 
 /** Everything `npm run verify` and the end-to-end suite check a running stack against. */
 export interface StackExpectations {
@@ -72,10 +75,11 @@ export function stackExpectations(
   const rules = ruleFiles.flatMap((file) => rulesOf(parse(file.content)));
   const ruleGroups = [...new Set(rules.map((rule) => rule.group))];
   const network = stack.network.name;
+  const services = [...stack.services.values()];
   return {
     scrapeTargets: stack.prometheus.scrapeTargets,
     jobs: {
-      api: stack.api.scrapeTarget.jobName,
+      ...Object.fromEntries(services.map((service) => [service.name, service.jobName])),
       prometheus: stack.prometheus.scrapeTarget.jobName,
       grafana: stack.grafana.scrapeTarget.jobName,
     },
@@ -90,9 +94,17 @@ export function stackExpectations(
     dashboardFolderUid: Grafana.FOLDER_UID,
     grafanaAdminUser: GRAFANA_ADMIN_USER,
     apiMetricFamilies: [...Object.values(HTTP_METRICS).map((metric) => metric.name), ...Object.values(RUNTIME_METRICS)],
-    hostUrls: { api: stack.api.hostUrl, prometheus: stack.prometheus.hostUrl, grafana: stack.grafana.hostUrl },
+    hostUrls: {
+      ...Object.fromEntries(
+        services.flatMap((service) => (service.hostUrl !== undefined ? [[service.name, service.hostUrl]] : [])),
+      ),
+      prometheus: stack.prometheus.hostUrl,
+      grafana: stack.grafana.hostUrl,
+    },
     containers: {
-      api: stack.api.container.nameInput ?? `${network}-api`,
+      ...Object.fromEntries(
+        services.map((service) => [service.name, service.containers[0]?.nameInput ?? `${network}-${service.name}`]),
+      ),
       prometheus: stack.prometheus.container.nameInput ?? `${network}-prometheus`,
       grafana: stack.grafana.container.nameInput ?? `${network}-grafana`,
     },

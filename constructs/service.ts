@@ -1,0 +1,255 @@
+import { Container } from "@cdktf/provider-docker/lib/container";
+import { Image } from "@cdktf/provider-docker/lib/image";
+import { Construct } from "constructs";
+import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } from "./container-defaults";
+import { MonitoringNetwork } from "./network";
+import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
+import {
+  ConfigProblem,
+  checkBindAddress,
+  checkDockerName,
+  checkImage,
+  checkIntegerInRange,
+  checkPort,
+  joinPath,
+  show,
+  throwIfProblems,
+} from "./validation";
+
+/** A Docker build: the image is built from `context` at deploy. */
+export interface ServiceBuild {
+  /** Absolute path of the Docker build context. */
+  readonly context: string;
+  /** The Dockerfile, relative to the context. @default "Dockerfile" */
+  readonly dockerfile?: string;
+  /** Build arguments (`--build-arg`). @default none */
+  readonly buildArgs?: Readonly<Record<string, string>>;
+  /** Digest of the context's inputs; a change rebuilds the image and replaces the containers. @default no trigger */
+  readonly sourceHash?: string;
+}
+
+/** The container healthcheck Terraform waits for. */
+export interface ServiceHealthcheck {
+  /** The command, run with the binaries inside the image (`["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]`). */
+  readonly command: readonly string[];
+  /** Time the service gets to start before failed checks count, in seconds. @default 10 */
+  readonly startPeriodSeconds?: number;
+  /** How long Terraform waits for the container to become healthy, in seconds. @default 60 */
+  readonly waitTimeoutSeconds?: number;
+}
+
+/**
+ * Any container the stack deploys and scrapes: from a pinned image or a build context, hardened by default, scraped by
+ * one Prometheus job whatever the number of replicas.
+ * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
+ */
+export interface ServiceOptions {
+  /** The image to run, pinned to a version tag. Give exactly one of `image` and `build`. @default none */
+  readonly image?: string;
+  /** Build the image at deploy instead. Give exactly one of `image` and `build`. @default none */
+  readonly build?: ServiceBuild;
+  /** The port the service listens on inside the container. */
+  readonly port: number;
+  /** One line about the service: the description of its `<name>_url` stack output. @default "The service <name>" */
+  readonly description?: string;
+  /** The port of the metrics endpoint inside the container. @default `port` */
+  readonly metricsPort?: number;
+  /** HTTP path of the metrics endpoint. @default "/metrics" */
+  readonly metricsPath?: string;
+  /**
+   * Series names the service exposes (a histogram as its `_bucket`, `_count`, `_sum` series); dashboards may query
+   * them. @default none: only the scrape series (`up`, ...) of its job are known
+   */
+  readonly metricNames?: readonly string[];
+  /** The container healthcheck. @default none: Terraform does not wait for health (prefer giving one) */
+  readonly healthcheck?: ServiceHealthcheck;
+  /**
+   * How many containers run: one job, one target per replica, aliases and container names `<name>-1` ... `<name>-n`.
+   * @default 1 (alias `<name>`, container `<network>-<name>`)
+   */
+  readonly replicas?: number;
+  /** Host port to publish the service on; replica i (from 0) publishes `hostPort + i`. @default not published */
+  readonly hostPort?: number;
+  /** Host address published ports bind to. @default "127.0.0.1" */
+  readonly bindAddress?: string;
+  /** Memory limit per container in MiB (no swap on top). @default 256 */
+  readonly memoryMb?: number;
+  /** `uid:gid` the process runs as; root only with `relax.runAsRoot`. @default "65534:65534" (nobody) */
+  readonly user?: string;
+  /** Environment variables, in order. @default none */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The container command. @default the image's */
+  readonly command?: readonly string[];
+  /** Writable in-memory mounts (path to mount options). @default { "/tmp": "rw,noexec,nosuid,size=16m" } */
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  /** Hardening given up explicitly. @default none: read-only root, all capabilities dropped, non-root */
+  readonly relax?: HardeningRelaxations;
+}
+
+/** A service on a network. @example new Service(this, "Orders", { name: "orders", network, image, port: 8080 }) */
+export interface ServiceProps extends ServiceOptions {
+  /** The service's name: its job, its alias, the suffix of its container names. */
+  readonly name: string;
+  readonly network: MonitoringNetwork;
+}
+
+const DEFAULT_TMPFS: Readonly<Record<string, string>> = { "/tmp": "rw,noexec,nosuid,size=16m" };
+const NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const ROOT_USER = /^(0|root)(:.*)?$/;
+
+/** Every problem with a service's options, named under `path` (`orders`). */
+export function serviceProblems(path: string, name: string, options: ServiceOptions): ConfigProblem[] {
+  const at = (prop: string): string => joinPath(path, prop);
+  const problems: ConfigProblem[] = [];
+  if (!NAME.test(name)) {
+    problems.push({
+      path,
+      message: `${path}: the service name must start with a lowercase letter and contain only lowercase letters, digits and "-" (at most 40 characters) (got ${show(name)})`,
+    });
+  }
+  if ((options.image === undefined) === (options.build === undefined)) {
+    problems.push({
+      path: at("image"),
+      message: `${at("image")} / ${at("build")}: give exactly one of them, a pinned image or a build context (got ${options.image === undefined ? "neither" : "both"})`,
+    });
+  }
+  if (options.image !== undefined) problems.push(...checkImage(at("image"), options.image));
+  if (options.build !== undefined && options.build.context.trim() === "") {
+    problems.push({
+      path: at("build.context"),
+      message: `${at("build.context")} must be the path of a Docker build context (got "")`,
+    });
+  }
+  problems.push(...checkPort(at("port"), options.port));
+  const replicas = options.replicas ?? 1;
+  problems.push(...checkIntegerInRange(at("replicas"), replicas, 1, 20));
+  if (options.hostPort !== undefined) {
+    problems.push(...checkPort(at("hostPort"), options.hostPort));
+    if (Number.isInteger(replicas) && options.hostPort + replicas - 1 > 65535) {
+      problems.push({
+        path: at("hostPort"),
+        message: `${at("hostPort")} + replicas - 1 must be at most 65535: replica i publishes hostPort + i (got ${options.hostPort} with ${replicas} replicas)`,
+      });
+    }
+  }
+  problems.push(...checkBindAddress(at("bindAddress"), options.bindAddress ?? LOOPBACK));
+  problems.push(...checkIntegerInRange(at("memoryMb"), options.memoryMb ?? 256, 64, 65536));
+  const user = options.user ?? "65534:65534";
+  if (ROOT_USER.test(user) && options.relax?.runAsRoot !== true) {
+    problems.push({
+      path: at("user"),
+      message: `${at("user")} must not be root: the stack runs every container as a non-root user (got ${show(user)}); use the image's own user, or set relax.runAsRoot: true to accept the risk`,
+    });
+  }
+  if (options.healthcheck !== undefined && options.healthcheck.command.length === 0) {
+    problems.push({
+      path: at("healthcheck.command"),
+      message: `${at("healthcheck.command")} must not be empty (got [])`,
+    });
+  }
+  problems.push(
+    ...scrapeTargetProblems(at("metrics"), {
+      jobName: name === "" ? "_" : name,
+      host: name,
+      port: options.metricsPort ?? options.port,
+      metricsPath: options.metricsPath ?? "/metrics",
+    }).filter((problem) => !problem.path.endsWith("jobName")),
+  );
+  return problems;
+}
+
+/**
+ * A service the stack deploys: its image (pulled or built), `replicas` hardened containers on the network (read-only
+ * root, all capabilities dropped, `no-new-privileges`, non-root, memory without swap, rotated logs, published ports on
+ * 127.0.0.1), and one scrape target per replica, all in the job named after the service.
+ */
+export class Service extends Construct {
+  /** The service's name, also its Prometheus job. */
+  public readonly name: string;
+  /** The Prometheus job scraping every replica. */
+  public readonly jobName: string;
+  /** One target per replica, in replica order. */
+  public readonly scrapeTargets: readonly ScrapeTarget[];
+  /** The alias of each replica on the network. */
+  public readonly aliases: readonly string[];
+  /** URL of the first replica from the host, when the service is published. */
+  public readonly hostUrl: string | undefined;
+  /** Series names the service exposes, as declared. */
+  public readonly metricNames: readonly string[];
+  /** The image, pulled or built. */
+  public readonly image: Image;
+  /** One container per replica. */
+  public readonly containers: readonly Container[];
+
+  constructor(scope: Construct, id: string, props: ServiceProps) {
+    super(scope, id);
+    throwIfProblems(`Service "${props.name}"`, [
+      ...serviceProblems("", props.name, props),
+      ...checkDockerName("name", `${props.network.name}-${props.name}`),
+    ]);
+    const replicas = props.replicas ?? 1;
+    const bindAddress = props.bindAddress ?? LOOPBACK;
+    const metricsPort = props.metricsPort ?? props.port;
+    this.name = props.name;
+    this.jobName = props.name;
+    this.metricNames = [...(props.metricNames ?? [])];
+    this.aliases = replicas === 1 ? [props.name] : range(replicas).map((i) => `${props.name}-${i + 1}`);
+    this.scrapeTargets = this.aliases.map((alias) => ({
+      jobName: this.jobName,
+      host: alias,
+      port: metricsPort,
+      metricsPath: props.metricsPath ?? "/metrics",
+    }));
+    this.hostUrl = props.hostPort !== undefined ? `http://${hostAddress(bindAddress)}:${props.hostPort}` : undefined;
+
+    const build = props.build;
+    this.image =
+      build !== undefined
+        ? new Image(this, "Image", {
+            name: `${props.network.name}-${props.name}:local`,
+            buildAttribute: {
+              context: build.context,
+              dockerfile: build.dockerfile ?? "Dockerfile",
+              ...(build.buildArgs !== undefined ? { buildArgs: { ...build.buildArgs } } : {}),
+            },
+            ...(build.sourceHash !== undefined ? { triggers: { source_sha256: build.sourceHash } } : {}),
+            keepLocally: false,
+          })
+        : new Image(this, "Image", { name: props.image ?? "", keepLocally: true });
+
+    this.containers = this.aliases.map((alias, i) => {
+      const owner = props.name;
+      props.network.registerService(alias, owner);
+      const hostPort = props.hostPort !== undefined ? props.hostPort + i : undefined;
+      if (hostPort !== undefined)
+        props.network.claimHostPort({ owner: `${owner}.hostPort`, port: hostPort, bindAddress });
+      return new Container(
+        this,
+        replicas === 1 ? "Container" : `Container-${i + 1}`,
+        hardenedContainerConfig({
+          name: `${props.network.name}-${alias}`,
+          image: this.image.imageId,
+          user: props.user ?? "65534:65534",
+          alias,
+          // The network resource's name attribute, so Terraform creates the network first.
+          networkName: props.network.network.name,
+          internalPort: props.port,
+          options: { hostPort, bindAddress, memoryMb: props.memoryMb ?? 256 },
+          ...(props.command !== undefined ? { command: props.command } : {}),
+          ...(props.env !== undefined
+            ? { env: Object.entries(props.env).map(([key, value]) => `${key}=${value}`) }
+            : {}),
+          tmpfs: props.tmpfs ?? DEFAULT_TMPFS,
+          ...(props.healthcheck !== undefined ? { healthcheck: props.healthcheck.command } : {}),
+          startPeriodSeconds: props.healthcheck?.startPeriodSeconds ?? 10,
+          waitTimeoutSeconds: props.healthcheck?.waitTimeoutSeconds ?? 60,
+          ...(props.relax !== undefined ? { relax: props.relax } : {}),
+        }),
+      );
+    });
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
