@@ -1,11 +1,12 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { renderDashboards } from "../dashboards";
+import { analyzePromql, renderDashboards } from "../dashboards";
 import { GRAFANA_SELF_METRICS, PROMETHEUS_SELF_METRICS, SCRAPE_SERIES } from "../dashboards/self-metrics";
 import type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
 import {
   ALERT_RULES_NAME,
+  AlertingRule,
   AlertRulesDocument,
   AlertRulesInput,
   alertRulesProblems,
@@ -185,6 +186,57 @@ function ignoredAlertmanagerSettings(props: MonitoringStackProps): ConfigProblem
     }));
 }
 
+/**
+ * Problems with a rule file added by a user: at least one group, unique group names, every alert named, with PromQL that parses on the real grammar, and no `job=` selector of a job that is not scraped.
+ */
+function ruleDocumentProblems(
+  path: string,
+  document: AlertRulesDocument,
+  deployedJobs: readonly string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const groups = Array.isArray(document.groups) ? document.groups : [];
+  if (groups.length === 0) {
+    problems.push({ path, message: `${path} must have at least one rule group (got ${show(document)})` });
+  }
+  const seen = new Set<string>();
+  groups.forEach((group, g) => {
+    const groupPath = `${path}.groups[${g}]`;
+    if (typeof group.name !== "string" || group.name.trim() === "" || seen.has(group.name)) {
+      problems.push({
+        path: groupPath,
+        message: `${groupPath}.name must be a unique, non-empty group name (got ${show(group.name)})`,
+      });
+    }
+    seen.add(group.name);
+    const rules: readonly AlertingRule[] = group.rules ?? [];
+    rules.forEach((rule, r) => {
+      const rulePath = `${groupPath}.rules[${r}]`;
+      if (typeof rule.alert !== "string" || rule.alert.trim() === "") {
+        problems.push({ path: rulePath, message: `${rulePath}.alert must name the alert (got ${show(rule.alert)})` });
+      }
+      const analysis = analyzePromql(typeof rule.expr === "string" ? rule.expr : "");
+      for (const error of analysis.errors) {
+        problems.push({
+          path: `${rulePath}.expr`,
+          message: `${rulePath}.expr is not valid PromQL: ${error} (got ${show(rule.expr)})`,
+        });
+      }
+      for (const selector of analysis.selectors) {
+        for (const matcher of selector.matchers) {
+          if (matcher.label === "job" && matcher.op === "=" && !deployedJobs.includes(matcher.value)) {
+            problems.push({
+              path: `${rulePath}.expr`,
+              message: `${rulePath}.expr selects job ${show(matcher.value)}, which is not scraped (jobs: ${deployedJobs.join(", ")}); add the service or scrape job, or fix the selector`,
+            });
+          }
+        }
+      }
+    });
+  });
+  return problems;
+}
+
 /** A cdktf construct id from a service name: `api` -> `Api`, `legacy-db` -> `LegacyDb` (stable Terraform addresses). */
 function constructId(name: string): string {
   return name
@@ -217,6 +269,7 @@ export class MonitoringStack extends TerraformStack {
   private readonly dashboardSources: DashboardSource[] = [];
   private readonly problems: ConfigProblem[] = [];
   private readonly ruleNames = new Set<string>();
+  private readonly ruleSources = new Map<string, AlertRulesSource>();
   private finalized = false;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
@@ -393,6 +446,7 @@ export class MonitoringStack extends TerraformStack {
       return;
     }
     this.ruleNames.add(name);
+    this.ruleSources.set(name, rules);
     this.prometheus.addRuleFile(name, () => (typeof rules === "function" ? rules(this.alertRuleContext()) : rules));
   }
 
@@ -436,7 +490,20 @@ export class MonitoringStack extends TerraformStack {
       alertRulesInput(this.deployedJobs(), this.scrapeIntervalSeconds, this.alerting),
       "alerting",
     );
-    return [...this.problems, ...this.network.problems(), ...this.prometheus.problems(), ...ruleProblems];
+    const userRuleProblems = [...this.ruleSources].flatMap(([name, source]) =>
+      ruleDocumentProblems(
+        `alertRules.${name}`,
+        typeof source === "function" ? source(this.alertRuleContext()) : source,
+        this.deployedJobs(),
+      ),
+    );
+    return [
+      ...this.problems,
+      ...this.network.problems(),
+      ...this.prometheus.problems(),
+      ...ruleProblems,
+      ...userRuleProblems,
+    ];
   }
 
   /**

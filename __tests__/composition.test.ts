@@ -1,0 +1,389 @@
+/**
+ * The composable API, one test per user story, through the public calls only (`new MonitoringStack` and its
+ * `addService`, `addScrapeJob`, `addAlertRules`, `addDashboard`), plus one `fails when ...` test per validation rule.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Testing } from "cdktf";
+import { parse } from "yaml";
+import type { AlertRulesDocument } from "../constructs/alert-rules";
+import { ConfigError } from "../constructs/validation";
+import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import type { DashboardModule } from "../dashboards/types";
+import { jobOf } from "../dashboards/types";
+import { TEST_STACK_PROPS, TerraformJson } from "./support/stack";
+import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+
+type Container = Record<string, unknown> & { name: string };
+
+function newStack(): MonitoringStack {
+  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
+}
+
+function synth(stack: MonitoringStack): TerraformJson {
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+function containerNamed(json: TerraformJson, name: string): Container {
+  const found = (Object.values(json.resource.docker_container) as Container[]).find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no container ${name}`);
+  return found;
+}
+
+function prometheusYaml(stack: MonitoringStack): {
+  scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[] }[] }[];
+  rule_files: string[];
+} {
+  const file = stack.prometheus.configFiles().find((f) => f.path === "prometheus.yml");
+  return parse(file?.content ?? "") as ReturnType<typeof prometheusYaml>;
+}
+
+function ruleFile(stack: MonitoringStack, path: string): AlertRulesDocument {
+  const file = stack.prometheus.configFiles().find((f) => f.path === path);
+  if (file === undefined) throw new Error(`no rule file ${path}`);
+  return parse(file.content) as AlertRulesDocument;
+}
+
+function targetDownExpr(stack: MonitoringStack): string {
+  const rules = ruleFile(stack, "rules/alerts.yml").groups.flatMap((group) => group.rules);
+  return rules.find((rule) => rule.alert === "TargetDown")?.expr ?? "";
+}
+
+/** The error synth throws, as a ConfigError. */
+function synthError(stack: MonitoringStack): ConfigError {
+  try {
+    Testing.synth(stack);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected synth to fail");
+}
+
+const ORDERS_RULES: AlertRulesDocument = {
+  groups: [
+    {
+      name: "orders",
+      rules: [
+        {
+          alert: "OrdersBacklogHigh",
+          expr: 'sum(orders_backlog{job="orders"}) > 100',
+          for: "5m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "The orders backlog is above 100",
+            description: "{{ $value }} orders wait to be processed.",
+            runbook_url: "https://runbooks.example/orders-backlog",
+          },
+        },
+      ],
+    },
+  ],
+};
+
+/** A user's TypeScript dashboard: the job comes from the context, never typed twice. */
+const ORDERS_DASHBOARD: DashboardModule = {
+  name: "orders",
+  uid: "orders-overview",
+  build: (ctx) => ({
+    uid: "orders-overview",
+    title: "Orders",
+    schemaVersion: 41,
+    panels: [
+      {
+        id: 1,
+        type: "timeseries",
+        title: "Backlog",
+        gridPos: { x: 0, y: 0, w: 12, h: 8 },
+        datasource: ctx.datasource,
+        targets: [
+          {
+            refId: "A",
+            datasource: ctx.datasource,
+            expr: `sum(orders_backlog{job="${jobOf(ctx, "orders")}"})`,
+          },
+        ],
+      },
+    ],
+  }),
+};
+
+const ORDERS = { image: "ghcr.io/acme/orders:1.4.2", port: 8080, metricNames: ["orders_backlog"] };
+
+describe("composition: the user stories through the public API", () => {
+  it("own service in one file: addService deploys a hardened container that Prometheus scrapes", () => {
+    // given a user's stack
+    const stack = newStack();
+    // when they add their own image
+    stack.addService("orders", { ...ORDERS, hostPort: 18080 });
+    // then it runs hardened on the network, is scraped, covered by TargetDown and published
+    const json = synth(stack);
+    const orders = containerNamed(json, "monitoring-orders");
+    expect(orders).toMatchObject({
+      read_only: true,
+      user: "65534:65534",
+      capabilities: { drop: ["ALL"] },
+      security_opts: ["no-new-privileges:true"],
+      memory: 256,
+      memory_swap: 256,
+      ports: [{ internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" }],
+    });
+    expect((orders.networks_advanced as { aliases: string[] }[])[0].aliases).toEqual(["orders"]);
+    expect(json.resource.docker_image).toEqual(
+      expect.objectContaining({
+        [Object.keys(json.resource.docker_image).find((key) => key.startsWith("Orders_Image")) ?? "missing"]: {
+          name: "ghcr.io/acme/orders:1.4.2",
+          keep_locally: true,
+        },
+      }),
+    );
+    expect(prometheusYaml(stack).scrape_configs.find((job) => job.job_name === "orders")).toMatchObject({
+      metrics_path: "/metrics",
+      static_configs: [{ targets: ["orders:8080"] }],
+    });
+    expect(targetDownExpr(stack)).toContain('job=~"grafana|orders|prometheus"');
+    expect(json.output.orders_url).toEqual({ value: "http://127.0.0.1:18080", description: "The service orders" });
+  });
+
+  it("builds a service from a build context and relaxes hardening only where asked", () => {
+    const stack = newStack();
+    stack.addService("worker", {
+      build: { context: "/src/worker", buildArgs: { VERSION: "1" }, sourceHash: "abc" },
+      port: 9100,
+      healthcheck: { command: ["CMD", "/worker", "--health"] },
+      relax: { writableRootFilesystem: true, addCapabilities: ["NET_BIND_SERVICE"] },
+    });
+    const json = synth(stack);
+    const worker = containerNamed(json, "monitoring-worker");
+    expect(worker).toMatchObject({
+      read_only: false,
+      capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] },
+      wait: true,
+      healthcheck: { test: ["CMD", "/worker", "--health"] },
+    });
+    // Not published unless asked: no ports at all.
+    expect(worker.ports).toBeUndefined();
+    expect(Testing.synth(stack)).toHaveResourceWithProperties(
+      { tfResourceType: "docker_image" },
+      {
+        name: "monitoring-worker:local",
+        build: { context: "/src/worker", dockerfile: "Dockerfile", build_args: { VERSION: "1" } },
+        triggers: { source_sha256: "abc" },
+      },
+    );
+  });
+
+  it("two replicas by one prop: n containers, distinct aliases and names, one job with n targets", () => {
+    const stack = newStack();
+    stack.addService("orders", { ...ORDERS, replicas: 2, hostPort: 18080 });
+    const json = synth(stack);
+    const first = containerNamed(json, "monitoring-orders-1");
+    const second = containerNamed(json, "monitoring-orders-2");
+    expect((first.networks_advanced as { aliases: string[] }[])[0].aliases).toEqual(["orders-1"]);
+    expect((second.networks_advanced as { aliases: string[] }[])[0].aliases).toEqual(["orders-2"]);
+    expect((first.ports as { external: number }[])[0].external).toBe(18080);
+    expect((second.ports as { external: number }[])[0].external).toBe(18081);
+    const jobs = prometheusYaml(stack).scrape_configs.filter((job) => job.job_name === "orders");
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0].static_configs).toEqual([{ targets: ["orders-1:8080", "orders-2:8080"] }]);
+    expect(stack.services.get("orders")?.containers).toHaveLength(2);
+  });
+
+  it("an external target by one call with the opt-in", () => {
+    const stack = newStack();
+    stack.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true });
+    synth(stack);
+    expect(prometheusYaml(stack).scrape_configs.find((job) => job.job_name === "legacy-db")).toMatchObject({
+      static_configs: [{ targets: ["10.0.0.5:9187"] }],
+    });
+    expect(targetDownExpr(stack)).toContain("legacy-db");
+  });
+
+  it("fails when a scrape job targets a host the stack does not deploy, without the opt-in", () => {
+    const stack = newStack();
+    stack.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"] });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'scrape job "legacy-db": target host "10.0.0.5" is no service deployed on network "monitoring" (deployed: grafana, prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network',
+    ]);
+  });
+
+  it("an alert rule and a dashboard from user code", () => {
+    const stack = newStack();
+    stack.addService("orders", ORDERS);
+    stack.addAlertRules("orders", ORDERS_RULES);
+    stack.addDashboard(ORDERS_DASHBOARD);
+    stack.addDashboard({
+      fileName: "orders-json.json",
+      content: JSON.stringify({
+        uid: "orders-json",
+        title: "Orders (JSON)",
+        panels: [
+          {
+            id: 1,
+            type: "stat",
+            title: "Up",
+            gridPos: { x: 0, y: 0, w: 6, h: 4 },
+            datasource: "${DS_PROMETHEUS}",
+            targets: [{ refId: "A", expr: 'up{job="orders"}', datasource: "${DS_PROMETHEUS}" }],
+          },
+        ],
+      }),
+    });
+    const json = synth(stack);
+    expect(prometheusYaml(stack).rule_files).toEqual(["rules/alerts.yml", "rules/orders.yml"]);
+    expect(ruleFile(stack, "rules/orders.yml")).toEqual(ORDERS_RULES);
+    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual(["orders-overview", "orders-json"]);
+    // (the test synth sorts keys)
+    expect(Object.keys(json.output.dashboard_urls.value as Record<string, string>)).toEqual([
+      "orders-json",
+      "orders-overview",
+    ]);
+  });
+
+  it("call order is irrelevant: a service added after the rules and dashboards is covered by TargetDown and the lint", () => {
+    // given rules and a dashboard that need a service not added yet
+    const stack = newStack();
+    stack.addAlertRules("orders", ORDERS_RULES);
+    stack.addDashboard(ORDERS_DASHBOARD);
+    stack.addScrapeJob("orders-probe", { targets: ["orders:8080"], metricsPath: "/probe" });
+    // when the service is added last
+    stack.addService("orders", ORDERS);
+    // then everything derived sees it
+    expect(() => synth(stack)).not.toThrow();
+    expect(targetDownExpr(stack)).toContain('job=~"grafana|orders|orders-probe|prometheus"');
+    expect(stack.dashboards[0].model).toMatchObject({ uid: "orders-overview" });
+  });
+
+  it("fails when a dashboard or a rule needs a service that is never added", () => {
+    const stack = newStack();
+    stack.addAlertRules("orders", ORDERS_RULES);
+    stack.addDashboard(ORDERS_DASHBOARD);
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'alertRules.orders.groups[0].rules[0].expr selects job "orders", which is not scraped (jobs: grafana, prometheus); add the service or scrape job, or fix the selector',
+    ]);
+    // The rules are fine once the service exists; the dashboard then still names what it lacks, through the lint.
+    const withoutService = newStack();
+    withoutService.addDashboard(ORDERS_DASHBOARD);
+    expect(() => Testing.synth(withoutService)).toThrow(
+      'the dashboard needs the service "orders", which the stack does not deploy (deployed: grafana, prometheus); add it with addService or remove the dashboard',
+    );
+  });
+
+  describeWithBinaries("the generated config with user additions passes the real promtool", ["promtool"], (bins) => {
+    it("check config loads prometheus.yml and every rule file, the user's included", async () => {
+      const stack = newStack();
+      stack.addService("orders", { ...ORDERS, replicas: 2 });
+      stack.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true });
+      stack.addAlertRules("orders", ORDERS_RULES);
+      synth(stack);
+      const dir = mkdtempSync(join(tmpdir(), "composition-"));
+      try {
+        for (const file of stack.prometheus.configFiles()) {
+          mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+          writeFileSync(join(dir, file.path), file.content);
+        }
+        const result = await runBinary(
+          bins.promtool,
+          ["check", "config", "--lint=all", "--lint-fatal", "prometheus.yml"],
+          {
+            cwd: dir,
+          },
+        );
+        expect(result.stderr).toBe("");
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout).toContain("rules/orders.yml");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});
+
+describe("composition: every problem at once", () => {
+  it("fails when a service is invalid in several ways, naming each setting", () => {
+    const stack = newStack();
+    stack.addService("Orders", { image: "ghcr.io/acme/orders:latest", build: { context: "/x" }, port: 0 });
+    stack.addService("batch", { image: "acme/batch:1.0.0", port: 8080, replicas: 0, user: "0:0" });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'Orders: the service name must start with a lowercase letter and contain only lowercase letters, digits and "-" (at most 40 characters) (got "Orders")',
+      "Orders.image / Orders.build: give exactly one of them, a pinned image or a build context (got both)",
+      'Orders.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "ghcr.io/acme/orders:latest")',
+      "Orders.port must be an integer between 1 and 65535 (got 0)",
+      "Orders.metrics.port must be an integer between 1 and 65535 (got 0)",
+      "batch.replicas must be an integer between 1 and 20 (got 0)",
+      'batch.user must not be root: the stack runs every container as a non-root user (got "0:0"); use the image\'s own user, or set relax.runAsRoot: true to accept the risk',
+    ]);
+  });
+
+  it("fails when a service gives neither an image nor a build", () => {
+    const stack = newStack();
+    stack.addService("orders", { port: 8080 });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      "orders.image / orders.build: give exactly one of them, a pinned image or a build context (got neither)",
+    ]);
+  });
+
+  it("fails when a name is taken: a service twice, a service named like a stack service, a job like a service", () => {
+    const stack = newStack();
+    stack.addService("orders", ORDERS);
+    stack.addService("orders", ORDERS);
+    stack.addService("grafana", ORDERS);
+    stack.addScrapeJob("orders", { targets: ["orders:8080"] });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'orders: the name "orders" is already taken; give each service its own name',
+      'grafana: the name "grafana" is already taken; give each service its own name',
+      'scrapeJobs.orders: the job name "orders" is already taken; give each job its own name',
+    ]);
+  });
+
+  it("fails when two services publish the same host port, claimed through the network", () => {
+    const stack = newStack();
+    stack.addService("orders", { ...ORDERS, hostPort: 18080, replicas: 2 });
+    stack.addService("billing", { image: "acme/billing:2.0.0", port: 8080, hostPort: 18081 });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      "billing.hostPort clashes with orders.hostPort: both publish port 18081 on 127.0.0.1; give each service its own host port",
+    ]);
+  });
+
+  it("fails when a scrape job's targets are malformed or missing", () => {
+    const stack = newStack();
+    stack.addScrapeJob("a", { targets: ["no-port"] });
+    stack.addScrapeJob("b", { targets: [] });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'scrapeJobs.a.targets[0] must be "host:port" (got "no-port")',
+      'scrapeJobs.b.targets must list at least one "host:port" (got [])',
+    ]);
+  });
+
+  it("fails when a rule file name is invalid or taken, or a rule is no valid PromQL", () => {
+    const stack = newStack();
+    stack.addAlertRules("alerts", ORDERS_RULES);
+    stack.addAlertRules("Bad Name", ORDERS_RULES);
+    stack.addAlertRules("broken", {
+      groups: [
+        {
+          name: "broken",
+          rules: [{ ...ORDERS_RULES.groups[0].rules[0], alert: "", expr: "sum(rate(x[5m]" }],
+        },
+      ],
+    });
+    const messages = synthError(stack).problems.map((problem) => problem.message);
+    expect(messages.slice(0, 3)).toEqual([
+      'alertRules.alerts: a rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got "alerts")',
+      'alertRules.Bad Name: a rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got "Bad Name")',
+      'alertRules.broken.groups[0].rules[0].alert must name the alert (got "")',
+    ]);
+    expect(messages[3]).toMatch(/^alertRules\.broken\.groups\[0\]\.rules\[0\]\.expr is not valid PromQL: /);
+  });
+
+  it("reports problems of services, jobs and rules together in one error", () => {
+    const stack = newStack();
+    stack.addService("orders", { port: 8080 });
+    stack.addScrapeJob("x", { targets: ["nowhere:1"] });
+    stack.addAlertRules("Bad", ORDERS_RULES);
+    const error = synthError(stack);
+    expect(error.message.split("\n")[0]).toBe('MonitoringStack "monitoring": 3 invalid settings:');
+    expect(error.problems.map((problem) => problem.path)).toEqual(["orders.image", "alertRules.Bad", 'scrape job "x"']);
+  });
+});
