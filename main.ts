@@ -31,7 +31,7 @@ import {
   monitoringStackProblems,
 } from "./constructs/monitoring-stack";
 import { ConfigError, throwIfProblems } from "./constructs/validation";
-import { DashboardError, apiOverview, platformOverview } from "./dashboards";
+import { DASHBOARD_MODULES, DashboardError } from "./dashboards";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
@@ -159,8 +159,8 @@ export function buildMonitoringStack(app: App, loaded: Pick<LoadedStack, "props"
       scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
     }),
   );
-  stack.addDashboard(apiOverview);
-  stack.addDashboard(platformOverview);
+  // The API Overview and the Platform Overview (which shows the API's runtime next to Prometheus and Grafana).
+  for (const dashboard of DASHBOARD_MODULES) stack.addDashboard(dashboard);
   return stack;
 }
 

@@ -118,11 +118,12 @@ describeWithBinaries("npm run verify against the real API and a real Prometheus"
       expect(prometheusLines).toEqual([
         "  ✓ ready (GET /-/ready answers 200)",
         expect.stringMatching(/^ {2}✓ version matches the deployed image prom\/prometheus:v3\.5\.3: running 3\.5\.3/),
-        '  ✓ job "prometheus": every target up: 1/1 up',
+        // Jobs in prometheus.yml's order (by name); the API's rule group comes from its own file, rules/api.yml.
         '  ✓ job "api": every target up: 1/1 up',
         `  - job "grafana": every target up: SKIPPED (1 target present (${running().addresses.grafana} down); health not judged: --skip-grafana: no Grafana to check)`,
-        "  ✓ no unexpected target: only the jobs prometheus, api, grafana",
-        "  ✓ rule groups loaded: targets, api, prometheus, meta",
+        '  ✓ job "prometheus": every target up: 1/1 up',
+        "  ✓ no unexpected target: only the jobs api, grafana, prometheus",
+        "  ✓ rule groups loaded: targets, prometheus, meta, api",
         "  ✓ no rule group reports an evaluation error",
         "  ✓ Watchdog alert is firing (rules are evaluated)",
       ]);
@@ -256,12 +257,12 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     if (prometheus === undefined) throw new Error("Prometheus did not start");
     const results = await checkTargets(prometheus.client, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
-      ['job "prometheus": every target up', "pass"],
       ['job "api": every target up', "fail"],
       ['job "grafana": every target up', "fail"],
+      ['job "prometheus": every target up', "pass"],
       ["no unexpected target", "fail"],
     ]);
-    expect(results[1]).toMatchObject({
+    expect(results[0]).toMatchObject({
       detail: "no target of this job",
       hint: expect.stringContaining(
         'the running prometheus.yml is not the one this stack renders (job "api" is missing)',
@@ -277,12 +278,12 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     if (prometheus === undefined) throw new Error("Prometheus did not start");
     const results = await checkRules(prometheus.client, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
-      ["rule groups loaded: targets, api, prometheus, meta", "fail"],
+      ["rule groups loaded: targets, prometheus, meta, api", "fail"],
       ["no rule group reports an evaluation error", "fail"],
       ["Watchdog alert is firing (rules are evaluated)", "fail"],
     ]);
     expect(results[0]).toMatchObject({
-      detail: "missing: targets, api, prometheus, meta; not rendered by this stack: broken",
+      detail: "missing: targets, prometheus, meta, api; not rendered by this stack: broken",
     });
     expect(results[1]).toMatchObject({
       detail: expect.stringMatching(/^group broken, rule ManyToMany: .*many-to-many matching not allowed/),

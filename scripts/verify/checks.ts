@@ -57,7 +57,7 @@ export function notRunningHint(service: ServiceName, exp: StackExpectations, url
   const container = exp.containers[service];
   const local = service === "api" ? " (without Docker: npm run start:api)" : "";
   return (
-    `${SERVICE_TITLES[service]} is not running or not reachable at ${url}: docker ps -a --filter name=${container}; ` +
+    `${SERVICE_TITLES[service] ?? `The service ${service}`} is not running or not reachable at ${url}: docker ps -a --filter name=${container}; ` +
     `docker logs --tail 50 ${container}; npm run deploy starts it${local}`
   );
 }

@@ -29,7 +29,7 @@ export type ServiceName = string;
 
 /** Everything `npm run verify` and the end-to-end suite check a running stack against. */
 export interface StackExpectations {
-  /** Every scrape job the stack renders into prometheus.yml, in render order. */
+  /** Every scrape target the stack renders into prometheus.yml, in render order (by job name). */
   readonly scrapeTargets: readonly ScrapeTarget[];
   /** The job of each service. */
   readonly jobs: Readonly<Record<ServiceName, string>>;
@@ -77,7 +77,10 @@ export function stackExpectations(
   const network = stack.network.name;
   const services = [...stack.services.values()];
   return {
-    scrapeTargets: stack.prometheus.scrapeTargets,
+    // Sorted by job, as prometheus.yml lists them: the same order whatever the order of the add calls.
+    scrapeTargets: [...stack.prometheus.scrapeTargets].sort((a, b) =>
+      a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0,
+    ),
     jobs: {
       ...Object.fromEntries(services.map((service) => [service.name, service.jobName])),
       prometheus: stack.prometheus.scrapeTarget.jobName,
