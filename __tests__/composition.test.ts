@@ -128,7 +128,10 @@ describe("composition: the user stories through the public API", () => {
       memory: 256,
       memory_swap: 256,
       ports: [{ internal: 8080, external: 18080, ip: "127.0.0.1", protocol: "tcp" }],
+      // No healthcheck given: Terraform cannot wait for health, so it does not pretend to.
+      wait: false,
     });
+    expect(orders.healthcheck).toBeUndefined();
     expect((orders.networks_advanced as { aliases: string[] }[])[0].aliases).toEqual(["orders"]);
     expect(json.resource.docker_image).toEqual(
       expect.objectContaining({
@@ -304,16 +307,30 @@ describe("composition: every problem at once", () => {
   it("fails when a service is invalid in several ways, naming each setting", () => {
     const stack = newStack();
     stack.addService("Orders", { image: "ghcr.io/acme/orders:latest", build: { context: "/x" }, port: 0 });
-    stack.addService("batch", { image: "acme/batch:1.0.0", port: 8080, replicas: 0, user: "0:0" });
+    stack.addService("batch", {
+      image: "acme/batch:1.0.0",
+      port: 8080,
+      metricsPort: 70000,
+      metricsPath: "metrics",
+      replicas: 0,
+      user: "0:0",
+    });
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       'Orders: the service name must start with a lowercase letter and contain only lowercase letters, digits and "-" (at most 40 characters) (got "Orders")',
       "Orders.image / Orders.build: give exactly one of them, a pinned image or a build context (got both)",
       'Orders.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "ghcr.io/acme/orders:latest")',
       "Orders.port must be an integer between 1 and 65535 (got 0)",
-      "Orders.metrics.port must be an integer between 1 and 65535 (got 0)",
       "batch.replicas must be an integer between 1 and 20 (got 0)",
       'batch.user must not be root: the stack runs every container as a non-root user (got "0:0"); use the image\'s own user, or set relax.runAsRoot: true to accept the risk',
+      "batch.metricsPort must be an integer between 1 and 65535 (got 70000)",
+      'batch.metricsPath must start with "/" (got "metrics")',
     ]);
+  });
+
+  it("accepts root only when the service relaxes it explicitly", () => {
+    const stack = newStack();
+    stack.addService("legacy", { image: "acme/legacy:3.1.0", port: 8080, user: "0:0", relax: { runAsRoot: true } });
+    expect(containerNamed(synth(stack), "monitoring-legacy").user).toBe("0:0");
   });
 
   it("fails when a service gives neither an image nor a build", () => {

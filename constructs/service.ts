@@ -3,7 +3,7 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { Construct } from "constructs";
 import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } from "./container-defaults";
 import { MonitoringNetwork } from "./network";
-import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
+import type { ScrapeTarget } from "./scrape-target";
 import {
   ConfigProblem,
   checkBindAddress,
@@ -147,14 +147,14 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       message: `${at("healthcheck.command")} must not be empty (got [])`,
     });
   }
-  problems.push(
-    ...scrapeTargetProblems(at("metrics"), {
-      jobName: name === "" ? "_" : name,
-      host: name,
-      port: options.metricsPort ?? options.port,
-      metricsPath: options.metricsPath ?? "/metrics",
-    }).filter((problem) => !problem.path.endsWith("jobName")),
-  );
+  if (options.metricsPort !== undefined) problems.push(...checkPort(at("metricsPort"), options.metricsPort));
+  const metricsPath = options.metricsPath ?? "/metrics";
+  if (!metricsPath.startsWith("/")) {
+    problems.push({
+      path: at("metricsPath"),
+      message: `${at("metricsPath")} must start with "/" (got ${show(metricsPath)})`,
+    });
+  }
   return problems;
 }
 
