@@ -327,6 +327,39 @@ describe("composition: every problem at once", () => {
     ]);
   });
 
+  it("mounts host paths and volumes read-only unless told otherwise", () => {
+    const stack = newStack();
+    stack.addService("node", {
+      image: "prom/node-exporter:v1.9.1",
+      port: 9100,
+      mounts: [
+        { type: "bind", source: "/proc", target: "/host/proc" },
+        { type: "volume", source: "node-data", target: "/data", readOnly: false },
+      ],
+    });
+    expect(containerNamed(synth(stack), "monitoring-node").mounts).toEqual([
+      { type: "bind", source: "/proc", target: "/host/proc", read_only: true },
+      { type: "volume", source: "node-data", target: "/data", read_only: false },
+    ]);
+  });
+
+  it("fails when a mount is not absolute or names an invalid volume", () => {
+    const stack = newStack();
+    stack.addService("node", {
+      image: "prom/node-exporter:v1.9.1",
+      port: 9100,
+      mounts: [
+        { type: "bind", source: "proc", target: "host/proc" },
+        { type: "volume", source: "bad volume", target: "/data" },
+      ],
+    });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'node.mounts[0].target must be an absolute path in the container (got "host/proc")',
+      'node.mounts[0].source must be an absolute host path for a bind mount (got "proc")',
+      'node.mounts[1].source must start with a letter or digit and contain only letters, digits, "_", "." and "-" (at most 63 characters) (got "bad volume")',
+    ]);
+  });
+
   it("accepts root only when the service relaxes it explicitly", () => {
     const stack = newStack();
     stack.addService("legacy", { image: "acme/legacy:3.1.0", port: 8080, user: "0:0", relax: { runAsRoot: true } });

@@ -28,6 +28,18 @@ export interface ServiceBuild {
   readonly sourceHash?: string;
 }
 
+/** A mount into every container of a service. */
+export interface ServiceMount {
+  /** `bind`: a host path (absolute); `volume`: a named Docker volume (kept across replacement and `destroy`). */
+  readonly type: "bind" | "volume";
+  /** The host path or the volume name. */
+  readonly source: string;
+  /** The absolute path inside the container. */
+  readonly target: string;
+  /** Mounted read-only. @default true: a service writes only where it says so */
+  readonly readOnly?: boolean;
+}
+
 /** The container healthcheck Terraform waits for. */
 export interface ServiceHealthcheck {
   /** The command, run with the binaries inside the image (`["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]`). */
@@ -80,6 +92,8 @@ export interface ServiceOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** The container command. @default the image's */
   readonly command?: readonly string[];
+  /** Host paths and named volumes to mount (node-exporter's `/proc`, a data volume). @default none */
+  readonly mounts?: readonly ServiceMount[];
   /** Writable in-memory mounts (path to mount options). @default { "/tmp": "rw,noexec,nosuid,size=16m" } */
   readonly tmpfs?: Readonly<Record<string, string>>;
   /** Hardening given up explicitly. @default none: read-only root, all capabilities dropped, non-root */
@@ -141,6 +155,22 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       message: `${at("user")} must not be root: the stack runs every container as a non-root user (got ${show(user)}); use the image's own user, or set relax.runAsRoot: true to accept the risk`,
     });
   }
+  (options.mounts ?? []).forEach((mount, i) => {
+    const mountPath = at(`mounts[${i}]`);
+    if (!mount.target.startsWith("/")) {
+      problems.push({
+        path: `${mountPath}.target`,
+        message: `${mountPath}.target must be an absolute path in the container (got ${show(mount.target)})`,
+      });
+    }
+    if (mount.type === "bind" && !mount.source.startsWith("/")) {
+      problems.push({
+        path: `${mountPath}.source`,
+        message: `${mountPath}.source must be an absolute host path for a bind mount (got ${show(mount.source)})`,
+      });
+    }
+    if (mount.type === "volume") problems.push(...checkDockerName(`${mountPath}.source`, mount.source));
+  });
   if (options.healthcheck !== undefined && options.healthcheck.command.length === 0) {
     problems.push({
       path: at("healthcheck.command"),
@@ -244,6 +274,16 @@ export class Service extends Construct {
           startPeriodSeconds: props.healthcheck?.startPeriodSeconds ?? 10,
           waitTimeoutSeconds: props.healthcheck?.waitTimeoutSeconds ?? 60,
           ...(props.relax !== undefined ? { relax: props.relax } : {}),
+          ...(props.mounts !== undefined
+            ? {
+                mounts: props.mounts.map((mount) => ({
+                  type: mount.type,
+                  source: mount.source,
+                  target: mount.target,
+                  readOnly: mount.readOnly ?? true,
+                })),
+              }
+            : {}),
         }),
       );
     });
