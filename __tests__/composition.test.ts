@@ -366,6 +366,12 @@ describe("composition: every problem at once", () => {
     expect(containerNamed(synth(stack), "monitoring-legacy").user).toBe("0:0");
   });
 
+  it("fails when a container name would be too long for Docker, instead of throwing from the construct", () => {
+    const stack = new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, networkName: "n".repeat(40) });
+    stack.addService("a".repeat(30), ORDERS);
+    expect(synthError(stack).problems.map((problem) => problem.path)).toEqual([`${"a".repeat(30)} (container name)`]);
+  });
+
   it("fails when a service gives neither an image nor a build", () => {
     const stack = newStack();
     stack.addService("orders", { port: 8080 });

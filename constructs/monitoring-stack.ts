@@ -361,7 +361,14 @@ export class MonitoringStack extends TerraformStack {
    */
   public addService(name: string, options: ServiceOptions): Service | undefined {
     const path = name;
-    const problems = serviceProblems(path, name, options);
+    const problems = [
+      ...serviceProblems(path, name, options),
+      // Container names are `<network>-<name>[-i]`: checked here so the Service never throws on its own.
+      ...checkDockerName(
+        `${path} (container name)`,
+        `${this.network.name}-${name}${(options.replicas ?? 1) > 1 ? `-${options.replicas}` : ""}`,
+      ),
+    ];
     if (this.scrapeJobNames.has(name) || Object.prototype.hasOwnProperty.call(this.jobs, name)) {
       problems.push({
         path,
