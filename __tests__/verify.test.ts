@@ -15,14 +15,14 @@ import { pollUntil } from "../scripts/verify/http";
 import { dashboardQueries } from "../scripts/verify/panel-queries";
 import { waitForScrapes } from "../scripts/verify/run";
 import {
-  buildE2eMonitoringStack,
+  buildDefaultMonitoringStack,
   freeLoopbackPort,
   ProcessGroup,
-  startE2eStack,
+  startLocalStack,
   startPrometheus,
-  type E2eStack,
+  type LocalStack,
   type RunningPrometheus,
-} from "./support/e2e-stack";
+} from "../scripts/harness/local-stack";
 import { describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -32,7 +32,7 @@ const SCRAPE_INTERVAL_SECONDS = 1;
 /** Bound of one verify run, in milliseconds. */
 const VERIFY_TIMEOUT_MS = 60_000;
 
-const stack = buildE2eMonitoringStack(SCRAPE_INTERVAL_SECONDS);
+const stack = buildDefaultMonitoringStack(SCRAPE_INTERVAL_SECONDS);
 const exp = stackExpectations(stack);
 const queries = dashboardQueries(stack.dashboards);
 
@@ -74,14 +74,14 @@ function section(stdout: string, name: string): string[] {
 }
 
 describeWithBinaries("npm run verify against the real API and a real Prometheus", ["prometheus"], (bins) => {
-  let e2e: E2eStack | undefined;
-  const running = (): E2eStack => {
+  let e2e: LocalStack | undefined;
+  const running = (): LocalStack => {
     if (e2e === undefined) throw new Error("the end-to-end stack did not start (see the beforeAll error)");
     return e2e;
   };
 
   beforeAll(async () => {
-    e2e = await startE2eStack({ prometheusBin: bins.prometheus, stack });
+    e2e = await startLocalStack({ prometheusBin: bins.prometheus, stack });
     // Every target scraped and every rule evaluated at least once, as on a stack that has been up for a while.
     await waitForScrapes(e2e.prometheus.client, exp.jobs.api, 2, 15_000);
   }, 150_000);
