@@ -13,6 +13,7 @@ import { checkRules, checkTargets } from "../scripts/verify/checks";
 import { stackExpectations } from "../scripts/verify/expectations";
 import { pollUntil } from "../scripts/verify/http";
 import { dashboardQueries } from "../scripts/verify/panel-queries";
+import { PROGRESS_MARK } from "../scripts/verify/report";
 import { waitForScrapes } from "../scripts/verify/run";
 import {
   buildDefaultMonitoringStack,
@@ -64,13 +65,15 @@ function runVerifyCli(
   });
 }
 
-/** The lines of one section of the printed checklist. */
+/** The result lines of one section of the printed checklist (progress lines `  … ` left out). */
 function section(stdout: string, name: string): string[] {
   const lines = stdout.split("\n");
   const start = lines.indexOf(name);
   if (start < 0) return [];
   const end = lines.findIndex((line, index) => index > start && /^\S/.test(line));
-  return lines.slice(start + 1, end < 0 ? undefined : end).filter((line) => line.trim() !== "");
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .filter((line) => line.trim() !== "" && !line.startsWith(`  ${PROGRESS_MARK} `));
 }
 
 describeWithBinaries("npm run verify against the real API and a real Prometheus", ["prometheus"], (bins) => {
@@ -129,6 +132,12 @@ describeWithBinaries("npm run verify against the real API and a real Prometheus"
       expect(section(result.stdout, "Grafana")).toEqual([
         "  - health, datasource and dashboards: SKIPPED (--skip-grafana: no Grafana to check)",
       ]);
+      // While it waits for data, verify says what it waits for.
+      expect(result.stdout).toContain(`\nData\n  ${PROGRESS_MARK} sending traffic to the API for 2 s ...\n`);
+      expect(result.stdout).toContain(
+        `  ${PROGRESS_MARK} waiting for Prometheus to scrape the API twice (scrape interval 1 s; up to 13 s) ...\n`,
+      );
+      expect(result.stdout).toContain(`  ${PROGRESS_MARK} scrape 2 of 2 seen\n`);
       const data = section(result.stdout, "Data");
       expect(data[0]).toMatch(/^ {2}✓ traffic burst: 2 s at 20 req\/s, .*: 40 answered: .*\b4\d\d=\d+.*\b5\d\d=\d+/);
       expect(data[1]).toBe("  ✓ Prometheus scraped the API twice after the burst (scrape interval 1 s)");
