@@ -30,32 +30,99 @@ import {
   STACK_NAME,
   monitoringStackProblems,
 } from "./constructs/monitoring-stack";
-import { ConfigError, throwIfProblems } from "./constructs/validation";
+import { ConfigError, type ConfigProblem, throwIfProblems } from "./constructs/validation";
 import { DASHBOARD_MODULES, DashboardError } from "./dashboards";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
 const importedDashboardsDir = join(projectRoot, "dashboards", "json");
 
+/** The password file used when `GRAFANA_ADMIN_PASSWORD_FILE` is unset, relative to the project. */
+const DEFAULT_PASSWORD_FILE = ".secrets/grafana-admin-password";
+
+/** The code of a Node.js file-system error (`ENOENT`, `EACCES`, ...), or `undefined`. */
+function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** A problem with the admin password file, as a setting problem that names the variable, the value and the fix. */
+function passwordFileProblem(file: string, isDefault: boolean, what: string): ConfigProblem {
+  const setting = isDefault
+    ? `the Grafana admin password file ${relative(projectRoot, file)}`
+    : `GRAFANA_ADMIN_PASSWORD_FILE=${file}`;
+  const fix = isDefault
+    ? "fix that, or set GRAFANA_ADMIN_PASSWORD_FILE to a file in a folder you can write"
+    : "point GRAFANA_ADMIN_PASSWORD_FILE at a file in an existing folder you can write, or unset it to use " +
+      DEFAULT_PASSWORD_FILE;
+  return { path: "GRAFANA_ADMIN_PASSWORD_FILE", message: `${setting}: ${what}; ${fix}` };
+}
+
 /**
- * The admin password file: generated on first use (24 random bytes, readable by this user only), kept across runs.
- * Grafana takes the password on its first start only; change it later in Grafana, then write it here.
+ * Checks the admin password file without writing anything: an existing file must be a readable, non-empty regular
+ * file; a missing one must be creatable: its folder must exist (only the default `.secrets/` folder is created, and
+ * only inside the project, never recursively), so a path under `/proc` or below a file fails at once instead of
+ * hanging in a recursive mkdir.
  */
-function ensureAdminPasswordFile(file: string): void {
-  if (existsSync(file)) {
-    if (readFileSync(file, "utf8").trim() === "") {
-      const path = relative(projectRoot, file);
-      throw new ConfigError("Grafana admin password", [
-        {
-          path: "GRAFANA_ADMIN_PASSWORD_FILE",
-          message: `${path} is empty: write the password into it, or delete it to have one generated`,
-        },
-      ]);
+function passwordFileProblems(file: string, isDefault: boolean): ConfigProblem[] {
+  const problem = (what: string): ConfigProblem[] => [passwordFileProblem(file, isDefault, what)];
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOTDIR") return problem(`${firstExistingAncestor(file)} is a file, not a folder`);
+    if (code !== "ENOENT") return problem(`cannot be read (${code ?? String(error)})`);
+    const folder = dirname(file);
+    if (isDefault && folder === join(projectRoot, ".secrets")) return [];
+    try {
+      if (!statSync(folder).isDirectory()) return problem(`${folder} is not a folder`);
+    } catch (folderError) {
+      return problem(
+        errorCode(folderError) === "ENOENT" || errorCode(folderError) === "ENOTDIR"
+          ? `the folder ${folder} does not exist (it is not created for you)`
+          : `the folder ${folder} cannot be read (${errorCode(folderError) ?? String(folderError)})`,
+      );
     }
-    return;
+    return [];
   }
-  mkdirSync(resolve(file, ".."), { recursive: true, mode: 0o700 });
-  writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+  if (!stats.isFile()) return problem("is not a regular file (a folder?)");
+  let content: string;
+  try {
+    content = readFileSync(file, "utf8");
+  } catch (error) {
+    return problem(`cannot be read (${errorCode(error) ?? String(error)})`);
+  }
+  if (content.trim() === "") {
+    return problem("is empty: write the password into it, or delete it to have one generated");
+  }
+  return [];
+}
+
+/** The nearest ancestor of `path` that exists (for `/etc/passwd/pw`: `/etc/passwd`). */
+function firstExistingAncestor(path: string): string {
+  let current = dirname(path);
+  while (!existsSync(current) && dirname(current) !== current) current = dirname(current);
+  return current;
+}
+
+/**
+ * Generates the admin password file when it does not exist yet (24 random bytes, readable by this user only); kept
+ * across runs. Grafana takes the password on its first start only; change it later in Grafana, then write it here.
+ * Call only after {@link passwordFileProblems} found nothing.
+ * @throws ConfigError when the file cannot be written
+ */
+function ensureAdminPasswordFile(file: string, isDefault: boolean): void {
+  if (existsSync(file)) return;
+  try {
+    // Never recursive: only the default .secrets/ folder is created, and its parent is the project itself.
+    if (!existsSync(dirname(file))) mkdirSync(dirname(file), { mode: 0o700 });
+    writeFileSync(file, `${randomBytes(24).toString("base64url")}\n`, { mode: 0o600, flag: "wx" });
+  } catch (error) {
+    throw new ConfigError("Grafana admin password", [
+      passwordFileProblem(file, isDefault, `cannot be written (${errorCode(error) ?? String(error)})`),
+    ]);
+  }
   // stdout: the cdktf CLI labels everything on stderr "[ERROR]"; the stack output grafana_admin_password_hint and
   // the README say where the password is.
   console.log(`Generated the Grafana admin password in ${relative(projectRoot, file)} (mode 0600; keep it private).`);
@@ -105,25 +172,28 @@ export interface LoadedStack {
 
 /**
  * Reads the environment and the project's files into the stack's props; `npm run verify` and the tests use it too,
- * so everything sees the same stack.
- * @throws ConfigError naming every variable that does not parse, or an empty password file
+ * so everything sees the same stack. Every problem is reported in one round: variables that do not parse, the password
+ * file, and what the stack itself rejects in the settings that did parse (a port clash, an interval out of range).
+ * The password file is generated (`generatePassword`) only when nothing is wrong, and not at all when
+ * `TF_VAR_grafana_admin_password` is set (Terraform then takes the password from it and never reads the file).
+ * @throws ConfigError naming every problem
  */
 export function loadStackProps(
   outdir: string,
   options: { readonly generatePassword: boolean; readonly env: Readonly<Record<string, string | undefined>> },
 ): LoadedStack {
   const env = options.env;
-  const { settings, problems } = settingsFromEnv(env);
-  throwIfProblems("Invalid environment", problems);
+  const { settings, problems: envProblems } = settingsFromEnv(env);
   const { api, ...stackSettings } = settings;
   // An empty value counts as unset: resolving "" would name the project folder itself.
   const configuredFile = env.GRAFANA_ADMIN_PASSWORD_FILE?.trim() ?? "";
-  const passwordFile = resolve(projectRoot, configuredFile === "" ? ".secrets/grafana-admin-password" : configuredFile);
-  if (options.generatePassword) {
-    ensureAdminPasswordFile(passwordFile);
-  }
+  const isDefault = configuredFile === "";
+  const passwordFile = resolve(projectRoot, isDefault ? DEFAULT_PASSWORD_FILE : configuredFile);
+  const passwordFromTerraformVariable = (env.TF_VAR_grafana_admin_password ?? "") !== "";
+  const passwordProblems =
+    options.generatePassword && !passwordFromTerraformVariable ? passwordFileProblems(passwordFile, isDefault) : [];
   const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
-  return {
+  const loaded: LoadedStack = {
     passwordFile,
     api: { ...api, buildContext: appDir, sourceHash: hashSources(appDir) },
     props: {
@@ -135,6 +205,30 @@ export function loadStackProps(
       importedDashboards: readImportedDashboards(importedDashboardsDir),
     },
   };
+  const problems = [...envProblems, ...passwordProblems];
+  if (problems.length > 0) {
+    // Report the stack's own problems with the settings that did parse in the same round, not on the next run.
+    throwIfProblems("Invalid settings", [...problems, ...stackProblems(loaded)]);
+  }
+  if (options.generatePassword && !passwordFromTerraformVariable) {
+    ensureAdminPasswordFile(passwordFile, isDefault);
+  }
+  return loaded;
+}
+
+/** What the stack rejects in `loaded` (built in a scratch folder, then discarded); empty when it builds. */
+function stackProblems(loaded: Pick<LoadedStack, "props" | "api">): readonly ConfigProblem[] {
+  const outdir = mkdtempSync(join(tmpdir(), "monitoring-stack-check-"));
+  try {
+    buildMonitoringStack(new App({ outdir }), loaded).finalize();
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    // Anything else is reported when the real synth runs into it.
+    return [];
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 /**

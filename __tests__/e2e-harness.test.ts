@@ -5,9 +5,9 @@
  */
 import { parse } from "yaml";
 import { targetAddress } from "../constructs/scrape-target";
-import { buildE2eMonitoringStack, mapTargetsToLoopback } from "./support/e2e-stack";
+import { buildDefaultMonitoringStack, mapTargetsToLoopback } from "../scripts/harness/local-stack";
 
-const stack = buildE2eMonitoringStack(1);
+const stack = buildDefaultMonitoringStack(1);
 const files = stack.prometheus.configFiles();
 const rendered = Object.fromEntries(stack.prometheus.scrapeTargets.map((t) => [t.jobName, targetAddress(t)]));
 const loopback = { api: "127.0.0.1:40001", prometheus: "127.0.0.1:40002", grafana: "127.0.0.1:40003" };
@@ -37,7 +37,7 @@ describe("mapTargetsToLoopback", () => {
 
   it("fails when a rendered job has no loopback address", () => {
     expect(() => mapTargetsToLoopback(files, rendered, { api: loopback.api, prometheus: loopback.prometheus })).toThrow(
-      'no loopback address for job "grafana": give the e2e harness one for every rendered job',
+      'no loopback address for job "grafana": give scripts/harness/local-stack.ts one for every rendered job',
     );
   });
 

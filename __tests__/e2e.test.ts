@@ -27,12 +27,12 @@ import {
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
 import { IMAGES } from "../constructs/versions";
 import {
-  buildE2eMonitoringStack,
-  startE2eStack,
+  buildDefaultMonitoringStack,
+  startLocalStack,
   startSuccessfulTraffic,
   type BackgroundTraffic,
-  type E2eStack,
-} from "./support/e2e-stack";
+  type LocalStack,
+} from "../scripts/harness/local-stack";
 import { describeWithBinaries, prometheusVersion } from "./support/prometheus-binaries";
 
 /** The stack setting under test: scrape (and evaluate rules) every second, so the suite needs seconds, not minutes. */
@@ -40,7 +40,7 @@ const SCRAPE_INTERVAL_SECONDS = 1;
 /** Bound of one wait for Prometheus to see something, in milliseconds. */
 const WAIT_MS = 15_000;
 
-const stack = buildE2eMonitoringStack(SCRAPE_INTERVAL_SECONDS);
+const stack = buildDefaultMonitoringStack(SCRAPE_INTERVAL_SECONDS);
 const exp = stackExpectations(stack);
 const queries = dashboardQueries(stack.dashboards);
 const provable = queries.filter((item) => !item.query.needsGrafana);
@@ -67,18 +67,18 @@ describeWithBinaries(
   ["prometheus"],
   (bins) => {
     const suiteStartedAt = Date.now();
-    let e2e: E2eStack | undefined;
+    let e2e: LocalStack | undefined;
     let background: BackgroundTraffic | undefined;
     const outcomes = new Map<string, PanelQueryOutcome>();
 
     /** The running stack; fails the test (not the harness) when the start failed. */
-    const running = (): E2eStack => {
+    const running = (): LocalStack => {
       if (e2e === undefined) throw new Error("the end-to-end stack did not start (see the beforeAll error)");
       return e2e;
     };
 
     beforeAll(async () => {
-      e2e = await startE2eStack({ prometheusBin: bins.prometheus, stack });
+      e2e = await startLocalStack({ prometheusBin: bins.prometheus, stack });
       // Phase 1 traffic: successful requests only, kept running until the end so instant queries see recent traffic.
       background = startSuccessfulTraffic(e2e.api.baseUrl, 10);
     }, 150_000);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { filesDigest } from "../constructs/config-image-files";
@@ -11,15 +11,20 @@ const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
 function synth(
   outdir: string,
   env: Record<string, string> = {},
+  timeoutMs = 120_000,
 ): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(tsx, ["main.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CDKTF_OUTDIR: outdir, ...env },
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** A Node stack trace line (`    at foo (file:1:2)`): never shown to a user. */
+const STACK_TRACE_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 
 describe("main.ts (the cdktf app)", () => {
   let work: string;
@@ -27,6 +32,8 @@ describe("main.ts (the cdktf app)", () => {
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "monitoring-main-"));
+    // The folder must exist: main.ts creates only the default .secrets/ folder, never a user's folder.
+    mkdirSync(join(work, "secrets"));
     passwordFile = join(work, "secrets", "grafana-admin-password");
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -131,5 +138,74 @@ describe("main.ts (the cdktf app)", () => {
     const result = synth(join(work, "bad3"), { GRAFANA_ADMIN_PASSWORD_FILE: empty });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("is empty: write the password into it, or delete it to have one generated");
+  });
+
+  it("fails when the password file's folder is a file, naming it, without a stack trace", () => {
+    const result = synth(join(work, "bad4"), { GRAFANA_ADMIN_PASSWORD_FILE: "/etc/passwd/pw" }, 30_000);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      "GRAFANA_ADMIN_PASSWORD_FILE=/etc/passwd/pw: /etc/passwd is a file, not a folder; point GRAFANA_ADMIN_PASSWORD_FILE at a file in an existing folder you can write",
+    );
+    expect(result.stderr).not.toMatch(STACK_TRACE_LINE);
+    expect(result.stderr.split("GRAFANA_ADMIN_PASSWORD_FILE=/etc/passwd/pw").length - 1).toBe(1);
+  });
+
+  it("fails at once when the password file's folder does not exist (no recursive mkdir under /proc)", () => {
+    const result = synth(join(work, "bad5"), { GRAFANA_ADMIN_PASSWORD_FILE: "/proc/nope/pw" }, 30_000);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      "GRAFANA_ADMIN_PASSWORD_FILE=/proc/nope/pw: the folder /proc/nope does not exist (it is not created for you)",
+    );
+    expect(result.stderr).not.toMatch(STACK_TRACE_LINE);
+  });
+
+  it("fails when the password file is a folder", () => {
+    const result = synth(join(work, "bad6"), { GRAFANA_ADMIN_PASSWORD_FILE: work }, 30_000);
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`GRAFANA_ADMIN_PASSWORD_FILE=${work}: is not a regular file (a folder?)`);
+  });
+
+  it("reports environment and stack problems in one round", () => {
+    const result = synth(
+      join(work, "bad7"),
+      {
+        GRAFANA_ADMIN_PASSWORD_FILE: join(work, "never-written"),
+        API_HOST_PORT: "abc",
+        GRAFANA_HOST_PORT: "9090",
+        SCRAPE_INTERVAL_SECONDS: "-1",
+        ALERTMANAGER_ENABLED: "maybe",
+      },
+      60_000,
+    );
+
+    expect(result.status).toBe(1);
+    expect(result.stderr.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
+      '  - API_HOST_PORT must be an integer (got "abc")',
+      '  - ALERTMANAGER_ENABLED must be true or false (got "maybe")',
+      "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1) [set by SCRAPE_INTERVAL_SECONDS]",
+      "  - grafana.hostPort clashes with prometheus.hostPort: both publish port 9090 on 127.0.0.1; give each service its own host port [set by GRAFANA_HOST_PORT]",
+    ]);
+    expect(result.stderr).toContain("Invalid settings: 4 invalid settings:");
+    // Nothing is left behind by a synth that fails: no password, no output folder.
+    expect(existsSync(join(work, "never-written"))).toBe(false);
+    expect(existsSync(join(work, "bad7"))).toBe(false);
+  });
+
+  it("generates no password file when TF_VAR_grafana_admin_password is set (Terraform takes the password from it)", () => {
+    const unused = join(work, "unused-password");
+    const result = synth(join(work, "tfvar"), {
+      GRAFANA_ADMIN_PASSWORD_FILE: unused,
+      TF_VAR_grafana_admin_password: "from-the-variable",
+    });
+
+    expect(result.status).toBe(0);
+    expect(result.stdout).not.toContain("Generated");
+    expect(existsSync(unused)).toBe(false);
+    expect(readFileSync(join(work, "tfvar", "stacks", "monitoring", "cdk.tf.json"), "utf8")).not.toContain(
+      "from-the-variable",
+    );
   });
 });

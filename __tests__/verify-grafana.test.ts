@@ -15,9 +15,9 @@ import { checkGrafana, type CheckResult, type PasswordSource } from "../scripts/
 import { stackExpectations } from "../scripts/verify/expectations";
 import { GrafanaClient } from "../scripts/verify/grafana-client";
 import { formatResult } from "../scripts/verify/report";
-import { buildE2eMonitoringStack } from "./support/e2e-stack";
+import { buildDefaultMonitoringStack } from "../scripts/harness/local-stack";
 
-const exp = stackExpectations(buildE2eMonitoringStack(15));
+const exp = stackExpectations(buildDefaultMonitoringStack(15));
 const PASSWORD = "correct-horse-battery-staple";
 const FROM_FILE: PasswordSource = { found: true, description: ".secrets/grafana-admin-password" };
 

@@ -7,7 +7,7 @@ import type { RenderedDashboard } from "../dashboards/types";
 import { fail, pass, skip } from "../scripts/verify/checks";
 import { dashboardWindow, parseRelativeRange } from "../scripts/verify/panel-queries";
 import { parseSampleValue } from "../scripts/verify/prometheus-client";
-import { formatResult, formatSummary } from "../scripts/verify/report";
+import { ChecklistPrinter, formatResult, formatSummary } from "../scripts/verify/report";
 import { parseVerifyArgs, resolvePassword, resolveUrls, terraformOutputs } from "../scripts/verify/settings";
 
 const STACK_URLS = {
@@ -175,5 +175,40 @@ describe("the printed checklist", () => {
       Number.NEGATIVE_INFINITY,
       Number.NaN,
     ]);
+  });
+});
+
+describe("ChecklistPrinter", () => {
+  it("prints a fix hint once: later failures with the same hint say (fix: as above)", () => {
+    let printed = "";
+    const printer = new ChecklistPrinter((text) => (printed += text));
+    const hint = "the password does not match: reset it";
+
+    printer.print(fail("Grafana", "health", "401 unauthorized", hint));
+    printer.print(fail("Grafana", "dashboard a", "401 unauthorized", hint));
+    printer.print(fail("Grafana", "dashboard b", "401 unauthorized", "another fix"));
+
+    expect(printed).toBe(
+      [
+        "",
+        "Grafana",
+        "  ✗ health: 401 unauthorized",
+        `      fix: ${hint}`,
+        "  ✗ dashboard a: 401 unauthorized (fix: as above)",
+        "  ✗ dashboard b: 401 unauthorized",
+        "      fix: another fix",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("prints progress lines under their section", () => {
+    let printed = "";
+    const printer = new ChecklistPrinter((text) => (printed += text));
+
+    printer.progress("Data", "waiting for Prometheus");
+    printer.print(pass("Data", "scraped"));
+
+    expect(printed).toBe("\nData\n  … waiting for Prometheus\n  ✓ scraped\n");
   });
 });

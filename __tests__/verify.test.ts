@@ -13,16 +13,17 @@ import { checkRules, checkTargets } from "../scripts/verify/checks";
 import { stackExpectations } from "../scripts/verify/expectations";
 import { pollUntil } from "../scripts/verify/http";
 import { dashboardQueries } from "../scripts/verify/panel-queries";
+import { PROGRESS_MARK } from "../scripts/verify/report";
 import { waitForScrapes } from "../scripts/verify/run";
 import {
-  buildE2eMonitoringStack,
+  buildDefaultMonitoringStack,
   freeLoopbackPort,
   ProcessGroup,
-  startE2eStack,
+  startLocalStack,
   startPrometheus,
-  type E2eStack,
+  type LocalStack,
   type RunningPrometheus,
-} from "./support/e2e-stack";
+} from "../scripts/harness/local-stack";
 import { describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -32,7 +33,7 @@ const SCRAPE_INTERVAL_SECONDS = 1;
 /** Bound of one verify run, in milliseconds. */
 const VERIFY_TIMEOUT_MS = 60_000;
 
-const stack = buildE2eMonitoringStack(SCRAPE_INTERVAL_SECONDS);
+const stack = buildDefaultMonitoringStack(SCRAPE_INTERVAL_SECONDS);
 const exp = stackExpectations(stack);
 const queries = dashboardQueries(stack.dashboards);
 
@@ -64,24 +65,26 @@ function runVerifyCli(
   });
 }
 
-/** The lines of one section of the printed checklist. */
+/** The result lines of one section of the printed checklist (progress lines `  … ` left out). */
 function section(stdout: string, name: string): string[] {
   const lines = stdout.split("\n");
   const start = lines.indexOf(name);
   if (start < 0) return [];
   const end = lines.findIndex((line, index) => index > start && /^\S/.test(line));
-  return lines.slice(start + 1, end < 0 ? undefined : end).filter((line) => line.trim() !== "");
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .filter((line) => line.trim() !== "" && !line.startsWith(`  ${PROGRESS_MARK} `));
 }
 
 describeWithBinaries("npm run verify against the real API and a real Prometheus", ["prometheus"], (bins) => {
-  let e2e: E2eStack | undefined;
-  const running = (): E2eStack => {
+  let e2e: LocalStack | undefined;
+  const running = (): LocalStack => {
     if (e2e === undefined) throw new Error("the end-to-end stack did not start (see the beforeAll error)");
     return e2e;
   };
 
   beforeAll(async () => {
-    e2e = await startE2eStack({ prometheusBin: bins.prometheus, stack });
+    e2e = await startLocalStack({ prometheusBin: bins.prometheus, stack });
     // Every target scraped and every rule evaluated at least once, as on a stack that has been up for a while.
     await waitForScrapes(e2e.prometheus.client, exp.jobs.api, 2, 15_000);
   }, 150_000);
@@ -130,6 +133,12 @@ describeWithBinaries("npm run verify against the real API and a real Prometheus"
       expect(section(result.stdout, "Grafana")).toEqual([
         "  - health, datasource and dashboards: SKIPPED (--skip-grafana: no Grafana to check)",
       ]);
+      // While it waits for data, verify says what it waits for.
+      expect(result.stdout).toContain(`\nData\n  ${PROGRESS_MARK} sending traffic to the API for 2 s ...\n`);
+      expect(result.stdout).toContain(
+        `  ${PROGRESS_MARK} waiting for Prometheus to scrape the API twice (scrape interval 1 s; up to 13 s) ...\n`,
+      );
+      expect(result.stdout).toContain(`  ${PROGRESS_MARK} scrape 2 of 2 seen\n`);
       const data = section(result.stdout, "Data");
       expect(data[0]).toMatch(/^ {2}✓ traffic burst: 2 s at 20 req\/s, .*: 40 answered: .*\b4\d\d=\d+.*\b5\d\d=\d+/);
       expect(data[1]).toBe("  ✓ Prometheus scraped the API twice after the burst (scrape interval 1 s)");

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { checkImage } from "../constructs/validation";
-import { IMAGES, PROVIDERS } from "../constructs/versions";
+import { IMAGES, PROVIDERS, VERSIONS } from "../constructs/versions";
 import { API_IMAGE_INPUTS } from "../main";
-import { binaryVersion, describeWithBinaries, isCi } from "./support/prometheus-binaries";
+import { extractPath } from "../scripts/provider-schema";
+import { BINARIES, binaryVersion, describeWithBinaries, type PrometheusBinary } from "./support/prometheus-binaries";
 
 const root = join(__dirname, "..");
 
@@ -31,24 +32,27 @@ describe("constructs/versions.ts is the one home of every image tag", () => {
     expect([...new Set(copied)].sort()).toEqual([...API_IMAGE_INPUTS].sort());
   });
 
-  it("the provider schema the bindings are checked against is the pinned Grafana provider version", () => {
-    const schema = process.env.GRAFANA_PROVIDER_SCHEMA;
-    if (schema === undefined) {
-      if (isCi())
-        throw new Error("CI=true: set GRAFANA_PROVIDER_SCHEMA (.ci/run points it at ../shared/provider-schemas/)");
-      console.warn("GRAFANA_PROVIDER_SCHEMA is not set: the schema version cannot be compared with PROVIDERS.grafana");
-      return;
-    }
-    expect(basename(schema)).toBe(`grafana-${PROVIDERS.grafana.version}.json`);
+  it("the committed provider schema extract is of the pinned Grafana provider version", () => {
+    const extract = JSON.parse(readFileSync(extractPath(), "utf8")) as { provider_version?: unknown };
+
+    expect(basename(extractPath())).toBe(`grafana-${PROVIDERS.grafana.version}.json`);
+    expect(extract.provider_version).toBe(PROVIDERS.grafana.version);
+  });
+
+  it("the Prometheus and Alertmanager image tags are the pinned versions", () => {
+    expect([tagVersion(IMAGES.prometheus), tagVersion(IMAGES.alertmanager)]).toEqual([
+      VERSIONS.prometheus,
+      VERSIONS.alertmanager,
+    ]);
   });
 });
 
-describeWithBinaries("the tested binaries are the deployed versions", ["prometheus", "alertmanager"], () => {
-  it("the Prometheus the tests run is the version of IMAGES.prometheus", () => {
-    expect(binaryVersion("prometheus")).toBe(tagVersion(IMAGES.prometheus));
-  });
-
-  it("the Alertmanager amtool checks against is the version of IMAGES.alertmanager", () => {
-    expect(binaryVersion("alertmanager")).toBe(tagVersion(IMAGES.alertmanager));
-  });
-});
+describeWithBinaries(
+  "the tested binaries are the deployed versions",
+  Object.keys(BINARIES) as PrometheusBinary[],
+  () => {
+    it.each(Object.entries(BINARIES))("%s reports the pinned version", (name, spec) => {
+      expect(binaryVersion(name as PrometheusBinary)).toBe(spec.version);
+    });
+  },
+);

@@ -7,7 +7,7 @@
  * install scripts run. {@link lockProblems} is the check app/test/lockfile.test.ts runs on the committed files.
  */
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -127,21 +127,32 @@ function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
-function main(): void {
-  const repoRoot = resolve(__dirname, "..");
-  const appDir = join(repoRoot, "app");
+/**
+ * The app/package-lock.json that `npm run lock:app` writes for the current app/package.json and root lockfile, as
+ * text: app/package.json resolved on its own in a temporary folder, starting from a copy of the root lockfile.
+ * Deterministic for given inputs, so the committed file must equal it (app/test/lockfile.test.ts and
+ * __tests__/lock-app.test.ts check that).
+ */
+export function generateAppLock(repoRoot: string, stdio: "inherit" | "pipe" = "pipe"): string {
   const workDir = mkdtempSync(join(tmpdir(), "lock-app-"));
   try {
-    copyFileSync(join(appDir, "package.json"), join(workDir, "package.json"));
+    copyFileSync(join(repoRoot, "app", "package.json"), join(workDir, "package.json"));
     copyFileSync(join(repoRoot, "package-lock.json"), join(workDir, "package-lock.json"));
     execFileSync("npm", ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"], {
       cwd: workDir,
-      stdio: "inherit",
+      stdio,
+      timeout: 120_000,
     });
-    copyFileSync(join(workDir, "package-lock.json"), join(appDir, "package-lock.json"));
+    return readFileSync(join(workDir, "package-lock.json"), "utf8");
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+function main(): void {
+  const repoRoot = resolve(__dirname, "..");
+  const appDir = join(repoRoot, "app");
+  writeFileSync(join(appDir, "package-lock.json"), generateAppLock(repoRoot, "inherit"));
   const appLock = readJson<Lockfile>(join(appDir, "package-lock.json"));
   const problems = lockProblems(
     readJson<PackageJson>(join(appDir, "package.json")),

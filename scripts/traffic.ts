@@ -23,6 +23,8 @@ export interface TrafficOptions {
   readonly seed?: number;
   /** Most requests running at once. @default 100 */
   readonly maxInFlight?: number;
+  /** Stops sending when aborted (Ctrl-C); the requests in flight finish and the summary covers what was sent. @default never */
+  readonly signal?: AbortSignal;
 }
 
 /** What a traffic run did. */
@@ -42,6 +44,10 @@ export interface TrafficSummary {
   readonly byScenario: Readonly<Record<string, { readonly sent: number; readonly unexpected: number }>>;
   /** Latency percentiles of the completed requests, in milliseconds. */
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number };
+  /** True when `signal` stopped the run before its duration was over. */
+  readonly interrupted: boolean;
+  /** How long the run sent requests, in seconds. */
+  readonly elapsedSeconds: number;
 }
 
 /** Progress reported once per second. */
@@ -209,10 +215,12 @@ export async function runTraffic(
     1000,
   );
   try {
-    for (let tick = 0; tick < total; tick++) {
+    const aborted = (): boolean => options.signal?.aborted === true;
+    for (let tick = 0; tick < total && !aborted(); tick++) {
       // Scheduled from the start time, so slow ticks do not add up to a lower rate.
       const delayMs = startedAt + tick * intervalMs - performance.now();
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (delayMs > 0) await sleep(delayMs, options.signal);
+      if (aborted()) break;
       if (running.size >= maxInFlight) {
         skipped++;
         continue;
@@ -229,6 +237,8 @@ export async function runTraffic(
   const sorted = [...latencies].sort((a, b) => a - b);
   const round = (value: number): number => Math.round(value * 10) / 10;
   return {
+    interrupted: options.signal?.aborted === true,
+    elapsedSeconds: round((performance.now() - startedAt) / 1000),
     seed,
     sent,
     completed: latencies.length,
@@ -243,6 +253,19 @@ export async function runTraffic(
       max: round(sorted[sorted.length - 1] ?? 0),
     },
   };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+  });
 }
 
 async function checkReachable(baseUrl: string): Promise<void> {
@@ -274,16 +297,23 @@ export const TRAFFIC_USAGE = [
 
 /** Parses the command line into {@link TrafficOptions}; every error names the flag, the value and the rule. */
 export function parseTrafficArgs(argv: readonly string[]): TrafficOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      url: { type: "string", default: "http://127.0.0.1:8000" },
-      duration: { type: "string", default: "30" },
-      rate: { type: "string", default: "10" },
-      seed: { type: "string" },
-      "max-in-flight": { type: "string", default: "100" },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        url: { type: "string", default: "http://127.0.0.1:8000" },
+        duration: { type: "string", default: "30" },
+        rate: { type: "string", default: "10" },
+        seed: { type: "string" },
+        "max-in-flight": { type: "string", default: "100" },
+      },
+    }));
+  } catch (error) {
+    // node:util's message goes on about positional arguments; its first sentence names the option.
+    const first = (error instanceof Error ? error.message : String(error)).split(". ")[0];
+    throw new Error(`${first}: see npm run traffic -- --help for the options`);
+  }
   const problems: string[] = [];
   const number = (flag: string, text: string, min: number, max: number, integer: boolean): number => {
     const value = Number(text);
@@ -322,12 +352,29 @@ async function main(): Promise<void> {
     process.stdout.write(`${TRAFFIC_USAGE}\n`);
     return;
   }
-  const options = parseTrafficArgs(process.argv.slice(2));
+  let options: TrafficOptions;
+  try {
+    options = parseTrafficArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${TRAFFIC_USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   process.stdout.write(
-    `traffic: ${options.ratePerSecond} req/s for ${options.durationSeconds} s to ${options.baseUrl} (seed ${seed})\n`,
+    `traffic: ${options.ratePerSecond} req/s for ${options.durationSeconds} s to ${options.baseUrl} (seed ${seed}); Ctrl-C stops early with a summary\n`,
   );
-  const summary = await runTraffic({ ...options, seed }, (progress) => {
+  // Ctrl-C or SIGTERM: stop sending, let the requests in flight finish, print the summary of what was sent.
+  const stop = new AbortController();
+  let stoppedBy: NodeJS.Signals | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      stoppedBy = signal;
+      process.stdout.write(`\ntraffic: ${signal}: stopping, waiting for the requests in flight ...\n`);
+      stop.abort();
+    });
+  }
+  const summary = await runTraffic({ ...options, seed, signal: stop.signal }, (progress) => {
     const { byClass } = progress;
     process.stdout.write(
       `[${String(progress.elapsedSeconds).padStart(4)} s] sent ${progress.sent}  2xx ${byClass["2xx"]}  ` +
@@ -336,7 +383,8 @@ async function main(): Promise<void> {
   });
   const lines = [
     "",
-    `summary (seed ${summary.seed}): sent ${summary.sent}, answered ${summary.completed}, failed ${summary.failed}, ` +
+    `summary (seed ${summary.seed}${summary.interrupted ? `, interrupted after ${summary.elapsedSeconds} s` : ""}): ` +
+      `sent ${summary.sent}, answered ${summary.completed}, failed ${summary.failed}, ` +
       `skipped ${summary.skipped} (in-flight limit)`,
     `  by status: ${Object.entries(summary.byStatus)
       .map(([status, count]) => `${status}=${count}`)
@@ -351,7 +399,9 @@ async function main(): Promise<void> {
     }),
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
-  if (summary.failed > 0) process.exitCode = 1;
+  // Interrupted: the conventional 128 + signal number, so scripts see the run was cut short.
+  if (stoppedBy !== undefined) process.exitCode = stoppedBy === "SIGINT" ? 130 : 143;
+  else if (summary.failed > 0) process.exitCode = 1;
 }
 
 if (require.main === module) {

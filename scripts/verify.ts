@@ -66,6 +66,7 @@ async function main(): Promise<number> {
       password,
       skipGrafana: args.skipGrafana,
       burstSeconds: args.burstSeconds,
+      onProgress: (section, message) => printer.progress(section, message),
     },
     (result) => printer.print(result),
   );

@@ -1,113 +1,24 @@
 /**
- * Test harness for the real Prometheus binaries (prometheus, promtool, Alertmanager, amtool): finds them, runs them
- * with a timeout, starts and stops long-running ones by PID, and reports their version.
+ * The real Prometheus-family binaries in tests: everything from `scripts/harness/binaries.ts` (lookup, run, start,
+ * versions), plus {@link describeWithBinaries} for suites that need them.
  *
- * Where the binaries come from: the directory named by `PROMETHEUS_BIN_DIR` when it is set (and only there, so a
- * typo is reported instead of silently testing another version), otherwise `PATH`. Get them without root with
- * `bash ../shared/tools/prometheus-binaries.sh .cache/prometheus-bin`.
- *
- * Suites use {@link describeWithBinaries}: in CI (`CI=true`) a missing binary fails the suite; locally the suite is
- * skipped with a loud warning.
+ * jest's global setup (`__tests__/support/global-setup.ts`) fetches the binaries into `.cache/bin` on first use, so
+ * a suite finds them unless that fetch failed (no network) or `PROMETHEUS_BIN_DIR` names a directory without them.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
+import { isCi } from "../../scripts/harness/ci";
+import { lookupBinary, missingBinariesMessage, type PrometheusBinary } from "../../scripts/harness/binaries";
+import { describeUnless } from "./skips";
 
-/** The environment variable naming the directory that holds the binaries. */
-export const PROMETHEUS_BIN_DIR_ENV = "PROMETHEUS_BIN_DIR";
-
-/** The command that downloads the binaries into `.cache/prometheus-bin` (run from the repository root). */
-export const INSTALL_COMMAND = "bash ../shared/tools/prometheus-binaries.sh .cache/prometheus-bin";
-
-/** The binaries the harness knows, by the name suites use. */
-export type PrometheusBinary = "prometheus" | "promtool" | "alertmanager" | "amtool";
-
-// File names to look for, in order: Debian installs Alertmanager as `prometheus-alertmanager`, upstream as `alertmanager`.
-const FILE_NAMES: Readonly<Record<PrometheusBinary, readonly string[]>> = {
-  prometheus: ["prometheus"],
-  promtool: ["promtool"],
-  alertmanager: ["prometheus-alertmanager", "alertmanager"],
-  amtool: ["amtool"],
-};
-
-/** The default bound of {@link runBinary} and {@link binaryVersion}, in milliseconds. */
-export const DEFAULT_RUN_TIMEOUT_MS = 30_000;
+export * from "../../scripts/harness/binaries";
+export { isCi } from "../../scripts/harness/ci";
 
 /** Absolute paths of the binaries a suite asked for. */
 export type BinaryPaths<Name extends PrometheusBinary> = Readonly<Record<Name, string>>;
 
-/** Where a binary was looked for and what was found. */
-export interface BinaryLookup {
-  /** The binary asked for. */
-  readonly name: PrometheusBinary;
-  /** Absolute path of the executable, or `undefined` when none was found. */
-  readonly path: string | undefined;
-  /** Human-readable description of where it was looked for, for messages. */
-  readonly searched: string;
-}
-
-/**
- * Looks for one binary: only in `$PROMETHEUS_BIN_DIR` when that is set, otherwise in every `PATH` directory.
- * @param env the environment to read. @default process.env
- */
-export function lookupBinary(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): BinaryLookup {
-  const binDir = env[PROMETHEUS_BIN_DIR_ENV];
-  const fileNames = FILE_NAMES[name];
-  const dirs =
-    binDir !== undefined && binDir !== ""
-      ? [resolve(binDir)]
-      : (env.PATH ?? "").split(delimiter).filter((dir) => dir !== "");
-  const searched =
-    binDir !== undefined && binDir !== ""
-      ? `${PROMETHEUS_BIN_DIR_ENV}=${resolve(binDir)}`
-      : `PATH (${PROMETHEUS_BIN_DIR_ENV} is not set)`;
-  for (const dir of dirs) {
-    for (const fileName of fileNames) {
-      const candidate = join(dir, fileName);
-      if (isExecutableFile(candidate)) {
-        return { name, path: resolve(candidate), searched };
-      }
-    }
-  }
-  return { name, path: undefined, searched };
-}
-
-/** The absolute path of a binary, or `undefined` when it is not installed. @see lookupBinary */
-export function findBinary(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return lookupBinary(name, env).path;
-}
-
-/** The absolute path of a binary; throws the install instructions when it is missing. */
-export function requireBinary(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): string {
-  const lookup = lookupBinary(name, env);
-  if (lookup.path === undefined) {
-    throw new Error(missingBinariesMessage([lookup]));
-  }
-  return lookup.path;
-}
-
-/** True when running in CI: `CI` is `true` or `1` (any case). @param env @default process.env */
-export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = (env.CI ?? "").toLowerCase();
-  return value === "true" || value === "1";
-}
-
-/** The message for missing binaries: what is missing, where it was looked for, and the two commands that fix it. */
-export function missingBinariesMessage(missing: readonly BinaryLookup[]): string {
-  const names = missing.map((lookup) => FILE_NAMES[lookup.name].join(" or ")).join(", ");
-  const where = missing[0]?.searched ?? `PATH (${PROMETHEUS_BIN_DIR_ENV} is not set)`;
-  return [
-    `Prometheus binaries missing: ${names} not found in ${where}.`,
-    `Install the Prometheus 3.5 binaries (no root needed) and point the tests at them, from the repository root:`,
-    `  ${INSTALL_COMMAND}`,
-    `  export ${PROMETHEUS_BIN_DIR_ENV}=$PWD/.cache/prometheus-bin`,
-  ].join("\n");
-}
-
 /**
  * `describe` for a suite that needs real binaries. When all are found, `body` gets their absolute paths. When one is
- * missing: in CI the suite registers a single failing test carrying the install instructions (never a silent skip);
- * locally it prints a loud warning and registers the suite as skipped, so the skip shows in jest's summary.
+ * missing: in CI the suite registers a single failing test carrying the fetch instructions (never a skip); locally it
+ * is registered as skipped with the reason `missing-binaries`, which the skip reporter prints as a banner.
  *
  * @example describeWithBinaries("promtool", ["promtool"], (bins) => { it("...", () => runBinary(bins.promtool, [...])) })
  */
@@ -133,222 +44,7 @@ export function describeWithBinaries<Name extends PrometheusBinary>(
     });
     return;
   }
-  const banner = "!".repeat(100);
-  console.warn(`${banner}\nSKIPPING "${title}": ${message}\nIn CI (CI=true) this fails the suite.\n${banner}`);
-  // The body still runs to register its tests (as skipped); it must not use the paths outside tests and hooks.
-  describe.skip(`${title} [SKIPPED: ${missing.map((lookup) => lookup.name).join(", ")} not installed]`, () =>
-    body(pathsOf(names, (name) => name)));
-}
-
-/** Options of {@link runBinary}. */
-export interface RunOptions {
-  /** Kill the process (SIGKILL, by its PID) after this many milliseconds. @default 30000 */
-  readonly timeoutMs?: number;
-  /** Working directory. @default the current directory */
-  readonly cwd?: string;
-  /** Environment of the process. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  /** Text written to the process' standard input, which is then closed. @default nothing (stdin closed) */
-  readonly stdin?: string;
-}
-
-/** How a finished process ended and what it printed. */
-export interface RunResult {
-  /** The command line, for messages. */
-  readonly command: string;
-  /** Exit code, or `null` when the process was killed by a signal. */
-  readonly exitCode: number | null;
-  /** The signal that ended the process, if any. */
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** True when the harness killed the process because it outlived its timeout. */
-  readonly timedOut: boolean;
-  readonly durationMs: number;
-}
-
-/**
- * Runs a binary to completion, bounded by a timeout; resolves with its exit code and output, never rejects on a
- * non-zero exit (tests assert on the result). Rejects only when the binary cannot be started at all.
- */
-export function runBinary(path: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  const startedAt = Date.now();
-  return new Promise<RunResult>((resolvePromise, reject) => {
-    const child = spawn(path, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not start ${commandLine(path, args)}: ${error.message}`));
-    });
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      resolvePromise({
-        command: commandLine(path, args),
-        exitCode,
-        signal,
-        stdout: Buffer.concat(stdout).toString("utf8"),
-        stderr: Buffer.concat(stderr).toString("utf8"),
-        timedOut,
-        durationMs: Date.now() - startedAt,
-      });
-    });
-    if (options.stdin !== undefined) {
-      child.stdin?.end(options.stdin);
-    }
-  });
-}
-
-/** Options of {@link startBinary}. */
-export interface StartOptions {
-  /** Working directory. @default the current directory */
-  readonly cwd?: string;
-  /** Environment of the process. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-}
-
-/** A long-running process (a Prometheus or Alertmanager server) started by {@link startBinary}. */
-export interface RunningBinary {
-  /** The process id; {@link RunningBinary.stop} signals exactly this process. */
-  readonly pid: number;
-  /** Everything printed so far (stdout and stderr, interleaved), for assertions and failure messages. */
-  output(): string;
-  /** Resolves once the output matches `pattern`; rejects after `timeoutMs` or when the process exits first. */
-  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
-  /** Sends SIGTERM, then SIGKILL after `graceMs`; resolves with how the process ended. @default graceMs 10000 */
-  stop(graceMs?: number): Promise<RunResult>;
-}
-
-/**
- * Starts a long-running binary in the background. The caller must `stop()` it (in `afterAll`); the e2e suite uses
- * this for Prometheus listening on 127.0.0.1.
- */
-export function startBinary(path: string, args: readonly string[], options: StartOptions = {}): RunningBinary {
-  const startedAt = Date.now();
-  const child: ChildProcess = spawn(path, args, {
-    cwd: options.cwd,
-    env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  // Without a listener a failed spawn (ENOENT, EACCES) would crash the test process instead of failing the test.
-  child.on("error", (error) => {
-    output += `\n[harness] ${error.message}\n`;
-  });
-  if (child.pid === undefined) {
-    throw new Error(`could not start ${commandLine(path, args)}`);
-  }
-  const pid = child.pid;
-  const listeners = new Set<() => void>();
-  const append = (chunk: Buffer): void => {
-    output += chunk.toString("utf8");
-    listeners.forEach((listener) => listener());
-  };
-  child.stdout?.on("data", append);
-  child.stderr?.on("data", append);
-  const exited = new Promise<{ exitCode: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.on("close", (exitCode, signal) => {
-      resolveExit({ exitCode, signal });
-      listeners.forEach((listener) => listener());
-    });
-  });
-  let finished = false;
-  void exited.then(() => {
-    finished = true;
-  });
-
-  return {
-    pid,
-    output: () => output,
-    waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
-      return new Promise<void>((resolveWait, reject) => {
-        const check = (): void => {
-          if (pattern.test(output)) {
-            done();
-            resolveWait();
-          } else if (finished) {
-            done();
-            reject(new Error(`${commandLine(path, args)} exited before printing ${pattern}:\n${output}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${commandLine(path, args)} did not print ${pattern} within ${timeoutMs} ms:\n${output}`));
-        }, timeoutMs);
-        const done = (): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-    async stop(graceMs = 10_000): Promise<RunResult> {
-      let timedOut = false;
-      if (!finished) {
-        child.kill("SIGTERM");
-      }
-      const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGKILL");
-      }, graceMs);
-      const { exitCode, signal } = await exited;
-      clearTimeout(timer);
-      return {
-        command: commandLine(path, args),
-        exitCode,
-        signal,
-        stdout: output,
-        stderr: "",
-        timedOut,
-        durationMs: Date.now() - startedAt,
-      };
-    },
-  };
-}
-
-/**
- * Parses `X.Y.Z` from a Prometheus-style `--version` banner (`prometheus, version 3.5.3+ds1 (branch: ...)`); a
- * distribution suffix such as Debian's `+ds1` is dropped, so the result compares with an image tag.
- */
-export function parseBinaryVersion(versionOutput: string): string {
-  const match = /^\S+, version v?(\d+\.\d+\.\d+)/m.exec(versionOutput);
-  if (match === null) {
-    throw new Error(`cannot find "<name>, version X.Y.Z" in the version output:\n${versionOutput}`);
-  }
-  return match[1];
-}
-
-/** The `X.Y.Z` version of an installed binary (runs `<binary> --version`, bounded by a timeout). */
-export function binaryVersion(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): string {
-  const path = requireBinary(name, env);
-  const result = spawnSync(path, ["--version"], { encoding: "utf8", timeout: DEFAULT_RUN_TIMEOUT_MS });
-  if (result.error !== undefined || result.status !== 0) {
-    throw new Error(
-      `${path} --version failed (exit ${String(result.status)}${result.error !== undefined ? `, ${result.error.message}` : ""}):\n${result.stdout}${result.stderr}`,
-    );
-  }
-  return parseBinaryVersion(`${result.stdout}\n${result.stderr}`);
-}
-
-/**
- * The version of the Prometheus server the tests run, `X.Y.Z` (for example `3.5.3`); compare it with the tag of
- * `prom/prometheus:vX.Y.Z` so what is tested is what is deployed.
- */
-export function prometheusVersion(env: NodeJS.ProcessEnv = process.env): string {
-  return binaryVersion("prometheus", env);
+  describeUnless(title, { reason: "missing-binaries", detail: message }, () => body(pathsOf(names, (name) => name)));
 }
 
 function pathsOf<Name extends PrometheusBinary>(
@@ -360,17 +56,4 @@ function pathsOf<Name extends PrometheusBinary>(
     paths[name] = pathOf(name);
   }
   return paths;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function commandLine(path: string, args: readonly string[]): string {
-  return [path, ...args].join(" ");
 }

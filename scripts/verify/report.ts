@@ -24,19 +24,41 @@ export function formatHeader(
   return lines.join("\n");
 }
 
-/** Prints results as they come, with a section heading whenever the section changes. */
+/** The mark of a progress line (what verify is waiting for), printed between the results. */
+export const PROGRESS_MARK = "…";
+
+/**
+ * Prints results as they come, with a section heading whenever the section changes. A fix hint is printed once: a
+ * later failure with the same hint says `(fix: as above)` instead of repeating it.
+ */
 export class ChecklistPrinter {
   private section: Section | undefined;
+  private readonly printedHints = new Set<string>();
 
   constructor(private readonly write: (text: string) => void) {}
 
   /** Prints one result (and its section heading when it starts a new section). */
   public print(result: CheckResult): void {
-    if (result.section !== this.section) {
-      this.section = result.section;
-      this.write(`\n${result.section}\n`);
+    this.heading(result.section);
+    if (result.status === "fail" && this.printedHints.has(result.hint)) {
+      this.write(`  ${MARKS.fail} ${result.title}: ${result.detail} (fix: as above)\n`);
+      return;
     }
+    if (result.status === "fail") this.printedHints.add(result.hint);
     this.write(`${formatResult(result)}\n`);
+  }
+
+  /** Prints what verify is waiting for (under its section), so a long wait never looks like a hang. */
+  public progress(section: Section, message: string): void {
+    this.heading(section);
+    this.write(`  ${PROGRESS_MARK} ${message}\n`);
+  }
+
+  private heading(section: Section): void {
+    if (section !== this.section) {
+      this.section = section;
+      this.write(`\n${section}\n`);
+    }
   }
 }
 

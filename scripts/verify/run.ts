@@ -44,6 +44,8 @@ export interface VerifyOptions {
   readonly burstRatePerSecond?: number;
   /** Bound of every HTTP request, in milliseconds. @default 5000 */
   readonly requestTimeoutMs?: number;
+  /** Told what verify is waiting for during the data checks (the burst, each scrape, the queries). @default ignored */
+  readonly onProgress?: (section: "Data", message: string) => void;
 }
 
 /** The reason printed for everything `--skip-grafana` leaves out. */
@@ -129,6 +131,8 @@ async function dataChecks(
   const burstSeconds = options.burstSeconds ?? 3;
   const ratePerSecond = options.burstRatePerSecond ?? 20;
   const burstTitle = `traffic burst: ${burstSeconds} s at ${ratePerSecond} req/s, some 4xx, 5xx and slow requests`;
+  const progress = (message: string): void => options.onProgress?.("Data", message);
+  progress(`sending traffic to the API for ${burstSeconds} s ...`);
   let summary: TrafficSummary;
   try {
     summary = await runTraffic({
@@ -161,8 +165,14 @@ async function dataChecks(
 
   // Two scrapes after the burst: a counter first created by the burst needs two samples before rate() sees it.
   const waitTitle = `Prometheus scraped the API twice after the burst (scrape interval ${exp.scrapeIntervalSeconds} s)`;
+  const waitBoundSeconds = 3 * exp.scrapeIntervalSeconds + 10;
+  progress(
+    `waiting for Prometheus to scrape the API twice (scrape interval ${exp.scrapeIntervalSeconds} s; up to ${waitBoundSeconds} s) ...`,
+  );
   try {
-    await waitForScrapes(prometheus, exp.jobs.api, 2, (3 * exp.scrapeIntervalSeconds + 10) * 1000);
+    await waitForScrapes(prometheus, exp.jobs.api, 2, waitBoundSeconds * 1000, (seen, count) =>
+      progress(`scrape ${seen} of ${count} seen`),
+    );
     results.push(pass("Data", waitTitle));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -184,6 +194,7 @@ async function dataChecks(
     // Without it, windows span the dashboards' full default ranges.
   }
   const endSeconds = Date.now() / 1000;
+  progress(`running every panel query of ${exp.dashboards.length} dashboards ...`);
   for (const item of dashboardQueries(exp.dashboards)) {
     const title = describeQuery(item.query);
     if (item.query.needsGrafana && options.skipGrafana) {
@@ -228,13 +239,14 @@ function queryResult(
 
 /**
  * Waits until Prometheus has scraped `job` `count` more times, comparing Prometheus' own `lastScrape` times (so the
- * clocks of this machine and Prometheus' need not agree); bounded by `timeoutMs`.
+ * clocks of this machine and Prometheus' need not agree); bounded by `timeoutMs`. `onScrape` hears of each scrape.
  */
 export async function waitForScrapes(
   prometheus: PrometheusClient,
   job: string,
   count: number,
   timeoutMs: number,
+  onScrape: (seen: number, count: number) => void = () => undefined,
 ): Promise<void> {
   const lastScrape = async (): Promise<number> => {
     const { active } = await prometheus.targets();
@@ -262,5 +274,6 @@ export async function waitForScrapes(
         what: `scrape ${seen + 1} of ${count} of job "${job}"`,
       },
     );
+    onScrape(seen + 1, count);
   }
 }

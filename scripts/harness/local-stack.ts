@@ -1,9 +1,10 @@
 /**
- * End-to-end harness: the real API (built from app/) and a real Prometheus running the stack's generated
- * prometheus.yml and rule files, both on 127.0.0.1, in a temporary directory.
+ * The local stack, one implementation for `npm run dev` and the end-to-end suites: the real API (built from app/) and
+ * a real Prometheus running the stack's generated prometheus.yml and rule files, both on 127.0.0.1, in a temporary
+ * directory.
  *
- * The stack is built in-process from the same props `npm run deploy` uses (main.ts's `loadStackProps`), with a short
- * scrape interval as a stack setting. The only change made to the generated files is the address of each target:
+ * The stack is built in-process from the same props `npm run deploy` uses (main.ts's `inspectMonitoringStack`); the
+ * suites use the default stack with a short scrape interval as a stack setting, `npm run dev` the user's environment. The only change made to the generated files is the address of each target:
  * container alias and port (`api:8000`) become a loopback address. Grafana cannot run here (no binary, no images),
  * so its target points at a loopback port where nothing listens: present, and down.
  *
@@ -31,8 +32,8 @@ import type { MonitoringStack } from "../../constructs/monitoring-stack";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { targetAddress } from "../../constructs/scrape-target";
 import { inspectMonitoringStack } from "../../main";
-import { PrometheusClient } from "../../scripts/verify/prometheus-client";
-import { startBinary, type RunningBinary } from "./prometheus-binaries";
+import { PrometheusClient } from "../verify/prometheus-client";
+import { startBinary, type RunningBinary } from "./binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 const APP_DIR = join(PROJECT_ROOT, "app");
@@ -43,7 +44,7 @@ const API_BUILD_CACHE = join(PROJECT_ROOT, "node_modules", ".cache", "monitoring
 export const LOOPBACK = "127.0.0.1";
 
 /** Bounds of the harness' waits, in milliseconds. */
-export const E2E_TIMEOUTS_MS = {
+export const HARNESS_TIMEOUTS_MS = {
   /** Compiling the API with tsc. */
   build: 120_000,
   /** The API printing its "api listening" line. */
@@ -59,7 +60,7 @@ export const E2E_TIMEOUTS_MS = {
  * are included), with `scrapeIntervalSeconds` as the stack setting. Synchronous: suites can list the dashboards'
  * queries while jest collects tests.
  */
-export function buildE2eMonitoringStack(scrapeIntervalSeconds: number): MonitoringStack {
+export function buildDefaultMonitoringStack(scrapeIntervalSeconds: number): MonitoringStack {
   // An empty environment: the suite checks the default stack, whatever the shell that runs it has set.
   return inspectMonitoringStack({}, { scrapeIntervalSeconds }).stack;
 }
@@ -87,7 +88,7 @@ export function buildApi(): string {
   const tsc = require.resolve("typescript/bin/tsc", { paths: [PROJECT_ROOT] });
   const result = spawnSync(process.execPath, [tsc, "-p", join(APP_DIR, "tsconfig.json"), "--outDir", building], {
     encoding: "utf8",
-    timeout: E2E_TIMEOUTS_MS.build,
+    timeout: HARNESS_TIMEOUTS_MS.build,
   });
   if (result.status !== 0) {
     rmSync(building, { recursive: true, force: true });
@@ -140,7 +141,7 @@ export function mapTargetsToLoopback(
     if (file.path !== "prometheus.yml") return file;
     const document = parseDocument(file.content);
     if (document.has("alerting")) {
-      throw new Error("prometheus.yml has an alerting section: map the Alertmanager addresses in the e2e harness too");
+      throw new Error("prometheus.yml has an alerting section: map the Alertmanager addresses in scripts/harness/local-stack.ts too");
     }
     const scrapeConfigs = document.get("scrape_configs");
     if (!isSeq(scrapeConfigs)) throw new Error("prometheus.yml has no scrape_configs list");
@@ -149,7 +150,7 @@ export function mapTargetsToLoopback(
       const job = String(scrapeConfig.get("job_name"));
       const loopback = loopbackAddresses[job];
       if (loopback === undefined) {
-        throw new Error(`no loopback address for job "${job}": give the e2e harness one for every rendered job`);
+        throw new Error(`no loopback address for job "${job}": give scripts/harness/local-stack.ts one for every rendered job`);
       }
       const staticConfigs = scrapeConfig.get("static_configs");
       for (const staticConfig of isSeq(staticConfigs) ? staticConfigs.items : []) {
@@ -174,7 +175,7 @@ export interface HarnessProcess {
 }
 
 /** The running end-to-end stack. */
-export interface E2eStack {
+export interface LocalStack {
   /** The stack the files were generated from. */
   readonly stack: MonitoringStack;
   /** The temporary directory: Prometheus' config (`config/`) and TSDB (`data/`). */
@@ -193,14 +194,18 @@ export interface E2eStack {
   stop(): Promise<void>;
 }
 
-/** Options of {@link startE2eStack}. */
-export interface E2eStackOptions {
+/** Options of {@link startLocalStack}. */
+export interface LocalStackOptions {
   /** Absolute path of the `prometheus` binary. */
   readonly prometheusBin: string;
-  /** The stack to run. @default buildE2eMonitoringStack(scrapeIntervalSeconds) */
+  /** The stack to run. @default buildDefaultMonitoringStack(scrapeIntervalSeconds) */
   readonly stack?: MonitoringStack;
   /** The stack's scrape interval when no `stack` is given, in seconds. @default 1 */
   readonly scrapeIntervalSeconds?: number;
+  /** Port of the API on 127.0.0.1. @default a free port the OS picks */
+  readonly apiPort?: number;
+  /** Port of Prometheus on 127.0.0.1. @default a free port */
+  readonly prometheusPort?: number;
 }
 
 /**
@@ -233,7 +238,7 @@ export class ProcessGroup {
   public async stop(child: RunningBinary): Promise<void> {
     const index = this.running.indexOf(child);
     if (index >= 0) this.running.splice(index, 1);
-    await child.stop(E2E_TIMEOUTS_MS.stop);
+    await child.stop(HARNESS_TIMEOUTS_MS.stop);
   }
 
   /** Stops every process, the last started first; never rejects. */
@@ -281,7 +286,7 @@ export async function startPrometheus(
       { cwd: dir, env: { PATH: process.env.PATH } },
     ),
   );
-  await binary.waitForOutput(/Server is ready to receive web requests/, E2E_TIMEOUTS_MS.prometheusReady);
+  await binary.waitForOutput(/Server is ready to receive web requests/, HARNESS_TIMEOUTS_MS.prometheusReady);
   const client = new PrometheusClient(url, { timeoutMs: 5000 });
   const ready = await client.ready();
   if (ready.status !== 200) {
@@ -291,17 +296,21 @@ export async function startPrometheus(
 }
 
 /**
- * Starts the API built from app/ on 127.0.0.1 with a port the OS picks (`PORT=0`), and reads that port from its
- * "api listening" log line.
+ * Starts the API built from app/ on 127.0.0.1 with `port` (0: a port the OS picks), and reads the port it listens on
+ * from its "api listening" log line.
  */
-export async function startApi(processes: ProcessGroup, cwd: string): Promise<{ binary: RunningBinary; port: number }> {
+export async function startApi(
+  processes: ProcessGroup,
+  cwd: string,
+  requestedPort = 0,
+): Promise<{ binary: RunningBinary; port: number }> {
   const binary = processes.add(
     startBinary(process.execPath, [buildApi()], {
       cwd,
-      env: { PATH: process.env.PATH, PORT: "0", HOST: LOOPBACK, LOG_LEVEL: "info", NODE_ENV: "production" },
+      env: { PATH: process.env.PATH, PORT: String(requestedPort), HOST: LOOPBACK, LOG_LEVEL: "info", NODE_ENV: "production" },
     }),
   );
-  await binary.waitForOutput(/"msg":"api listening"/, E2E_TIMEOUTS_MS.apiStart);
+  await binary.waitForOutput(/"msg":"api listening"/, HARNESS_TIMEOUTS_MS.apiStart);
   const port = Number(/"port":(\d+)[^\n]*"msg":"api listening"/.exec(binary.output())?.[1]);
   if (!Number.isInteger(port) || port <= 0) {
     throw new Error(`cannot read the API's port from its log:\n${binary.output()}`);
@@ -313,14 +322,14 @@ export async function startApi(processes: ProcessGroup, cwd: string): Promise<{ 
  * Builds and starts the API, writes the stack's Prometheus files with loopback targets, starts Prometheus and waits
  * until it is ready. When any step fails, whatever was started is stopped before the error is rethrown.
  */
-export async function startE2eStack(options: E2eStackOptions): Promise<E2eStack> {
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const startedAtSeconds = Date.now() / 1000;
-  const stack = options.stack ?? buildE2eMonitoringStack(options.scrapeIntervalSeconds ?? 1);
-  const dir = mkdtempSync(join(tmpdir(), "monitoring-e2e-"));
+  const stack = options.stack ?? buildDefaultMonitoringStack(options.scrapeIntervalSeconds ?? 1);
+  const dir = mkdtempSync(join(tmpdir(), "monitoring-local-"));
   const processes = new ProcessGroup();
   try {
-    const api = await startApi(processes, dir);
-    const prometheusPort = await freeLoopbackPort();
+    const api = await startApi(processes, dir, options.apiPort ?? 0);
+    const prometheusPort = options.prometheusPort ?? (await freeLoopbackPort());
     // Nothing listens here: Grafana cannot run on this machine, so its target must be down.
     const grafanaPort = await freeLoopbackPort();
     // Ports are picked free and used later: make sure the picks did not collide with each other.

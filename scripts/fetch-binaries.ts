@@ -1,0 +1,301 @@
+/**
+ * `npm run fetch-binaries [-- DIR]`: puts the Prometheus-family binaries the tests and `npm run dev` run (prometheus,
+ * promtool, Alertmanager, amtool, node-exporter, blackbox-exporter) into DIR (default `.cache/bin`, gitignored),
+ * exactly at the versions the stack deploys (constructs/versions.ts). jest's global setup calls it on first use.
+ *
+ * Where they come from: Debian's archive, through a private apt directory (its own sources list, lists and cache in a
+ * temporary folder; nothing installed system-wide, no root needed), unstable first, then testing; each package's
+ * candidate version is compared with the pinned one before downloading, and each binary's `--version` after
+ * unpacking. The Debian mirror is the one this machine's apt uses, else deb.debian.org.
+ *
+ * Without apt (not a Debian-family machine) there is no fallback: the upstream release archives would have to be
+ * verified against pinned SHA-256 sums, and those sums could not be obtained from the projects' release pages here.
+ * The command then fails and says how to point `PROMETHEUS_BIN_DIR` at binaries installed another way.
+ *
+ * Reuses DIR when its stamp (`versions.json`) records the pinned versions and every binary is there.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { BINARIES, DEFAULT_BIN_DIR, parseBinaryVersion, type PrometheusBinary } from "./harness/binaries";
+
+/** Debian suites tried in order: unstable carries the Prometheus 3.5 LTS line; testing may catch up. */
+export const DEBIAN_SUITES = ["unstable", "testing"] as const;
+
+/** The mirror used when this machine's apt configuration names none. */
+const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+const KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg";
+const STAMP = "versions.json";
+/** Bounds of the apt and dpkg commands, in milliseconds. */
+const TIMEOUT_MS = { update: 180_000, download: 300_000, other: 60_000 } as const;
+
+/** A problem fetching the binaries, with what to do about it. */
+export class FetchBinariesError extends Error {
+  public override readonly name = "FetchBinariesError";
+}
+
+/** The pinned version of every binary, as the stamp records it. */
+export function pinnedVersions(): Record<PrometheusBinary, string> {
+  return Object.fromEntries(Object.entries(BINARIES).map(([name, spec]) => [name, spec.version])) as Record<
+    PrometheusBinary,
+    string
+  >;
+}
+
+/** True when `dir` holds every binary at the pinned versions (by its stamp). */
+export function binariesUpToDate(dir: string): boolean {
+  const stampPath = join(dir, STAMP);
+  if (!existsSync(stampPath)) return false;
+  let stamp: unknown;
+  try {
+    stamp = JSON.parse(readFileSync(stampPath, "utf8"));
+  } catch {
+    return false;
+  }
+  if (JSON.stringify(stamp) !== JSON.stringify(pinnedVersions())) return false;
+  return Object.values(BINARIES).every((spec) => existsSync(join(dir, spec.fileNames[0])));
+}
+
+/** `3.5.3+ds1-6` -> `3.5.3`; `1:2.0-1` -> `2.0`: the upstream part of a Debian version. */
+export function upstreamVersion(debianVersion: string): string {
+  return debianVersion.replace(/^\d+:/, "").replace(/[+~-].*$/, "");
+}
+
+/** The first Debian mirror in this machine's apt sources (deb822 `.sources` or `sources.list`), else deb.debian.org. */
+export function debianMirror(sources: readonly string[]): string {
+  for (const text of sources) {
+    for (const line of text.split("\n")) {
+      const deb822 = /^URIs:\s*(\S+)/.exec(line);
+      const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/.exec(line);
+      const uri = deb822?.[1] ?? oneLine?.[1];
+      if (uri !== undefined && !uri.includes("security")) return uri.replace(/\/+$/, "");
+    }
+  }
+  return DEFAULT_MIRROR;
+}
+
+function readAptSources(): string[] {
+  const texts: string[] = [];
+  const partsDir = "/etc/apt/sources.list.d";
+  if (existsSync(partsDir)) {
+    for (const name of readdirSync(partsDir).sort()) {
+      if (name.endsWith(".sources") || name.endsWith(".list")) texts.push(readFileSync(join(partsDir, name), "utf8"));
+    }
+  }
+  if (existsSync("/etc/apt/sources.list")) texts.push(readFileSync("/etc/apt/sources.list", "utf8"));
+  return texts;
+}
+
+function run(command: string, args: readonly string[], timeoutMs: number, cwd?: string): string {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error !== undefined || result.status !== 0) {
+    const why = result.error !== undefined ? result.error.message : `exit ${String(result.status)}`;
+    throw new FetchBinariesError(`${command} ${args.join(" ")} failed (${why}):\n${result.stdout}${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+function hasCommand(command: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${command}`], { encoding: "utf8" }).status === 0;
+}
+
+/** A private apt: its own sources list, lists and cache under `work`; the machine's apt state is never touched. */
+function privateApt(work: string, mirror: string, suite: string): readonly string[] {
+  mkdirSync(join(work, "lists", "partial"), { recursive: true });
+  mkdirSync(join(work, "cache", "archives", "partial"), { recursive: true });
+  const signedBy = existsSync(KEYRING) ? `[signed-by=${KEYRING}] ` : "";
+  writeFileSync(join(work, "sources.list"), `deb ${signedBy}${mirror} ${suite} main\n`);
+  return [
+    "-o",
+    `Dir::Etc::SourceList=${join(work, "sources.list")}`,
+    "-o",
+    "Dir::Etc::SourceParts=/dev/null",
+    "-o",
+    `Dir::State::Lists=${join(work, "lists")}`,
+    "-o",
+    `Dir::State::Status=${join(work, "status")}`,
+    "-o",
+    `Dir::Cache=${join(work, "cache")}`,
+    // apt drops privileges to `_apt` for downloads when run as root; that user cannot write our private folders.
+    "-o",
+    "APT::Sandbox::User=root",
+  ];
+}
+
+/** The candidate version of each package in the suite apt was updated with. */
+function candidateVersions(apt: readonly string[], packages: readonly string[]): Map<string, string> {
+  const versions = new Map<string, string>();
+  for (const pkg of packages) {
+    const shown = run("apt-cache", [...apt, "show", "--no-all-versions", pkg], TIMEOUT_MS.other);
+    const version = /^Version:\s*(\S+)/m.exec(shown)?.[1];
+    if (version !== undefined) versions.set(pkg, version);
+  }
+  return versions;
+}
+
+/** What one attempt at a suite found: the packages' versions, and the ones that are not the pinned version. */
+interface SuiteAttempt {
+  readonly suite: string;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Fetches every binary into `dest` (replacing it atomically) and checks each one's `--version` against the pin.
+ * @returns the versions installed, by binary
+ * @throws FetchBinariesError saying what failed and what to do
+ */
+export function fetchBinaries(
+  dest: string = DEFAULT_BIN_DIR,
+  log: (line: string) => void = console.log,
+): Record<string, string> {
+  if (!hasCommand("apt-get") || !hasCommand("dpkg-deb")) {
+    throw new FetchBinariesError(
+      [
+        "fetch-binaries: apt-get and dpkg-deb are not available, so the binaries cannot be fetched from Debian's archive.",
+        "There is no upstream-archive fallback: it would need the release archives' SHA-256 sums pinned in this",
+        "repository, and they could not be obtained and verified where this project is developed.",
+        `Install prometheus ${BINARIES.prometheus.version}, promtool, alertmanager ${BINARIES.alertmanager.version} and amtool,`,
+        `node_exporter ${BINARIES["node-exporter"].version} and blackbox_exporter ${BINARIES["blackbox-exporter"].version}`,
+        "from https://prometheus.io/download/ (check each archive against the release's sha256sums.txt),",
+        "put them in one directory and set PROMETHEUS_BIN_DIR to it.",
+      ].join("\n"),
+    );
+  }
+  const packages = [...new Set(Object.values(BINARIES).map((spec) => spec.debianPackage))];
+  const mirror = debianMirror(readAptSources());
+  const work = mkdtempSync(join(tmpdir(), "fetch-binaries-"));
+  const attempts: SuiteAttempt[] = [];
+  try {
+    for (const suite of DEBIAN_SUITES) {
+      const suiteDir = join(work, suite);
+      const apt = privateApt(suiteDir, mirror, suite);
+      log(`fetch-binaries: reading Debian ${suite}'s package list from ${mirror} ...`);
+      try {
+        run("apt-get", [...apt, "-qq", "update"], TIMEOUT_MS.update);
+      } catch (error) {
+        attempts.push({ suite, problems: [(error as Error).message.split("\n")[0]] });
+        continue;
+      }
+      const candidates = candidateVersions(apt, packages);
+      const problems = Object.values(BINARIES)
+        .filter((spec, index, all) => all.findIndex((other) => other.debianPackage === spec.debianPackage) === index)
+        .flatMap((spec) => {
+          const found = candidates.get(spec.debianPackage);
+          if (found === undefined) return [`${spec.debianPackage}: not in ${suite}`];
+          return upstreamVersion(found) === spec.version
+            ? []
+            : [`${spec.debianPackage}: ${suite} has ${found}, the stack deploys ${spec.version}`];
+        });
+      if (problems.length > 0) {
+        attempts.push({ suite, problems });
+        continue;
+      }
+      const debs = join(suiteDir, "debs");
+      mkdirSync(debs);
+      log(`fetch-binaries: downloading ${packages.map((pkg) => `${pkg} ${candidates.get(pkg) ?? ""}`).join(", ")}`);
+      run(
+        "apt-get",
+        [...apt, "-qq", "download", ...packages.map((pkg) => `${pkg}=${candidates.get(pkg) ?? ""}`)],
+        TIMEOUT_MS.download,
+        debs,
+      );
+      const unpacked = join(suiteDir, "unpacked");
+      for (const deb of readdirSync(debs).filter((name) => name.endsWith(".deb"))) {
+        run("dpkg-deb", ["-x", join(debs, deb), unpacked], TIMEOUT_MS.other);
+      }
+      return install(unpacked, dest, log);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  throw new FetchBinariesError(
+    [
+      "fetch-binaries: no Debian suite has the versions the stack deploys (constructs/versions.ts):",
+      ...attempts.map((attempt) => `  ${attempt.suite}: ${attempt.problems.join("; ")}`),
+      "Either pin the versions Debian ships in constructs/versions.ts (and check the image tags exist), or set",
+      "PROMETHEUS_BIN_DIR to a directory holding the pinned versions.",
+    ].join("\n"),
+  );
+}
+
+/** Copies the binaries out of the unpacked packages into a fresh folder, checks their versions, then swaps it in. */
+function install(unpacked: string, dest: string, log: (line: string) => void): Record<string, string> {
+  mkdirSync(dirname(dest), { recursive: true });
+  const staging = mkdtempSync(join(dirname(dest), ".fetch-binaries-"));
+  try {
+    const versions: Record<string, string> = {};
+    const problems: string[] = [];
+    for (const [name, spec] of Object.entries(BINARIES)) {
+      const fileName = spec.fileNames[0];
+      const source = join(unpacked, "usr", "bin", fileName);
+      if (!existsSync(source)) {
+        problems.push(`${name}: ${spec.debianPackage} has no usr/bin/${fileName}`);
+        continue;
+      }
+      copyFileSync(source, join(staging, fileName));
+      const banner = spawnSync(join(staging, fileName), ["--version"], { encoding: "utf8", timeout: TIMEOUT_MS.other });
+      let version: string;
+      try {
+        version = parseBinaryVersion(`${banner.stdout}\n${banner.stderr}`);
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message}`);
+        continue;
+      }
+      versions[name] = version;
+      if (version !== spec.version) problems.push(`${name}: reports ${version}, the stack deploys ${spec.version}`);
+      log(`fetch-binaries: ${fileName} ${version}`);
+    }
+    if (problems.length > 0) {
+      throw new FetchBinariesError(
+        `fetch-binaries: the fetched binaries are not the pinned versions:\n  ${problems.join("\n  ")}`,
+      );
+    }
+    writeFileSync(join(staging, STAMP), `${JSON.stringify(pinnedVersions(), null, 2)}\n`);
+    rmSync(dest, { recursive: true, force: true });
+    renameSync(staging, dest);
+    log(`fetch-binaries: binaries in ${dest}`);
+    return versions;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fetches the binaries into `dest` unless they are there already at the pinned versions.
+ * @returns true when it fetched, false when `dest` was up to date
+ */
+export function ensureBinaries(dest: string = DEFAULT_BIN_DIR, log: (line: string) => void = console.log): boolean {
+  if (binariesUpToDate(dest)) return false;
+  fetchBinaries(dest, log);
+  return true;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  if (args.includes("--help") || args.length > 1 || args.some((arg) => arg.startsWith("-"))) {
+    const known = args.includes("--help");
+    (known ? process.stdout : process.stderr).write(
+      `${known ? "" : `unknown arguments: ${args.join(" ")}\n\n`}usage: npm run fetch-binaries [-- DIR]\n` +
+        `  Fetches ${Object.keys(BINARIES).join(", ")} at the pinned versions into DIR (default .cache/bin).\n`,
+    );
+    process.exit(known ? 0 : 2);
+  }
+  const dest = resolve(args[0] ?? DEFAULT_BIN_DIR);
+  try {
+    if (!ensureBinaries(dest)) console.log(`fetch-binaries: ${dest} already holds the pinned versions`);
+  } catch (error) {
+    process.stderr.write(`${error instanceof FetchBinariesError ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
