@@ -1,0 +1,122 @@
+/**
+ * The Node.js HTTP server under Fastify: connection limits, the answers Node would otherwise send on its own, and
+ * `Connection: close` while draining.
+ *
+ * Fastify builds it through its `serverFactory` option, so every request passes {@link createHttpServer}'s listener
+ * before Fastify routes it: the one place that sees all of them.
+ */
+import { createServer, IncomingMessage, ServerResponse, type OutgoingHttpHeaders, type Server } from "node:http";
+import type { Socket } from "node:net";
+import type { ConnectionLimits } from "./config";
+
+/** How often Node checks the headers and request timeouts, in milliseconds (Node's default is 30 s). */
+export const TIMEOUT_CHECK_INTERVAL_MS = 500;
+
+/**
+ * The response object of every request: a Node `ServerResponse` that says `Connection: close` once the server drains,
+ * and carries whether its request was already recorded by the metrics hook.
+ */
+export class ApiResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  /** Set by the metrics hook of a routed request; a response finished without it was sent by Fastify or Node itself. */
+  public recorded = false;
+}
+
+/** Per-request and per-connection callbacks of the metrics (see `instrumentation.ts`). */
+export interface ConnectionObserver {
+  /** Called for every request, before Fastify sees it. */
+  onRequest(request: IncomingMessage, response: ApiResponse): void;
+  /** Called for every accepted connection. */
+  onConnection(socket: Socket): void;
+}
+
+/** The server and its switch into draining. */
+export interface HttpServer {
+  /** Its responses are {@link ApiResponse}s. */
+  readonly server: Server;
+  /** From now on every response header says `Connection: close`, and its connection is closed after it. */
+  startDraining(): void;
+}
+
+/** Limits {@link createHttpServer} applies; the simulate cap is not the server's business. */
+export type ServerLimits = Omit<ConnectionLimits, "simulateMaxConcurrent">;
+
+/**
+ * Creates the HTTP server that hands requests to `handler` (Fastify's), with `limits` applied.
+ *
+ * Node's own answers go through the server's response object, so the metrics count them: a missing `Host` header
+ * (Node's `requireHostHeader` would send a bare 400 without emitting the request) and an `Expect` header other than
+ * `100-continue` (Node's bare 417).
+ */
+export function createHttpServer(
+  limits: ServerLimits,
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+  observer?: ConnectionObserver,
+): HttpServer {
+  const state = { draining: false };
+  // One class per server, so the draining switch of one server never touches another's responses.
+  class DrainAwareResponse<Request extends IncomingMessage = IncomingMessage> extends ApiResponse<Request> {
+    override writeHead(statusCode: number, headers?: OutgoingHttpHeaders): this;
+    override writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHttpHeaders): this;
+    override writeHead(
+      statusCode: number,
+      statusMessageOrHeaders?: string | OutgoingHttpHeaders,
+      headers?: OutgoingHttpHeaders,
+    ): this {
+      // Node writes `Connection: close` and closes the connection after this response when keep-alive is off; a
+      // response begun before the drain and finished during it would otherwise invite the client to reuse a
+      // connection that is about to be closed (ECONNRESET on its next request).
+      if (state.draining) this.shouldKeepAlive = false;
+      return typeof statusMessageOrHeaders === "string"
+        ? super.writeHead(statusCode, statusMessageOrHeaders, headers)
+        : super.writeHead(statusCode, statusMessageOrHeaders);
+    }
+  }
+
+  const listener = (request: IncomingMessage, serverResponse: ServerResponse): void => {
+    // The server creates every response from DrainAwareResponse (the ServerResponse option below).
+    const response = serverResponse as ApiResponse;
+    observer?.onRequest(request, response);
+    if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor === 1) {
+      sendError(response, 400, "Bad Request", "the Host header is required in HTTP/1.1");
+      return;
+    }
+    handler(request, response);
+  };
+  const server = createServer(
+    {
+      ServerResponse: DrainAwareResponse,
+      requireHostHeader: false,
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    listener,
+  );
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  server.maxConnections = limits.maxConnections;
+  server.on("checkExpectation", (request: IncomingMessage, response: ServerResponse) => {
+    observer?.onRequest(request, response as ApiResponse);
+    sendError(response, 417, "Expectation Failed", "only Expect: 100-continue is supported");
+  });
+  if (observer !== undefined) {
+    server.on("connection", (socket: Socket) => observer.onConnection(socket));
+  }
+  return {
+    server,
+    startDraining() {
+      state.draining = true;
+    },
+  };
+}
+
+/** Answers with the API's JSON error format and closes the connection after it. */
+function sendError(response: ServerResponse, statusCode: number, error: string, message: string): void {
+  const body = JSON.stringify({ statusCode, error, message });
+  response.shouldKeepAlive = false;
+  response.writeHead(statusCode, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
+  response.end(body);
+}
