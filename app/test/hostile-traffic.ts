@@ -25,7 +25,7 @@ export interface HostileTrafficSummary {
   readonly responses: number;
   /** Responses by status code. */
   readonly byStatus: Readonly<Record<string, number>>;
-  /** Requests whose connection closed before a response came (none expected). */
+  /** Requests whose connection closed before a response came, or that got none within 10 s (none expected). */
   readonly unanswered: number;
 }
 
@@ -40,6 +40,9 @@ function random(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A request without a response after this long counts as unanswered, and its connection is dropped. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 const METHODS = ["GET", "GET", "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PROPFIND", "PURGE"];
 
@@ -139,12 +142,24 @@ function parseResponse(buffer: Buffer, head: boolean): Parsed | undefined {
     const colon = header.indexOf(":");
     headers.set(header.slice(0, colon).trim().toLowerCase(), header.slice(colon + 1).trim());
   }
-  if (headers.has("transfer-encoding")) {
-    throw new Error(`unexpected transfer-encoding in a response: ${lines[0] ?? ""}`);
+  const close = headers.get("connection")?.toLowerCase() === "close";
+  if (!head && headers.get("transfer-encoding")?.toLowerCase() === "chunked") {
+    // Chunks of "<hex size>\r\n<data>\r\n", ended by a zero-size chunk and an empty trailer.
+    let offset = end + 4;
+    for (;;) {
+      const lineEnd = buffer.indexOf("\r\n", offset);
+      if (lineEnd === -1) return undefined;
+      const size = parseInt(buffer.subarray(offset, lineEnd).toString("latin1"), 16);
+      if (size === 0) {
+        return buffer.length < lineEnd + 4 ? undefined : { status, consumed: lineEnd + 4, close };
+      }
+      offset = lineEnd + 2 + size + 2;
+      if (buffer.length < offset) return undefined;
+    }
   }
   const length = head ? 0 : Number(headers.get("content-length") ?? "0");
   if (buffer.length < end + 4 + length) return undefined;
-  return { status, consumed: end + 4 + length, close: headers.get("connection")?.toLowerCase() === "close" };
+  return { status, consumed: end + 4 + length, close };
 }
 
 /**
@@ -196,7 +211,9 @@ export async function sendHostileTraffic(port: number, options: HostileTrafficOp
         waiting = { head: request.head, resolve };
       });
       socket.write(request.bytes);
+      const timer = setTimeout(() => socket?.destroy(), REQUEST_TIMEOUT_MS);
       const parsed = await answer;
+      clearTimeout(timer);
       if (parsed === undefined) {
         unanswered++;
         continue;
