@@ -9,6 +9,10 @@ import { createServer, IncomingMessage, ServerResponse, type OutgoingHttpHeaders
 import type { Socket } from "node:net";
 import type { ConnectionLimits } from "./config";
 
+/** Share of the connection cap from which idle keep-alive connections are closed to make room. */
+export const IDLE_REAP_FRACTION = 0.9;
+const IDLE_REAP_INTERVAL_MS = 100;
+
 /** How often Node checks the headers and request timeouts, in milliseconds (Node's default is 30 s). */
 export const TIMEOUT_CHECK_INTERVAL_MS = 500;
 
@@ -94,7 +98,21 @@ export function createHttpServer(
     listener,
   );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  // The hard cap: Node closes connections beyond it as soon as it accepts them.
   server.maxConnections = limits.maxConnections;
+  // The soft one: from 90% of the cap on, idle keep-alive connections are closed (at most every 100 ms), so clients
+  // holding connections open between requests cannot keep probes and scrapes out.
+  const reapFrom = Math.max(1, Math.floor(limits.maxConnections * IDLE_REAP_FRACTION));
+  let open = 0;
+  let lastReap = 0;
+  server.on("connection", (socket: Socket) => {
+    open++;
+    socket.once("close", () => open--);
+    if (open >= reapFrom && Date.now() - lastReap >= IDLE_REAP_INTERVAL_MS) {
+      lastReap = Date.now();
+      server.closeIdleConnections();
+    }
+  });
   server.on("checkExpectation", (request: IncomingMessage, response: ServerResponse) => {
     observer?.onRequest(request, response as ApiResponse);
     sendError(response, 417, "Expectation Failed", "only Expect: 100-continue is supported");

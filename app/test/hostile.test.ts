@@ -370,6 +370,29 @@ describe("timeouts and caps", () => {
   });
 });
 
+describe("connections held open near the cap", () => {
+  it("are closed when idle, so a probe still gets a connection", async () => {
+    const running = await started({ limits: { maxConnections: 4, keepAliveTimeoutMs: 60_000 } });
+    const idle: RawConnection[] = [];
+    for (let i = 0; i < 4; i++) {
+      const connection = new RawConnection(running.port);
+      connection.write(GET("/api/items/1"));
+      expect((await connection.response())?.headers.connection).toBe("keep-alive");
+      idle.push(connection);
+      // The reaping runs at most every 100 ms.
+      await sleep(120);
+    }
+
+    const probe = new RawConnection(running.port);
+    probe.write(GET("/health"));
+    const answer = await probe.response(2000);
+
+    expect(answer?.status).toBe(200);
+    // From 90% of the cap (3 of 4) on, each new connection closed the idle ones before it.
+    expect(await Promise.all(idle.slice(0, 2).map((connection) => connection.end(1000)))).toEqual(["closed", "closed"]);
+  });
+});
+
 describe("GET /api/simulate under a flood of slow requests", () => {
   it("answers 503 with Retry-After beyond its concurrency cap, and serves again once below it", async () => {
     const running = await started({ limits: { simulateMaxConcurrent: 3 } });
