@@ -25,6 +25,10 @@ export class ApiResponse<Request extends IncomingMessage = IncomingMessage> exte
   public recorded = false;
 }
 
+/** The response of the latest request a connection sent, kept on the socket for the drain. */
+const kLatestResponse = Symbol("latest response on this connection");
+type DrainSocket = Socket & { [kLatestResponse]?: ApiResponse };
+
 /** Per-request and per-connection callbacks of the metrics (see `instrumentation.ts`). */
 export interface ConnectionObserver {
   /** Called for every request, before Fastify sees it. */
@@ -79,6 +83,7 @@ export function createHttpServer(
   const listener = (request: IncomingMessage, serverResponse: ServerResponse): void => {
     // The server creates every response from DrainAwareResponse (the ServerResponse option below).
     const response = serverResponse as ApiResponse;
+    (request.socket as DrainSocket)[kLatestResponse] = response;
     observer?.onRequest(request, response);
     if (request.headers.host === undefined && request.httpVersionMajor === 1 && request.httpVersionMinor === 1) {
       sendError(response, 400, "Bad Request", "the Host header is required in HTTP/1.1");
@@ -103,11 +108,12 @@ export function createHttpServer(
   // The soft one: from 90% of the cap on, idle keep-alive connections are closed (at most every 100 ms), so clients
   // holding connections open between requests cannot keep probes and scrapes out.
   const reapFrom = Math.max(1, Math.floor(limits.maxConnections * IDLE_REAP_FRACTION));
-  let open = 0;
+  const sockets = new Set<DrainSocket>();
   let lastReap = 0;
   server.on("connection", (socket: Socket) => {
-    open++;
-    socket.once("close", () => open--);
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    const open = sockets.size;
     if (open >= reapFrom && Date.now() - lastReap >= IDLE_REAP_INTERVAL_MS) {
       lastReap = Date.now();
       server.closeIdleConnections();
@@ -124,6 +130,16 @@ export function createHttpServer(
     server,
     startDraining() {
       state.draining = true;
+      // Node stops enforcing the headers and request timeouts once the server closes, so a client still sending its
+      // request could hold the drain open until the shutdown deadline. After one request timeout, every connection
+      // that is not waiting for its handler's response (a request still arriving, headers begun, idle) is closed.
+      setTimeout(() => {
+        for (const socket of sockets) {
+          const response = socket[kLatestResponse];
+          const handlerRunning = response !== undefined && response.req.complete && !response.writableEnded;
+          if (!handlerRunning) socket.destroy();
+        }
+      }, limits.requestTimeoutMs).unref();
     },
   };
 }

@@ -278,6 +278,34 @@ describe("replies while draining", () => {
   });
 });
 
+describe("a drain with a client still sending", () => {
+  it("closes the slow connection after one request timeout instead of waiting for the shutdown deadline", async () => {
+    const running = await started({ limits: { headersTimeoutMs: 300, requestTimeoutMs: 600 } });
+    const slowBody = new RawConnection(running.port);
+    const slowHeaders = new RawConnection(running.port);
+    slowBody.write(
+      "POST /api/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    );
+    slowHeaders.write("GET /api/items/1 HTTP/1.1\r\n");
+    const drip = setInterval(() => {
+      if (!slowBody.socket.destroyed) slowBody.socket.write(" ");
+      if (!slowHeaders.socket.destroyed) slowHeaders.socket.write("X-Drip: 1\r\n");
+    }, 100);
+    try {
+      expect(await inFlightSettles(running, 1)).toBe(1);
+
+      const outcome = await closeGracefully(running.app, 4000);
+
+      expect(outcome).toBe("drained");
+      expect(await slowBody.end(100)).not.toBe("open");
+      expect(await slowHeaders.end(100)).not.toBe("open");
+    } finally {
+      clearInterval(drip);
+      server = undefined;
+    }
+  });
+});
+
 describe("timeouts and caps", () => {
   const limits = { headersTimeoutMs: 600, requestTimeoutMs: 900, keepAliveTimeoutMs: 300, maxConnections: 4 };
 
