@@ -58,6 +58,8 @@ interface BenchOptions {
   readonly seed: number;
   /** `retry`: each connection waits for its answer and honours `Retry-After` on a 503; `loop`: retries at once. */
   readonly floodMode: "retry" | "loop";
+  /** Whether the instrumented server also runs prom-client's process and runtime metrics (as deployed). */
+  readonly runtimeMetrics: boolean;
 }
 
 function positiveInteger(name: string, text: string, max: number): number {
@@ -81,10 +83,15 @@ function parseOptions(argv: readonly string[]): BenchOptions & { serve?: Variant
       requests: { type: "string", default: "100000" },
       seed: { type: "string", default: "1" },
       "flood-mode": { type: "string", default: "retry" },
+      "runtime-metrics": { type: "string", default: "on" },
       serve: { type: "string" },
       flood: { type: "string" },
     },
   });
+  const runtimeMetrics = values["runtime-metrics"];
+  if (runtimeMetrics !== "on" && runtimeMetrics !== "off") {
+    throw new Error(`--runtime-metrics must be on or off (got "${runtimeMetrics}")`);
+  }
   const floodMode = values["flood-mode"];
   if (floodMode !== "retry" && floodMode !== "loop") {
     throw new Error(`--flood-mode must be retry or loop (got "${floodMode}")`);
@@ -111,14 +118,15 @@ function parseOptions(argv: readonly string[]): BenchOptions & { serve?: Variant
     requests: positiveInteger("requests", values.requests, 10_000_000),
     seed: positiveInteger("seed", values.seed, 2 ** 31),
     floodMode,
+    runtimeMetrics: runtimeMetrics === "on",
     serve: values.serve,
     flood: values.flood,
   };
 }
 
 /** Child mode: one API server with instrumentation on or off, silent logs, on a free port it prints as JSON. */
-async function serve(variant: Variant): Promise<void> {
-  const app = buildServer({ instrumentation: variant === "on", logLevel: "silent" });
+async function serve(variant: Variant, runtimeMetrics: boolean): Promise<void> {
+  const app = buildServer({ instrumentation: variant === "on", defaultMetrics: runtimeMetrics, logLevel: "silent" });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const address = app.server.address();
   const port = typeof address === "object" && address !== null ? address.port : 0;
@@ -202,8 +210,9 @@ interface ServerProcess {
   readonly port: number;
 }
 
-async function startServerProcess(variant: Variant): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", __filename, "--serve", variant], {
+async function startServerProcess(variant: Variant, runtimeMetrics = true): Promise<ServerProcess> {
+  const args = ["--import", "tsx", __filename, "--serve", variant, "--runtime-metrics", runtimeMetrics ? "on" : "off"];
+  const child = spawn(process.execPath, args, {
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -329,11 +338,12 @@ async function benchOverhead(options: BenchOptions): Promise<void> {
   const servers: Partial<Record<Variant, ServerProcess>> = {};
   try {
     servers.off = await startServerProcess("off");
-    servers.on = await startServerProcess("on");
+    servers.on = await startServerProcess("on", options.runtimeMetrics);
     const both = { off: servers.off, on: servers.on };
     await checkVariants(both, options.path);
     process.stdout.write(
       `GET ${options.path}: ${options.rounds} rounds of ${options.durationSeconds} s per variant, ` +
+        `runtime metrics ${options.runtimeMetrics ? "on" : "off"} in the instrumented server, ` +
         `${options.connections} connections, after ${options.warmupSeconds} s warm-up per variant\n` +
         `load average before: ${loadAverage()}\n`,
     );
@@ -587,7 +597,7 @@ async function main(): Promise<void> {
   }
   const options = parseOptions(process.argv.slice(2));
   if (options.serve !== undefined) {
-    await serve(options.serve);
+    await serve(options.serve, options.runtimeMetrics);
     return;
   }
   if (options.flood !== undefined) {
