@@ -6,7 +6,7 @@
  *
  * Why a recorder: prom-client's `Counter.inc(labels)` and `Histogram.observe(labels, v)` build a label hash and
  * validate the labels on every call; on `GET /api/items/:id` that measured 10 to 15% more server CPU per request,
- * against a budget of 5% of req/s (`npm run bench:api`).
+ * against a goal of at most 5% (`npm run bench:api`).
  * The recorder counts into plain numbers, looked up by two `Map.get`s on strings Fastify already holds; prom-client
  * reads them when `/metrics` is scraped (`collect()` for the counter and the gauge, `get()` of the histogram
  * collector), and prom-client's registry writes the exposition.
@@ -196,7 +196,8 @@ export function endpointLabel(routeUrl: string | undefined): string {
 }
 
 /**
- * Counts, times and tracks every request the server answers; `observer` goes to `createHttpServer`, `hook` to Fastify.
+ * Counts, times and tracks every request the server answers: `observer` goes to `createHttpServer`, `instrument` adds
+ * the hook to Fastify.
  *
  * - Requests in flight: from the server's `request` event to the response's `close`. A connection's pipelined
  *   requests whose responses were still queued when it closed never emit `close`; each connection counts its
