@@ -132,12 +132,12 @@ export function createHttpServer(
       state.draining = true;
       // Node stops enforcing the headers and request timeouts once the server closes, so a client still sending its
       // request could hold the drain open until the shutdown deadline. After one request timeout, every connection
-      // that is not waiting for its handler's response (a request still arriving, headers begun, idle) is closed.
+      // that is not waiting for or sending its response (a request still arriving, headers begun, idle) is closed.
       setTimeout(() => {
         for (const socket of sockets) {
           const response = socket[kLatestResponse];
-          const handlerRunning = response !== undefined && response.req.complete && !response.writableEnded;
-          if (!handlerRunning) socket.destroy();
+          const answering = response !== undefined && response.req.complete && !response.writableFinished;
+          if (!answering) socket.destroy();
         }
       }, limits.requestTimeoutMs).unref();
     },
