@@ -10,6 +10,6 @@ module.exports = {
   globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup.ts"],
   // A banner for every skipped suite, counted; under CI=true a skip CI does not accept fails the run.
-  reporters: ["default", "<rootDir>/__tests__/support/skip-reporter.cjs"],
+  reporters: ["default", "<rootDir>/__tests__/support/skip-reporter-loader.cjs"],
   testTimeout: 30000,
 };
