@@ -4,7 +4,8 @@
  * Prometheus on the stack's host ports, exactly where dev started them), then stopped with SIGTERM: both processes it
  * started must be gone.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
 import { freeLoopbackPort } from "../scripts/harness/local-stack";
 import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
@@ -120,4 +121,41 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
     },
     TIMEOUTS_MS.ready + TIMEOUTS_MS.verify + TIMEOUTS_MS.stop,
   );
+});
+
+describe("npm run dev with bad input", () => {
+  let taken: Server | undefined;
+
+  afterAll(() => taken?.close());
+
+  it("refuses a host port something else listens on, naming the variable, the port and the fix", async () => {
+    taken = createServer();
+    await new Promise<void>((listening) => taken?.listen(0, "127.0.0.1", listening));
+    const address = taken.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, API_HOST_PORT: String(port), PROMETHEUS_HOST_PORT: "1" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `API_HOST_PORT=${port}: 127.0.0.1:${port} cannot be used (EADDRINUSE); stop what listens there, or set API_HOST_PORT to a free port`,
+    );
+  }, 60_000);
+
+  it("refuses an unknown option, pointing at --help", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/dev.ts", "--port", "1"], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown option --port 1 (npm run dev takes none; see --help)");
+  }, 60_000);
 });
