@@ -59,12 +59,18 @@ function alive(pid: number): boolean {
 
 describeWithBinaries("npm run dev", ["prometheus"], () => {
   let dev: Child | undefined;
+  /** The PIDs dev printed, stopped here by PID should the test fail before dev stops them itself. */
+  const started: number[] = [];
 
   afterAll(async () => {
     if (dev !== undefined && dev.process.exitCode === null) {
-      dev.process.kill("SIGKILL");
+      // SIGTERM first: dev stops its processes itself; a SIGKILL would leave them running.
+      dev.process.kill("SIGTERM");
+      const timer = setTimeout(() => dev?.process.kill("SIGKILL"), TIMEOUTS_MS.stop - 2000);
       await dev.exited;
+      clearTimeout(timer);
     }
+    for (const pid of started.filter(alive)) process.kill(pid, "SIGKILL");
   }, TIMEOUTS_MS.stop);
 
   it(
@@ -91,6 +97,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       const prometheusPid = Number(
         (await waitFor(dev, /Prometheus {2}http:\/\/127\.0\.0\.1:\d+ {3}\(pid (\d+)/, 0))[1],
       );
+      started.push(apiPid, prometheusPid);
 
       // then it printed the stack's URLs
       expect(dev.output()).toContain(`API         http://127.0.0.1:${apiPort}   (pid ${apiPid})`);
