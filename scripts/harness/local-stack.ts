@@ -141,7 +141,9 @@ export function mapTargetsToLoopback(
     if (file.path !== "prometheus.yml") return file;
     const document = parseDocument(file.content);
     if (document.has("alerting")) {
-      throw new Error("prometheus.yml has an alerting section: map the Alertmanager addresses in scripts/harness/local-stack.ts too");
+      throw new Error(
+        "prometheus.yml has an alerting section: map the Alertmanager addresses in scripts/harness/local-stack.ts too",
+      );
     }
     const scrapeConfigs = document.get("scrape_configs");
     if (!isSeq(scrapeConfigs)) throw new Error("prometheus.yml has no scrape_configs list");
@@ -150,7 +152,9 @@ export function mapTargetsToLoopback(
       const job = String(scrapeConfig.get("job_name"));
       const loopback = loopbackAddresses[job];
       if (loopback === undefined) {
-        throw new Error(`no loopback address for job "${job}": give scripts/harness/local-stack.ts one for every rendered job`);
+        throw new Error(
+          `no loopback address for job "${job}": give scripts/harness/local-stack.ts one for every rendered job`,
+        );
       }
       const staticConfigs = scrapeConfig.get("static_configs");
       for (const staticConfig of isSeq(staticConfigs) ? staticConfigs.items : []) {
@@ -307,7 +311,13 @@ export async function startApi(
   const binary = processes.add(
     startBinary(process.execPath, [buildApi()], {
       cwd,
-      env: { PATH: process.env.PATH, PORT: String(requestedPort), HOST: LOOPBACK, LOG_LEVEL: "info", NODE_ENV: "production" },
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(requestedPort),
+        HOST: LOOPBACK,
+        LOG_LEVEL: "info",
+        NODE_ENV: "production",
+      },
     }),
   );
   await binary.waitForOutput(/"msg":"api listening"/, HARNESS_TIMEOUTS_MS.apiStart);
