@@ -17,7 +17,7 @@ import { once } from "node:events";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { buildServer } from "../app/src/server";
+import { buildServer } from "@monitoring-stack/api/server";
 
 /** The 5% budget of the issue, as the lowest acceptable on/off req/s ratio. */
 const MIN_THROUGHPUT_RATIO = 0.95;
