@@ -1,5 +1,7 @@
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Image } from "@cdktf/provider-docker/lib/image";
-import { Lazy, ref } from "cdktf";
+import { IStackSynthesizer, ISynthesisSession, Lazy, TerraformStack, ref } from "cdktf";
 import { Construct } from "constructs";
 import { GeneratedFile, filesDigest, renderConfigImageContext } from "./config-image-files";
 
@@ -12,7 +14,10 @@ export interface ConfigImageProps {
   readonly name: string;
   /** The pinned image the config is added to. */
   readonly baseImage: string;
-  /** Folder of the build context, relative to the stack's folder (`cdktf.out/stacks/<stack>`); main.ts writes it. */
+  /**
+   * Folder of the build context, relative to the stack's folder (`<outdir>/stacks/<stack>`); the construct writes it
+   * there when the stack is synthesized. No other construct may use the same folder.
+   */
   readonly contextDir: string;
   /** Where the files go inside the image. */
   readonly targetDir: string;
@@ -23,7 +28,8 @@ export interface ConfigImageProps {
 /**
  * The config of a service baked into its own image: a `docker_image` built from a generated context (a Dockerfile
  * `FROM` the pinned base image, then the files). The image is rebuilt, and its container replaced, when the files
- * change. The context is written next to `cdk.tf.json` by main.ts from {@link contextFiles}.
+ * change. The construct writes its context next to `cdk.tf.json` itself when its stack is synthesized, so any cdktf app
+ * that synthesizes the stack gets it, with no step of its own.
  */
 export class ConfigImage extends Construct {
   /** The built image. */
@@ -46,6 +52,7 @@ export class ConfigImage extends Construct {
       triggers: { context_sha256: Lazy.stringValue({ produce: () => filesDigest(this.contextFiles()) }) },
       keepLocally: false,
     });
+    writeAfterSynthesis(TerraformStack.of(this), (stackDir) => this.writeContext(stackDir));
   }
 
   /** The build context: the Dockerfile and the files, paths relative to the stack's folder. */
@@ -55,4 +62,34 @@ export class ConfigImage extends Construct {
       content: file.content,
     }));
   }
+
+  /**
+   * Writes the build context into `stackDir`, replacing what an earlier synth left in {@link ConfigImageProps.contextDir}.
+   * Readable by everyone: the files are copied into images whose processes do not run as root.
+   */
+  private writeContext(stackDir: string): void {
+    rmSync(join(stackDir, this.props.contextDir), { recursive: true, force: true });
+    for (const file of this.contextFiles()) {
+      const path = join(stackDir, file.path);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+      writeFileSync(path, file.content);
+      chmodSync(path, 0o644);
+    }
+  }
+}
+
+/**
+ * Runs `write` with the stack's output folder (where `cdk.tf.json` goes) each time the stack is synthesized, after
+ * cdktf has run the aspects and validations and written `cdk.tf.json`, so the files come from the final construct
+ * tree. cdktf's public hook for this is the stack's `synthesizer`: the current one is wrapped, not replaced.
+ */
+function writeAfterSynthesis(stack: TerraformStack, write: (stackDir: string) => void): void {
+  const inner: IStackSynthesizer = stack.synthesizer;
+  stack.synthesizer = {
+    synthesize(session: ISynthesisSession): void {
+      inner.synthesize(session);
+      const stackManifest = session.manifest.forStack(stack);
+      write(dirname(join(session.outdir, stackManifest.synthesizedStackPath)));
+    },
+  };
 }
