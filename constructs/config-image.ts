@@ -1,9 +1,8 @@
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { Image } from "@cdktf/provider-docker/lib/image";
-import { IStackSynthesizer, ISynthesisSession, Lazy, TerraformStack, ref } from "cdktf";
+import { Lazy, TerraformStack, ref } from "cdktf";
 import { Construct } from "constructs";
 import { GeneratedFile, filesDigest, renderConfigImageContext } from "./config-image-files";
+import { replaceStackFiles, writeAfterSynthesis } from "./stack-files";
 
 /**
  * A pinned base image plus generated config files, built at deploy.
@@ -52,7 +51,10 @@ export class ConfigImage extends Construct {
       triggers: { context_sha256: Lazy.stringValue({ produce: () => filesDigest(this.contextFiles()) }) },
       keepLocally: false,
     });
-    writeAfterSynthesis(TerraformStack.of(this), (stackDir) => this.writeContext(stackDir));
+    // Written next to cdk.tf.json at synth, replacing what an earlier synth left in contextDir.
+    writeAfterSynthesis(TerraformStack.of(this), (stackDir) =>
+      replaceStackFiles(stackDir, props.contextDir, this.contextFiles()),
+    );
   }
 
   /** The build context: the Dockerfile and the files, paths relative to the stack's folder. */
@@ -62,34 +64,4 @@ export class ConfigImage extends Construct {
       content: file.content,
     }));
   }
-
-  /**
-   * Writes the build context into `stackDir`, replacing what an earlier synth left in {@link ConfigImageProps.contextDir}.
-   * Readable by everyone: the files are copied into images whose processes do not run as root.
-   */
-  private writeContext(stackDir: string): void {
-    rmSync(join(stackDir, this.props.contextDir), { recursive: true, force: true });
-    for (const file of this.contextFiles()) {
-      const path = join(stackDir, file.path);
-      mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-      writeFileSync(path, file.content);
-      chmodSync(path, 0o644);
-    }
-  }
-}
-
-/**
- * Runs `write` with the stack's output folder (where `cdk.tf.json` goes) each time the stack is synthesized, after
- * cdktf has run the aspects and validations and written `cdk.tf.json`, so the files come from the final construct
- * tree. cdktf's public hook for this is the stack's `synthesizer`: the current one is wrapped, not replaced.
- */
-function writeAfterSynthesis(stack: TerraformStack, write: (stackDir: string) => void): void {
-  const inner: IStackSynthesizer = stack.synthesizer;
-  stack.synthesizer = {
-    synthesize(session: ISynthesisSession): void {
-      inner.synthesize(session);
-      const stackManifest = session.manifest.forStack(stack);
-      write(dirname(join(session.outdir, stackManifest.synthesizedStackPath)));
-    },
-  };
 }

@@ -28,6 +28,18 @@ export type { HardeningRelaxations } from "./container-defaults";
 export { MonitoringNetwork, type MonitoringNetworkProps } from "./network";
 export { Prometheus, type PrometheusOptions, type PrometheusProps } from "./prometheus";
 export { Grafana, GRAFANA_ADMIN_USER, type GrafanaOptions, type GrafanaProps } from "./grafana";
+export {
+  ExistingPrometheus,
+  existingPrometheusProblems,
+  type ExistingPrometheusAttributes,
+  type IPrometheus,
+} from "./existing-prometheus";
+export {
+  ExistingGrafana,
+  existingGrafanaProblems,
+  type ExistingGrafanaAttributes,
+  type IGrafana,
+} from "./existing-grafana";
 export { Alertmanager, type AlertmanagerOptions } from "./alertmanager";
 export { ConfigImage, type ConfigImageProps } from "./config-image";
 export type { GeneratedFile } from "./config-image-files";
