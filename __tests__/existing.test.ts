@@ -210,8 +210,7 @@ describe("Prometheus.fromExisting: a Prometheus that already runs", () => {
       groups: { rules: { alert: string }[] }[];
     };
     expect(rules.groups[0].rules[0].alert).toBe("LegacyDbDown");
-    const output = Object.entries(json.output ?? {}).find(([name]) => name.includes("config_to_include"));
-    expect(output?.[1].value).toBe(
+    expect(json.output?.prometheus_config_to_include.value).toBe(
       "Add to the Prometheus at http://prometheus.acme.internal:9090: scrape_config_files: [<stack folder>/existing-prometheus/Prometheus/scrape-configs.yml], rule_files: [<stack folder>/existing-prometheus/Prometheus/rules/*.yml]; then reload it",
     );
   });

@@ -112,7 +112,8 @@ export class ExistingPrometheus extends Construct implements IPrometheus {
     this.sampleLimit = attrs.sampleLimit ?? DEFAULT_SAMPLE_LIMIT;
     this.labelLimit = attrs.labelLimit ?? DEFAULT_LABEL_LIMIT;
     this.configDir = `existing-prometheus/${id}`;
-    new TerraformOutput(this, "config_to_include", {
+    // At the stack's top level, so the output is named exactly `<id>_config_to_include` (`prometheus_config_to_include`).
+    new TerraformOutput(TerraformStack.of(this), `${id.toLowerCase()}_config_to_include`, {
       value:
         `Add to the Prometheus at ${this.datasourceUrl}: scrape_config_files: [<stack folder>/${this.configDir}/scrape-configs.yml], ` +
         `rule_files: [<stack folder>/${this.configDir}/rules/*.yml]; then reload it`,
