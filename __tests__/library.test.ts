@@ -5,6 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import {
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -201,14 +202,20 @@ describe("constructs write their own generated files during synth", () => {
 describe('README "Monitor your own service"', () => {
   let consumer: string;
   beforeAll(() => {
-    // A fresh cdktf app outside the checkout. npm installs `file:` dependencies as a link to the folder; cdktf,
-    // constructs and @types/node at the versions the README names are this checkout's (no registry in tests).
+    // A fresh cdktf app outside the checkout. npm installs a `file:` dependency as a link to the folder
+    // (install-links=false, npm's default); cdktf and constructs are the app's own copies, as `npm install` gives it
+    // (copied from this checkout at the versions the README names: no registry in tests), so the app's App and the
+    // library's constructs come from different module instances, as they do for a user. @types/node is linked.
     consumer = mkdtempSync(join(tmpdir(), "acme-monitoring-"));
     mkdirSync(join(consumer, "node_modules", "@types"), { recursive: true });
     symlinkSync(root, join(consumer, "node_modules", "monitoring-stack"), "dir");
-    for (const dep of ["cdktf", "constructs", "@types/node"]) {
-      symlinkSync(join(root, "node_modules", dep), join(consumer, "node_modules", dep), "dir");
+    for (const dep of ["cdktf", "constructs"]) {
+      cpSync(join(root, "node_modules", dep), join(consumer, "node_modules", dep), {
+        recursive: true,
+        dereference: true,
+      });
     }
+    symlinkSync(join(root, "node_modules", "@types", "node"), join(consumer, "node_modules", "@types", "node"), "dir");
     writeFileSync(
       join(consumer, "package.json"),
       `${JSON.stringify(
