@@ -10,7 +10,12 @@ import { AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { HTTP_DURATION_BUCKETS_SECONDS, HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import {
+  HTTP_DURATION_BUCKETS_SECONDS,
+  HTTP_LABELS,
+  HTTP_METRICS,
+  NON_TRAFFIC_ENDPOINTS,
+} from "@monitoring-stack/api/contract";
 import {
   ALERT_NAMES,
   ALERT_RULES_FILE,

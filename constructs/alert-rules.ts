@@ -1,4 +1,4 @@
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
 import { promqlString, regexAlternation } from "../dashboards/promql";
 import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/self-metrics";
 import {

@@ -26,9 +26,9 @@ import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
 import { getMetricsFromIterator, type PromData } from "prom2javascript";
-import { HTTP_METRICS } from "../app/src/metrics";
-import { buildServer } from "../app/src/server";
-import { sendHostileTraffic } from "../app/test/hostile-traffic";
+import { HTTP_METRICS } from "@monitoring-stack/api/contract";
+import { buildServer } from "@monitoring-stack/api/server";
+import { sendHostileTraffic } from "@monitoring-stack/api/hostile-traffic";
 
 /** The goal of the issue: instrumentation may cost at most 5% more server CPU per request. */
 const MAX_CPU_RATIO = 1.05;
