@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -22,6 +23,7 @@ import { App } from "cdktf";
 import type { GeneratedFile } from "./constructs/config-image-files";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
+import { Grafana } from "./constructs/grafana";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
 import { ConfigError, throwIfProblems } from "./constructs/validation";
 import { DashboardError } from "./dashboards";
@@ -52,6 +54,22 @@ function ensureAdminPasswordFile(file: string): void {
   // stdout: the cdktf CLI labels everything on stderr "[ERROR]"; the stack output grafana_admin_password_hint and
   // the README say where the password is.
   console.log(`Generated the Grafana admin password in ${relative(projectRoot, file)} (mode 0600; keep it private).`);
+}
+
+/**
+ * Who Grafana runs as to read the 0600 password file: its owner. A root-owned file (a deploy as root) is handed to
+ * Grafana's own uid instead when `handOver` is set, because Grafana must never run as root.
+ */
+function passwordFileOwner(file: string, handOver: boolean): { uid: number; gid: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const { uid, gid } = statSync(file);
+  if (uid !== 0) return { uid, gid };
+  if (handOver) chownSync(file, Grafana.DEFAULT_UID, Grafana.DEFAULT_GID);
+  return undefined;
+}
+
+function withOwner(owner: { uid: number; gid: number } | undefined): { owner?: { uid: number; gid: number } } {
+  return owner === undefined ? {} : { owner };
 }
 
 /** Every `*.json` file in dashboards/json/, sorted by name so two synths are identical. */
@@ -117,11 +135,14 @@ export function loadStackProps(
     passwordFile,
     props: {
       ...settings,
-      apiBuildContext: appDir,
+      // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
+      apiBuildContext: relative(stackDir, appDir),
+      localStatePath: relative(stackDir, join(projectRoot, `terraform.${STACK_NAME}.tfstate`)),
       apiSourceHash: hashSources(appDir),
       grafanaAdminPasswordFile: {
         pathFromStackDir: relative(stackDir, passwordFile),
         pathForHumans: relative(projectRoot, passwordFile),
+        ...withOwner(passwordFileOwner(passwordFile, options.generatePassword)),
       },
       importedDashboards: readImportedDashboards(importedDashboardsDir),
     },

@@ -1,5 +1,7 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
+import { isAbsolute } from "node:path";
+import { ref } from "cdktf";
 import { Construct } from "constructs";
 import {
   ResolvedServiceOptions,
@@ -31,7 +33,11 @@ export interface ApiServiceOptions extends ServiceOptions {
 /** The instrumented API, built from `app/`. @example new ApiService(this, "Api", { network, buildContext }) */
 export interface ApiServiceProps extends ApiServiceOptions {
   readonly network: MonitoringNetwork;
-  /** Absolute path of the Docker build context (the `app/` folder with its Dockerfile). */
+  /**
+   * The Docker build context (the `app/` folder with its Dockerfile): a path relative to the stack's folder
+   * (`cdktf.out/stacks/<stack>`, where Terraform runs), so cdk.tf.json does not depend on where the checkout lives; an
+   * absolute path is used as given.
+   */
   readonly buildContext: string;
   /**
    * Digest of the build context's inputs; when it changes, the image is rebuilt and the container replaced.
@@ -103,7 +109,11 @@ export class ApiService extends Construct {
     this.image = new Image(this, "Image", {
       name: `${props.network.name}-api:local`,
       buildAttribute: {
-        context: props.buildContext,
+        // `${path.cwd}/<relative>`: the provider resolves the context on the machine running Terraform, in the stack's
+        // folder. The dockerfile stays the relative "Dockerfile": provider 3.6.2 (docker/cli GetContextFromLocalDir)
+        // first looks for it in the working directory, which never holds one (a test checks), then in the context;
+        // v4 looks in the context. An absolute dockerfile would defeat app/.dockerignore's "!Dockerfile" trimming.
+        context: isAbsolute(props.buildContext) ? props.buildContext : `${ref("path.cwd")}/${props.buildContext}`,
         dockerfile: "Dockerfile",
         buildArgs: { NODE_IMAGE: this.options.image },
       },

@@ -1,5 +1,5 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, ref } from "cdktf";
 import { Construct } from "constructs";
 import { renderDashboards } from "../dashboards";
 import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
@@ -23,6 +23,8 @@ export interface AdminPasswordFile {
   readonly pathFromStackDir: string;
   /** The same file's path as a person finds it from the project root; shown in the stack outputs. */
   readonly pathForHumans: string;
+  /** The file's owner; Grafana runs as this uid:gid to read it. @default Grafana's own 472:0 */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /** The alerting settings a stack user can change. */
@@ -34,8 +36,13 @@ export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseU
  * @example new MonitoringStack(app, "monitoring", { apiBuildContext: "/abs/app", grafanaAdminPasswordFile })
  */
 export interface MonitoringStackProps {
-  /** Absolute path of the API's Docker build context (`app/`). */
+  /** The API's Docker build context (`app/`), relative to the stack's folder (or absolute). */
   readonly apiBuildContext: string;
+  /**
+   * The local backend's state file, relative to the stack's folder (where Terraform runs), so cdk.tf.json does not
+   * depend on where the checkout lives. @default cdktf's default: an absolute path in the project folder
+   */
+  readonly localStatePath?: string;
   /** Digest of the API's source; a change rebuilds the image. @default no rebuild trigger */
   readonly apiSourceHash?: string;
   /**
@@ -205,6 +212,7 @@ export class MonitoringStack extends TerraformStack {
     const scrapeIntervalSeconds = props.scrapeIntervalSeconds ?? Prometheus.DEFAULT_SCRAPE_INTERVAL_SECONDS;
 
     new DockerProvider(this, "docker", {});
+    if (props.localStatePath !== undefined) new LocalBackend(this, { path: props.localStatePath });
     const adminPassword = this.adminPassword(props.grafanaAdminPasswordFile);
 
     this.network = new MonitoringNetwork(this, "Network", { name: props.networkName ?? "monitoring" });
@@ -224,6 +232,11 @@ export class MonitoringStack extends TerraformStack {
       network: this.network,
       prometheus: this.prometheus,
       adminPassword,
+      adminPasswordFile: {
+        // abspath: Docker wants an absolute bind source; Terraform computes it on the deploying host.
+        hostPath: Fn.abspath(`${ref("path.cwd")}/${props.grafanaAdminPasswordFile.pathFromStackDir}`),
+        ...(props.grafanaAdminPasswordFile.owner !== undefined ? { owner: props.grafanaAdminPasswordFile.owner } : {}),
+      },
     });
     this.prometheus.addScrapeTarget(this.api.scrapeTarget);
     this.prometheus.addScrapeTarget(this.grafana.scrapeTarget);
