@@ -136,6 +136,44 @@ function durationNs(address: string, value: string): number {
   return Number(match[1]) * factor;
 }
 
+/**
+ * Every attribute of every docker_* resource the applier would create, nested blocks included, checked against what
+ * it maps, before anything is created: one unmapped attribute fails the whole apply.
+ */
+export function checkAllMapped(json: TerraformJson): void {
+  const resources = json.resource ?? {};
+  const blocks = (address: string, value: Json | undefined): JsonObject[] =>
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? value.map((item, i) => asObject(`${address}[${i}]`, item))
+        : [asObject(address, value)];
+  for (const [name, raw] of Object.entries(resources.docker_network ?? {})) {
+    checkMapped(`docker_network.${name}`, raw, NETWORK_ATTRIBUTES);
+  }
+  for (const [name, raw] of Object.entries(resources.docker_image ?? {})) {
+    checkMapped(`docker_image.${name}`, raw, IMAGE_ATTRIBUTES);
+    for (const build of blocks(`docker_image.${name}.build`, raw.build)) {
+      checkMapped(`docker_image.${name}.build`, build, BUILD_ATTRIBUTES);
+    }
+  }
+  const nested: readonly [string, ReadonlySet<string>][] = [
+    ["healthcheck", HEALTHCHECK_ATTRIBUTES],
+    ["mounts", MOUNT_ATTRIBUTES],
+    ["ports", PORT_ATTRIBUTES],
+    ["networks_advanced", NETWORK_ADVANCED_ATTRIBUTES],
+    ["labels", new Set(["label", "value"])],
+    ["capabilities", new Set(["add", "drop"])],
+  ];
+  for (const [name, raw] of Object.entries(resources.docker_container ?? {})) {
+    const address = `docker_container.${name}`;
+    checkMapped(address, raw, CONTAINER_ATTRIBUTES);
+    for (const [key, known] of nested) {
+      for (const block of blocks(`${address}.${key}`, raw[key])) checkMapped(`${address}.${key}`, block, known);
+    }
+  }
+}
+
 /** Applies a synthesized stack to a Docker engine; keeps its own state between applies, like a tfstate. */
 export class DockerApplier {
   private readonly state = new Map<string, Applied>();
@@ -163,6 +201,7 @@ export class DockerApplier {
       notRun: [] as { address: string; reason: string }[],
     };
     const resources = json.resource ?? {};
+    checkAllMapped(json);
     const notRunImages = new Set<string>();
 
     for (const type of Object.keys(resources).sort()) {
@@ -190,14 +229,24 @@ export class DockerApplier {
 
     const resolver = (address: string) => (value: string) => this.interpolate(address, value, stackDir, json);
     const wanted = new Set<string>();
+    // Like Terraform (parallelism 10), resources that do not depend on each other are created concurrently: here,
+    // all of one type at once (networks, then images, then containers, which reference the first two).
+    let pending: Promise<void>[] = [];
+    const settle = async (): Promise<void> => {
+      const results = await Promise.allSettled(pending);
+      pending = [];
+      const failures = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failures.length > 0) throw new Error(failures.map((failure) => String(failure.reason)).join("\n"));
+    };
 
     for (const [name, raw] of Object.entries(resources.docker_network ?? {}).sort()) {
       const address = `docker_network.${name}`;
       wanted.add(address);
       checkMapped(address, raw, NETWORK_ATTRIBUTES);
       const config = this.resolveDeep(address, raw, resolver(address));
-      await this.ensure(address, config, options, report, () => this.createNetwork(address, config));
+      pending.push(this.ensure(address, config, options, report, () => this.createNetwork(address, config)));
     }
+    await settle();
     for (const [name, raw] of Object.entries(resources.docker_image ?? {}).sort()) {
       const address = `docker_image.${name}`;
       checkMapped(address, raw, IMAGE_ATTRIBUTES);
@@ -218,8 +267,9 @@ export class DockerApplier {
       }
       wanted.add(address);
       const config = this.resolveDeep(address, raw, resolver(address));
-      await this.ensure(address, config, options, report, () => this.buildImage(address, config, stackDir));
+      pending.push(this.ensure(address, config, options, report, () => this.buildImage(address, config, stackDir)));
     }
+    await settle();
     for (const [name, raw] of Object.entries(resources.docker_container ?? {}).sort()) {
       const address = `docker_container.${name}`;
       const imageRef = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(typeof raw.image === "string" ? raw.image : "");
@@ -230,8 +280,9 @@ export class DockerApplier {
       wanted.add(address);
       checkMapped(address, raw, CONTAINER_ATTRIBUTES);
       const config = this.resolveDeep(address, raw, resolver(address));
-      await this.ensure(address, config, options, report, () => this.createContainer(address, config));
+      pending.push(this.ensure(address, config, options, report, () => this.createContainer(address, config)));
     }
+    await settle();
     for (const address of [...this.state.keys()].filter((key) => !wanted.has(key)).reverse()) {
       await this.destroyOne(address);
     }

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -144,8 +145,33 @@ function prometheusStandIn(): StandIn {
   };
 }
 
+/**
+ * Debian's Alertmanager reads its notification templates from /usr/share/prometheus/alertmanager/*.tmpl
+ * (upstream embeds them): the file comes from the same Debian package as the binary, downloaded once into the cache
+ * the way ../shared/tools/prometheus-binaries.sh downloads the binaries (this machine's archive, suite sid).
+ */
+function debianAlertmanagerTemplates(downloadDir: string): string {
+  const path = join(downloadDir, "alertmanager-templates");
+  if (existsSync(path)) return path;
+  mkdirSync(downloadDir, { recursive: true });
+  const script = [
+    "set -euo pipefail",
+    "uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $1}' | grep -v security | head -n1 || true)",
+    "[[ -n $uri ]] || uri=$(awk '$1 == \"deb\" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)",
+    "work=$(mktemp -d); trap 'rm -rf \"$work\"' EXIT",
+    'mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/x"',
+    'echo "deb $uri sid main" >"$work/sources.list"',
+    'o=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)',
+    'apt-get "${o[@]}" -qq update && (cd "$work" && apt-get "${o[@]}" -qq download prometheus-alertmanager)',
+    'dpkg -x "$work"/prometheus-alertmanager_*.deb "$work/x"',
+    'cp -r "$work/x/usr/share/prometheus/alertmanager" "$1"',
+  ].join("\n");
+  execFileSync("bash", ["-c", script, "bash", path], { stdio: "pipe" });
+  return path;
+}
+
 /** `prom/alertmanager:v0.33.1`: /bin/alertmanager, user nobody, data in /alertmanager. */
-function alertmanagerStandIn(): StandIn {
+function alertmanagerStandIn(downloadDir: string): StandIn {
   return {
     tag: IMAGES.alertmanager,
     mirrors:
@@ -154,12 +180,15 @@ function alertmanagerStandIn(): StandIn {
       "binaries from Debian's archive (prometheus-alertmanager renamed /bin/alertmanager; glibc copied in)",
       "busybox-static shell and wget: the stack's healthcheck uses wget; newer upstream Dockerfiles build on a distroless libc base without a shell, which this stand-in cannot prove either way",
       "no LICENSE/NOTICE; /etc/alertmanager/alertmanager.yml is a minimal config",
+      "Debian's build reads its notification templates from /usr/share/prometheus/alertmanager/ (copied from Debian's package); upstream embeds them in the binary",
     ],
     prepare: (contextDir) => {
       const bin = prometheusBinDir();
       addBusybox(contextDir);
       copyInto(contextDir, join(bin, "prometheus-alertmanager"), "bin/alertmanager", 0o755);
       copyInto(contextDir, join(bin, "amtool"), "bin/amtool", 0o755);
+      const templates = debianAlertmanagerTemplates(downloadDir);
+      cpSync(templates, join(contextDir, "rootfs", "usr/share/prometheus/alertmanager"), { recursive: true });
       for (const lib of GLIBC_LIBS) copyInto(contextDir, lib, lib.slice(1));
       writeInto(
         contextDir,
@@ -275,7 +304,8 @@ function nodeStandIn(downloadDir: string): StandIn {
 
 /** Every stand-in the stack needs; Grafana has none (no binary here: its container is reported as not run). */
 export function standIns(cacheDir: string): StandIn[] {
-  return [nodeStandIn(join(cacheDir, "downloads")), prometheusStandIn(), alertmanagerStandIn()];
+  const downloads = join(cacheDir, "downloads");
+  return [nodeStandIn(downloads), prometheusStandIn(), alertmanagerStandIn(downloads)];
 }
 
 /** SHA-256 over a context folder: every entry's path, type, mode, link target and size, then every file's content. */
