@@ -174,6 +174,37 @@ export function checkAllMapped(json: TerraformJson): void {
   }
 }
 
+/** Where a build's context and Dockerfile come from, as provider 3.6.2 resolves them. */
+export interface BuildPaths {
+  /** The context folder, absolute, symlinks resolved. */
+  readonly contextDir: string;
+  /** The Dockerfile's path inside the context the daemon is told. */
+  readonly dockerfile: string;
+  /** A Dockerfile found outside the context, sent inside it under a generated name. */
+  readonly outsideContext?: string;
+}
+
+/**
+ * Provider 3.6.2's `prepareBuildContext` over docker/cli's `GetContextFromLocalDir`: `context` is made absolute against
+ * the working directory (the stack folder); `dockerfile` too, first: if a file is there, it is used (relative to the
+ * context, or from outside it); if not, the lookup error is swallowed and the daemon reads `dockerfile` relative to the
+ * context.
+ * @throws when the context is not a directory
+ */
+export function resolveBuildPaths(workingDir: string, context: string, dockerfile: string): BuildPaths {
+  const contextPath = resolve(workingDir, context);
+  if (!existsSync(contextPath) || !statSync(contextPath).isDirectory()) {
+    throw new Error(`build context ${contextPath} is not a directory`);
+  }
+  const contextDir = realpathSync(contextPath);
+  const fromWorkingDir = resolve(workingDir, dockerfile);
+  if (!existsSync(fromWorkingDir)) return { contextDir, dockerfile };
+  const rel = relative(contextDir, realpathSync(fromWorkingDir));
+  return rel.startsWith(`..${sep}`)
+    ? { contextDir, dockerfile, outsideContext: fromWorkingDir }
+    : { contextDir, dockerfile: rel };
+}
+
 /** Applies a synthesized stack to a Docker engine; keeps its own state between applies, like a tfstate. */
 export class DockerApplier {
   private readonly state = new Map<string, Applied>();
@@ -422,16 +453,10 @@ export class DockerApplier {
     checkMapped(`${address}.build`, build, BUILD_ATTRIBUTES);
     const specifiedContext = asString(`${address}.build.context`, build.context);
     const specifiedDockerfile = typeof build.dockerfile === "string" ? build.dockerfile : "Dockerfile";
-    const contextDir = realpathSync(resolve(stackDir, specifiedContext));
-    if (!statSync(contextDir).isDirectory()) throw new Error(`${address}: context ${contextDir} is not a directory`);
-    const dockerfileFromCwd = resolve(stackDir, specifiedDockerfile);
-    let dockerfileInTar = specifiedDockerfile;
-    let outside: string | undefined;
-    if (existsSync(dockerfileFromCwd)) {
-      const rel = relative(contextDir, realpathSync(dockerfileFromCwd));
-      if (rel.startsWith(`..${sep}`)) outside = dockerfileFromCwd;
-      else dockerfileInTar = rel;
-    }
+    const paths = resolveBuildPaths(stackDir, specifiedContext, specifiedDockerfile);
+    const contextDir = paths.contextDir;
+    let dockerfileInTar = paths.dockerfile;
+    const outside = paths.outsideContext;
     const staging = mkdtempSync(join(tmpdir(), "applier-build-"));
     try {
       const ignoreFile = join(contextDir, ".dockerignore");
