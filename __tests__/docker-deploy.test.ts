@@ -21,6 +21,7 @@ import { APPLIER_LABEL, ApplyReport, DockerApplier, TerraformJson } from "./supp
 import { probeEngine } from "./support/docker/engine";
 import { PROJECT_ROOT, ProjectCopy, copyProject, synthIn } from "./support/docker/project-copy";
 import { STAND_IN_LABEL, ensureStandIns } from "./support/docker/stand-ins";
+import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/container-defaults";
 import { inspectMonitoringStack } from "../main";
 import { dashboardQueries, describeQuery, runPanelQuery } from "../scripts/verify/panel-queries";
 import { PrometheusClient } from "../scripts/verify/prometheus-client";
@@ -218,32 +219,48 @@ suite("the synthesized stack on a real Docker engine", () => {
     for (const address of applier.addresses("docker_container")) {
       const info = await docker.getContainer(applier.dockerId(address)).inspect();
       const name = address.split(".")[1] ?? "";
-      const declared = json.resource?.docker_container?.[name]?.healthcheck as { test?: string[] } | undefined;
+      const declared = json.resource?.docker_container?.[name]?.healthcheck as
+        { test?: string[]; interval?: string; timeout?: string; start_period?: string; retries?: number } | undefined;
       expect(declared?.test).toBeDefined();
       expect(info.Config.Healthcheck?.Test).toEqual(declared?.test);
       expect(info.State.Health?.Status).toBe("healthy");
+      // The label that makes a healthcheck change replace the container reached the engine with the right digest.
+      expect(info.Config.Labels[HEALTHCHECK_LABEL]).toBe(
+        healthcheckDigest({
+          test: declared?.test ?? [],
+          interval: declared?.interval,
+          timeout: declared?.timeout,
+          startPeriod: declared?.start_period,
+          retries: declared?.retries,
+        }),
+      );
       expect(info.State.Health?.Log.at(-1)?.ExitCode).toBe(0);
     }
   });
 
-  it("the hardening holds from inside every container", async () => {
-    for (const address of applier.addresses("docker_container")) {
-      const id = applier.dockerId(address);
-      const name = address.split(".")[1] ?? "";
-      const user = String(json.resource?.docker_container?.[name]?.user ?? "");
-      const [uid, gid] = user.split(":");
-      expect((await execIn(docker, id, ["id", "-u"])).output.trim()).toBe(uid);
-      expect((await execIn(docker, id, ["id", "-g"])).output.trim()).toBe(gid);
-      const rootWrite = await execIn(docker, id, ["touch", "/hardening-probe"]);
-      expect(rootWrite.code).not.toBe(0);
-      expect(rootWrite.output).toMatch(/Read-only file system/);
-      expect(await execIn(docker, id, ["touch", "/tmp/hardening-probe"])).toEqual({ code: 0, output: "" });
-      const status = (await execIn(docker, id, ["cat", "/proc/self/status"])).output;
-      for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
-        expect(status).toMatch(new RegExp(`${set}:\\s+0000000000000000`));
-      }
-      expect(status).toMatch(/NoNewPrivs:\s+1/);
+  /** From inside: the configured uid:gid, `/` read-only, /tmp writable, no capability in any set, no-new-privileges. */
+  const assertHardened = async (address: string): Promise<void> => {
+    const id = applier.dockerId(address);
+    const name = address.split(".")[1] ?? "";
+    const [uid, gid] = String(json.resource?.docker_container?.[name]?.user ?? "").split(":");
+    expect(uid).toMatch(/^[1-9]\d*$/);
+    expect((await execIn(docker, id, ["id", "-u"])).output.trim()).toBe(uid);
+    expect((await execIn(docker, id, ["id", "-g"])).output.trim()).toBe(gid);
+    const rootWrite = await execIn(docker, id, ["touch", "/hardening-probe"]);
+    expect(rootWrite.code).not.toBe(0);
+    expect(rootWrite.output).toMatch(/Read-only file system/);
+    expect(await execIn(docker, id, ["touch", "/tmp/hardening-probe"])).toEqual({ code: 0, output: "" });
+    const status = (await execIn(docker, id, ["cat", "/proc/self/status"])).output;
+    for (const set of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
+      expect(status).toMatch(new RegExp(`${set}:\\s+0000000000000000`));
     }
+    expect(status).toMatch(/NoNewPrivs:\s+1/);
+  };
+
+  it("the hardening holds from inside every container", async () => {
+    const addresses = applier.addresses("docker_container");
+    expect(addresses).toHaveLength(2);
+    for (const address of addresses) await assertHardened(address);
   });
 
   it("Prometheus reaches api:8000 by its alias and every deployed target but Grafana's is up", async () => {
@@ -360,8 +377,8 @@ suite("the synthesized stack on a real Docker engine", () => {
       const id = containerOf("alertmanager");
       const info = await docker.getContainer(id).inspect();
       expect(info.State.Health?.Status).toBe("healthy");
-      expect((await execIn(docker, id, ["touch", "/hardening-probe"])).code).not.toBe(0);
-      expect((await execIn(docker, id, ["id", "-u"])).output.trim()).toBe("65534");
+      const address = applier.addresses("docker_container").find((candidate) => applier.dockerId(candidate) === id);
+      await assertHardened(address ?? "");
       await eventually("every target but Grafana's up, alertmanager included", 30_000, async () => {
         const answer = (await getJson(`${urls.prometheus}/api/v1/targets`)) as Targets;
         const others = answer.data.activeTargets.filter((target) => target.labels.job !== "grafana");

