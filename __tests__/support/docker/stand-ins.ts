@@ -115,7 +115,7 @@ function prometheusStandIn(): StandIn {
       "USER nobody (65534), WORKDIR /prometheus, VOLUME /prometheus (nobody:nobody, g+w), ENTRYPOINT /bin/prometheus, CMD --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus, EXPOSE 9090, /tmp 1777, busybox shell and wget",
     differences: [
       "binaries from Debian's archive (dynamically linked: glibc copied in) instead of the upstream static build",
-      "Debian's busybox-static instead of quay.io/prometheus/busybox (same applets: sh, wget)",
+      "Debian's busybox-static instead of quay.io/prometheus/busybox (same applets: sh, wget); the rest mirrors upstream's v3.5.3 Dockerfile, checked at its tag",
       "no LICENSE/NOTICE/npm_licenses files; /etc/prometheus/prometheus.yml is a minimal self-scrape config",
     ],
     inputs: () => [
@@ -184,10 +184,10 @@ function alertmanagerStandIn(downloadDir: string): StandIn {
   return {
     tag: IMAGES.alertmanager,
     mirrors:
-      "USER nobody (65534), WORKDIR /alertmanager, VOLUME /alertmanager (nobody:nobody), /etc/alertmanager nobody:nobody, ENTRYPOINT /bin/alertmanager, CMD --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager, EXPOSE 9093, /tmp 1777",
+      "USER nobody (65534), WORKDIR /alertmanager, VOLUME /alertmanager (nobody:nobody, g+w), /etc/alertmanager nobody:nobody, ENTRYPOINT /bin/alertmanager, CMD --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager, EXPOSE 9093, /tmp 1777",
     differences: [
       "binaries from Debian's archive (prometheus-alertmanager renamed /bin/alertmanager; glibc copied in)",
-      "busybox-static shell and wget: the stack's healthcheck uses wget; newer upstream Dockerfiles build on a distroless libc base without a shell, which this stand-in cannot prove either way",
+      "Debian's busybox-static instead of quay.io/prometheus/busybox (upstream's v0.33.1 Dockerfile, checked at its tag, is busybox-based: the stack's wget healthcheck has its wget)",
       "no LICENSE/NOTICE; /etc/alertmanager/alertmanager.yml is a minimal config",
       "Debian's build reads its notification templates from /usr/share/prometheus/alertmanager/ (copied from Debian's package); upstream embeds them in the binary",
     ],
@@ -215,7 +215,7 @@ function alertmanagerStandIn(downloadDir: string): StandIn {
         [
           "FROM scratch",
           "COPY rootfs/ /",
-          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /alertmanager && chmod 1777 /tmp && chown -R nobody:nobody /etc/alertmanager /alertmanager"]',
+          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /alertmanager && chmod 1777 /tmp && chown -R nobody:nobody /etc/alertmanager /alertmanager && chmod -R g+w /alertmanager"]',
           "USER nobody",
           "EXPOSE 9093",
           'VOLUME ["/alertmanager"]',
