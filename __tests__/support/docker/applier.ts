@@ -90,6 +90,7 @@ const CONTAINER_ATTRIBUTES = new Set([
   "ports",
   "labels",
   "mounts",
+  "depends_on",
 ]);
 const HEALTHCHECK_ATTRIBUTES = new Set(["test", "interval", "timeout", "start_period", "retries"]);
 const MOUNT_ATTRIBUTES = new Set(["type", "source", "target", "read_only"]);
@@ -301,6 +302,7 @@ export class DockerApplier {
       pending.push(this.ensure(address, config, options, report, () => this.buildImage(address, config, stackDir)));
     }
     await settle();
+    const containers: { address: string; raw: JsonObject; dependsOn: string[] }[] = [];
     for (const [name, raw] of Object.entries(resources.docker_container ?? {}).sort()) {
       const address = `docker_container.${name}`;
       const imageRef = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(typeof raw.image === "string" ? raw.image : "");
@@ -310,10 +312,23 @@ export class DockerApplier {
       }
       wanted.add(address);
       checkMapped(address, raw, CONTAINER_ATTRIBUTES);
-      const config = this.resolveDeep(address, raw, resolver(address));
-      pending.push(this.ensure(address, config, options, report, () => this.createContainer(address, config)));
+      const dependsOn = raw.depends_on === undefined ? [] : asStringList(`${address}.depends_on`, raw.depends_on);
+      containers.push({ address, raw, dependsOn });
     }
-    await settle();
+    // Containers in waves: one whose depends_on names another container is created after it (Terraform's order).
+    const done = new Set<string>();
+    while (containers.length > 0) {
+      const inPlan = new Set(containers.map((item) => item.address));
+      const ready = containers.filter((item) => item.dependsOn.every((dep) => !inPlan.has(dep) || done.has(dep)));
+      if (ready.length === 0) throw new Error(`depends_on cycle among ${[...inPlan].join(", ")}`);
+      for (const { address, raw } of ready) {
+        const config = this.resolveDeep(address, raw, resolver(address));
+        pending.push(this.ensure(address, config, options, report, () => this.createContainer(address, config)));
+      }
+      await settle();
+      for (const { address } of ready) done.add(address);
+      containers.splice(0, containers.length, ...containers.filter((item) => !ready.includes(item)));
+    }
     for (const address of [...this.state.keys()].filter((key) => !wanted.has(key)).reverse()) {
       await this.destroyOne(address);
     }
