@@ -208,13 +208,3 @@ describe("a healthcheck change replaces the container (provider 3.6.2 would upda
     }
   });
 });
-
-describe("with Alertmanager", () => {
-  it("creates Alertmanager's container before Prometheus' (alerts sent earlier would wait for the resend delay)", () => {
-    const { json } = synthMonitoringStack({ alertmanager: { enabled: true } });
-    const entries = Object.entries(json.resource.docker_container ?? {});
-    const [alertmanager] = entries.find(([, container]) => container.name === "monitoring-alertmanager") ?? [];
-    const [, prometheus] = entries.find(([, container]) => container.name === "monitoring-prometheus") ?? [];
-    expect(prometheus?.depends_on).toEqual([`docker_container.${String(alertmanager)}`]);
-  });
-});

@@ -1,14 +1,5 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import {
-  Fn,
-  LocalBackend,
-  dependable,
-  TerraformLocal,
-  TerraformOutput,
-  TerraformStack,
-  TerraformVariable,
-  ref,
-} from "cdktf";
+import { Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable, ref } from "cdktf";
 import { Construct } from "constructs";
 import { renderDashboards } from "../dashboards";
 import type { ImportedDashboardFile, RenderedDashboard } from "../dashboards/types";
@@ -253,11 +244,6 @@ export class MonitoringStack extends TerraformStack {
       this.alertmanager = new Alertmanager(this, "Alertmanager", { ...props.alertmanager, network: this.network });
       this.prometheus.addScrapeTarget(this.alertmanager.scrapeTarget);
       this.prometheus.addAlertmanager(this.alertmanager.receiver);
-      // Alertmanager first: alerts Prometheus sends before it answers are dropped until the 1-minute resend delay.
-      this.prometheus.container.dependsOn = [
-        ...(this.prometheus.container.dependsOn ?? []),
-        dependable(this.alertmanager.container),
-      ];
     }
     const jobNames = this.prometheus.scrapeTargets.map((target) => target.jobName).sort();
     this.prometheus.addRuleFile(
