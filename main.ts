@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -30,6 +31,7 @@ import {
 } from "./constructs/monitoring-stack";
 import { ConfigError, type ConfigProblem, throwIfProblems } from "./constructs/validation";
 import { DASHBOARD_MODULES, DashboardError } from "./dashboards";
+import { Grafana } from "./constructs/grafana";
 
 const projectRoot = __dirname;
 const appDir = join(projectRoot, "app");
@@ -126,6 +128,22 @@ function ensureAdminPasswordFile(file: string, isDefault: boolean): void {
   console.log(`Generated the Grafana admin password in ${relative(projectRoot, file)} (mode 0600; keep it private).`);
 }
 
+/**
+ * Who Grafana runs as to read the 0600 password file: its owner. A root-owned file (a deploy as root) is handed to
+ * Grafana's own uid instead when `handOver` is set, because Grafana must never run as root.
+ */
+function passwordFileOwner(file: string, handOver: boolean): { uid: number; gid: number } | undefined {
+  if (!existsSync(file)) return undefined;
+  const { uid, gid } = statSync(file);
+  if (uid !== 0) return { uid, gid };
+  if (handOver) chownSync(file, Grafana.DEFAULT_UID, Grafana.DEFAULT_GID);
+  return undefined;
+}
+
+function withOwner(owner: { uid: number; gid: number } | undefined): { owner?: { uid: number; gid: number } } {
+  return owner === undefined ? {} : { owner };
+}
+
 /** Every `*.json` file in dashboards/json/, sorted by name so two synths are identical. */
 function readImportedDashboards(dir: string): ImportedDashboardFile[] {
   if (!existsSync(dir)) return [];
@@ -172,8 +190,9 @@ export interface LoadedStack {
  * Reads the environment and the project's files into the stack's props; `npm run verify` and the tests use it too,
  * so everything sees the same stack. Every problem is reported in one round: variables that do not parse, the password
  * file, and what the stack itself rejects in the settings that did parse (a port clash, an interval out of range).
- * The password file is generated (`generatePassword`) only when nothing is wrong, and not at all when
- * `TF_VAR_grafana_admin_password` is set (Terraform then takes the password from it and never reads the file).
+ * The password file is generated (`generatePassword`) only when nothing is wrong. It is needed even when
+ * `TF_VAR_grafana_admin_password` is set: Grafana reads its password from that file (mounted read-only), the variable
+ * only overrides what the Grafana provider signs in with.
  * @throws ConfigError naming every problem
  */
 export function loadStackProps(
@@ -187,31 +206,34 @@ export function loadStackProps(
   const configuredFile = env.GRAFANA_ADMIN_PASSWORD_FILE?.trim() ?? "";
   const isDefault = configuredFile === "";
   const passwordFile = resolve(projectRoot, isDefault ? DEFAULT_PASSWORD_FILE : configuredFile);
-  const passwordFromTerraformVariable = (env.TF_VAR_grafana_admin_password ?? "") !== "";
-  const passwordProblems =
-    options.generatePassword && !passwordFromTerraformVariable ? passwordFileProblems(passwordFile, isDefault) : [];
+  const passwordProblems = options.generatePassword ? passwordFileProblems(passwordFile, isDefault) : [];
   const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
-  const loaded: LoadedStack = {
+  const load = (): LoadedStack => ({
     passwordFile,
-    api: { ...api, buildContext: appDir, sourceHash: hashSources(appDir) },
+    // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
+    api: { ...api, buildContext: relative(stackDir, appDir), sourceHash: hashSources(appDir) },
     props: {
       ...stackSettings,
+      // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
+      localStatePath: relative(stackDir, join(projectRoot, `terraform.${STACK_NAME}.tfstate`)),
       grafanaAdminPasswordFile: {
         pathFromStackDir: relative(stackDir, passwordFile),
         pathForHumans: relative(projectRoot, passwordFile),
+        ...withOwner(passwordFileOwner(passwordFile, options.generatePassword)),
       },
       importedDashboards: readImportedDashboards(importedDashboardsDir),
     },
-  };
+  });
   const problems = [...envProblems, ...passwordProblems];
   if (problems.length > 0) {
     // Report the stack's own problems with the settings that did parse in the same round, not on the next run.
-    throwIfProblems("Invalid settings", [...problems, ...stackProblems(loaded)]);
+    throwIfProblems("Invalid settings", [...problems, ...stackProblems(load())]);
   }
-  if (options.generatePassword && !passwordFromTerraformVariable) {
+  if (options.generatePassword) {
     ensureAdminPasswordFile(passwordFile, isDefault);
   }
-  return loaded;
+  // After the file exists: Grafana runs as its owner (passwordFileOwner).
+  return load();
 }
 
 /** What the stack rejects in `loaded` (built in a scratch folder, then discarded); empty when it builds. */

@@ -196,16 +196,16 @@ describe("main.ts (the cdktf app)", () => {
     expect(existsSync(join(work, "bad7"))).toBe(false);
   });
 
-  it("generates no password file when TF_VAR_grafana_admin_password is set (Terraform takes the password from it)", () => {
-    const unused = join(work, "unused-password");
+  it("generates the password file even when TF_VAR_grafana_admin_password is set: Grafana reads its password from it", () => {
+    const file = join(work, "tfvar-password");
     const result = synth(join(work, "tfvar"), {
-      GRAFANA_ADMIN_PASSWORD_FILE: unused,
+      GRAFANA_ADMIN_PASSWORD_FILE: file,
       TF_VAR_grafana_admin_password: "from-the-variable",
     });
 
     expect(result.status).toBe(0);
-    expect(result.stdout).not.toContain("Generated");
-    expect(existsSync(unused)).toBe(false);
+    expect(result.stdout).toContain("Generated");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(work, "tfvar", "stacks", "monitoring", "cdk.tf.json"), "utf8")).not.toContain(
       "from-the-variable",
     );

@@ -207,15 +207,18 @@ describe("MonitoringStack", () => {
     it("keeps the data on named volumes that Terraform does not own, so destroy leaves them", () => {
       expect(json.resource.docker_volume).toBeUndefined();
       const mounts = containers(json).flatMap((c) => (c.mounts as { source?: string }[] | undefined) ?? []);
-      const named = mounts.flatMap((mount) => (mount.source === undefined ? [] : [mount.source]));
+      const named = mounts.flatMap((mount) =>
+        mount.source === undefined || (mount as { type?: string }).type !== "volume" ? [] : [mount.source],
+      );
       expect(named).toEqual(["monitoring-grafana-data", "monitoring-prometheus-data"]);
       expect([...(json.output.data_volumes.value as string[])].sort()).toEqual(named);
     });
 
     it("writes no admin password into the synthesized JSON", () => {
       const grafana = containerNamed(json, "monitoring-grafana");
-      expect((grafana.env as string[]).filter((entry) => entry.startsWith("GF_SECURITY_ADMIN_PASSWORD="))).toEqual([
-        "GF_SECURITY_ADMIN_PASSWORD=${local.grafana_admin_password_value}",
+      // Grafana reads the password from a mounted file (first-deploy.test.ts); the environment never holds it.
+      expect((grafana.env as string[]).filter((entry) => entry.startsWith("GF_SECURITY_ADMIN_PASSWORD"))).toEqual([
+        "GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password",
       ]);
       expect(json.provider.grafana[0].auth).toBe("admin:${local.grafana_admin_password_value}");
       expect(json.variable.grafana_admin_password).toMatchObject({ sensitive: true, default: "" });

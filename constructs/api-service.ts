@@ -26,7 +26,11 @@ export interface ApiServiceOptions extends ServiceOptions {
 
 /** The demo API, built from `app/`. @example monitoring.addService(ApiService.NAME, demoApiService({ buildContext })) */
 export interface DemoApiProps extends ApiServiceOptions {
-  /** Absolute path of the Docker build context (the `app/` folder with its Dockerfile). */
+  /**
+   * The Docker build context (the `app/` folder with its Dockerfile): a path relative to the stack's folder
+   * (`cdktf.out/stacks/<stack>`, where Terraform runs), so cdk.tf.json does not depend on where the checkout lives; an
+   * absolute path is used as given.
+   */
   readonly buildContext: string;
   /**
    * Digest of the build context's inputs; when it changes, the image is rebuilt and the container replaced.

@@ -1,4 +1,5 @@
-import type { ContainerConfig, ContainerMounts } from "@cdktf/provider-docker/lib/container";
+import { createHash } from "node:crypto";
+import type { ContainerConfig, ContainerHealthcheck, ContainerMounts } from "@cdktf/provider-docker/lib/container";
 import { ConfigProblem, checkBindAddress, checkImage, checkIntegerInRange, checkPort, joinPath } from "./validation";
 
 /** Settings every service accepts for its container; each service documents its own defaults. */
@@ -105,10 +106,21 @@ export const STOP_GRACE_SECONDS = 15;
 /**
  * The container settings every service shares: read-only root filesystem, all capabilities dropped,
  * `no-new-privileges`, a non-root user, a memory limit without swap, rotated json-file logs, a healthcheck Terraform
- * waits for, `unless-stopped` restarts, a 15 s grace period to drain on every stop, and the published port bound to the
- * configured address (loopback by default).
+ * waits for (when the service has one), `unless-stopped` restarts, a 15 s grace period to drain on every stop, the
+ * published port bound to the configured address (loopback by default), and a label with the healthcheck's digest so
+ * that changing the healthcheck replaces the container ({@link healthcheckDigest}).
  */
 export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
+  const healthcheck: ContainerHealthcheck | undefined =
+    spec.healthcheck !== undefined
+      ? {
+          test: [...spec.healthcheck],
+          interval: "10s",
+          timeout: "5s",
+          retries: 6,
+          startPeriod: `${spec.startPeriodSeconds}s`,
+        }
+      : undefined;
   return {
     name: spec.name,
     image: spec.image,
@@ -136,17 +148,7 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
     memorySwap: spec.options.memoryMb,
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "3" },
-    ...(spec.healthcheck !== undefined
-      ? {
-          healthcheck: {
-            test: [...spec.healthcheck],
-            interval: "10s",
-            timeout: "5s",
-            retries: 6,
-            startPeriod: `${spec.startPeriodSeconds}s`,
-          },
-        }
-      : {}),
+    ...(healthcheck !== undefined ? { healthcheck } : {}),
     networksAdvanced: [{ name: spec.networkName, aliases: [spec.alias] }],
     ...(spec.options.hostPort !== undefined
       ? {
@@ -160,9 +162,31 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
           ],
         }
       : {}),
-    labels: [{ label: "org.monitoring-stack.service", value: spec.alias }],
+    labels: [
+      { label: "org.monitoring-stack.service", value: spec.alias },
+      ...(healthcheck !== undefined ? [{ label: HEALTHCHECK_LABEL, value: healthcheckDigest(healthcheck) }] : []),
+    ],
     ...(spec.mounts !== undefined ? { mounts: [...spec.mounts] } : {}),
   };
+}
+
+/** The label carrying {@link healthcheckDigest}: a changed healthcheck changes it, and a label change replaces. */
+export const HEALTHCHECK_LABEL = "org.monitoring-stack.healthcheck-sha256";
+
+/**
+ * SHA-256 of a healthcheck's settings. kreuzwerker/docker 3.6.2 plans a changed `healthcheck` as an in-place update
+ * that changes nothing (kreuzwerker/terraform-provider-docker#988); `labels` is ForceNew in its schema, so carrying
+ * this digest in a label makes a healthcheck change replace the container instead.
+ */
+export function healthcheckDigest(healthcheck: ContainerHealthcheck): string {
+  const canonical = [
+    healthcheck.test,
+    healthcheck.interval ?? null,
+    healthcheck.timeout ?? null,
+    healthcheck.startPeriod ?? null,
+    healthcheck.retries ?? null,
+  ];
+  return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
 }
 
 /** A named volume mount: data that must survive container replacement (Docker creates the volume on first use). */

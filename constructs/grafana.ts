@@ -50,6 +50,24 @@ export interface GrafanaProps extends GrafanaOptions {
    * JSON and snapshots must not hold a secret.
    */
   readonly adminPassword: string;
+  /**
+   * The admin password file Grafana reads on its first start (`GF_SECURITY_ADMIN_PASSWORD__FILE`), bind-mounted
+   * read-only, so the password is in neither the container's environment nor the Terraform state.
+   * @default no file: Grafana gets no admin password from the stack (only for tests of other settings)
+   */
+  readonly adminPasswordFile?: GrafanaPasswordFile;
+}
+
+/** Where the admin password file is on the Docker host, and who owns it. */
+export interface GrafanaPasswordFile {
+  /** Absolute path on the Docker host, or a Terraform expression giving one (`${abspath(...)}`). */
+  readonly hostPath: string;
+  /**
+   * The file's owner: Grafana runs as this uid:gid so it can read a file only its owner may read (mode 0600). The
+   * official image makes its data paths world-writable, so any uid works. Never root.
+   * @default Grafana's own uid:gid 472:0
+   */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /** The admin user Grafana creates on its first start. */
@@ -100,6 +118,12 @@ export class Grafana extends Construct implements IGrafana {
   public static fromExisting(scope: Construct, id: string, attrs: ExistingGrafanaAttributes): IGrafana {
     return new ExistingGrafana(scope, id, attrs);
   }
+  /** Where the admin password file is mounted inside the container. */
+  public static readonly ADMIN_PASSWORD_PATH = "/run/secrets/grafana-admin-password";
+  /** The uid of the official image's `grafana` user. */
+  public static readonly DEFAULT_UID = 472;
+  /** The gid the official image owns /var/lib/grafana with. */
+  public static readonly DEFAULT_GID = 0;
 
   /** Resolved settings. */
   public readonly options: ReturnType<typeof resolveGrafanaOptions>;
@@ -127,6 +151,14 @@ export class Grafana extends Construct implements IGrafana {
     this.options = resolveGrafanaOptions(props, props.network.name);
     throwIfProblems(`Grafana "${id}"`, [
       ...grafanaOptionProblems("", props),
+      ...(props.adminPasswordFile?.owner?.uid === 0
+        ? [
+            {
+              path: "adminPasswordFile.owner.uid",
+              message: `adminPasswordFile.owner.uid must not be 0: Grafana would run as root to read the password file; give the file to an unprivileged user (got 0)`,
+            },
+          ]
+        : []),
       ...(props.adminPassword.trim() === ""
         ? [
             {
@@ -153,8 +185,12 @@ export class Grafana extends Construct implements IGrafana {
       hardenedContainerConfig({
         name: `${props.network.name}-grafana`,
         image: this.image.imageId,
-        // uid 472 with gid 0 is how the official image owns /var/lib/grafana; gid 0 grants no privilege.
-        user: "472:0",
+        // The password file's owner, so Grafana can read the 0600 file (the official image's data paths are mode 777);
+        // else uid 472 with gid 0, how the official image owns /var/lib/grafana (gid 0 grants no privilege).
+        user:
+          props.adminPasswordFile?.owner !== undefined
+            ? `${props.adminPasswordFile.owner.uid}:${props.adminPasswordFile.owner.gid}`
+            : `${Grafana.DEFAULT_UID}:${Grafana.DEFAULT_GID}`,
         alias: Grafana.ALIAS,
         networkName: props.network.network.name,
         internalPort: Grafana.INTERNAL_PORT,
@@ -163,7 +199,10 @@ export class Grafana extends Construct implements IGrafana {
           `GF_SERVER_HTTP_PORT=${Grafana.INTERNAL_PORT}`,
           `GF_SERVER_ROOT_URL=${this.hostUrl}/`,
           `GF_SECURITY_ADMIN_USER=${GRAFANA_ADMIN_USER}`,
-          `GF_SECURITY_ADMIN_PASSWORD=${props.adminPassword}`,
+          // The file, never the value: `docker inspect` and the Terraform state show the environment.
+          ...(props.adminPasswordFile !== undefined
+            ? [`GF_SECURITY_ADMIN_PASSWORD__FILE=${Grafana.ADMIN_PASSWORD_PATH}`]
+            : []),
           "GF_SECURITY_DISABLE_GRAVATAR=true",
           "GF_AUTH_ANONYMOUS_ENABLED=false",
           "GF_USERS_ALLOW_SIGN_UP=false",
@@ -173,12 +212,27 @@ export class Grafana extends Construct implements IGrafana {
           "GF_ANALYTICS_CHECK_FOR_UPDATES=false",
           "GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES=false",
           "GF_NEWS_NEWS_FEED_ENABLED=false",
+          // Grafana 12 downloads its "preinstalled" plugins at every start unless told not to: a failing download on a
+          // host without internet, a call home on any other.
+          "GF_PLUGINS_PREINSTALL_DISABLED=true",
           // Logs go to stdout (rotated by Docker), not to files on the read-only root filesystem.
           "GF_LOG_MODE=console",
           "GF_METRICS_ENABLED=true",
         ],
         tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
-        mounts: [namedVolumeMount(this.options.dataVolumeName, "/var/lib/grafana")],
+        mounts: [
+          namedVolumeMount(this.options.dataVolumeName, "/var/lib/grafana"),
+          ...(props.adminPasswordFile !== undefined
+            ? [
+                {
+                  type: "bind",
+                  source: props.adminPasswordFile.hostPath,
+                  target: Grafana.ADMIN_PASSWORD_PATH,
+                  readOnly: true,
+                },
+              ]
+            : []),
+        ],
         // The Alpine-based image has busybox wget.
         healthcheck: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${Grafana.INTERNAL_PORT}/api/health`],
         // The first start migrates the database.

@@ -1,5 +1,14 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { Aspects, Fn, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable } from "cdktf";
+import {
+  Aspects,
+  Fn,
+  LocalBackend,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+  ref,
+} from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { analyzePromql, renderDashboards } from "../dashboards";
 import { GRAFANA_SELF_METRICS, PROMETHEUS_SELF_METRICS, SCRAPE_SERIES } from "../dashboards/self-metrics";
@@ -31,6 +40,8 @@ export interface AdminPasswordFile {
   readonly pathFromStackDir: string;
   /** The same file's path as a person finds it from the project root; shown in the stack outputs. */
   readonly pathForHumans: string;
+  /** The file's owner; Grafana runs as this uid:gid to read it. @default Grafana's own 472:0 */
+  readonly owner?: { readonly uid: number; readonly gid: number };
 }
 
 /** The alerting settings a stack user can change. */
@@ -42,6 +53,11 @@ export type AlertingOptions = Pick<AlertRulesInput, "thresholds" | "runbookBaseU
  * @example new MonitoringStack(app, "monitoring", { grafanaAdminPasswordFile })
  */
 export interface MonitoringStackProps {
+  /**
+   * The local backend's state file, relative to the stack's folder (where Terraform runs), so cdk.tf.json does not
+   * depend on where the checkout lives. @default cdktf's default: an absolute path in the project folder
+   */
+  readonly localStatePath?: string;
   /**
    * The file holding the Grafana admin password. `TF_VAR_grafana_admin_password`, when set and not empty, takes
    * precedence over it at deploy time.
@@ -280,6 +296,7 @@ export class MonitoringStack extends TerraformStack {
     this.alerting = props.alerting ?? {};
 
     new DockerProvider(this, "docker", {});
+    if (props.localStatePath !== undefined) new LocalBackend(this, { path: props.localStatePath });
     const adminPassword = this.adminPassword(props.grafanaAdminPasswordFile);
 
     this.network = new MonitoringNetwork(this, "Network", { name: props.networkName ?? "monitoring" });
@@ -293,6 +310,11 @@ export class MonitoringStack extends TerraformStack {
       network: this.network,
       prometheus: this.prometheus,
       adminPassword,
+      adminPasswordFile: {
+        // abspath: Docker wants an absolute bind source; Terraform computes it on the deploying host.
+        hostPath: Fn.abspath(`${ref("path.cwd")}/${props.grafanaAdminPasswordFile.pathFromStackDir}`),
+        ...(props.grafanaAdminPasswordFile.owner !== undefined ? { owner: props.grafanaAdminPasswordFile.owner } : {}),
+      },
     });
     this.network.claimHostPort({
       owner: "prometheus.hostPort",

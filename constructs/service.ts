@@ -1,5 +1,7 @@
 import { Container } from "@cdktf/provider-docker/lib/container";
 import { Image } from "@cdktf/provider-docker/lib/image";
+import { isAbsolute } from "node:path";
+import { ref } from "cdktf";
 import { Construct } from "constructs";
 import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } from "./container-defaults";
 import { MonitoringNetwork } from "./network";
@@ -18,7 +20,11 @@ import {
 
 /** A Docker build: the image is built from `context` at deploy. */
 export interface ServiceBuild {
-  /** Absolute path of the Docker build context. */
+  /**
+   * The Docker build context: an absolute path, used as given, or a path relative to the stack's folder
+   * (`cdktf.out/stacks/<stack>`, where Terraform runs), written as `${path.cwd}/<path>` so cdk.tf.json does not depend
+   * on where the checkout lives.
+   */
   readonly context: string;
   /** The Dockerfile, relative to the context. @default "Dockerfile" */
   readonly dockerfile?: string;
@@ -238,7 +244,10 @@ export class Service extends Construct {
         ? new Image(this, "Image", {
             name: `${props.network.name}-${props.name}:local`,
             buildAttribute: {
-              context: build.context,
+              // The dockerfile stays relative: provider 3.6.2 (docker/cli GetContextFromLocalDir) first looks for it in
+              // the working directory (the stack folder, which holds none; a test checks), then in the context; v4
+              // looks in the context. An absolute dockerfile would defeat a .dockerignore's "!Dockerfile" trimming.
+              context: isAbsolute(build.context) ? build.context : `${ref("path.cwd")}/${build.context}`,
               dockerfile: build.dockerfile ?? "Dockerfile",
               ...(build.buildArgs !== undefined ? { buildArgs: { ...build.buildArgs } } : {}),
             },

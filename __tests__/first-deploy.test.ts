@@ -1,0 +1,210 @@
+/**
+ * What a first real deploy would otherwise hit: paths in cdk.tf.json that depend on where the checkout lives, a
+ * dockerfile the two provider generations would resolve differently, Grafana's plugin downloads at start, the admin
+ * password in the container's environment (and so in `docker inspect` and the Terraform state), and provider 3.6.2
+ * not applying a changed healthcheck (kreuzwerker/terraform-provider-docker#988).
+ */
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Testing } from "cdktf";
+import { HEALTHCHECK_LABEL, hardenedContainerConfig, healthcheckDigest } from "../constructs/container-defaults";
+import { Grafana } from "../constructs/grafana";
+import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import { PROJECT_ROOT, copyProject, synthIn } from "./support/docker/project-copy";
+import { TEST_STACK_PROPS, synthMonitoringStack } from "./support/stack";
+
+type Resource = Record<string, unknown>;
+
+function resources(json: { resource: Record<string, Record<string, Resource>> }, type: string): Resource[] {
+  return Object.values(json.resource[type] ?? {});
+}
+
+describe("cdk.tf.json does not depend on where the checkout lives", () => {
+  // Two copies at different depths, synthesized the way `cdktf synth` does (cdktf.json's app, outdir cdktf.out).
+  const first = copyProject(mkdtempSync(join(tmpdir(), "clone-a-")));
+  const second = copyProject(join(mkdtempSync(join(tmpdir(), "clone-b-")), "nested"));
+  let stackA: string;
+  let stackB: string;
+
+  beforeAll(() => {
+    stackA = synthIn(first.root, {});
+    stackB = synthIn(second.root, {});
+  }, 120_000);
+  afterAll(() => {
+    first.remove();
+    second.remove();
+  });
+
+  it("two clones in different folders synthesize byte-identical JSON and build contexts", () => {
+    const a = readFileSync(join(stackA, "cdk.tf.json"), "utf8");
+    const b = readFileSync(join(stackB, "cdk.tf.json"), "utf8");
+    expect(a).toEqual(b);
+    for (const root of [first.root, second.root, PROJECT_ROOT]) expect(a).not.toContain(root);
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { recursive: true, encoding: "utf8" })
+        .filter((path) => statSync(join(dir, path)).isFile())
+        .sort();
+    expect(files(stackA)).toEqual(files(stackB));
+    for (const path of files(stackA)) {
+      expect(readFileSync(join(stackA, path), "utf8")).toEqual(readFileSync(join(stackB, path), "utf8"));
+    }
+  });
+
+  it("the local backend's state file is relative to the stack folder and lands in the project folder", () => {
+    const json = JSON.parse(readFileSync(join(stackA, "cdk.tf.json"), "utf8")) as {
+      terraform: { backend: { local: { path: string } } };
+    };
+    const path = json.terraform.backend.local.path;
+    expect(path.startsWith("/")).toBe(false);
+    expect(resolve(stackA, path)).toBe(join(first.root, `terraform.${STACK_NAME}.tfstate`));
+  });
+
+  it("every image build works under provider 3.6.2's and v4's dockerfile rules", () => {
+    const json = JSON.parse(readFileSync(join(stackA, "cdk.tf.json"), "utf8")) as {
+      resource: Record<string, Record<string, Resource>>;
+    };
+    const builds = resources(json, "docker_image")
+      .map((image) => image.build as { context: string; dockerfile: string } | undefined)
+      .filter((build) => build !== undefined);
+    expect(builds.length).toBeGreaterThanOrEqual(2);
+    for (const build of builds) {
+      // The context: `${path.cwd}/<relative>`, resolved in the stack folder where Terraform runs.
+      expect(build.context).toMatch(/^\$\{path\.cwd\}\/[^/$]/);
+      const context = resolve(build.context.replace("${path.cwd}", stackA));
+      // v4 resolves a relative dockerfile against the context: it must be there.
+      expect(build.dockerfile).toBe("Dockerfile");
+      expect(existsSync(join(context, build.dockerfile))).toBe(true);
+    }
+    // 3.6.2 (docker/cli GetContextFromLocalDir) tries the working directory first: it must hold no file of that name,
+    // or that file would be built instead, even from outside the context.
+    expect(readdirSync(stackA).filter((name) => name.toLowerCase() === "dockerfile")).toEqual([]);
+  });
+
+  it("the Grafana password file is mounted from the stack folder's relative path, made absolute by Terraform", () => {
+    const json = JSON.parse(readFileSync(join(stackA, "cdk.tf.json"), "utf8")) as {
+      resource: Record<string, Record<string, Resource>>;
+    };
+    const grafana = resources(json, "docker_container").find((container) =>
+      JSON.stringify(container.env).includes("GF_SECURITY_ADMIN_PASSWORD__FILE"),
+    );
+    const mount = (grafana?.mounts as { type: string; source: string }[]).find((item) => item.type === "bind");
+    expect(mount?.source).toBe('${abspath("${path.cwd}/../../../.secrets/grafana-admin-password")}');
+    expect(resolve(stackA, "../../../.secrets/grafana-admin-password")).toBe(
+      join(first.root, ".secrets", "grafana-admin-password"),
+    );
+  });
+
+  it("Grafana can read the 0600 password file and nobody else can: it runs as the file's owner, never root", () => {
+    const file = join(first.root, ".secrets", "grafana-admin-password");
+    const { uid, mode } = statSync(file);
+    expect(mode & 0o777).toBe(0o600);
+    const json = JSON.parse(readFileSync(join(stackA, "cdk.tf.json"), "utf8")) as {
+      resource: Record<string, Record<string, Resource>>;
+    };
+    const grafana = resources(json, "docker_container").find((container) =>
+      JSON.stringify(container.env).includes("GF_SECURITY_ADMIN_PASSWORD__FILE"),
+    );
+    // A file generated by root is handed to Grafana's own uid (Grafana must never run as root); else the owner's.
+    const expectedUid = process.getuid?.() === 0 ? Grafana.DEFAULT_UID : uid;
+    expect(uid).toBe(expectedUid);
+    expect(String(grafana?.user).split(":")[0]).toBe(String(expectedUid));
+    expect(grafana?.user).not.toMatch(/^0:/);
+  });
+});
+
+describe("Grafana's first start", () => {
+  const { json } = synthMonitoringStack({
+    grafanaAdminPasswordFile: { ...TEST_STACK_PROPS.grafanaAdminPasswordFile, owner: { uid: 1000, gid: 1000 } },
+  });
+  const grafana = resources(json, "docker_container").find((container) =>
+    JSON.stringify(container.env).includes("GF_SERVER_HTTP_PORT"),
+  ) as { env: string[]; mounts: Record<string, unknown>[]; user: string };
+
+  it("downloads no plugins (Grafana 12 preinstalls plugins from the internet unless disabled)", () => {
+    expect(grafana.env).toContain("GF_PLUGINS_PREINSTALL_DISABLED=true");
+  });
+
+  it("reads the admin password from a read-only mounted file, never from the environment", () => {
+    expect(grafana.env).toContain(`GF_SECURITY_ADMIN_PASSWORD__FILE=${Grafana.ADMIN_PASSWORD_PATH}`);
+    expect(grafana.env.filter((entry) => entry.startsWith("GF_SECURITY_ADMIN_PASSWORD="))).toEqual([]);
+    expect(grafana.mounts).toContainEqual({
+      type: "bind",
+      source: '${abspath("${path.cwd}/../../../.secrets/grafana-admin-password")}',
+      target: Grafana.ADMIN_PASSWORD_PATH,
+      read_only: true,
+    });
+    expect(grafana.user).toBe("1000:1000");
+  });
+
+  it("no docker resource holds the password: nothing of it reaches the Terraform state through them", () => {
+    for (const type of ["docker_container", "docker_image", "docker_network"]) {
+      expect(JSON.stringify(json.resource[type] ?? {})).not.toMatch(/grafana_admin_password/);
+    }
+    // Where it remains, by necessity: the Grafana provider's auth (provider configuration is not stored in state).
+    expect(JSON.stringify(json.provider.grafana)).toMatch(/local\.grafana_admin_password_value/);
+  });
+
+  it("fails when the password file's owner is root (Grafana would run as root)", () => {
+    expect(
+      () =>
+        new MonitoringStack(Testing.app(), STACK_NAME, {
+          ...TEST_STACK_PROPS,
+          grafanaAdminPasswordFile: { ...TEST_STACK_PROPS.grafanaAdminPasswordFile, owner: { uid: 0, gid: 0 } },
+        }),
+    ).toThrow(/adminPasswordFile\.owner\.uid must not be 0: Grafana would run as root/);
+  });
+});
+
+describe("a healthcheck change replaces the container (provider 3.6.2 would update it in place, doing nothing)", () => {
+  const spec = {
+    name: "x",
+    image: "img",
+    user: "1000:1000",
+    alias: "x",
+    networkName: "n",
+    internalPort: 8000,
+    options: { hostPort: 8000, bindAddress: "127.0.0.1", memoryMb: 64, image: "img" },
+    healthcheck: ["CMD", "true"],
+    startPeriodSeconds: 10,
+    waitTimeoutSeconds: 60,
+  };
+  const label = (config: ReturnType<typeof hardenedContainerConfig>): string | undefined =>
+    (config.labels as { label: string; value: string }[]).find((item) => item.label === HEALTHCHECK_LABEL)?.value;
+
+  it("carries the healthcheck's digest in a label (labels are ForceNew in provider 3.6.2's schema)", () => {
+    const config = hardenedContainerConfig(spec);
+    expect(label(config)).toBe(healthcheckDigest(config.healthcheck ?? { test: [] }));
+    expect(label(config)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("a different command, start period or any other healthcheck setting gives a different label", () => {
+    const base = label(hardenedContainerConfig(spec));
+    expect(label(hardenedContainerConfig({ ...spec, healthcheck: ["CMD", "false"] }))).not.toBe(base);
+    expect(label(hardenedContainerConfig({ ...spec, startPeriodSeconds: 11 }))).not.toBe(base);
+    expect(label(hardenedContainerConfig({ ...spec, name: "y" }))).toBe(base);
+  });
+
+  it("every container of the synthesized stack carries the digest of its own synthesized healthcheck", () => {
+    const { json } = synthMonitoringStack({ alertmanager: { enabled: true } });
+    const containers = resources(json, "docker_container");
+    expect(containers.length).toBe(4);
+    for (const container of containers) {
+      const health = container.healthcheck as {
+        test: string[];
+        interval: string;
+        timeout: string;
+        start_period: string;
+        retries: number;
+      };
+      const digest = healthcheckDigest({
+        test: health.test,
+        interval: health.interval,
+        timeout: health.timeout,
+        startPeriod: health.start_period,
+        retries: health.retries,
+      });
+      expect(container.labels).toContainEqual({ label: HEALTHCHECK_LABEL, value: digest });
+    }
+  });
+});

@@ -1,0 +1,735 @@
+/**
+ * A test applier: creates the `docker_network`, `docker_image` and `docker_container` resources of a synthesized
+ * `cdk.tf.json` through the Docker Engine API (dockerode), with the semantics of kreuzwerker/docker 3.6.2 (the
+ * provider version `@cdktf/provider-docker` pins). Terraform cannot run here (no provider downloads); this is the
+ * closest real thing: the JSON Terraform would read, applied to a real engine.
+ *
+ * Strict by design: every attribute is mapped one to one or the apply FAILS (nothing is silently ignored), every
+ * interpolation is resolved explicitly or the apply fails. Resources are found by type, never by construct id.
+ * Grafana cannot run here (no binary, no registry): its pulled image, its container (the one running that image) and
+ * every `grafana_*` resource are reported as not run; any other resource it cannot map fails.
+ */
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, resolve, sep } from "node:path";
+import dockerignore from "@balena/dockerignore";
+import type Docker from "dockerode";
+import { followBuild } from "./stand-ins";
+
+/** Label every object the applier creates carries, so cleanup finds them even after a failed test. */
+export const APPLIER_LABEL = "org.monitoring-stack.test.applier";
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/** `cdk.tf.json`, as far as the applier reads it. */
+export interface TerraformJson {
+  readonly resource?: Record<string, Record<string, JsonObject>>;
+  readonly locals?: JsonObject;
+  readonly variable?: Record<string, JsonObject>;
+  readonly provider?: Record<string, Json>;
+  readonly terraform?: JsonObject;
+  readonly output?: Record<string, JsonObject>;
+}
+
+/** What one apply did. */
+export interface ApplyReport {
+  readonly created: readonly string[];
+  readonly replaced: readonly string[];
+  readonly unchanged: readonly string[];
+  /** Resources not run, with the reason (Grafana). */
+  readonly notRun: readonly { readonly address: string; readonly reason: string }[];
+}
+
+/** A resource the applier created, as a Terraform state entry would record it. */
+interface Applied {
+  readonly type: "docker_network" | "docker_image" | "docker_container";
+  /** The resolved configuration: a change replaces the resource. */
+  readonly fingerprint: string;
+  /** Attributes other resources reference (`image_id`, `name`, `id`). */
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly dockerId: string;
+  readonly destroyGraceSeconds?: number;
+}
+
+const NETWORK_ATTRIBUTES = new Set(["name", "driver"]);
+const IMAGE_ATTRIBUTES = new Set(["name", "build", "triggers", "keep_locally"]);
+const BUILD_ATTRIBUTES = new Set(["context", "dockerfile", "build_args"]);
+const CONTAINER_ATTRIBUTES = new Set([
+  "name",
+  "image",
+  "user",
+  "command",
+  "env",
+  "restart",
+  "must_run",
+  "wait",
+  "wait_timeout",
+  "destroy_grace_seconds",
+  "read_only",
+  "tmpfs",
+  "capabilities",
+  "security_opts",
+  "memory",
+  "memory_swap",
+  "log_driver",
+  "log_opts",
+  "healthcheck",
+  "networks_advanced",
+  "ports",
+  "labels",
+  "mounts",
+  "depends_on",
+]);
+const HEALTHCHECK_ATTRIBUTES = new Set(["test", "interval", "timeout", "start_period", "retries"]);
+const MOUNT_ATTRIBUTES = new Set(["type", "source", "target", "read_only"]);
+const PORT_ATTRIBUTES = new Set(["internal", "external", "ip", "protocol"]);
+const NETWORK_ADVANCED_ATTRIBUTES = new Set(["name", "aliases"]);
+
+/** Fails on any key of `object` outside `known` (the `//` metadata of cdktf excepted). */
+function checkMapped(address: string, object: JsonObject, known: ReadonlySet<string>): void {
+  const unknown = Object.keys(object).filter((key) => key !== "//" && !known.has(key));
+  if (unknown.length > 0) {
+    throw new Error(
+      `${address}: the test applier does not map ${unknown.map((key) => `"${key}"`).join(", ")}; map it in __tests__/support/docker/applier.ts (with the provider's semantics) or the Docker suite proves nothing about it`,
+    );
+  }
+}
+
+function asObject(address: string, value: Json | undefined): JsonObject {
+  if (value === null || value === undefined || typeof value !== "object" || Array.isArray(value)) {
+    throw new Error(`${address}: expected an object, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function asString(address: string, value: Json | undefined): string {
+  if (typeof value !== "string") throw new Error(`${address}: expected a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function asNumber(address: string, value: Json | undefined): number {
+  if (typeof value !== "number") throw new Error(`${address}: expected a number, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function asStringList(address: string, value: Json | undefined): string[] {
+  if (!Array.isArray(value)) throw new Error(`${address}: expected a list, got ${JSON.stringify(value)}`);
+  return value.map((item, i) => asString(`${address}[${i}]`, item));
+}
+
+/** Docker durations as the provider parses them (Go's time.ParseDuration, the units the stack uses), in ns. */
+function durationNs(address: string, value: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(value);
+  if (match === null) throw new Error(`${address}: cannot parse the duration ${JSON.stringify(value)}`);
+  const factor = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Number(match[1]) * factor;
+}
+
+/**
+ * Every attribute of every docker_* resource the applier would create, nested blocks included, checked against what
+ * it maps, before anything is created: one unmapped attribute fails the whole apply.
+ */
+export function checkAllMapped(json: TerraformJson): void {
+  const resources = json.resource ?? {};
+  const blocks = (address: string, value: Json | undefined): JsonObject[] =>
+    value === undefined
+      ? []
+      : Array.isArray(value)
+        ? value.map((item, i) => asObject(`${address}[${i}]`, item))
+        : [asObject(address, value)];
+  for (const [name, raw] of Object.entries(resources.docker_network ?? {})) {
+    checkMapped(`docker_network.${name}`, raw, NETWORK_ATTRIBUTES);
+  }
+  for (const [name, raw] of Object.entries(resources.docker_image ?? {})) {
+    checkMapped(`docker_image.${name}`, raw, IMAGE_ATTRIBUTES);
+    for (const build of blocks(`docker_image.${name}.build`, raw.build)) {
+      checkMapped(`docker_image.${name}.build`, build, BUILD_ATTRIBUTES);
+    }
+  }
+  const nested: readonly [string, ReadonlySet<string>][] = [
+    ["healthcheck", HEALTHCHECK_ATTRIBUTES],
+    ["mounts", MOUNT_ATTRIBUTES],
+    ["ports", PORT_ATTRIBUTES],
+    ["networks_advanced", NETWORK_ADVANCED_ATTRIBUTES],
+    ["labels", new Set(["label", "value"])],
+    ["capabilities", new Set(["add", "drop"])],
+  ];
+  for (const [name, raw] of Object.entries(resources.docker_container ?? {})) {
+    const address = `docker_container.${name}`;
+    checkMapped(address, raw, CONTAINER_ATTRIBUTES);
+    for (const [key, known] of nested) {
+      for (const block of blocks(`${address}.${key}`, raw[key])) checkMapped(`${address}.${key}`, block, known);
+    }
+  }
+}
+
+/** Where a build's context and Dockerfile come from, as provider 3.6.2 resolves them. */
+export interface BuildPaths {
+  /** The context folder, absolute, symlinks resolved. */
+  readonly contextDir: string;
+  /** The Dockerfile's path inside the context the daemon is told. */
+  readonly dockerfile: string;
+  /** A Dockerfile found outside the context, sent inside it under a generated name. */
+  readonly outsideContext?: string;
+}
+
+/**
+ * Provider 3.6.2's `prepareBuildContext` over docker/cli's `GetContextFromLocalDir`: `context` is made absolute against
+ * the working directory (the stack folder); `dockerfile` too, first: if a file is there, it is used (relative to the
+ * context, or from outside it); if not, the lookup error is swallowed and the daemon reads `dockerfile` relative to the
+ * context.
+ * @throws when the context is not a directory
+ */
+export function resolveBuildPaths(workingDir: string, context: string, dockerfile: string): BuildPaths {
+  const contextPath = resolve(workingDir, context);
+  if (!existsSync(contextPath) || !statSync(contextPath).isDirectory()) {
+    throw new Error(`build context ${contextPath} is not a directory`);
+  }
+  const contextDir = realpathSync(contextPath);
+  const fromWorkingDir = resolve(workingDir, dockerfile);
+  if (!existsSync(fromWorkingDir)) return { contextDir, dockerfile };
+  const rel = relative(contextDir, realpathSync(fromWorkingDir));
+  return rel.startsWith(`..${sep}`)
+    ? { contextDir, dockerfile, outsideContext: fromWorkingDir }
+    : { contextDir, dockerfile: rel };
+}
+
+/** Applies a synthesized stack to a Docker engine; keeps its own state between applies, like a tfstate. */
+export class DockerApplier {
+  private readonly state = new Map<string, Applied>();
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly docker: Docker,
+    /** Every run's objects carry this value in {@link APPLIER_LABEL}. */
+    private readonly runId: string,
+    log?: (line: string) => void,
+  ) {
+    this.log = log ?? (() => undefined);
+  }
+
+  /**
+   * Creates or replaces every resource of `stackDir/cdk.tf.json` in dependency order (network, images, containers).
+   * `replace` forces the replacement of the given addresses (`terraform apply -replace`).
+   */
+  public async apply(stackDir: string, options: { readonly replace?: readonly string[] } = {}): Promise<ApplyReport> {
+    const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
+    const report = {
+      created: [] as string[],
+      replaced: [] as string[],
+      unchanged: [] as string[],
+      notRun: [] as { address: string; reason: string }[],
+    };
+    const resources = json.resource ?? {};
+    checkAllMapped(json);
+    const notRunImages = new Set<string>();
+
+    for (const type of Object.keys(resources).sort()) {
+      if (type.startsWith("grafana_")) {
+        for (const name of Object.keys(resources[type] ?? {}).sort()) {
+          report.notRun.push({
+            address: `${type}.${name}`,
+            reason: "Grafana resources need Terraform's Grafana provider and a running Grafana; neither exists here",
+          });
+        }
+      } else if (!["docker_network", "docker_image", "docker_container"].includes(type)) {
+        throw new Error(`resource type ${type} is not mapped by the test applier`);
+      }
+    }
+    for (const [name, provider] of Object.entries(json.provider ?? {})) {
+      if (name === "grafana") report.notRun.push({ address: "provider.grafana", reason: "no Grafana here" });
+      else if (name !== "docker") throw new Error(`provider ${name} is not mapped by the test applier`);
+      else if (
+        Array.isArray(provider) &&
+        provider.some((item) => Object.keys(asObject("provider.docker", item)).length > 0)
+      ) {
+        throw new Error("provider.docker has settings the test applier does not map (it talks to the local engine)");
+      }
+    }
+
+    const resolver = (address: string) => (value: string) => this.interpolate(address, value, stackDir, json);
+    const wanted = new Set<string>();
+    // Like Terraform (parallelism 10), resources that do not depend on each other are created concurrently: here,
+    // all of one type at once (networks, then images, then containers, which reference the first two).
+    let pending: Promise<void>[] = [];
+    const settle = async (): Promise<void> => {
+      const results = await Promise.allSettled(pending);
+      pending = [];
+      const failures = results.filter((result): result is PromiseRejectedResult => result.status === "rejected");
+      if (failures.length > 0) throw new Error(failures.map((failure) => String(failure.reason)).join("\n"));
+    };
+
+    for (const [name, raw] of Object.entries(resources.docker_network ?? {}).sort()) {
+      const address = `docker_network.${name}`;
+      wanted.add(address);
+      checkMapped(address, raw, NETWORK_ATTRIBUTES);
+      const config = this.resolveDeep(address, raw, resolver(address));
+      pending.push(this.ensure(address, config, options, report, () => this.createNetwork(address, config)));
+    }
+    await settle();
+    for (const [name, raw] of Object.entries(resources.docker_image ?? {}).sort()) {
+      const address = `docker_image.${name}`;
+      checkMapped(address, raw, IMAGE_ATTRIBUTES);
+      if (raw.build === undefined) {
+        // Only a pull can give this image; no registry answers here. Grafana's image is the one expected case.
+        const imageName = asString(`${address}.name`, raw.name);
+        if (!/^grafana\/grafana:/.test(imageName)) {
+          throw new Error(
+            `${address}: pulls ${imageName}, and no registry is reachable here; only Grafana is expected to be pulled`,
+          );
+        }
+        notRunImages.add(name);
+        report.notRun.push({
+          address,
+          reason: `${imageName} is pulled from a registry; no registry and no Grafana binary here`,
+        });
+        continue;
+      }
+      wanted.add(address);
+      const config = this.resolveDeep(address, raw, resolver(address));
+      pending.push(this.ensure(address, config, options, report, () => this.buildImage(address, config, stackDir)));
+    }
+    await settle();
+    const containers: { address: string; raw: JsonObject; dependsOn: string[] }[] = [];
+    for (const [name, raw] of Object.entries(resources.docker_container ?? {}).sort()) {
+      const address = `docker_container.${name}`;
+      const imageRef = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(typeof raw.image === "string" ? raw.image : "");
+      if (imageRef !== null && notRunImages.has(imageRef[1] ?? "")) {
+        report.notRun.push({ address, reason: "runs the Grafana image, which cannot exist here" });
+        continue;
+      }
+      wanted.add(address);
+      checkMapped(address, raw, CONTAINER_ATTRIBUTES);
+      const dependsOn = raw.depends_on === undefined ? [] : asStringList(`${address}.depends_on`, raw.depends_on);
+      containers.push({ address, raw, dependsOn });
+    }
+    // Containers in waves: one whose depends_on names another container is created after it (Terraform's order).
+    const done = new Set<string>();
+    while (containers.length > 0) {
+      const inPlan = new Set(containers.map((item) => item.address));
+      const ready = containers.filter((item) => item.dependsOn.every((dep) => !inPlan.has(dep) || done.has(dep)));
+      if (ready.length === 0) throw new Error(`depends_on cycle among ${[...inPlan].join(", ")}`);
+      for (const { address, raw } of ready) {
+        const config = this.resolveDeep(address, raw, resolver(address));
+        pending.push(this.ensure(address, config, options, report, () => this.createContainer(address, config)));
+      }
+      await settle();
+      for (const { address } of ready) done.add(address);
+      containers.splice(0, containers.length, ...containers.filter((item) => !ready.includes(item)));
+    }
+    for (const address of [...this.state.keys()].filter((key) => !wanted.has(key)).reverse()) {
+      await this.destroyOne(address);
+    }
+    return report;
+  }
+
+  /** The Docker id of an applied resource (`docker_container.X`). */
+  public dockerId(address: string): string {
+    const applied = this.state.get(address);
+    if (applied === undefined) throw new Error(`${address} was not applied`);
+    return applied.dockerId;
+  }
+
+  /** Addresses applied so far, by type. */
+  public addresses(type: Applied["type"]): string[] {
+    return [...this.state.entries()].filter(([, applied]) => applied.type === type).map(([address]) => address);
+  }
+
+  /** `terraform destroy` for the containers and networks (images stay, as a test's cache); volumes are never touched. */
+  public async destroyContainersAndNetworks(): Promise<void> {
+    for (const [address, applied] of [...this.state.entries()].reverse()) {
+      if (applied.type !== "docker_image") await this.destroyOne(address);
+    }
+  }
+
+  /** Destroys everything applied, images included (`keep_locally = false`). */
+  public async destroyAll(): Promise<void> {
+    for (const address of [...this.state.keys()].reverse()) await this.destroyOne(address);
+  }
+
+  private async ensure(
+    address: string,
+    config: JsonObject,
+    options: { readonly replace?: readonly string[] },
+    report: { created: string[]; replaced: string[]; unchanged: string[] },
+    create: () => Promise<Omit<Applied, "fingerprint">>,
+  ): Promise<void> {
+    const fingerprint = JSON.stringify(config);
+    const existing = this.state.get(address);
+    if (existing !== undefined && existing.fingerprint === fingerprint && !(options.replace ?? []).includes(address)) {
+      report.unchanged.push(address);
+      return;
+    }
+    if (existing !== undefined) {
+      // The provider's ForceNew path: destroy, then create (no create_before_destroy in the stack).
+      await this.destroyOne(address);
+      report.replaced.push(address);
+    } else {
+      report.created.push(address);
+    }
+    this.log(`${existing === undefined ? "creating" : "replacing"} ${address}`);
+    this.state.set(address, { ...(await create()), fingerprint });
+  }
+
+  /** Resolves every `${...}` in every string of `value`. */
+  private resolveDeep(address: string, value: JsonObject, resolveString: (value: string) => string): JsonObject {
+    const walk = (item: Json): Json => {
+      if (typeof item === "string") return resolveString(item);
+      if (Array.isArray(item)) return item.map(walk);
+      if (item !== null && typeof item === "object") {
+        return Object.fromEntries(
+          Object.entries(item)
+            .filter(([key]) => key !== "//")
+            .map(([key, inner]) => [key, walk(inner)]),
+        );
+      }
+      return item;
+    };
+    return asObject(address, walk(value));
+  }
+
+  /**
+   * Terraform interpolations the applier knows: `path.cwd` (the stack folder Terraform runs in), attributes of applied
+   * docker resources, and locals or variables that are plain literals. Anything else fails loudly.
+   */
+  private interpolate(address: string, value: string, stackDir: string, json: TerraformJson): string {
+    return value.replace(/\$\{([^}]*)\}/g, (whole, expression: string) => {
+      const expr = expression.trim();
+      if (expr === "path.cwd") return stackDir;
+      const reference = /^(docker_network|docker_image|docker_container)\.([^.]+)\.([a-z_]+)$/.exec(expr);
+      if (reference !== null) {
+        const applied = this.state.get(`${reference[1]}.${reference[2]}`);
+        const attribute = applied?.attributes[reference[3] ?? ""];
+        if (attribute === undefined) {
+          throw new Error(`${address}: ${whole} references a resource or attribute the applier has not created yet`);
+        }
+        return attribute;
+      }
+      const local = /^local\.([A-Za-z0-9_-]+)$/.exec(expr);
+      if (local !== null) {
+        const literal = json.locals?.[local[1] ?? ""];
+        if (typeof literal === "string" && !literal.includes("${")) return literal;
+        throw new Error(
+          `${address}: ${whole} is a Terraform expression the applier cannot evaluate (${JSON.stringify(literal)})`,
+        );
+      }
+      const variable = /^var\.([A-Za-z0-9_-]+)$/.exec(expr);
+      if (variable !== null) {
+        const fallback = json.variable?.[variable[1] ?? ""]?.default;
+        if (typeof fallback === "string") return fallback;
+        throw new Error(`${address}: ${whole} has no literal default the applier can use`);
+      }
+      throw new Error(`${address}: the applier cannot resolve the interpolation ${whole}`);
+    });
+  }
+
+  private labels(): Record<string, string> {
+    return { [APPLIER_LABEL]: this.runId };
+  }
+
+  private async createNetwork(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
+    const name = asString(`${address}.name`, config.name);
+    const network = await this.docker.createNetwork({
+      Name: name,
+      Driver: typeof config.driver === "string" ? config.driver : "bridge",
+      CheckDuplicate: true,
+      Labels: this.labels(),
+    });
+    return { type: "docker_network", attributes: { name, id: network.id }, dockerId: network.id };
+  }
+
+  /**
+   * Builds like provider 3.6.2's `prepareBuildContext`: the context resolved against the working directory (the stack
+   * folder); the dockerfile resolved against the working directory first (docker/cli's `GetContextFromLocalDir`): if a
+   * file is there it is used, even outside the context (then sent inside the context under a generated name); if not,
+   * the error is swallowed and the daemon reads `dockerfile` relative to the context. `.dockerignore` applies, but
+   * never to the Dockerfile or `.dockerignore` themselves. Files are sent owned by 0:0. BuildKit, as the provider uses
+   * it against API >= 1.39.
+   */
+  private async buildImage(
+    address: string,
+    config: JsonObject,
+    stackDir: string,
+  ): Promise<Omit<Applied, "fingerprint">> {
+    const name = asString(`${address}.name`, config.name);
+    const build = asObject(`${address}.build`, config.build);
+    checkMapped(`${address}.build`, build, BUILD_ATTRIBUTES);
+    const specifiedContext = asString(`${address}.build.context`, build.context);
+    const specifiedDockerfile = typeof build.dockerfile === "string" ? build.dockerfile : "Dockerfile";
+    const paths = resolveBuildPaths(stackDir, specifiedContext, specifiedDockerfile);
+    const contextDir = paths.contextDir;
+    let dockerfileInTar = paths.dockerfile;
+    const outside = paths.outsideContext;
+    const staging = mkdtempSync(join(tmpdir(), "applier-build-"));
+    try {
+      const ignoreFile = join(contextDir, ".dockerignore");
+      const ignore = dockerignore({ ignorecase: false });
+      if (existsSync(ignoreFile)) ignore.add(readFileSync(ignoreFile, "utf8"));
+      ignore.add([`!${specifiedDockerfile}`, "!.dockerignore"]);
+      const entries: string[] = [];
+      const walk = (dir: string): void => {
+        for (const entry of readdirSync(join(contextDir, dir), { withFileTypes: true }).sort((a, b) =>
+          a.name.localeCompare(b.name),
+        )) {
+          const path = dir === "" ? entry.name : `${dir}/${entry.name}`;
+          if (ignore.ignores(path)) continue;
+          entries.push(path);
+          if (entry.isDirectory()) walk(path);
+        }
+      };
+      walk("");
+      const list = join(staging, "files");
+      writeFileSync(list, `${entries.join("\n")}\n`);
+      const tarArgs = [
+        "-czf",
+        "-",
+        "--owner=0",
+        "--group=0",
+        "--numeric-owner",
+        "--no-recursion",
+        "-C",
+        contextDir,
+        "-T",
+        list,
+      ];
+      if (outside !== undefined) {
+        dockerfileInTar = `.dockerfile.${randomBytes(10).toString("hex")}`;
+        writeFileSync(join(staging, dockerfileInTar), readFileSync(outside));
+        tarArgs.push("-C", staging, dockerfileInTar);
+      }
+      const tarball = execFileSync("tar", tarArgs, { maxBuffer: 1024 * 1024 * 1024 });
+      const buildArgs = build.build_args === undefined ? {} : asObject(`${address}.build.build_args`, build.build_args);
+      const stream = await this.docker.buildImage(tarball as unknown as NodeJS.ReadableStream, {
+        t: name,
+        dockerfile: dockerfileInTar,
+        buildargs: Object.fromEntries(Object.entries(buildArgs).map(([key, value]) => [key, asString(key, value)])),
+        labels: this.labels(),
+        version: "2",
+      });
+      await followBuild(this.docker, stream, address);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+    const inspected = await this.docker.getImage(name).inspect();
+    return {
+      type: "docker_image",
+      attributes: { image_id: inspected.Id, name, id: `${inspected.Id}${name}` },
+      dockerId: inspected.Id,
+    };
+  }
+
+  private async createContainer(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
+    const at = (key: string): string => `${address}.${key}`;
+    const name = asString(at("name"), config.name);
+    const healthRaw = config.healthcheck === undefined ? undefined : asObject(at("healthcheck"), config.healthcheck);
+    if (healthRaw !== undefined) checkMapped(at("healthcheck"), healthRaw, HEALTHCHECK_ATTRIBUTES);
+    const mounts = (config.mounts === undefined ? [] : (config.mounts as Json[])).map((item, i) => {
+      const mount = asObject(at(`mounts[${i}]`), item);
+      checkMapped(at(`mounts[${i}]`), mount, MOUNT_ATTRIBUTES);
+      const type = asString(at(`mounts[${i}].type`), mount.type);
+      if (type !== "volume" && type !== "bind")
+        throw new Error(`${at(`mounts[${i}]`)}: mount type ${type} is not mapped`);
+      return {
+        Type: type,
+        Source: asString(at(`mounts[${i}].source`), mount.source),
+        Target: asString(at(`mounts[${i}].target`), mount.target),
+        ReadOnly: mount.read_only === true,
+      } as const;
+    });
+    const exposed: Record<string, Record<string, never>> = {};
+    const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+    (config.ports === undefined ? [] : (config.ports as Json[])).forEach((item, i) => {
+      const port = asObject(at(`ports[${i}]`), item);
+      checkMapped(at(`ports[${i}]`), port, PORT_ATTRIBUTES);
+      const key = `${asNumber(at(`ports[${i}].internal`), port.internal)}/${typeof port.protocol === "string" ? port.protocol : "tcp"}`;
+      exposed[key] = {};
+      (bindings[key] ??= []).push({
+        HostIp: typeof port.ip === "string" ? port.ip : "0.0.0.0",
+        HostPort: port.external === undefined ? "" : String(asNumber(at(`ports[${i}].external`), port.external)),
+      });
+    });
+    const capabilities = config.capabilities === undefined ? {} : asObject(at("capabilities"), config.capabilities);
+    checkMapped(at("capabilities"), capabilities, new Set(["add", "drop"]));
+    const labels = Object.fromEntries(
+      (config.labels === undefined ? [] : (config.labels as Json[])).map((item, i) => {
+        const label = asObject(at(`labels[${i}]`), item);
+        checkMapped(at(`labels[${i}]`), label, new Set(["label", "value"]));
+        return [asString(at(`labels[${i}].label`), label.label), asString(at(`labels[${i}].value`), label.value)];
+      }),
+    );
+    const mib = 1024 * 1024;
+    const created = await this.docker.createContainer({
+      name,
+      Image: asString(at("image"), config.image),
+      ...(config.user !== undefined ? { User: asString(at("user"), config.user) } : {}),
+      ...(config.command !== undefined ? { Cmd: asStringList(at("command"), config.command) } : {}),
+      ...(config.env !== undefined ? { Env: asStringList(at("env"), config.env) } : {}),
+      Labels: { ...labels, ...this.labels() },
+      ExposedPorts: exposed,
+      ...(healthRaw !== undefined
+        ? {
+            Healthcheck: {
+              Test: asStringList(at("healthcheck.test"), healthRaw.test),
+              ...(healthRaw.interval !== undefined
+                ? {
+                    Interval: durationNs(
+                      at("healthcheck.interval"),
+                      asString(at("healthcheck.interval"), healthRaw.interval),
+                    ),
+                  }
+                : {}),
+              ...(healthRaw.timeout !== undefined
+                ? {
+                    Timeout: durationNs(
+                      at("healthcheck.timeout"),
+                      asString(at("healthcheck.timeout"), healthRaw.timeout),
+                    ),
+                  }
+                : {}),
+              ...(healthRaw.start_period !== undefined
+                ? {
+                    StartPeriod: durationNs(
+                      at("healthcheck.start_period"),
+                      asString(at("healthcheck.start_period"), healthRaw.start_period),
+                    ),
+                  }
+                : {}),
+              ...(healthRaw.retries !== undefined
+                ? { Retries: asNumber(at("healthcheck.retries"), healthRaw.retries) }
+                : {}),
+            },
+          }
+        : {}),
+      HostConfig: {
+        RestartPolicy: { Name: typeof config.restart === "string" ? config.restart : "no", MaximumRetryCount: 0 },
+        Mounts: mounts,
+        ReadonlyRootfs: config.read_only === true,
+        LogConfig: {
+          Type: typeof config.log_driver === "string" ? config.log_driver : "json-file",
+          Config: Object.fromEntries(
+            Object.entries(config.log_opts === undefined ? {} : asObject(at("log_opts"), config.log_opts)).map(
+              ([key, value]) => [key, asString(key, value)],
+            ),
+          ),
+        },
+        ...(config.tmpfs !== undefined
+          ? {
+              Tmpfs: Object.fromEntries(
+                Object.entries(asObject(at("tmpfs"), config.tmpfs)).map(([key, value]) => [key, asString(key, value)]),
+              ),
+            }
+          : {}),
+        PortBindings: bindings,
+        ...(capabilities.add !== undefined ? { CapAdd: asStringList(at("capabilities.add"), capabilities.add) } : {}),
+        ...(capabilities.drop !== undefined
+          ? { CapDrop: asStringList(at("capabilities.drop"), capabilities.drop) }
+          : {}),
+        ...(config.security_opts !== undefined
+          ? { SecurityOpt: asStringList(at("security_opts"), config.security_opts) }
+          : {}),
+        ...(config.memory !== undefined ? { Memory: asNumber(at("memory"), config.memory) * mib } : {}),
+        ...(config.memory_swap !== undefined
+          ? {
+              MemorySwap:
+                asNumber(at("memory_swap"), config.memory_swap) > 0
+                  ? asNumber(at("memory_swap"), config.memory_swap) * mib
+                  : asNumber(at("memory_swap"), config.memory_swap),
+            }
+          : {}),
+        Init: false,
+      },
+    });
+    // Like the provider: created on the default bridge, disconnected from it, then connected to networks_advanced.
+    if (config.networks_advanced !== undefined) {
+      await this.docker
+        .getNetwork("bridge")
+        .disconnect({ Container: created.id })
+        .catch((error: Error) => {
+          if (!/is not connected to the network bridge/.test(error.message)) throw error;
+        });
+      for (const [i, item] of (config.networks_advanced as Json[]).entries()) {
+        const network = asObject(at(`networks_advanced[${i}]`), item);
+        checkMapped(at(`networks_advanced[${i}]`), network, NETWORK_ADVANCED_ATTRIBUTES);
+        await this.docker.getNetwork(asString(at(`networks_advanced[${i}].name`), network.name)).connect({
+          Container: created.id,
+          EndpointConfig: {
+            Aliases:
+              network.aliases === undefined ? [] : asStringList(at(`networks_advanced[${i}].aliases`), network.aliases),
+          },
+        });
+      }
+    }
+    await created.start();
+    const destroyGraceSeconds =
+      config.destroy_grace_seconds === undefined
+        ? undefined
+        : asNumber(at("destroy_grace_seconds"), config.destroy_grace_seconds);
+    const applied = {
+      type: "docker_container" as const,
+      attributes: { id: created.id, name },
+      dockerId: created.id,
+      ...(destroyGraceSeconds !== undefined ? { destroyGraceSeconds } : {}),
+    };
+    if (config.wait === true) {
+      const timeoutSeconds = config.wait_timeout === undefined ? 60 : asNumber(at("wait_timeout"), config.wait_timeout);
+      await this.waitHealthy(address, created, timeoutSeconds);
+    }
+    if (config.must_run !== false) {
+      const state = (await created.inspect()).State;
+      if (!state.Running)
+        throw new Error(`${address}: container ${name} is not running (must_run): ${JSON.stringify(state)}`);
+    }
+    return applied;
+  }
+
+  /** The provider's `wait`: poll the health status every second until healthy, fail after `wait_timeout` seconds. */
+  private async waitHealthy(address: string, container: Docker.Container, timeoutSeconds: number): Promise<void> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const info = await container.inspect();
+      if (info.State.Health === undefined) {
+        throw new Error(`${address}: wait = true but the container has no healthcheck`);
+      }
+      if (info.State.Health.Status === "healthy") return;
+      if (Date.now() > deadline || !info.State.Running) {
+        const logs = (await container.logs({ stdout: true, stderr: true, tail: 30 })).toString("utf8");
+        throw new Error(
+          `${address}: container failed to be in healthy state within wait_timeout ${timeoutSeconds}s (status ${info.State.Health.Status}, running ${info.State.Running}); last probes: ${JSON.stringify(info.State.Health.Log.slice(-2))}\nlogs:\n${logs}`,
+        );
+      }
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 1000));
+    }
+  }
+
+  private async destroyOne(address: string): Promise<void> {
+    const applied = this.state.get(address);
+    if (applied === undefined) return;
+    this.log(`destroying ${address}`);
+    if (applied.type === "docker_container") {
+      const container = this.docker.getContainer(applied.dockerId);
+      await container.stop({ t: applied.destroyGraceSeconds ?? 0 }).catch(() => undefined);
+      // The provider's remove_volumes defaults to true: anonymous volumes go, named ones stay.
+      await container.remove({ force: true, v: true });
+    } else if (applied.type === "docker_network") {
+      await this.docker.getNetwork(applied.dockerId).remove();
+    } else {
+      await this.docker
+        .getImage(applied.dockerId)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+    this.state.delete(address);
+  }
+}

