@@ -9,7 +9,7 @@ import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
 import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "../app/src/config";
 import { HTTP_METRICS, RUNTIME_METRICS } from "../app/src/metrics";
-import { HEALTHCHECK_COMMAND, METRICS_PATH } from "../app/src/probes";
+import { HEALTH_PATH, HEALTHCHECK_COMMAND, METRICS_PATH } from "../app/src/probes";
 import { seriesNames } from "../dashboards/self-metrics";
 
 /** Settings of the API service a stack user can change. */
@@ -84,6 +84,7 @@ export function demoApiService(props: DemoApiProps): StackServiceOptions {
     },
     tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
     healthcheck: { command: ["CMD", ...HEALTHCHECK_COMMAND], startPeriodSeconds: 10, waitTimeoutSeconds: 60 },
+    healthEndpoint: { path: HEALTH_PATH },
   };
 }
 
