@@ -265,6 +265,10 @@ export class Service extends Construct {
   public readonly image: Image;
   /** The image with the config files baked in, when `configFiles` is given. */
   public readonly configImage: ConfigImage | undefined;
+  /** Where the config files are baked in (`configFiles.targetDir`), when given. */
+  public readonly configDir: string | undefined;
+
+  private readonly renderConfigFiles: (() => readonly GeneratedFile[]) | undefined;
   /** One container per replica. */
   public readonly containers: readonly Container[];
 
@@ -309,6 +313,8 @@ export class Service extends Construct {
           })
         : new Image(this, "Image", { name: props.image ?? "", keepLocally: true });
     const configFiles = props.configFiles;
+    this.configDir = configFiles?.targetDir;
+    this.renderConfigFiles = configFiles?.files;
     this.configImage =
       configFiles !== undefined
         ? new ConfigImage(this, "ConfigImage", {
@@ -362,6 +368,11 @@ export class Service extends Construct {
         }),
       );
     });
+  }
+
+  /** The config files baked into the image, paths relative to {@link configDir}, rendered now (empty without any). */
+  public configFiles(): readonly GeneratedFile[] {
+    return this.renderConfigFiles?.() ?? [];
   }
 }
 
