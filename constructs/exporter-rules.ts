@@ -128,6 +128,11 @@ export function hostAlertRulesProblems(input: HostAlertRulesInput, path = ""): C
   return problems;
 }
 
+/** `0.9` -> `90%`, without binary floating-point noise (`0.07 * 100` is 7.000000000000001). */
+function percent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(4))}%`;
+}
+
 function runbook(base: string | undefined, alert: string): string {
   return `${base ?? DEFAULT_RUNBOOK_BASE_URL}${alert.toLowerCase()}`;
 }
@@ -156,19 +161,19 @@ export function renderHostAlertRules(input: HostAlertRulesInput): AlertRulesDocu
             EXPORTER_ALERT_NAMES.hostCpuSaturated,
             `1 - avg by (instance) (rate(${cpu.name}{${job},${cpu.labels.mode}="${NODE_CPU_IDLE_MODE}"}[${formatDuration(t.rateWindowSeconds)}])) > ${t.cpuBusyRatio}`,
             "The host's CPUs are saturated",
-            `{{ $labels.instance }}: CPUs busy {{ $value | humanizePercentage }} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${t.cpuBusyRatio * 100}%).`,
+            `{{ $labels.instance }}: CPUs busy {{ $value | humanizePercentage }} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${percent(t.cpuBusyRatio)}).`,
           ),
           rule(
             EXPORTER_ALERT_NAMES.hostMemoryPressure,
             `${fs.memoryAvailableBytes.name}{${job}} / ${fs.memoryTotalBytes.name}{${job}} < ${t.memoryAvailableRatio}`,
             "The host is running out of memory",
-            `{{ $labels.instance }}: only {{ $value | humanizePercentage }} of memory available (threshold ${t.memoryAvailableRatio * 100}%).`,
+            `{{ $labels.instance }}: only {{ $value | humanizePercentage }} of memory available (threshold ${percent(t.memoryAvailableRatio)}).`,
           ),
           rule(
             EXPORTER_ALERT_NAMES.hostDiskFilling,
             `${fs.filesystemAvailBytes.name}{${disk}} / ${fs.filesystemSizeBytes.name}{${disk}} < ${t.filesystemAvailableRatio} and ${fs.filesystemReadonly.name}{${disk}} == 0`,
             "A filesystem of the host is almost full",
-            `{{ $labels.instance }}: {{ $labels.mountpoint }} ({{ $labels.device }}) has {{ $value | humanizePercentage }} of its space left (threshold ${t.filesystemAvailableRatio * 100}%).`,
+            `{{ $labels.instance }}: {{ $labels.mountpoint }} ({{ $labels.device }}) has {{ $value | humanizePercentage }} of its space left (threshold ${percent(t.filesystemAvailableRatio)}).`,
           ),
           rule(
             EXPORTER_ALERT_NAMES.hostFilesystemReadOnly,
