@@ -1,3 +1,4 @@
+import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
@@ -442,7 +443,11 @@ describe("runbooks", () => {
   });
 
   it("has no runbook for an alert that does not exist", () => {
-    const alertAnchors = Object.values(ALERT_NAMES).map((name) => runbookUrl(name).split("#")[1]);
+    const alertAnchors = [
+      ...Object.values(ALERT_NAMES).map((name) => runbookUrl(name).split("#")[1]),
+      // node-exporter's and the blackbox exporter's alerts (constructs/exporter-rules.ts), same anchor scheme.
+      ...Object.values(EXPORTER_ALERT_NAMES).map((name) => `runbook-${name.toLowerCase()}`),
+    ];
     const runbookAnchors = anchors.filter((anchor) => anchor.startsWith("runbook-"));
 
     expect(runbookAnchors.sort()).toEqual(alertAnchors.sort());
