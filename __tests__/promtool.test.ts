@@ -29,6 +29,7 @@ import {
   RunResult,
   RunningBinary,
   binaryVersion,
+  DEFAULT_BIN_DIR,
   describeWithBinaries,
   isCi,
   lookupBinary,
@@ -862,10 +863,12 @@ describe("the Prometheus binaries harness", () => {
         path: undefined,
         searched: `PROMETHEUS_BIN_DIR=${empty}`,
       });
-      expect(lookupBinary("amtool", { PATH: empty })).toEqual({
+      // Unset, it looks only in the project's cache (filled by jest's global setup), never in PATH.
+      const unset = lookupBinary("amtool", { PATH: process.env.PATH });
+      expect(unset).toEqual({
         name: "amtool",
-        path: undefined,
-        searched: "PATH (PROMETHEUS_BIN_DIR is not set)",
+        path: unset.path === undefined ? undefined : join(DEFAULT_BIN_DIR, "amtool"),
+        searched: `${DEFAULT_BIN_DIR} (the project's cache; PROMETHEUS_BIN_DIR is not set)`,
       });
     } finally {
       rmSync(empty, { recursive: true, force: true });
