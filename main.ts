@@ -6,7 +6,6 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -19,7 +18,6 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { App } from "cdktf";
-import type { GeneratedFile } from "./constructs/config-image-files";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { renderApiAlertRules } from "./constructs/alert-rules";
 import { ApiService, DemoApiProps, apiServiceOptionProblems, demoApiService } from "./constructs/api-service";
@@ -297,22 +295,6 @@ export function inspectMonitoringStack(
 }
 
 /**
- * Writes the files Terraform reads next to `cdk.tf.json` (the config images' build contexts), replacing what an
- * earlier synth left there. Readable by everyone: they are copied into images whose processes do not run as root.
- */
-function writeGeneratedFiles(stackDir: string, files: readonly GeneratedFile[]): void {
-  for (const top of new Set(files.map((file) => file.path.split("/")[0]))) {
-    rmSync(join(stackDir, top), { recursive: true, force: true });
-  }
-  for (const file of files) {
-    const path = join(stackDir, file.path);
-    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-    writeFileSync(path, file.content);
-    chmodSync(path, 0o644);
-  }
-}
-
-/**
  * Prints an error a user can act on (invalid settings, dashboards that fail the lint) without a stack trace and exits
  * 1; anything else is a bug and is rethrown with its trace.
  */
@@ -339,9 +321,9 @@ if (require.main === module) {
     const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
     const loaded = loadStackProps(outdir, { generatePassword: true, env: process.env });
     const app = new App({ outdir });
-    const stack = buildMonitoringStack(app, loaded);
+    buildMonitoringStack(app, loaded);
+    // The stack writes everything Terraform reads next to cdk.tf.json itself (the config images' build contexts).
     app.synth();
-    writeGeneratedFiles(join(resolve(projectRoot, outdir), "stacks", STACK_NAME), stack.generatedFiles());
   } catch (error) {
     exitOnUserError(error);
   }

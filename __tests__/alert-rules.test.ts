@@ -1,17 +1,15 @@
 import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
 import {
   ALERT_NAMES,
   AlertRulesInput,
   AlertingRule,
   DEFAULT_ALERT_THRESHOLDS,
-  DEFAULT_RUNBOOK_BASE_URL,
   alertRulesProblems,
   renderAlertRules,
   resolveAlertThresholds,
-  runbookUrl,
 } from "../constructs/alert-rules";
 import { toGeneratedYaml } from "../constructs/prometheus-config";
 import { ConfigError } from "../constructs/validation";
@@ -66,12 +64,12 @@ describe("renderAlertRules", () => {
         summary: "The API answers more than 5% of requests with a 5xx status",
         description:
           "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).",
-        runbook_url: "README.md#runbook-apihigherrorratio",
+        runbook: 'README.md, section "Runbook: ApiHighErrorRatio"',
       },
     });
   });
 
-  it("gives every alert a for: duration, a severity, a summary, a description and a runbook_url", () => {
+  it("gives every alert a for: duration, a severity, a summary, a description and its runbook, no runbook_url by default", () => {
     const rules = allRules(INPUT);
 
     expect(rules.map((r) => r.alert).sort()).toEqual(Object.values(ALERT_NAMES).sort());
@@ -80,7 +78,9 @@ describe("renderAlertRules", () => {
       expect(["critical", "warning", "none"]).toContain(r.labels.severity);
       expect(r.annotations.summary.length).toBeGreaterThan(10);
       expect(r.annotations.description.length).toBeGreaterThan(r.annotations.summary.length);
-      expect(r.annotations.runbook_url).toBe(`${DEFAULT_RUNBOOK_BASE_URL}${r.alert.toLowerCase()}`);
+      expect(r.annotations.runbook).toBe(`README.md, section "Runbook: ${r.alert}"`);
+      // A relative link would open from neither Prometheus' nor Alertmanager's UI.
+      expect(r.annotations).not.toHaveProperty("runbook_url");
     }
   });
 
@@ -197,13 +197,16 @@ describe("renderAlertRules", () => {
     expect(resolveAlertThresholds({}, 15)).toEqual(DEFAULT_ALERT_THRESHOLDS);
   });
 
-  it("prefixes runbook URLs with the configured base", () => {
+  it("links every alert's runbook_url under an absolute runbook base URL, keeping the runbook text", () => {
     const input = { ...INPUT, runbookBaseUrl: "https://example.test/monitoring#runbook-" };
 
     expect(allRules(input).map((r) => r.annotations.runbook_url)).toContain(
       "https://example.test/monitoring#runbook-targetdown",
     );
-    expect(runbookUrl(ALERT_NAMES.watchdog)).toBe("README.md#runbook-watchdog");
+    expect(rule(input, ALERT_NAMES.watchdog).annotations).toMatchObject({
+      runbook: 'README.md, section "Runbook: Watchdog"',
+      runbook_url: "https://example.test/monitoring#runbook-watchdog",
+    });
   });
 
   it("renders byte-identical YAML for the same input", () => {
@@ -226,7 +229,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: Target {{ $labels.instance }} of job {{ $labels.job }} is down
                description: "Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data."
-               runbook_url: README.md#runbook-targetdown
+               runbook: 'README.md, section "Runbook: TargetDown"'
        - name: api
          rules:
            - alert: ApiHighErrorRatio
@@ -243,7 +246,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: The API answers more than 5% of requests with a 5xx status
                description: "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted)."
-               runbook_url: README.md#runbook-apihigherrorratio
+               runbook: 'README.md, section "Runbook: ApiHighErrorRatio"'
            - alert: ApiHighLatencyP95
              expr: |-
                histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api",endpoint!~"/metrics|/health|/ready"}[5m])))
@@ -256,7 +259,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: The API's p95 latency is above 500ms
                description: The p95 latency of job {{ $labels.job }} is {{ $value | humanizeDuration }} over the last 5m (threshold 500ms, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).
-               runbook_url: README.md#runbook-apihighlatencyp95
+               runbook: 'README.md, section "Runbook: ApiHighLatencyP95"'
        - name: prometheus
          rules:
            - alert: PrometheusRuleEvaluationFailures
@@ -267,7 +270,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: Prometheus fails to evaluate rule group {{ $labels.rule_group }}
                description: "{{ $labels.instance }} failed {{ $value | humanize }} rule evaluations in group {{ $labels.rule_group }} over the last 5m; alerts of that group may not fire. The Prometheus log names the rule and the error."
-               runbook_url: README.md#runbook-prometheusruleevaluationfailures
+               runbook: 'README.md, section "Runbook: PrometheusRuleEvaluationFailures"'
            - alert: PrometheusConfigReloadFailed
              expr: prometheus_config_last_reload_successful{job="prometheus"} == 0
              for: 5m
@@ -276,7 +279,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: Prometheus {{ $labels.instance }} failed to reload its configuration
                description: The last configuration reload of {{ $labels.instance }} failed, so Prometheus still runs its previous prometheus.yml and rule files; changes deployed since then are not in effect.
-               runbook_url: README.md#runbook-prometheusconfigreloadfailed
+               runbook: 'README.md, section "Runbook: PrometheusConfigReloadFailed"'
        - name: meta
          rules:
            - alert: Watchdog
@@ -287,7 +290,7 @@ describe("renderAlertRules", () => {
              annotations:
                summary: "Alerting pipeline heartbeat: this alert always fires"
                description: Watchdog fires all the time to prove that Prometheus evaluates the alert rules and delivers alerts. If it is missing from Prometheus' Alerts page (or from Alertmanager), alerting is broken and no other alert can be trusted.
-               runbook_url: README.md#runbook-watchdog
+               runbook: 'README.md, section "Runbook: Watchdog"'
      "
     `);
   });
@@ -380,11 +383,13 @@ describe("alertRulesProblems", () => {
     ]);
   });
 
-  it("fails when the runbook base URL is empty or has spaces", () => {
-    expect(messages({ ...INPUT, runbookBaseUrl: "" })).toEqual([
-      'runbookBaseUrl must be a URL prefix without spaces, such as "README.md#runbook-"; every alert\'s runbook_url is this prefix plus the lowercase alert name (got "")',
+  it("fails when the runbook base URL is not an absolute http(s) URL (a relative link opens from no UI)", () => {
+    expect(messages({ ...INPUT, runbookBaseUrl: "README.md#runbook-" })).toEqual([
+      'runbookBaseUrl must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert\'s runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got "README.md#runbook-")',
     ]);
-    expect(messages({ ...INPUT, runbookBaseUrl: "my runbooks#" })).toHaveLength(1);
+    for (const bad of ["", "my runbooks#", "ftp://example.test/#", "https://exa mple.test/#", "file:///README.md#"]) {
+      expect(messages({ ...INPUT, runbookBaseUrl: bad })).toHaveLength(1);
+    }
   });
 
   it("names settings under the given path", () => {
@@ -434,20 +439,19 @@ describe("runbooks", () => {
     expect(githubAnchor("What gets deployed (and where)")).toBe("what-gets-deployed-and-where");
   });
 
-  it("links every alert to a runbook heading in README.md", () => {
-    for (const r of allRules(INPUT)) {
-      const [file, anchor] = r.annotations.runbook_url.split("#");
-      expect(file).toBe("README.md");
-      expect(anchors).toContain(anchor);
+  it("names a runbook heading in README.md for every alert, whose anchor runbook_url links to", () => {
+    const input = { ...INPUT, runbookBaseUrl: "https://example.test/README.md#runbook-" };
+    for (const r of allRules(input)) {
+      const heading = /^README\.md, section "(.+)"$/.exec(r.annotations.runbook ?? "")?.[1] ?? "";
+      expect(readmeHeadings(readme)).toContain(heading);
+      expect(r.annotations.runbook_url).toBe(`https://example.test/README.md#${githubAnchor(heading)}`);
     }
   });
 
   it("has no runbook for an alert that does not exist", () => {
-    const alertAnchors = [
-      ...Object.values(ALERT_NAMES).map((name) => runbookUrl(name).split("#")[1]),
-      // node-exporter's and the blackbox exporter's alerts (constructs/exporter-rules.ts), same anchor scheme.
-      ...Object.values(EXPORTER_ALERT_NAMES).map((name) => `runbook-${name.toLowerCase()}`),
-    ];
+    const alertAnchors = [...Object.values(ALERT_NAMES), ...Object.values(EXPORTER_ALERT_NAMES)].map((name) =>
+      githubAnchor(`Runbook: ${name}`),
+    );
     const runbookAnchors = anchors.filter((anchor) => anchor.startsWith("runbook-"));
 
     expect(runbookAnchors.sort()).toEqual(alertAnchors.sort());

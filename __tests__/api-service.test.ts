@@ -4,7 +4,7 @@ import { DemoApiProps, demoApiService } from "../constructs/api-service";
 import { MonitoringNetwork } from "../constructs/network";
 import { Service } from "../constructs/service";
 import { IMAGES } from "../constructs/versions";
-import { HEALTHCHECK_COMMAND } from "../app/src/probes";
+import { HEALTHCHECK_COMMAND } from "@monitoring-stack/api/contract";
 
 function synthApi(props: Partial<DemoApiProps> = {}): { synthesized: string; api: Service } {
   let api: Service | undefined;

@@ -4,7 +4,8 @@
  * Prometheus on the stack's host ports, exactly where dev started them), then stopped with SIGTERM: both processes it
  * started must be gone.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
 import { freeLoopbackPort } from "../scripts/harness/local-stack";
 import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
@@ -58,12 +59,18 @@ function alive(pid: number): boolean {
 
 describeWithBinaries("npm run dev", ["prometheus"], () => {
   let dev: Child | undefined;
+  /** The PIDs dev printed, stopped here by PID should the test fail before dev stops them itself. */
+  const started: number[] = [];
 
   afterAll(async () => {
     if (dev !== undefined && dev.process.exitCode === null) {
-      dev.process.kill("SIGKILL");
+      // SIGTERM first: dev stops its processes itself; a SIGKILL would leave them running.
+      dev.process.kill("SIGTERM");
+      const timer = setTimeout(() => dev?.process.kill("SIGKILL"), TIMEOUTS_MS.stop - 2000);
       await dev.exited;
+      clearTimeout(timer);
     }
+    for (const pid of started.filter(alive)) process.kill(pid, "SIGKILL");
   }, TIMEOUTS_MS.stop);
 
   it(
@@ -90,6 +97,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       const prometheusPid = Number(
         (await waitFor(dev, /Prometheus {2}http:\/\/127\.0\.0\.1:\d+ {3}\(pid (\d+)/, 0))[1],
       );
+      started.push(apiPid, prometheusPid);
 
       // then it printed the stack's URLs
       expect(dev.output()).toContain(`API         http://127.0.0.1:${apiPort}   (pid ${apiPid})`);
@@ -120,4 +128,29 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
     },
     TIMEOUTS_MS.ready + TIMEOUTS_MS.verify + TIMEOUTS_MS.stop,
   );
+});
+
+describe("npm run dev with bad input", () => {
+  let taken: Server | undefined;
+
+  afterAll(() => taken?.close());
+
+  it("refuses a host port something else listens on, naming the variable, the port and the fix", async () => {
+    taken = createServer();
+    await new Promise<void>((listening) => taken?.listen(0, "127.0.0.1", listening));
+    const address = taken.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+
+    const result = spawnSync(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, API_HOST_PORT: String(port), PROMETHEUS_HOST_PORT: "1" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `API_HOST_PORT=${port}: 127.0.0.1:${port} cannot be used (EADDRINUSE); stop what listens there, or set API_HOST_PORT to a free port`,
+    );
+  }, 60_000);
 });

@@ -77,7 +77,7 @@ const NODE = { job: NODE_JOB, instance: INSTANCE };
 const ROOT_FS = { device: "/dev/vda", fstype: "ext4", mountpoint: "/" };
 
 function annotations(alert: string, summary: string, description: string): Labels {
-  return { summary, description, runbook_url: `README.md#runbook-${alert.toLowerCase()}` };
+  return { summary, description, runbook: `README.md, section "Runbook: ${alert}"` };
 }
 
 function cpuAlert(busy: number): ExpectedAlert {

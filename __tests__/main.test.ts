@@ -5,15 +5,17 @@ import { join, resolve } from "node:path";
 import { filesDigest } from "../constructs/config-image-files";
 
 const projectRoot = resolve(__dirname, "..");
-const tsx = join(projectRoot, "node_modules", ".bin", "tsx");
 
-/** Runs main.ts the way `cdktf synth` does (the app command from cdktf.json), into a temporary outdir. */
+/**
+ * Runs main.ts the way `cdktf synth` does (the app command from cdktf.json), into a temporary outdir; as node with
+ * tsx as a loader, so one process runs main.ts and a timeout's SIGKILL stops main.ts itself, not a wrapper.
+ */
 function synth(
   outdir: string,
   env: Record<string, string> = {},
   timeoutMs = 120_000,
 ): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(tsx, ["main.ts"], {
+  const result = spawnSync(process.execPath, ["--import", "tsx", "main.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CDKTF_OUTDIR: outdir, ...env },
     encoding: "utf8",

@@ -206,6 +206,7 @@ describe("MonitoringStack", () => {
         must_run: true,
         wait: true,
         destroy_grace_seconds: 15,
+        stop_timeout: 15,
       });
       expect(container.memory).toBeGreaterThan(0);
       expect(container.memory_swap).toBe(container.memory);

@@ -10,7 +10,12 @@ import { AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
-import { HTTP_DURATION_BUCKETS_SECONDS, HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import {
+  HTTP_DURATION_BUCKETS_SECONDS,
+  HTTP_LABELS,
+  HTTP_METRICS,
+  NON_TRAFFIC_ENDPOINTS,
+} from "@monitoring-stack/api/contract";
 import {
   ALERT_NAMES,
   ALERT_RULES_FILE,
@@ -20,7 +25,7 @@ import {
   AlertRulesInput,
   renderAlertRules,
   resolveAlertThresholds,
-  runbookUrl,
+  runbookLocation,
 } from "../constructs/alert-rules";
 import { renderPrometheusConfig, toGeneratedYaml } from "../constructs/prometheus-config";
 import { ScrapeTarget, targetAddress } from "../constructs/scrape-target";
@@ -253,7 +258,7 @@ function targetDownAlert(target: ScrapeTarget): ExpectedAlert {
     exp_annotations: {
       summary: `Target ${address} of job ${target.jobName} is down`,
       description: `Prometheus has failed to scrape ${address} (job ${target.jobName}) for at least ${formatDuration(T.targetDownForSeconds)}: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data.`,
-      runbook_url: runbookUrl(ALERT_NAMES.targetDown),
+      runbook: runbookLocation(ALERT_NAMES.targetDown),
     },
   };
 }
@@ -264,7 +269,7 @@ function errorRatioAlert(ratio: number): ExpectedAlert {
     exp_annotations: {
       summary: `The API answers more than ${thresholdPercent(T.apiErrorRatio)} of requests with a 5xx status`,
       description: `${humanizePercentage(ratio)} of the requests to job ${API.jobName} failed with a 5xx status over the last ${formatDuration(T.rateWindowSeconds)} (threshold ${thresholdPercent(T.apiErrorRatio)}, checked only while traffic is at least ${T.apiMinRequestsPerSecond} req/s; ${EXCLUDED} are not counted).`,
-      runbook_url: runbookUrl(ALERT_NAMES.apiHighErrorRatio),
+      runbook: runbookLocation(ALERT_NAMES.apiHighErrorRatio),
     },
   };
 }
@@ -275,7 +280,7 @@ function latencyAlert(p95Seconds: number): ExpectedAlert {
     exp_annotations: {
       summary: `The API's p95 latency is above ${thresholdSeconds(T.apiLatencyP95Seconds)}`,
       description: `The p95 latency of job ${API.jobName} is ${humanizeDuration(p95Seconds)} over the last ${formatDuration(T.rateWindowSeconds)} (threshold ${thresholdSeconds(T.apiLatencyP95Seconds)}, checked only while traffic is at least ${T.apiMinRequestsPerSecond} req/s; ${EXCLUDED} are not counted).`,
-      runbook_url: runbookUrl(ALERT_NAMES.apiHighLatencyP95),
+      runbook: runbookLocation(ALERT_NAMES.apiHighLatencyP95),
     },
   };
 }
@@ -286,7 +291,7 @@ function ruleFailuresAlert(group: string, failures: number): ExpectedAlert {
     exp_annotations: {
       summary: `Prometheus fails to evaluate rule group ${group}`,
       description: `${targetAddress(PROMETHEUS)} failed ${humanize(failures)} rule evaluations in group ${group} over the last ${formatDuration(T.rateWindowSeconds)}; alerts of that group may not fire. The Prometheus log names the rule and the error.`,
-      runbook_url: runbookUrl(ALERT_NAMES.prometheusRuleEvaluationFailures),
+      runbook: runbookLocation(ALERT_NAMES.prometheusRuleEvaluationFailures),
     },
   };
 }
@@ -297,7 +302,7 @@ function configReloadAlert(): ExpectedAlert {
     exp_annotations: {
       summary: `Prometheus ${targetAddress(PROMETHEUS)} failed to reload its configuration`,
       description: `The last configuration reload of ${targetAddress(PROMETHEUS)} failed, so Prometheus still runs its previous prometheus.yml and rule files; changes deployed since then are not in effect.`,
-      runbook_url: runbookUrl(ALERT_NAMES.prometheusConfigReloadFailed),
+      runbook: runbookLocation(ALERT_NAMES.prometheusConfigReloadFailed),
     },
   };
 }
@@ -309,7 +314,7 @@ function watchdogAlert(): ExpectedAlert {
       summary: "Alerting pipeline heartbeat: this alert always fires",
       description:
         "Watchdog fires all the time to prove that Prometheus evaluates the alert rules and delivers alerts. If it is missing from Prometheus' Alerts page (or from Alertmanager), alerting is broken and no other alert can be trusted.",
-      runbook_url: runbookUrl(ALERT_NAMES.watchdog),
+      runbook: runbookLocation(ALERT_NAMES.watchdog),
     },
   };
 }
@@ -863,13 +868,9 @@ describe("the Prometheus binaries harness", () => {
         path: undefined,
         searched: `PROMETHEUS_BIN_DIR=${empty}`,
       });
-      // Unset, it looks only in the project's cache (filled by jest's global setup), never in PATH.
-      const unset = lookupBinary("amtool", { PATH: process.env.PATH });
-      expect(unset).toEqual({
-        name: "amtool",
-        path: unset.path === undefined ? undefined : join(DEFAULT_BIN_DIR, "amtool"),
-        searched: `${DEFAULT_BIN_DIR} (the project's cache; PROMETHEUS_BIN_DIR is not set)`,
-      });
+      expect(lookupBinary("amtool", { PATH: empty }).searched).toBe(
+        `${DEFAULT_BIN_DIR} (the project's cache; PROMETHEUS_BIN_DIR is not set)`,
+      );
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
@@ -964,11 +965,11 @@ describeWithBinaries("Prometheus loads the rendered files", ["prometheus", "prom
     expect(stopped).toMatchObject({ exitCode: 0, timedOut: false });
   }, 20_000);
 
-  it("finds the binaries on PATH when PROMETHEUS_BIN_DIR is not set", () => {
-    const env = { PATH: [join(dir, "missing"), dirname(bins.promtool)].join(":") };
+  it("looks in the project's .cache/bin when PROMETHEUS_BIN_DIR is not set, never on PATH", () => {
+    const env = { PATH: dirname(bins.promtool) };
 
-    expect(lookupBinary("promtool", env).path).toBe(bins.promtool);
-    expect(lookupBinary("prometheus", env).path).toBe(bins.prometheus);
+    expect(lookupBinary("promtool", env).path).toBe(join(DEFAULT_BIN_DIR, "promtool"));
+    expect(lookupBinary("prometheus", env).path).toBe(join(DEFAULT_BIN_DIR, "prometheus"));
   });
 
   it("runs the same version as promtool", () => {

@@ -72,4 +72,20 @@ describe("README.md tells the truth", () => {
     const userFacing = scripts.filter((script) => script !== "format");
     expect(listed.sort()).toEqual(userFacing.sort());
   });
+
+  it("tells a fresh clone to run npm ci && npm test, which is exactly what .ci/run runs", () => {
+    const ciCommands = readFileSync(join(root, ".ci", "run"), "utf8")
+      .split("\n")
+      .filter((line) => /^npm /.test(line));
+
+    expect(readme).toContain("```sh\nnpm ci && npm test\n```");
+    expect(ciCommands).toEqual(["npm ci --no-audit --no-fund", "npm test"]);
+  });
+
+  it("needs nothing outside the repository: no ../shared in the README, CI or the code", () => {
+    const files = ["README.md", ".ci/run", "package.json", "jest.config.js", "constructs/versions.ts"];
+    const mentions = files.filter((file) => readFileSync(join(root, file), "utf8").includes("../shared"));
+
+    expect(mentions).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
 import { promqlString, regexAlternation } from "../dashboards/promql";
 import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/self-metrics";
 import {
@@ -134,8 +134,14 @@ export const DEFAULT_ALERT_THRESHOLDS: ResolvedAlertThresholds = {
   prometheusConfigReloadForSeconds: 300,
 };
 
-/** The default base of every rule's `runbook_url`; the lowercase alert name is appended. */
-export const DEFAULT_RUNBOOK_BASE_URL = "README.md#runbook-";
+/**
+ * Where an alert's runbook is, as text every alert carries in its `runbook` annotation: the README section, which
+ * Prometheus' and Alertmanager's UIs show as it is. A relative link (`README.md#...`) would not open from either UI,
+ * so `runbook_url` is only set from an absolute {@link AlertRulesInput.runbookBaseUrl}.
+ */
+export function runbookLocation(alertName: AlertName): string {
+  return `README.md, section "Runbook: ${alertName}"`;
+}
 
 /** Everything the rule file is rendered from; built by the Prometheus construct from what the stack deploys. */
 export interface AlertRulesInput {
@@ -153,9 +159,10 @@ export interface AlertRulesInput {
   /** Alert thresholds and durations. @default {@link DEFAULT_ALERT_THRESHOLDS}, durations raised to the minimum */
   readonly thresholds?: AlertThresholds;
   /**
-   * Prefix of every rule's `runbook_url`; the lowercase alert name is appended, so the default points at the
-   * README's `### Runbook: <AlertName>` headings. Set it to the repository's README URL to get clickable links.
-   * @default "README.md#runbook-"
+   * Absolute http(s) prefix of every rule's `runbook_url`; the lowercase alert name is appended, which matches the
+   * README's `### Runbook: <AlertName>` anchors, so the README's URL in your repository host plus `#runbook-` gives
+   * clickable links (`https://git.example.com/acme/monitoring/blob/main/README.md#runbook-`).
+   * @default none: no `runbook_url`; every alert's `runbook` annotation names its README section
    */
   readonly runbookBaseUrl?: string;
 }
@@ -166,8 +173,13 @@ export interface AlertAnnotations {
   readonly summary: string;
   /** What is wrong, with the measured value and the threshold. */
   readonly description: string;
-  /** Link to the alert's runbook section. */
-  readonly runbook_url: string;
+  /**
+   * Where the alert's runbook is, as text: the stack's own rules name their README section ({@link runbookLocation}).
+   * @default none (a user's rule may link its runbook with `runbook_url` instead)
+   */
+  readonly runbook?: string;
+  /** Link to the alert's runbook section; only with an absolute `runbookBaseUrl`. */
+  readonly runbook_url?: string;
 }
 
 /** One alerting rule, with keys in the order Prometheus documents them. */
@@ -226,7 +238,7 @@ export function minimumRateWindowSeconds(scrapeIntervalSeconds: number): number 
 }
 
 /** The `runbook_url` of an alert: the base URL plus the lowercase alert name. */
-export function runbookUrl(alertName: AlertName, runbookBaseUrl: string = DEFAULT_RUNBOOK_BASE_URL): string {
+export function runbookUrl(alertName: AlertName, runbookBaseUrl: string): string {
   return `${runbookBaseUrl}${alertName.toLowerCase()}`;
 }
 
@@ -317,15 +329,25 @@ export function alertRulesProblems(input: AlertRulesInput, path = ""): ConfigPro
     }
   }
 
-  const runbookBaseUrl = input.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  if (runbookBaseUrl.trim() === "" || /\s/.test(runbookBaseUrl)) {
+  const runbookBaseUrl = input.runbookBaseUrl;
+  if (runbookBaseUrl !== undefined && !isAbsoluteHttpUrl(runbookBaseUrl)) {
     const runbookPath = joinPath(path, "runbookBaseUrl");
     problems.push({
       path: runbookPath,
-      message: `${runbookPath} must be a URL prefix without spaces, such as ${show(DEFAULT_RUNBOOK_BASE_URL)}; every alert's runbook_url is this prefix plus the lowercase alert name (got ${show(runbookBaseUrl)})`,
+      message: `${runbookPath} must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert's runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got ${show(runbookBaseUrl)})`,
     });
   }
   return problems;
+}
+
+function isAbsoluteHttpUrl(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
 }
 
 function jobProblems(input: AlertRulesInput, path: string): ConfigProblem[] {
@@ -382,8 +404,12 @@ function jobProblems(input: AlertRulesInput, path: string): ConfigProblem[] {
 export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
   throwIfProblems("Alert rules", alertRulesProblems(input));
   const t = resolveAlertThresholds(input.thresholds, input.scrapeIntervalSeconds);
-  const runbookBaseUrl = input.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE_URL;
-  const runbook = (alert: AlertName): string => runbookUrl(alert, runbookBaseUrl);
+  const runbookBaseUrl = input.runbookBaseUrl;
+  // Spread last into each rule's annotations: the runbook's README section always, a link only from an absolute base.
+  const runbook = (alert: AlertName): Pick<AlertAnnotations, "runbook" | "runbook_url"> =>
+    runbookBaseUrl === undefined
+      ? { runbook: runbookLocation(alert) }
+      : { runbook: runbookLocation(alert), runbook_url: runbookUrl(alert, runbookBaseUrl) };
   const window = formatDuration(t.rateWindowSeconds);
   const minRate = t.apiMinRequestsPerSecond;
   const { job, instance } = TARGET_LABELS;
@@ -407,7 +433,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
     annotations: {
       summary: `Target {{ $labels.instance }} of job {{ $labels.job }} is down`,
       description: `Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least ${formatDuration(t.targetDownForSeconds)}: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data.`,
-      runbook_url: runbook(ALERT_NAMES.targetDown),
+      ...runbook(ALERT_NAMES.targetDown),
     },
   };
 
@@ -427,7 +453,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
     annotations: {
       summary: `The API answers more than ${percent(t.apiErrorRatio)} of requests with a 5xx status`,
       description: `{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last ${window} (threshold ${percent(t.apiErrorRatio)}, checked only while traffic is at least ${minRate} req/s; ${excluded} are not counted).`,
-      runbook_url: runbook(ALERT_NAMES.apiHighErrorRatio),
+      ...runbook(ALERT_NAMES.apiHighErrorRatio),
     },
   };
 
@@ -445,7 +471,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
     annotations: {
       summary: `The API's p95 latency is above ${seconds(t.apiLatencyP95Seconds)}`,
       description: `The p95 latency of job {{ $labels.job }} is {{ $value | humanizeDuration }} over the last ${window} (threshold ${seconds(t.apiLatencyP95Seconds)}, checked only while traffic is at least ${minRate} req/s; ${excluded} are not counted).`,
-      runbook_url: runbook(ALERT_NAMES.apiHighLatencyP95),
+      ...runbook(ALERT_NAMES.apiHighLatencyP95),
     },
   };
 
@@ -457,7 +483,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
     annotations: {
       summary: `Prometheus fails to evaluate rule group {{ $labels.rule_group }}`,
       description: `{{ $labels.instance }} failed {{ $value | humanize }} rule evaluations in group {{ $labels.rule_group }} over the last ${window}; alerts of that group may not fire. The Prometheus log names the rule and the error.`,
-      runbook_url: runbook(ALERT_NAMES.prometheusRuleEvaluationFailures),
+      ...runbook(ALERT_NAMES.prometheusRuleEvaluationFailures),
     },
   };
 
@@ -469,7 +495,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
     annotations: {
       summary: `Prometheus {{ $labels.instance }} failed to reload its configuration`,
       description: `The last configuration reload of {{ $labels.instance }} failed, so Prometheus still runs its previous prometheus.yml and rule files; changes deployed since then are not in effect.`,
-      runbook_url: runbook(ALERT_NAMES.prometheusConfigReloadFailed),
+      ...runbook(ALERT_NAMES.prometheusConfigReloadFailed),
     },
   };
 
@@ -483,7 +509,7 @@ export function renderAlertRules(input: AlertRulesInput): AlertRulesDocument {
       summary: "Alerting pipeline heartbeat: this alert always fires",
       description:
         "Watchdog fires all the time to prove that Prometheus evaluates the alert rules and delivers alerts. If it is missing from Prometheus' Alerts page (or from Alertmanager), alerting is broken and no other alert can be trusted.",
-      runbook_url: runbook(ALERT_NAMES.watchdog),
+      ...runbook(ALERT_NAMES.watchdog),
     },
   };
 

@@ -7,9 +7,9 @@ import {
 import type { ServiceOptions as StackServiceOptions } from "./service";
 import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
-import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "../app/src/config";
-import { HTTP_METRICS, RUNTIME_METRICS } from "../app/src/metrics";
-import { HEALTH_PATH, HEALTHCHECK_COMMAND, METRICS_PATH } from "../app/src/probes";
+import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "@monitoring-stack/api/contract";
+import { HTTP_METRICS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
+import { HEALTH_PATH, HEALTHCHECK_COMMAND, METRICS_PATH } from "@monitoring-stack/api/contract";
 import { seriesNames } from "../dashboards/self-metrics";
 
 /** Settings of the API service a stack user can change. */

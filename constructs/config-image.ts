@@ -1,7 +1,8 @@
 import { Image } from "@cdktf/provider-docker/lib/image";
-import { Lazy, ref } from "cdktf";
+import { Lazy, TerraformStack, ref } from "cdktf";
 import { Construct } from "constructs";
 import { GeneratedFile, filesDigest, renderConfigImageContext } from "./config-image-files";
+import { replaceStackFiles, writeAfterSynthesis } from "./stack-files";
 
 /**
  * A pinned base image plus generated config files, built at deploy.
@@ -12,7 +13,10 @@ export interface ConfigImageProps {
   readonly name: string;
   /** The pinned image the config is added to. */
   readonly baseImage: string;
-  /** Folder of the build context, relative to the stack's folder (`cdktf.out/stacks/<stack>`); main.ts writes it. */
+  /**
+   * Folder of the build context, relative to the stack's folder (`<outdir>/stacks/<stack>`); the construct writes it
+   * there when the stack is synthesized. No other construct may use the same folder.
+   */
   readonly contextDir: string;
   /** Where the files go inside the image. */
   readonly targetDir: string;
@@ -23,7 +27,8 @@ export interface ConfigImageProps {
 /**
  * The config of a service baked into its own image: a `docker_image` built from a generated context (a Dockerfile
  * `FROM` the pinned base image, then the files). The image is rebuilt, and its container replaced, when the files
- * change. The context is written next to `cdk.tf.json` by main.ts from {@link contextFiles}.
+ * change. The construct writes its context next to `cdk.tf.json` itself when its stack is synthesized, so any cdktf app
+ * that synthesizes the stack gets it, with no step of its own.
  */
 export class ConfigImage extends Construct {
   /** The built image. */
@@ -46,6 +51,10 @@ export class ConfigImage extends Construct {
       triggers: { context_sha256: Lazy.stringValue({ produce: () => filesDigest(this.contextFiles()) }) },
       keepLocally: false,
     });
+    // Written next to cdk.tf.json at synth, replacing what an earlier synth left in contextDir.
+    writeAfterSynthesis(TerraformStack.of(this), (stackDir) =>
+      replaceStackFiles(stackDir, props.contextDir, this.contextFiles()),
+    );
   }
 
   /** The build context: the Dockerfile and the files, paths relative to the stack's folder. */

@@ -104,10 +104,13 @@ export interface HardeningRelaxations {
   readonly privileged?: boolean;
 }
 
+/** Seconds Docker waits after SIGTERM before it kills a container, on destroy and on every other stop. */
+export const STOP_GRACE_SECONDS = 15;
+
 /**
  * The container settings every service shares: read-only root filesystem, all capabilities dropped,
  * `no-new-privileges`, a non-root user, a memory limit without swap, rotated json-file logs, a healthcheck Terraform
- * waits for, `unless-stopped` restarts, a grace period to drain on destroy, and the published port bound to the
+ * waits for, `unless-stopped` restarts, a 15 s grace period to drain on every stop, and the published port bound to the
  * configured address (loopback by default).
  */
 export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
@@ -121,8 +124,11 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
     mustRun: true,
     wait: spec.healthcheck !== undefined,
     waitTimeout: spec.waitTimeoutSeconds,
-    // Docker stops with SIGTERM and waits this long before SIGKILL; the services drain within 10 s.
-    destroyGraceSeconds: 15,
+    // Docker stops with SIGTERM and waits this long before SIGKILL, on destroy (destroy_grace_seconds) and on every
+    // other stop (stop_timeout: `docker stop`, a daemon restart; Docker's own default is 10 s). The services drain
+    // within 10 s.
+    destroyGraceSeconds: STOP_GRACE_SECONDS,
+    stopTimeout: STOP_GRACE_SECONDS,
     readOnly: spec.relax?.writableRootFilesystem !== true,
     ...(spec.tmpfs !== undefined ? { tmpfs: { ...spec.tmpfs } } : {}),
     capabilities: {

@@ -120,7 +120,7 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     path: "alerting.runbookBaseUrl",
     kind: "string",
     description:
-      "Prefix of every alert's runbook link; the lowercase alert name is appended (default `README.md#runbook-`)",
+      "Absolute http(s) prefix of every alert's `runbook_url`, e.g. your README's URL plus `#runbook-`; the lowercase alert name is appended (default: no link; every alert's `runbook` annotation names its README section)",
   },
   {
     env: "ALERTMANAGER_ENABLED",

@@ -6,9 +6,9 @@ import {
 } from "../dashboards/exporter-metrics";
 import { promqlString, regexAlternation } from "../dashboards/promql";
 import {
+  AlertAnnotations,
   AlertingRule,
   AlertRulesDocument,
-  DEFAULT_RUNBOOK_BASE_URL,
   minimumForSeconds,
   minimumRateWindowSeconds,
 } from "./alert-rules";
@@ -64,7 +64,7 @@ export interface HostAlertRulesInput {
   readonly scrapeIntervalSeconds: number;
   /** @default DEFAULT_HOST_ALERT_THRESHOLDS, durations raised to the minimum */
   readonly thresholds?: HostAlertThresholds;
-  /** @default "README.md#runbook-" */
+  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming the README section */
   readonly runbookBaseUrl?: string;
 }
 
@@ -75,7 +75,7 @@ export interface ProbeAlertRulesInput {
   readonly scrapeIntervalSeconds: number;
   /** How long a probe must keep failing before ProbeFailed fires, in seconds. @default 60, or 2 scrape intervals */
   readonly forSeconds?: number;
-  /** @default "README.md#runbook-" */
+  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming the README section */
   readonly runbookBaseUrl?: string;
 }
 
@@ -133,8 +133,15 @@ function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(4))}%`;
 }
 
-function runbook(base: string | undefined, alert: string): string {
-  return `${base ?? DEFAULT_RUNBOOK_BASE_URL}${alert.toLowerCase()}`;
+/**
+ * The runbook annotations, as the stack's own rules carry them: the README section always (`runbook`), a link
+ * (`runbook_url`) only from an absolute base URL (the stack validates `alerting.runbookBaseUrl`).
+ */
+function runbook(base: string | undefined, alert: string): Pick<AlertAnnotations, "runbook" | "runbook_url"> {
+  const runbookText = `README.md, section "Runbook: ${alert}"`;
+  return base === undefined
+    ? { runbook: runbookText }
+    : { runbook: runbookText, runbook_url: `${base}${alert.toLowerCase()}` };
 }
 
 /** The host alert rules (group `host`) over the node-exporter job. */
@@ -148,7 +155,7 @@ export function renderHostAlertRules(input: HostAlertRulesInput): AlertRulesDocu
     expr,
     for: forDuration,
     labels: { severity: "warning" },
-    annotations: { summary, description, runbook_url: runbook(input.runbookBaseUrl, alert) },
+    annotations: { summary, description, ...runbook(input.runbookBaseUrl, alert) },
   });
   const cpu = NODE_METRICS.cpuSecondsTotal;
   const fs = NODE_METRICS;
@@ -204,7 +211,7 @@ export function renderProbeAlertRules(input: ProbeAlertRulesInput): AlertRulesDo
               summary: "A health endpoint fails its probe",
               description:
                 "{{ $labels.instance }} ({{ $labels.service }}) fails its probe from inside the network: no answer, or not 2xx.",
-              runbook_url: runbook(input.runbookBaseUrl, alert),
+              ...runbook(input.runbookBaseUrl, alert),
             },
           },
         ],

@@ -1,6 +1,9 @@
 /** The uid of the Prometheus datasource the stack provisions in Grafana; every dashboard panel and target uses it. */
 export const PROMETHEUS_DATASOURCE_UID = "prometheus";
 
+/** The uid of the Grafana folder holding the stack's dashboards (in a Grafana it creates or an existing one). */
+export const GRAFANA_FOLDER_UID = "monitoring-stack";
+
 /** The Grafana datasource type of Prometheus. */
 export const PROMETHEUS_DATASOURCE_TYPE = "prometheus";
 
@@ -10,8 +13,11 @@ export interface PrometheusDatasourceInput {
   readonly url: string;
   /** Prometheus' scrape interval; Grafana's `timeInterval`, so `$__rate_interval` spans at least four scrapes. */
   readonly scrapeIntervalSeconds: number;
-  /** The Prometheus image reference; its tag tells Grafana which Prometheus features it may use. */
-  readonly prometheusImage: string;
+  /**
+   * The Prometheus image reference; its tag tells Grafana which Prometheus features it may use.
+   * @default unknown (an existing Prometheus): no `prometheusVersion`
+   */
+  readonly prometheusImage?: string;
 }
 
 /** The Prometheus datasource as Grafana's datasource API takes it (`jsonData` still an object). */
@@ -33,7 +39,7 @@ export interface PrometheusDatasource {
 /** Renders the provisioned Prometheus datasource: fixed uid, proxy access, `timeInterval` = the scrape interval. */
 export function renderPrometheusDatasource(input: PrometheusDatasourceInput): PrometheusDatasource {
   // "prom/prometheus:v3.5.3" -> "3.5.3"; a tag that is not a plain version is left out rather than guessed.
-  const version = /:v?(\d+\.\d+\.\d+)$/.exec(input.prometheusImage)?.[1];
+  const version = /:v?(\d+\.\d+\.\d+)$/.exec(input.prometheusImage ?? "")?.[1];
   return {
     name: "Prometheus",
     type: PROMETHEUS_DATASOURCE_TYPE,

@@ -11,10 +11,11 @@ import {
   resolveServiceOptions,
   serviceOptionProblems,
 } from "./container-defaults";
-import { renderPrometheusDatasource } from "./grafana-datasource";
+import { ExistingGrafana, ExistingGrafanaAttributes, IGrafana } from "./existing-grafana";
+import type { IPrometheus } from "./existing-prometheus";
+import { GRAFANA_FOLDER_UID, renderPrometheusDatasource } from "./grafana-datasource";
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "./grafana-provider";
 import { MonitoringNetwork } from "./network";
-import { Prometheus } from "./prometheus";
 import { ScrapeTarget } from "./scrape-target";
 import { ConfigProblem, checkDockerName, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
@@ -39,8 +40,11 @@ export interface GrafanaOptions extends ServiceOptions {
  */
 export interface GrafanaProps extends GrafanaOptions {
   readonly network: MonitoringNetwork;
-  /** The Prometheus the datasource points at; its scrape interval becomes the datasource's `timeInterval`. */
-  readonly prometheus: Prometheus;
+  /**
+   * The Prometheus the datasource points at (the stack's, or `Prometheus.fromExisting`); its scrape interval becomes
+   * the datasource's `timeInterval`.
+   */
+  readonly prometheus: IPrometheus;
   /**
    * The admin password as a Terraform expression (a sensitive variable or local), never a literal: the synthesized
    * JSON and snapshots must not hold a secret.
@@ -76,7 +80,7 @@ export function grafanaOptionProblems(path: string, options: GrafanaOptions): Co
  * a fixed uid, a folder, and one dashboard per {@link addDashboard}. Every Grafana resource depends on the container,
  * which Terraform waits on until its healthcheck passes.
  */
-export class Grafana extends Construct {
+export class Grafana extends Construct implements IGrafana {
   /** The port Grafana listens on inside the container. */
   public static readonly INTERNAL_PORT = 3000;
   /** Grafana's alias on the network. */
@@ -86,7 +90,16 @@ export class Grafana extends Construct {
   /** The host port Grafana is published on unless `hostPort` says otherwise. */
   public static readonly DEFAULT_HOST_PORT = 3000;
   /** The uid of the folder holding the stack's dashboards. */
-  public static readonly FOLDER_UID = "monitoring-stack";
+  public static readonly FOLDER_UID = GRAFANA_FOLDER_UID;
+
+  /**
+   * A Grafana that already runs, by URL, with credentials from a sensitive Terraform variable: the stack deploys its
+   * datasource, folder and dashboards there and creates no container; see {@link ExistingGrafana}.
+   * @example Grafana.fromExisting(stack, "Grafana", { url: "https://grafana.acme.example", prometheus })
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: ExistingGrafanaAttributes): IGrafana {
+    return new ExistingGrafana(scope, id, attrs);
+  }
 
   /** Resolved settings. */
   public readonly options: ReturnType<typeof resolveGrafanaOptions>;
@@ -98,6 +111,8 @@ export class Grafana extends Construct {
   public readonly image: Image;
   /** The Grafana container. */
   public readonly container: Container;
+  /** The stack deploys this Grafana. */
+  public readonly managedByStack = true;
   /** The provider every Grafana resource of this construct uses. */
   public readonly provider: GrafanaProvider;
   /** The Prometheus datasource. */
@@ -181,9 +196,9 @@ export class Grafana extends Construct {
     });
 
     const datasource = renderPrometheusDatasource({
-      url: props.prometheus.internalUrl,
+      url: props.prometheus.datasourceUrl,
       scrapeIntervalSeconds: props.prometheus.scrapeIntervalSeconds,
-      prometheusImage: props.prometheus.options.image,
+      prometheusImage: props.prometheus.pinnedImage,
     });
     this.datasource = new DataSource(this, "PrometheusDatasource", {
       provider: this.provider,
@@ -202,6 +217,11 @@ export class Grafana extends Construct {
       title: this.options.folderTitle,
       uid: Grafana.FOLDER_UID,
     });
+  }
+
+  /** {@link hostUrl}. */
+  public get url(): string {
+    return this.hostUrl;
   }
 
   /** Deploys `dashboard` into the stack's folder; its uid must be unique in this Grafana. */

@@ -658,7 +658,7 @@ export class MonitoringStack extends TerraformStack {
 
   /**
    * The files Terraform needs next to `cdk.tf.json` (the build contexts of the config images), paths relative to the
-   * stack's folder; main.ts writes them after synth.
+   * stack's folder; each config image writes its own when the stack is synthesized.
    */
   public generatedFiles(): GeneratedFile[] {
     return [

@@ -9,6 +9,12 @@ import {
 } from "./scrape-target";
 import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show } from "./validation";
 
+/** Per-job limit of samples per scrape unless a setting says otherwise. */
+export const DEFAULT_SAMPLE_LIMIT = 20000;
+
+/** Per-job limit of labels per sample unless a setting says otherwise. */
+export const DEFAULT_LABEL_LIMIT = 64;
+
 /** Everything prometheus.yml is rendered from; built by the Prometheus construct from what the stack deploys. */
 export interface PrometheusConfigInput {
   /** How often every target is scraped, in seconds. */

@@ -13,7 +13,14 @@ import {
   serviceOptionProblems,
 } from "./container-defaults";
 import { MonitoringNetwork } from "./network";
-import { prometheusConfigProblems, renderPrometheusConfig, toGeneratedYaml } from "./prometheus-config";
+import { ExistingPrometheus, ExistingPrometheusAttributes, IPrometheus } from "./existing-prometheus";
+import {
+  DEFAULT_LABEL_LIMIT,
+  DEFAULT_SAMPLE_LIMIT,
+  prometheusConfigProblems,
+  renderPrometheusConfig,
+  toGeneratedYaml,
+} from "./prometheus-config";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "./scrape-target";
 import { ConfigProblem, checkDockerName, checkIntegerInRange, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
@@ -83,7 +90,7 @@ export function prometheusOptionProblems(path: string, props: Omit<PrometheusPro
  * into an image built FROM the pinned Prometheus image; changing them rebuilds it and replaces the container, while
  * the data volume stays.
  */
-export class Prometheus extends Construct {
+export class Prometheus extends Construct implements IPrometheus {
   /** The port Prometheus listens on inside the container. */
   public static readonly INTERNAL_PORT = 9090;
   /** Prometheus' alias on the network. */
@@ -111,6 +118,17 @@ export class Prometheus extends Construct {
   public readonly image: ConfigImage;
   /** The Prometheus container. */
   public readonly container: Container;
+  /** The stack deploys this Prometheus and bakes its config in. */
+  public readonly managedByStack = true;
+
+  /**
+   * A Prometheus that already runs, by URL: Grafana can query it, and what is added to it is rendered for its owner
+   * to include (the stack cannot change its config); see {@link ExistingPrometheus}.
+   * @example Prometheus.fromExisting(stack, "Prometheus", { url: "http://prometheus.acme.internal:9090" })
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: ExistingPrometheusAttributes): IPrometheus {
+    return new ExistingPrometheus(scope, id, attrs);
+  }
 
   private readonly network: MonitoringNetwork;
   private readonly targets: ScrapeTarget[] = [];
@@ -174,6 +192,16 @@ export class Prometheus extends Construct {
     );
     this.addScrapeTarget(this.scrapeTarget);
     this.node.addValidation({ validate: () => this.problems().map((problem) => problem.message) });
+  }
+
+  /** What Grafana's datasource points at: {@link internalUrl}. */
+  public get datasourceUrl(): string {
+    return this.internalUrl;
+  }
+
+  /** The pinned Prometheus image. */
+  public get pinnedImage(): string {
+    return this.options.image;
   }
 
   /** Every target added so far, in the order added; then the targets of the jobs rendered at synth. */
@@ -319,8 +347,8 @@ function resolvePrometheusOptions(props: Omit<PrometheusProps, "network">, netwo
     scrapeTimeoutSeconds: props.scrapeTimeoutSeconds ?? Math.max(1, Math.min(10, scrapeIntervalSeconds)),
     retentionDays: props.retentionDays ?? 15,
     retentionSizeMb: props.retentionSizeMb ?? 2048,
-    sampleLimit: props.sampleLimit ?? 20000,
-    labelLimit: props.labelLimit ?? 64,
+    sampleLimit: props.sampleLimit ?? DEFAULT_SAMPLE_LIMIT,
+    labelLimit: props.labelLimit ?? DEFAULT_LABEL_LIMIT,
     dataVolumeName: props.dataVolumeName ?? `${networkName}-prometheus-data`,
   } satisfies ResolvedServiceOptions & Record<string, unknown>;
 }

@@ -4,7 +4,7 @@
  * Traffic panels leave out the endpoints that serve probes and scrapes (`NON_TRAFFIC_ENDPOINTS`), so Prometheus'
  * own scrapes never look like user traffic.
  */
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "../app/src/metrics";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
 import {
   excludeValues,
   finishDashboard,

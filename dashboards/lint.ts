@@ -7,7 +7,7 @@
  * valid PromQL over metrics the stack exposes, every rate over `$__rate_interval`, and traffic queries without the
  * endpoints that serve probes and scrapes.
  */
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "../app/src/metrics";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import { allPanels, describePanel, isJsonObject, templateVariables, type JsonObject } from "./model";
 import { analyzePromql, matcherAccepts, regexAlternation, type PromqlAnalysis } from "./promql";
 import {

@@ -2,7 +2,7 @@
  * Platform Overview: is every scrape target up, how do the processes behave, and how healthy are the API's runtime,
  * Prometheus and Grafana themselves.
  */
-import { RUNTIME_METRICS } from "../app/src/metrics";
+import { RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import {
   finishDashboard,
   histogramQuantile,

@@ -7,7 +7,7 @@
  * - under `CI=true` the run fails when a suite was skipped for a reason not allowed in CI (an unmarked skip
  *   included), through the reporter's `getLastError()`, which jest counts as a failed run.
  *
- * Loaded through `skip-reporter.js` (jest loads reporters without its transform).
+ * Loaded through `skip-reporter-loader.cjs` (jest loads reporters without its transform).
  */
 import { relative } from "node:path";
 import type { AggregatedResult, Reporter, Test, TestContext, TestResult } from "@jest/reporters";

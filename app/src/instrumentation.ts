@@ -6,12 +6,12 @@
  *
  * Why a recorder: prom-client's `Counter.inc(labels)` and `Histogram.observe(labels, v)` build a label hash and
  * validate the labels on every call; on `GET /api/items/:id` that measured 10 to 15% more server CPU per request,
- * against a budget of 5% of req/s (`npm run bench:api`).
+ * against a goal of at most 5% (`npm run bench:api`).
  * The recorder counts into plain numbers, looked up by two `Map.get`s on strings Fastify already holds; prom-client
  * reads them when `/metrics` is scraped (`collect()` for the counter and the gauge, `get()` of the histogram
  * collector), and prom-client's registry writes the exposition.
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { collectDefaultMetrics, Counter, Gauge, type Metric, type Registry } from "prom-client";
@@ -23,6 +23,7 @@ import {
   OTHER_METHOD,
   UNMATCHED_ENDPOINT,
 } from "./metrics";
+import type { ApiResponse, ConnectionObserver } from "./http-server";
 
 type RequestLabel = (typeof HTTP_METRICS.requestsTotal.labels)[number];
 
@@ -195,32 +196,84 @@ export function endpointLabel(routeUrl: string | undefined): string {
 }
 
 /**
- * Counts, times and tracks every request `app` answers.
+ * Counts, times and tracks every request the server answers: `observer` goes to `createHttpServer`, `instrument` adds
+ * the hook to Fastify.
  *
- * Requests in flight are tracked on Node's HTTP server: from its `request` event to the response's `close`, which
- * fires once for every request, answered or abandoned by the client, without a Fastify hook runner per request.
- * Count and duration come from one `onResponse` hook, timed by Fastify's own start timestamp (`reply.elapsedTime`).
+ * - Requests in flight: from the server's `request` event to the response's `close`. A connection's pipelined
+ *   requests whose responses were still queued when it closed never emit `close`; each connection counts its
+ *   requests in flight and gives back the rest when it closes, so the gauge returns to 0.
+ * - Routed requests (Fastify matched a route or ran the not-found handler) are counted and timed by one `onResponse`
+ *   hook, with the route template and Fastify's own start timestamp (`reply.elapsedTime`).
+ * - Every other response that was sent in full, answered by Fastify or Node on their own (malformed URL 400, 414,
+ *   the 503 while draining, missing Host 400, 417), is counted from its `close` under `unmatched`, duration 0.
+ * - A response that was never sent in full (the client left first) is not counted.
  */
-export function instrumentServer(app: FastifyInstance, metrics: HttpMetrics): void {
+export function createRequestTracking(metrics: HttpMetrics): {
+  readonly observer: ConnectionObserver;
+  instrument(app: FastifyInstance): void;
+} {
   const { recorder } = metrics;
-  const release = (): void => {
-    recorder.inFlight--;
+  const recordIfUnrouted = (response: ApiResponse): void => {
+    if (!response.recorded && response.writableFinished) {
+      recorder.record(methodLabel(response.req.method ?? ""), UNMATCHED_ENDPOINT, response.statusCode, 0);
+    }
   };
-  app.server.prependListener("request", (request: IncomingMessage, response: ServerResponse) => {
-    // Probes and scrapes are not user traffic; counted, the scrape that reads the gauge would always see itself.
-    if (isProbe(request.url)) return;
-    recorder.inFlight++;
-    // `on`, not `once`: the response emits close exactly once, and once() would allocate a wrapper per request.
-    response.on("close", release);
-  });
-
-  // Callback style: cheaper than an async hook on Fastify's hot path.
-  app.addHook("onResponse", (request: FastifyRequest, reply: FastifyReply, done) => {
-    const seconds = reply.elapsedTime / 1000;
-    recorder.record(methodLabel(request.method), endpointLabel(request.routeOptions.url), reply.statusCode, seconds);
-    done();
-  });
+  // Plain functions with `this`: EventEmitter calls them with the response, so no closure is allocated per request.
+  function onTrafficClose(this: ApiResponse): void {
+    const socket = this.req.socket as TrackedSocket;
+    const pending = socket[kInFlight] ?? 0;
+    // 0 when the connection's close already gave this request back.
+    if (pending > 0) {
+      socket[kInFlight] = pending - 1;
+      recorder.inFlight--;
+    }
+    recordIfUnrouted(this);
+  }
+  function onProbeClose(this: ApiResponse): void {
+    recordIfUnrouted(this);
+  }
+  function onConnectionClose(this: TrackedSocket): void {
+    recorder.inFlight -= this[kInFlight] ?? 0;
+    this[kInFlight] = 0;
+  }
+  return {
+    observer: {
+      onConnection(socket: Socket): void {
+        (socket as TrackedSocket)[kInFlight] = 0;
+        socket.on("close", onConnectionClose);
+      },
+      onRequest(request: IncomingMessage, response: ApiResponse): void {
+        // Probes and scrapes are not user traffic; counted, the scrape that reads the gauge would always see itself.
+        if (isProbe(request.url)) {
+          response.on("close", onProbeClose);
+          return;
+        }
+        const socket = request.socket as TrackedSocket;
+        socket[kInFlight] = (socket[kInFlight] ?? 0) + 1;
+        recorder.inFlight++;
+        response.on("close", onTrafficClose);
+      },
+    },
+    instrument(app: FastifyInstance): void {
+      // Callback style: cheaper than an async hook on Fastify's hot path.
+      app.addHook("onResponse", (request: FastifyRequest, reply: FastifyReply, done) => {
+        (reply.raw as ApiResponse).recorded = true;
+        const seconds = reply.elapsedTime / 1000;
+        recorder.record(
+          methodLabel(request.method),
+          endpointLabel(request.routeOptions.url),
+          reply.statusCode,
+          seconds,
+        );
+        done();
+      });
+    },
+  };
 }
+
+/** Requests of a connection that are in flight, kept on the socket. */
+const kInFlight = Symbol("requests in flight on this connection");
+type TrackedSocket = Socket & { [kInFlight]?: number };
 
 const probePaths: ReadonlySet<string> = new Set(NON_TRAFFIC_ENDPOINTS);
 
@@ -249,6 +302,12 @@ export function countRejectedRequest(metrics: HttpMetrics, statusCode: number): 
 export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): number | undefined {
   // A reset or an already closed socket is the client leaving, not a request to answer.
   if (error.code === "ECONNRESET" || socket.destroyed || !socket.writable) {
+    return undefined;
+  }
+  // Nothing to answer either: the client closed its side in the middle of a request (it abandoned it), or a
+  // connection timed out before sending a single byte (there was no request).
+  if (error.code === "HPE_INVALID_EOF_STATE" || (error.code === "ERR_HTTP_REQUEST_TIMEOUT" && socket.bytesRead === 0)) {
+    socket.destroy();
     return undefined;
   }
   const statusCode = clientErrorStatus(error.code);

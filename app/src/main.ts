@@ -20,7 +20,16 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = buildServer({ logLevel: config.logLevel });
+  const app = buildServer({
+    logLevel: config.logLevel,
+    limits: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxConnections: config.maxConnections,
+      simulateMaxConcurrent: config.simulateMaxConcurrent,
+    },
+  });
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -4,10 +4,18 @@
  * Tests, the benchmark and `main.ts` all build the server here; only `main.ts` reads the environment and listens.
  */
 import { STATUS_CODES } from "node:http";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifySchemaValidationError } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifySchemaValidationError,
+} from "fastify";
 import { Registry } from "prom-client";
-import type { LogLevel } from "./config";
-import { answerClientError, countRejectedRequest, createHttpMetrics, instrumentServer } from "./instrumentation";
+import { LIMIT_DEFAULTS, type ConnectionLimits, type LogLevel } from "./config";
+import { createHttpServer, type HttpServer } from "./http-server";
+import { answerClientError, countRejectedRequest, createHttpMetrics, createRequestTracking } from "./instrumentation";
+import { parseJsonBody } from "./json-body";
 import { ItemStore, registerItemRoutes } from "./items";
 import { registerSimulateRoute } from "./simulate";
 import { HEALTH_PATH, METRICS_PATH, READY_PATH } from "./probes";
@@ -18,6 +26,10 @@ export const SERVICE_NAME = "monitoring-stack-api";
 export const SERVICE_VERSION = "0.1.0";
 /** Default of `bodyLimitBytes`: the largest accepted request body in bytes; larger bodies get a 413. */
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024;
+/** Longest path parameter (`:id`) in characters; a longer one gets a 414 (Fastify's default). */
+export const MAX_PARAM_LENGTH = 100;
+/** Longest part of a request path repeated in an error message; the rest is elided, so replies stay small. */
+export const MAX_ECHOED_PATH_LENGTH = 100;
 
 /** Options of {@link buildServer}. */
 export interface ServerOptions {
@@ -33,6 +45,8 @@ export interface ServerOptions {
   readonly bodyLimitBytes?: number;
   /** Backing store of `/api/items`. @default a new store with the seed items */
   readonly store?: ItemStore;
+  /** Timeouts and caps of connections and of `/api/simulate`. @default LIMIT_DEFAULTS of `config.ts`, per field */
+  readonly limits?: Partial<ConnectionLimits>;
 }
 
 /**
@@ -50,11 +64,20 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     throw new Error(`bodyLimitBytes must be a positive integer (got ${bodyLimitBytes})`);
   }
 
+  const limits: ConnectionLimits = { ...LIMIT_DEFAULTS, ...options.limits };
+
   const metrics = instrumentation ? createHttpMetrics(registry, { defaultMetrics }) : undefined;
+  const tracking = metrics === undefined ? undefined : createRequestTracking(metrics);
+  let httpServer: HttpServer | undefined;
 
   const app = Fastify({
     logger: { level: logLevel },
     bodyLimit: bodyLimitBytes,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    serverFactory: (handler) => {
+      httpServer = createHttpServer(limits, handler, tracking?.observer);
+      return httpServer.server;
+    },
     // Unknown body fields are rejected with a message naming them, not silently dropped (Fastify's default).
     ajv: { customOptions: { removeAdditional: false } },
     schemaErrorFormatter: formatSchemaErrors,
@@ -64,13 +87,31 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
         countRejectedRequest(metrics, statusCode);
       }
     },
+    // Fastify's own messages for these repeat the whole path; answer in the API's format without it.
+    frameworkErrors: (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void => {
+      const answer = frameworkErrorAnswer(error.code);
+      void reply.code(answer.statusCode).send(answer);
+    },
+  });
+  // Replies that finish after close() began say `Connection: close`, so clients do not reuse a closing connection.
+  app.addHook("preClose", (done) => {
+    httpServer?.startDraining();
+    done();
   });
 
   // Every body this API accepts is JSON; without the text parser, other types get a 415 instead of a confusing 400.
   app.removeContentTypeParser("text/plain");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
-  if (metrics !== undefined) {
-    instrumentServer(app, metrics);
+  if (metrics !== undefined && tracking !== undefined) {
+    tracking.instrument(app);
     app.get(METRICS_PATH, async (_request, reply) => {
       const body = await registry.metrics();
       return reply.type(registry.contentType).send(body);
@@ -96,7 +137,7 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
     reply.code(404).send({
       statusCode: 404,
       error: "Not Found",
-      message: `no route for ${request.method} ${request.url.split("?")[0]}`,
+      message: `no route for ${request.method} ${elide(request.url.split("?")[0] ?? "")}`,
     }),
   );
 
@@ -106,8 +147,31 @@ export function buildServer(options: ServerOptions = {}): FastifyInstance {
   // answers requests on still-open connections with 503 (return503OnClosing), so probes see "not ready" then.
   app.get(READY_PATH, async () => ({ status: "ready" }));
   registerItemRoutes(app, store);
-  registerSimulateRoute(app);
+  registerSimulateRoute(app, { maxConcurrent: limits.simulateMaxConcurrent });
   return app;
+}
+
+/** The API's JSON error for an error Fastify raises before routing (`frameworkErrors`). */
+function frameworkErrorAnswer(code: string): {
+  statusCode: 400 | 414 | 500;
+  code?: string;
+  error: string;
+  message: string;
+} {
+  if (code === "FST_ERR_MAX_PARAM_LENGTH") {
+    const message = `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`;
+    return { statusCode: 414, code, error: "URI Too Long", message };
+  }
+  if (code === "FST_ERR_BAD_URL") {
+    return { statusCode: 400, code, error: "Bad Request", message: "the path is not valid percent-encoding" };
+  }
+  return { statusCode: 500, error: "Internal Server Error", message: "unexpected error" };
+}
+
+/** `path` cut to {@link MAX_ECHOED_PATH_LENGTH} characters, saying how long it was when cut. */
+function elide(path: string): string {
+  if (path.length <= MAX_ECHOED_PATH_LENGTH) return path;
+  return `${path.slice(0, MAX_ECHOED_PATH_LENGTH)}... (${path.length} characters)`;
 }
 
 /**

@@ -21,11 +21,26 @@ const REASONS: Readonly<Record<(typeof SIMULATED_STATUSES)[number], string>> = {
   504: "Gateway Timeout",
 };
 
+/** Options of {@link registerSimulateRoute}. */
+export interface SimulateOptions {
+  /**
+   * Most requests waiting out their latency at once; one more is answered 503 at once, with `Retry-After: 1`. Bounds
+   * the memory and timers a flood of slow requests can hold.
+   * @default 100
+   */
+  readonly maxConcurrent?: number;
+}
+
 /**
  * Registers `GET /api/simulate?latency_ms=&status=` on `app`: waits `latency_ms` (0 to 5000, default 0), then
  * answers with `status` (one of {@link SIMULATED_STATUSES}, default 200). Anything else is a 400 naming the field.
  */
-export function registerSimulateRoute(app: FastifyInstance): void {
+export function registerSimulateRoute(app: FastifyInstance, options: SimulateOptions = {}): void {
+  const maxConcurrent = options.maxConcurrent ?? 100;
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new Error(`maxConcurrent must be a positive integer (got ${maxConcurrent})`);
+  }
+  let waiting = 0;
   app.get<{ Querystring: { latency_ms: number; status: (typeof SIMULATED_STATUSES)[number] } }>(
     "/api/simulate",
     {
@@ -42,11 +57,24 @@ export function registerSimulateRoute(app: FastifyInstance): void {
     async (request, reply) => {
       const { latency_ms: latencyMs, status } = request.query;
       if (latencyMs > 0) {
+        if (waiting >= maxConcurrent) {
+          return reply
+            .code(503)
+            .header("retry-after", "1")
+            .send({
+              statusCode: 503,
+              error: "Service Unavailable",
+              message: `too many slow requests: ${maxConcurrent} are already waiting (SIMULATE_MAX_CONCURRENT)`,
+            });
+        }
+        waiting++;
         try {
           // The signal aborts when the client disconnects, so abandoned demo requests free their timer at once.
           await sleep(latencyMs, undefined, { signal: request.signal });
         } catch {
           return reply.code(499).send();
+        } finally {
+          waiting--;
         }
       }
       const simulated = { latencyMs, status };

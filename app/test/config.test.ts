@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from "../src/config";
+import { CONFIG_DEFAULTS, ConfigError, LIMIT_DEFAULTS, parseConfig } from "../src/config";
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -11,24 +11,68 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 describe("parseConfig", () => {
-  it("uses PORT 8000, HOST 127.0.0.1 and LOG_LEVEL info when nothing is set", () => {
-    expect(parseConfig({})).toEqual({ port: 8000, host: "127.0.0.1", logLevel: "info" });
-  });
-
-  it("treats empty values as unset", () => {
-    expect(parseConfig({ PORT: "", HOST: " ", LOG_LEVEL: "" })).toEqual({
+  it("uses PORT 8000, HOST 127.0.0.1, LOG_LEVEL info and the default limits when nothing is set", () => {
+    expect(parseConfig({})).toEqual({
       port: 8000,
       host: "127.0.0.1",
       logLevel: "info",
+      headersTimeoutMs: 5000,
+      requestTimeoutMs: 7000,
+      keepAliveTimeoutMs: 5000,
+      maxConnections: 1000,
+      simulateMaxConcurrent: 100,
     });
+    expect(CONFIG_DEFAULTS).toEqual(parseConfig({}));
+  });
+
+  it("treats empty values as unset", () => {
+    expect(parseConfig({ PORT: "", HOST: " ", LOG_LEVEL: "", REQUEST_TIMEOUT_MS: "", MAX_CONNECTIONS: " " })).toEqual(
+      CONFIG_DEFAULTS,
+    );
   });
 
   it("reads PORT, HOST and LOG_LEVEL", () => {
     expect(parseConfig({ PORT: "9100", HOST: "0.0.0.0", LOG_LEVEL: "DEBUG" })).toEqual({
+      ...LIMIT_DEFAULTS,
       port: 9100,
       host: "0.0.0.0",
       logLevel: "debug",
     });
+  });
+
+  it("reads the timeouts and caps", () => {
+    expect(
+      parseConfig({
+        HEADERS_TIMEOUT_MS: "2000",
+        REQUEST_TIMEOUT_MS: "3000",
+        KEEP_ALIVE_TIMEOUT_MS: "61000",
+        MAX_CONNECTIONS: "50",
+        SIMULATE_MAX_CONCURRENT: "7",
+      }),
+    ).toMatchObject({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 3000,
+      keepAliveTimeoutMs: 61000,
+      maxConnections: 50,
+      simulateMaxConcurrent: 7,
+    });
+  });
+
+  it.each([
+    ["HEADERS_TIMEOUT_MS", "5s", 'HEADERS_TIMEOUT_MS must be an integer between 100 and 600000 (got "5s")'],
+    ["REQUEST_TIMEOUT_MS", "0", 'REQUEST_TIMEOUT_MS must be an integer between 100 and 600000 (got "0")'],
+    ["KEEP_ALIVE_TIMEOUT_MS", "-1", 'KEEP_ALIVE_TIMEOUT_MS must be an integer between 100 and 600000 (got "-1")'],
+    ["MAX_CONNECTIONS", "0", 'MAX_CONNECTIONS must be an integer between 1 and 1000000 (got "0")'],
+    ["SIMULATE_MAX_CONCURRENT", "1.5", 'SIMULATE_MAX_CONCURRENT must be an integer between 1 and 1000000 (got "1.5")'],
+  ])("fails when %s is %p", (variable, value, message) => {
+    expect(problemsOf({ [variable]: value })).toEqual([message]);
+  });
+
+  it("fails when the headers timeout exceeds the request timeout, saying which value is a default", () => {
+    expect(problemsOf({ HEADERS_TIMEOUT_MS: "9000" })).toEqual([
+      "HEADERS_TIMEOUT_MS must not exceed REQUEST_TIMEOUT_MS, the headers are part of the request " +
+        "(got HEADERS_TIMEOUT_MS=9000, REQUEST_TIMEOUT_MS=7000 (default))",
+    ]);
   });
 
   it("accepts PORT 0, which lets the OS pick a free port", () => {

@@ -4,7 +4,7 @@
  * container names the fix hints point at.
  */
 import { parse } from "yaml";
-import { HTTP_METRICS, RUNTIME_METRICS } from "../../app/src/metrics";
+import { HTTP_METRICS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import { ALERT_NAMES } from "../../constructs/alert-rules";
 import { Grafana, GRAFANA_ADMIN_USER } from "../../constructs/grafana";
 import { PROMETHEUS_DATASOURCE_UID } from "../../constructs/grafana-datasource";

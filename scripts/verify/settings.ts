@@ -28,7 +28,8 @@ Options:
   --api-url <url>         the API (env API_URL; default: terraform.monitoring.tfstate output api_url, else the stack's)
   --prometheus-url <url>  Prometheus (env PROMETHEUS_URL; default: output prometheus_url, else the stack's)
   --grafana-url <url>     Grafana (env GRAFANA_URL; default: output grafana_url, else the stack's)
-  --skip-grafana          leave the Grafana checks out (printed as SKIPPED), e.g. for a local API + Prometheus
+  --skip-grafana          leave the Grafana checks out (printed as SKIPPED), e.g. against npm run dev (the API and
+                          a real Prometheus on 127.0.0.1, no Docker)
   --burst-seconds <n>     how long the data check sends traffic (default 3, 1 to 30)
   --help                  this text
 

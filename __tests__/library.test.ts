@@ -1,0 +1,302 @@
+/**
+ * The stack as a library: the package entry point another cdktf app imports, the metrics contract reached by package
+ * name only, and the README's "Monitor your own service" example compiled and synthesized in a fresh app outside the
+ * checkout, exactly as the README prints it.
+ */
+import { spawnSync } from "node:child_process";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { App } from "cdktf";
+import * as library from "../constructs";
+import { MonitoringStack } from "../constructs/monitoring-stack";
+
+const root = resolve(__dirname, "..");
+const tsx = join(root, "node_modules", ".bin", "tsx");
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+
+/** Every file below `dir` (paths relative to it, `/`-separated, sorted), skipping `skip` folder names. */
+function walk(dir: string, skip: readonly string[] = []): string[] {
+  const files: string[] = [];
+  const visit = (path: string): void => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      if (skip.includes(entry.name)) continue;
+      const full = join(path, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) files.push(relative(dir, full).split("\\").join("/"));
+    }
+  };
+  visit(dir);
+  return files.sort();
+}
+
+/** The files of a synthesized output folder with their contents, for a byte-for-byte comparison. */
+function tree(dir: string): Record<string, string> {
+  return Object.fromEntries(walk(dir).map((path) => [path, readFileSync(join(dir, path), "utf8")]));
+}
+
+/** The first ```ts block of the README section `heading`. */
+function readmeCodeBlock(heading: string): string {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README.md has no section ${JSON.stringify(heading)}`);
+  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
+  if (match === null) throw new Error(`README.md section ${JSON.stringify(heading)} has no ts code block`);
+  return match[1];
+}
+
+/**
+ * cdk.tf.json without `terraform.backend`: the local backend's state path is cdktf's default, absolute; making it
+ * relative is another change (issue #13). Everything else must not depend on where the output folder is.
+ */
+function withoutBackend(cdkTfJson: string): string {
+  const json = JSON.parse(cdkTfJson) as { terraform: { backend?: unknown } };
+  delete json.terraform.backend;
+  return JSON.stringify(json, null, 2);
+}
+
+/** A dashboard as Grafana exports it: a `${DS_PROMETHEUS}` input, querying the example's service. */
+const ORDERS_DASHBOARD_EXPORT = {
+  __inputs: [{ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }],
+  uid: "orders",
+  title: "Orders",
+  schemaVersion: 41,
+  panels: [
+    {
+      id: 1,
+      type: "timeseries",
+      title: "Backlog",
+      gridPos: { x: 0, y: 0, w: 24, h: 8 },
+      datasource: { type: "prometheus", uid: "${DS_PROMETHEUS}" },
+      targets: [
+        {
+          refId: "A",
+          datasource: { type: "prometheus", uid: "${DS_PROMETHEUS}" },
+          expr: 'sum(orders_backlog{job="orders"})',
+        },
+      ],
+    },
+  ],
+};
+
+describe("the package entry point", () => {
+  it("declares exports with types for the root entry, pointing at constructs/index.ts", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      name: string;
+      exports: Record<string, { types: string; default: string } | string>;
+    };
+    expect(pkg.name).toBe("monitoring-stack");
+    expect(pkg.exports["."]).toEqual({ types: "./constructs/index.ts", default: "./constructs/index.ts" });
+  });
+
+  it("exposes the constructs, the contract and the types a user needs", () => {
+    expect(library.MonitoringStack).toBe(MonitoringStack);
+    expect(typeof library.Service).toBe("function");
+    expect(typeof library.Prometheus).toBe("function");
+    expect(typeof library.Grafana).toBe("function");
+    expect(typeof library.ConfigImage).toBe("function");
+    expect(typeof library.jobOf).toBe("function");
+    expect(library.HTTP_METRICS.requestsTotal.name).toBe("http_requests_total");
+    expect(library.PROMETHEUS_DATASOURCE_UID).toBe("prometheus");
+  });
+});
+
+describe("the metrics contract has one home (app/), reached by package name", () => {
+  it("is exported by app/package.json as @monitoring-stack/api/contract", () => {
+    const pkg = JSON.parse(readFileSync(join(root, "app", "package.json"), "utf8")) as {
+      name: string;
+      exports: Record<string, { types: string; default: string }>;
+    };
+    expect(pkg.name).toBe("@monitoring-stack/api");
+    expect(pkg.exports["./contract"]).toEqual({ types: "./src/contract.ts", default: "./src/contract.ts" });
+  });
+
+  it("is never imported through a relative path into app/ from outside app/", () => {
+    const sources = walk(root, ["node_modules", "app", "cdktf.out", ".cache", ".git", "dist", "coverage", ".gen"])
+      .filter((path) => /\.(ts|js|mjs|cjs)$/.test(path))
+      .filter((path) => path !== "__tests__/library.test.ts");
+    expect(sources.length).toBeGreaterThan(50);
+    // import/export ... from "...", require("..."), import("..."), jest.mock("...") of any path through app/.
+    const specifier = /(?:from\s+|require\(\s*|import\(\s*|mock\(\s*)["']([^"']*\bapp\/(?:src|test)\b[^"']*)["']/g;
+    const offenders = sources.flatMap((path) =>
+      [...readFileSync(join(root, path), "utf8").matchAll(specifier)].map((match) => `${path}: ${match[1]}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it("finds a relative import into app/src when one is there (the check above can fail)", () => {
+    const specifier = /(?:from\s+|require\(\s*|import\(\s*|mock\(\s*)["']([^"']*\bapp\/(?:src|test)\b[^"']*)["']/g;
+    expect([...'import { HTTP_METRICS } from "../app/src/metrics";'.matchAll(specifier)].map((m) => m[1])).toEqual([
+      "../app/src/metrics",
+    ]);
+  });
+});
+
+describe("constructs write their own generated files during synth", () => {
+  let work: string;
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), "monitoring-library-"));
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  function synthInProcess(outdir: string): void {
+    const app = new App({ outdir });
+    const stack = new MonitoringStack(app, "monitoring", {
+      grafanaAdminPasswordFile: { pathFromStackDir: "../../../pw", pathForHumans: "pw" },
+      alertmanager: { enabled: true },
+    });
+    stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
+    app.synth();
+  }
+
+  it("writes every config image's build context next to cdk.tf.json, without main.ts", () => {
+    synthInProcess(join(work, "a"));
+    const stackDir = join(work, "a", "stacks", "monitoring");
+    const files = walk(stackDir);
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "build/alertmanager/Dockerfile",
+        "build/alertmanager/alertmanager.yml",
+        "build/prometheus/Dockerfile",
+        "build/prometheus/prometheus.yml",
+        "build/prometheus/rules/alerts.yml",
+        "cdk.tf.json",
+      ]),
+    );
+    expect(readFileSync(join(stackDir, "build/prometheus/prometheus.yml"), "utf8")).toContain("job_name: orders");
+    expect(statSync(join(stackDir, "build/prometheus/prometheus.yml")).mode & 0o777).toBe(0o644);
+  });
+
+  it("synthesizes byte-identical folders twice, with no path of the output folder in them", () => {
+    synthInProcess(join(work, "b"));
+    const a = tree(join(work, "a", "stacks", "monitoring"));
+    const b = tree(join(work, "b", "stacks", "monitoring"));
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    expect(b).toEqual(a);
+    const json = withoutBackend(a["cdk.tf.json"]);
+    expect(json).not.toContain(work);
+    expect(json).not.toContain(root);
+    const contexts = [...json.matchAll(/"context": "([^"]+)"/g)].map((match) => match[1]).sort();
+    expect(contexts).toEqual(["${path.cwd}/build/alertmanager", "${path.cwd}/build/prometheus"]);
+  });
+
+  it("replaces what an earlier synth left in a build context", () => {
+    const stale = join(work, "a", "stacks", "monitoring", "build", "prometheus", "rules", "stale.yml");
+    mkdirSync(dirname(stale), { recursive: true });
+    writeFileSync(stale, "groups: []\n");
+    synthInProcess(join(work, "a"));
+    expect(walk(join(work, "a", "stacks", "monitoring", "build", "prometheus"))).not.toContain("rules/stale.yml");
+  });
+});
+
+describe('README "Monitor your own service"', () => {
+  let consumer: string;
+  beforeAll(() => {
+    // A fresh cdktf app outside the checkout. npm installs a `file:` dependency as a link to the folder
+    // (install-links=false, npm's default); cdktf and constructs are the app's own copies, as `npm install` gives it
+    // (copied from this checkout at the versions the README names: no registry in tests), so the app's App and the
+    // library's constructs come from different module instances, as they do for a user. @types/node is linked.
+    consumer = mkdtempSync(join(tmpdir(), "acme-monitoring-"));
+    mkdirSync(join(consumer, "node_modules", "@types"), { recursive: true });
+    symlinkSync(root, join(consumer, "node_modules", "monitoring-stack"), "dir");
+    for (const dep of ["cdktf", "constructs"]) {
+      cpSync(join(root, "node_modules", dep), join(consumer, "node_modules", dep), {
+        recursive: true,
+        dereference: true,
+      });
+    }
+    symlinkSync(join(root, "node_modules", "@types", "node"), join(consumer, "node_modules", "@types", "node"), "dir");
+    writeFileSync(
+      join(consumer, "package.json"),
+      `${JSON.stringify(
+        {
+          name: "acme-monitoring",
+          private: true,
+          dependencies: { cdktf: "0.21.0", constructs: "10.4.2", "monitoring-stack": `file:${root}` },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    writeFileSync(
+      join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "node16",
+          moduleResolution: "node16",
+          strict: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: ["node"],
+        },
+        include: ["main.ts"],
+      }),
+    );
+    writeFileSync(join(consumer, "main.ts"), readmeCodeBlock("## Monitor your own service"));
+    writeFileSync(join(consumer, "orders.json"), JSON.stringify(ORDERS_DASHBOARD_EXPORT, null, 2));
+  });
+  afterAll(() => rmSync(consumer, { recursive: true, force: true }));
+
+  function synth(outdir: string) {
+    return spawnSync(tsx, ["main.ts"], {
+      cwd: consumer,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, CDKTF_OUTDIR: outdir },
+      encoding: "utf8",
+      timeout: 120_000,
+      killSignal: "SIGKILL",
+    });
+  }
+
+  it("is a complete app of about 15 lines importing the package by name", () => {
+    const code = readmeCodeBlock("## Monitor your own service");
+    expect(code).toContain('from "monitoring-stack"');
+    expect(code).not.toMatch(/from "\.\.?\//);
+    expect(code.trim().split("\n").length).toBeLessThanOrEqual(20);
+  });
+
+  it("type-checks in a fresh app", () => {
+    const result = spawnSync(process.execPath, [tsc, "-p", consumer], { encoding: "utf8", timeout: 180_000 });
+    expect(result.stdout + result.stderr).toBe("");
+    expect(result.status).toBe(0);
+  }, 200_000);
+
+  it("synthesizes the service, its rule, its dashboard and the Prometheus build context, byte-identical twice", () => {
+    const first = synth("out1");
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    const second = synth("out2");
+    expect(second.status).toBe(0);
+
+    const out = tree(join(consumer, "out1", "stacks", "monitoring"));
+    expect(tree(join(consumer, "out2", "stacks", "monitoring"))).toEqual(out);
+    const json = JSON.parse(out["cdk.tf.json"]) as {
+      resource: {
+        docker_container: Record<string, { name: string }>;
+        grafana_dashboard: Record<string, { config_json: string }>;
+      };
+    };
+    expect(Object.values(json.resource.docker_container).map((c) => c.name)).toContain("monitoring-orders");
+    const dashboards = Object.values(json.resource.grafana_dashboard).map(
+      (d) => JSON.parse(d.config_json) as { uid: string; panels: { datasource: { uid: string } }[] },
+    );
+    const orders = dashboards.find((d) => d.uid === "orders");
+    expect(orders?.panels[0].datasource.uid).toBe("prometheus");
+    expect(out["build/prometheus/prometheus.yml"]).toContain("job_name: orders");
+    expect(out["build/prometheus/rules/orders.yml"]).toContain("alert: OrdersBacklogHigh");
+    expect(out["build/prometheus/rules/alerts.yml"]).toMatch(/job=~"[^"]*\borders\b/);
+    expect(withoutBackend(out["cdk.tf.json"])).not.toContain(consumer);
+    expect(withoutBackend(out["cdk.tf.json"])).not.toContain(root);
+  }, 300_000);
+});
