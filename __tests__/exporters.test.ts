@@ -25,6 +25,7 @@ import { ConfigError } from "../constructs/validation";
 import { IMAGES, VERSIONS } from "../constructs/versions";
 import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_UID } from "../dashboards";
 import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
+import * as library from "../constructs/index";
 import { inspectMonitoringStack } from "../main";
 import { TEST_STACK_PROPS, TerraformJson } from "./support/stack";
 import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
@@ -355,6 +356,17 @@ describe("cAdvisor's queries against its documented metric names (it cannot run 
 
   it("the image tag is the researched version, on ghcr.io (where cAdvisor publishes since 0.53)", () => {
     expect(IMAGES.cadvisor).toBe(`ghcr.io/google/cadvisor:v${VERSIONS.cadvisor}`);
+  });
+});
+
+describe("the package entry point", () => {
+  it("exports the exporters' add functions and the API additions' types for library users", () => {
+    expect([library.addNodeExporter, library.addBlackboxExporter, library.addCadvisor]).toEqual([
+      addNodeExporter,
+      addBlackboxExporter,
+      addCadvisor,
+    ]);
+    expect(library.EXPORTER_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
   });
 });
 
