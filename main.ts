@@ -22,7 +22,10 @@ import { App } from "cdktf";
 import type { ImportedDashboardFile } from "./dashboards/types";
 import { renderApiAlertRules } from "./constructs/alert-rules";
 import { ApiService, DemoApiProps, apiServiceOptionProblems, demoApiService } from "./constructs/api-service";
+import { addBlackboxExporter } from "./constructs/blackbox-exporter";
+import { addCadvisor } from "./constructs/cadvisor";
 import { settingsFromEnv, withEnvHint } from "./constructs/env-config";
+import { addNodeExporter } from "./constructs/node-exporter";
 import {
   MonitoringStack,
   MonitoringStackProps,
@@ -184,6 +187,8 @@ export interface LoadedStack {
   readonly api: DemoApiProps;
   /** Absolute path of the Grafana admin password file. */
   readonly passwordFile: string;
+  /** Which optional exporters to add (`CADVISOR_ENABLED`). @default cAdvisor not added */
+  readonly exporters?: { readonly cadvisorEnabled: boolean };
 }
 
 /**
@@ -201,7 +206,7 @@ export function loadStackProps(
 ): LoadedStack {
   const env = options.env;
   const { settings, problems: envProblems } = settingsFromEnv(env);
-  const { api, ...stackSettings } = settings;
+  const { api, cadvisor, ...stackSettings } = settings;
   // An empty value counts as unset: resolving "" would name the project folder itself.
   const configuredFile = env.GRAFANA_ADMIN_PASSWORD_FILE?.trim() ?? "";
   const isDefault = configuredFile === "";
@@ -212,6 +217,7 @@ export function loadStackProps(
     passwordFile,
     // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
     api: { ...api, buildContext: relative(stackDir, appDir), sourceHash: hashSources(appDir) },
+    exporters: { cadvisorEnabled: cadvisor?.enabled ?? false },
     props: {
       ...stackSettings,
       // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
@@ -237,7 +243,7 @@ export function loadStackProps(
 }
 
 /** What the stack rejects in `loaded` (built in a scratch folder, then discarded); empty when it builds. */
-function stackProblems(loaded: Pick<LoadedStack, "props" | "api">): readonly ConfigProblem[] {
+function stackProblems(loaded: Pick<LoadedStack, "props" | "api" | "exporters">): readonly ConfigProblem[] {
   const outdir = mkdtempSync(join(tmpdir(), "monitoring-stack-check-"));
   try {
     buildMonitoringStack(new App({ outdir }), loaded).finalize();
@@ -257,7 +263,10 @@ function stackProblems(loaded: Pick<LoadedStack, "props" | "api">): readonly Con
  * API's rules and dashboard below; the stack's own rules and dashboards follow whatever is added.
  * @throws ConfigError naming every invalid setting of the stack and the API at once
  */
-export function buildMonitoringStack(app: App, loaded: Pick<LoadedStack, "props" | "api">): MonitoringStack {
+export function buildMonitoringStack(
+  app: App,
+  loaded: Pick<LoadedStack, "props" | "api" | "exporters">,
+): MonitoringStack {
   throwIfProblems(`MonitoringStack "${STACK_NAME}"`, [
     ...monitoringStackProblems(loaded.props),
     ...apiServiceOptionProblems("api", loaded.api),
@@ -275,6 +284,10 @@ export function buildMonitoringStack(app: App, loaded: Pick<LoadedStack, "props"
   );
   // The API Overview and the Platform Overview (which shows the API's runtime next to Prometheus and Grafana).
   for (const dashboard of DASHBOARD_MODULES) stack.addDashboard(dashboard);
+  // The host and the health of every service (each with its rules and dashboard), through the same public calls.
+  addNodeExporter(stack);
+  addBlackboxExporter(stack);
+  if (loaded.exporters?.cadvisorEnabled === true) addCadvisor(stack);
   return stack;
 }
 
@@ -294,7 +307,7 @@ export function inspectMonitoringStack(
   try {
     const loaded = loadStackProps(outdir, { generatePassword: false, env });
     const props = { ...loaded.props, ...overrides };
-    const stack = buildMonitoringStack(new App({ outdir }), { props, api: loaded.api });
+    const stack = buildMonitoringStack(new App({ outdir }), { props, api: loaded.api, exporters: loaded.exporters });
     // What synth checks and creates at the end, without writing anything.
     stack.finalize();
     return { ...loaded, props, stack };

@@ -1,3 +1,4 @@
+import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
@@ -448,7 +449,9 @@ describe("runbooks", () => {
   });
 
   it("has no runbook for an alert that does not exist", () => {
-    const alertAnchors = Object.values(ALERT_NAMES).map((name) => githubAnchor(`Runbook: ${name}`));
+    const alertAnchors = [...Object.values(ALERT_NAMES), ...Object.values(EXPORTER_ALERT_NAMES)].map((name) =>
+      githubAnchor(`Runbook: ${name}`),
+    );
     const runbookAnchors = anchors.filter((anchor) => anchor.startsWith("runbook-"));
 
     expect(runbookAnchors.sort()).toEqual(alertAnchors.sort());

@@ -146,12 +146,21 @@ describe("MonitoringStack with Alertmanager", () => {
     expect(config.scrape_configs.map((job: { job_name: string }) => job.job_name)).toEqual([
       "alertmanager",
       "api",
+      "blackbox-exporter",
       "grafana",
+      "node-exporter",
+      "probes",
       "prometheus",
     ]);
+    // Alertmanager's health endpoint is probed with every other.
+    expect(
+      (config.scrape_configs as { job_name: string; static_configs: { labels?: { service?: string } }[] }[])
+        .find((job) => job.job_name === "probes")
+        ?.static_configs.map((entry) => entry.labels?.service),
+    ).toContain("alertmanager");
     expect(generated(stack)["build/alertmanager/alertmanager.yml"]).toContain("receivers:");
     expect(generated(stack)["build/prometheus/rules/alerts.yml"]).toContain(
-      'job=~"alertmanager|api|grafana|prometheus"',
+      'job=~"alertmanager|api|blackbox-exporter|grafana|node-exporter|probes|prometheus"',
     );
     expect(json.output.alertmanager_url.value).toBe("http://127.0.0.1:9093");
     expect(json.output.data_volumes.value).toContain("monitoring-alertmanager-data");

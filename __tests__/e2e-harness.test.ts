@@ -5,26 +5,57 @@
  */
 import { parse } from "yaml";
 import { targetAddress } from "../constructs/scrape-target";
-import { buildDefaultMonitoringStack, mapTargetsToLoopback } from "../scripts/harness/local-stack";
+import { buildDefaultMonitoringStack, mapTargetsToLoopback, mapUrlToLoopback } from "../scripts/harness/local-stack";
 
 const stack = buildDefaultMonitoringStack(1);
 const files = stack.prometheus.configFiles();
 const rendered = Object.fromEntries(stack.prometheus.scrapeTargets.map((t) => [t.jobName, targetAddress(t)]));
-const loopback = { api: "127.0.0.1:40001", prometheus: "127.0.0.1:40002", grafana: "127.0.0.1:40003" };
+const loopback = {
+  api: "127.0.0.1:40001",
+  prometheus: "127.0.0.1:40002",
+  grafana: "127.0.0.1:40003",
+  "node-exporter": "127.0.0.1:40004",
+  "blackbox-exporter": "127.0.0.1:40005",
+  // The probe job scrapes the blackbox exporter.
+  probes: "127.0.0.1:40005",
+};
+type StaticConfig = { targets: string[]; labels?: Record<string, string> };
 
 describe("mapTargetsToLoopback", () => {
-  it("replaces every target address and nothing else; rule files stay as generated", () => {
+  it("replaces every target address, and the probed URLs' addresses, and nothing else; rule files stay as generated", () => {
     // given the generated files and a loopback address per job
     // when
     const mapped = mapTargetsToLoopback(files, rendered, loopback);
     // then only static_configs targets differ
-    const original = parse(files[0].content) as { scrape_configs: { job_name: string; static_configs: unknown }[] };
+    const original = parse(files[0].content) as {
+      scrape_configs: { job_name: string; static_configs: StaticConfig[] }[];
+    };
     const result = parse(mapped[0].content) as typeof original;
+    const byRendered = Object.fromEntries(
+      Object.entries(rendered).map(([job, address]) => [address, loopback[job as keyof typeof loopback]]),
+    );
     expect(result.scrape_configs.map((config) => [config.job_name, config.static_configs])).toEqual(
       original.scrape_configs.map((config) => [
         config.job_name,
-        [{ targets: [loopback[config.job_name as keyof typeof loopback]] }],
+        config.static_configs.map((entry) => ({
+          targets: entry.targets.map(() => loopback[config.job_name as keyof typeof loopback]),
+          ...(entry.labels !== undefined
+            ? {
+                labels: Object.fromEntries(
+                  Object.entries(entry.labels).map(([name, value]) => [
+                    name,
+                    value.replace(/^http:\/\/([^/]+)/, (_url, address: string) => `http://${byRendered[address]}`),
+                  ]),
+                ),
+              }
+            : {}),
+        })),
       ]),
+    );
+    // The probe of the API's health endpoint now reaches the API's loopback port.
+    const probes = result.scrape_configs.find((config) => config.job_name === "probes");
+    expect(probes?.static_configs.map((entry) => entry.labels?.__param_target)).toContain(
+      `http://${loopback.api}/health`,
     );
     const withoutTargets = (doc: typeof original): unknown => ({
       ...doc,
@@ -36,9 +67,17 @@ describe("mapTargetsToLoopback", () => {
   });
 
   it("fails when a rendered job has no loopback address", () => {
-    expect(() => mapTargetsToLoopback(files, rendered, { api: loopback.api, prometheus: loopback.prometheus })).toThrow(
+    const withoutGrafana = Object.fromEntries(Object.entries(loopback).filter(([job]) => job !== "grafana"));
+    expect(() => mapTargetsToLoopback(files, rendered, withoutGrafana)).toThrow(
       'no loopback address for job "grafana": give scripts/harness/local-stack.ts one for every rendered job',
     );
+  });
+
+  it("fails when a probed URL names an address no job renders", () => {
+    expect(() => mapUrlToLoopback("http://orders:8080/health", rendered, loopback)).toThrow(
+      "the URL http://orders:8080/health names orders:8080, which is no rendered job's address: the harness cannot map it to loopback",
+    );
+    expect(mapUrlToLoopback("http_2xx", rendered, loopback)).toBe("http_2xx");
   });
 
   it("fails when a target is not the address the stack rendered for its job", () => {

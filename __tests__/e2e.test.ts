@@ -26,6 +26,11 @@ import {
 } from "../dashboards";
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
 import { IMAGES } from "../constructs/versions";
+import { BlackboxExporter } from "../constructs/blackbox-exporter";
+import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
+import { NodeExporter } from "../constructs/node-exporter";
+import { HOST_UID, PROBES_UID } from "../dashboards";
+import { PROBE_METRICS } from "../dashboards/exporter-metrics";
 import {
   buildDefaultMonitoringStack,
   startLocalStack,
@@ -63,8 +68,8 @@ function windowSince(startSeconds: number): QueryWindow {
 }
 
 describeWithBinaries(
-  "end to end: the real API and a real Prometheus with the generated config",
-  ["prometheus"],
+  "end to end: the real API, node-exporter, blackbox-exporter and a real Prometheus with the generated config",
+  ["prometheus", "node-exporter", "blackbox-exporter"],
   (bins) => {
     const suiteStartedAt = Date.now();
     let e2e: LocalStack | undefined;
@@ -78,7 +83,12 @@ describeWithBinaries(
     };
 
     beforeAll(async () => {
-      e2e = await startLocalStack({ prometheusBin: bins.prometheus, stack });
+      e2e = await startLocalStack({
+        prometheusBin: bins.prometheus,
+        nodeExporterBin: bins["node-exporter"],
+        blackboxExporterBin: bins["blackbox-exporter"],
+        stack,
+      });
       // Phase 1 traffic: successful requests only, kept running until the end so instant queries see recent traffic.
       background = startSuccessfulTraffic(e2e.api.baseUrl, 10);
     }, 150_000);
@@ -87,9 +97,17 @@ describeWithBinaries(
       const sent = await background?.stop();
       await e2e?.stop();
       const proven = [...outcomes.values()].filter((outcome) => outcome.status === "data").length;
+      const byDashboard = stack.dashboards.map((dashboard) => {
+        const items = provable.filter((item) => item.dashboard.uid === dashboard.uid);
+        const withData = items.filter((item) => outcomes.get(describeQuery(item.query))?.status === "data");
+        const panels = new Set(items.map((item) => item.query.panelTitle));
+        const panelsWithData = new Set(withData.map((item) => item.query.panelTitle));
+        return `    - ${dashboard.title}: ${panelsWithData.size} of ${panels.size} panels with data (${withData.length} of ${items.length} queries)`;
+      });
       console.log(
         [
-          `e2e summary: ${proven} of ${provable.length} panel queries proven with data on the real API + Prometheus;`,
+          `e2e summary: ${proven} of ${provable.length} panel queries proven with data on the real API, exporters + Prometheus;`,
+          ...byDashboard,
           `  ${notProvable.length} not provable here (they read only Grafana's own metrics; no Grafana runs on this machine):`,
           ...notProvable.map((item) => `    - ${describeQuery(item.query)}`),
           `  background 2xx traffic: ${JSON.stringify(sent?.byStatus ?? {})}`,
@@ -112,10 +130,13 @@ describeWithBinaries(
       expect(written.map((file) => file.path)).toEqual(generated.map((file) => file.path));
       const addresses = Object.values(running().addresses);
       const rendered = stack.prometheus.scrapeTargets.map((target) => `${target.host}:${target.port}`);
-      // Undo the mapping: the result must be the generated text, byte for byte.
+      const renderedByJob = Object.fromEntries(
+        stack.prometheus.scrapeTargets.map((target) => [target.jobName, `${target.host}:${target.port}`]),
+      );
+      // Undo the mapping (targets, and the probes' URLs): the result must be the generated text, byte for byte.
       let restored = written[0].content;
-      for (const target of stack.prometheus.scrapeTargets) {
-        restored = restored.replace(`- ${running().addresses[target.jobName]}`, `- ${target.host}:${target.port}`);
+      for (const [job, loopback] of Object.entries(running().addresses)) {
+        restored = restored.replace(new RegExp(`${loopback.replace(/\./g, "\\.")}(?!\\d)`, "g"), renderedByJob[job]);
       }
       expect(restored).toBe(generated[0].content);
       expect(written.slice(1)).toEqual(generated.slice(1));
@@ -165,14 +186,34 @@ describeWithBinaries(
         },
         { timeoutMs: WAIT_MS, what: "every target to be scraped once" },
       );
-      const byJob = Object.fromEntries(
-        targets.map((target) => [target.job, { instance: target.instance, health: target.health }]),
-      );
+      const byJob: Record<string, { instance: string; health: string }[]> = {};
+      for (const target of targets) {
+        byJob[target.job] = [...(byJob[target.job] ?? []), { instance: target.instance, health: target.health }].sort(
+          (a, b) => (a.instance < b.instance ? -1 : 1),
+        );
+      }
+      const addresses = running().addresses;
+      // The probe job's instances are the health endpoints' URLs (mapped to loopback), whatever the probe says: the
+      // scrape of the blackbox exporter's /probe succeeds even when the probe fails.
+      const probeInstances = stack.healthEndpoints
+        .map((endpoint) => {
+          const address = /^http:\/\/([^/]+)/.exec(endpoint.url)?.[1] ?? "";
+          const job = Object.keys(addresses).find((name) =>
+            stack.prometheus.scrapeTargets.some((t) => t.jobName === name && `${t.host}:${t.port}` === address),
+          );
+          return endpoint.url.replace(address, job !== undefined ? addresses[job] : "unmapped");
+        })
+        .sort()
+        .map((instance) => ({ instance, health: "up" }));
       expect(byJob).toEqual({
-        [exp.jobs.api]: { instance: running().addresses[exp.jobs.api], health: "up" },
-        [exp.jobs.prometheus]: { instance: running().addresses[exp.jobs.prometheus], health: "up" },
-        [exp.jobs.grafana]: { instance: running().addresses[exp.jobs.grafana], health: "down" },
+        [exp.jobs.api]: [{ instance: addresses[exp.jobs.api], health: "up" }],
+        [exp.jobs.prometheus]: [{ instance: addresses[exp.jobs.prometheus], health: "up" }],
+        [exp.jobs.grafana]: [{ instance: addresses[exp.jobs.grafana], health: "down" }],
+        [NodeExporter.NAME]: [{ instance: addresses[NodeExporter.NAME], health: "up" }],
+        [BlackboxExporter.NAME]: [{ instance: addresses[BlackboxExporter.NAME], health: "up" }],
+        [BlackboxExporter.PROBE_JOB]: probeInstances,
       });
+      expect(probeInstances.length).toBeGreaterThanOrEqual(4);
       // Exactly one target per job the stack renders: nothing else (the original stack scraped kafka and spark).
       expect(targets).toHaveLength(stack.prometheus.scrapeTargets.length);
       expect((await client.targets()).droppedCount).toBe(0);
@@ -201,6 +242,47 @@ describeWithBinaries(
       expect(rules.find((rule) => rule.name === "Watchdog")?.state).toBe("firing");
       const targetDown = rules.find((rule) => rule.name === "TargetDown");
       expect(targetDown?.alerts.map((alert) => alert.labels.job)).toEqual([exp.jobs.grafana]);
+    }, 30_000);
+
+    it("probes every health endpoint from the blackbox exporter: up where a service runs, failing at Grafana's, and ProbeFailed pending for Grafana alone", async () => {
+      const { client } = running().prometheus;
+      const success = `${PROBE_METRICS.success.name}{job="${BlackboxExporter.PROBE_JOB}"}`;
+      const results = await pollUntil(
+        async () => {
+          const result = await client.query(success);
+          return result.series.length === stack.healthEndpoints.length ? result.series : undefined;
+        },
+        { timeoutMs: WAIT_MS, what: "every health endpoint to be probed once" },
+      );
+      const byService = Object.fromEntries(
+        results.map((series) => [series.metric.service, series.values[series.values.length - 1]]),
+      );
+      const expected = Object.fromEntries(
+        stack.healthEndpoints.map((endpoint) => [endpoint.service, endpoint.service === exp.jobs.grafana ? 0 : 1]),
+      );
+      expect(byService).toEqual(expected);
+      expect(Object.keys(expected).sort()).toEqual(["api", "blackbox-exporter", "grafana", "prometheus"]);
+      // The status code: 200 from every running service, 0 (no answer) from Grafana's port where nothing listens.
+      const codes = await client.query(`${PROBE_METRICS.httpStatusCode.name}{job="${BlackboxExporter.PROBE_JOB}"}`);
+      expect(
+        Object.fromEntries(
+          codes.series.map((series) => [series.metric.service, series.values[series.values.length - 1]]),
+        ),
+      ).toEqual(Object.fromEntries(Object.entries(expected).map(([service, up]) => [service, up === 1 ? 200 : 0])));
+
+      const probeFailed = await pollUntil(
+        async () => {
+          const rule = (await client.ruleGroups())
+            .flatMap((group) => group.rules)
+            .find((candidate) => candidate.name === EXPORTER_ALERT_NAMES.probeFailed);
+          return rule !== undefined && rule.alerts.length > 0 ? rule : undefined;
+        },
+        { timeoutMs: WAIT_MS, what: "ProbeFailed to become active" },
+      );
+      // Pending, not firing: its for: (60 s) is longer than this suite waits; what it watches is exactly Grafana's probe.
+      expect(probeFailed.alerts.map((alert) => [alert.labels.service, alert.state])).toEqual([
+        [exp.jobs.grafana, "pending"],
+      ]);
     }, 30_000);
 
     it("shows the errors and slow requests: the error ratio rises above 0", async () => {
@@ -259,9 +341,12 @@ describeWithBinaries(
         }
       }, 60_000);
 
-      it("covers every dashboard the stack deploys", () => {
+      it("covers every dashboard the stack deploys, the Host and Service health dashboards included", () => {
         expect([...new Set(queries.map((item) => item.dashboard.uid))]).toEqual(stack.dashboards.map((d) => d.uid));
         expect(provable.length).toBeGreaterThan(0);
+        expect(stack.dashboards.map((d) => d.uid)).toEqual(expect.arrayContaining([HOST_UID, PROBES_UID]));
+        // Nothing on them needs Grafana: every one of their queries is proven here.
+        expect(notProvable.filter((item) => [HOST_UID, PROBES_UID].includes(item.dashboard.uid))).toEqual([]);
       });
 
       it.each(provable.map((item) => [describeQuery(item.query), item] as const))("%s", (title) => {

@@ -62,7 +62,8 @@ describe("main.ts (the cdktf app)", () => {
       "grafana_data_source",
       "grafana_folder",
     ]);
-    expect(Object.keys(json.resource.docker_container)).toHaveLength(3);
+    // The API, Prometheus, Grafana, node-exporter and blackbox-exporter; cAdvisor only with CADVISOR_ENABLED=true.
+    expect(Object.keys(json.resource.docker_container)).toHaveLength(5);
 
     const password = readFileSync(passwordFile, "utf8").trim();
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -76,7 +77,14 @@ describe("main.ts (the cdktf app)", () => {
       resource: { docker_image: Record<string, { name: string; triggers?: { context_sha256: string } }> };
     };
     const image = Object.values(json.resource.docker_image).find((i) => i.name === "monitoring-prometheus:local");
-    const paths = ["Dockerfile", "prometheus.yml", "rules/alerts.yml", "rules/api.yml"];
+    const paths = [
+      "Dockerfile",
+      "prometheus.yml",
+      "rules/alerts.yml",
+      "rules/api.yml",
+      "rules/host.yml",
+      "rules/probes.yml",
+    ];
     const files = paths.map((path) => ({
       path: `build/prometheus/${path}`,
       content: readFileSync(join(stackDir, "build", "prometheus", path), "utf8"),
@@ -85,6 +93,22 @@ describe("main.ts (the cdktf app)", () => {
     for (const path of paths) {
       expect(statSync(join(stackDir, "build", "prometheus", path)).mode & 0o777).toBe(0o644);
     }
+  });
+
+  it("writes the blackbox exporter image's build context (its rendered config) next to cdk.tf.json, matching the image's trigger", () => {
+    const stackDir = join(work, "out1", "stacks", "monitoring");
+    const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as {
+      resource: { docker_image: Record<string, { name: string; triggers?: { context_sha256: string } }> };
+    };
+    const image = Object.values(json.resource.docker_image).find(
+      (i) => i.name === "monitoring-blackbox-exporter:local",
+    );
+    const files = ["Dockerfile", "config.yml"].map((path) => ({
+      path: `build/blackbox-exporter/${path}`,
+      content: readFileSync(join(stackDir, "build", "blackbox-exporter", path), "utf8"),
+    }));
+    expect(image?.triggers?.context_sha256).toBe(filesDigest(files));
+    expect(files[0].content).toContain("COPY config.yml /etc/blackbox_exporter/config.yml");
   });
 
   it("synthesizes byte-identical output twice and keeps the password", () => {

@@ -65,13 +65,15 @@ describe("MonitoringStack", () => {
     expect(json.terraform.required_providers.docker.source).toBe(PROVIDERS.docker.source);
   });
 
-  it("puts the three services on one network", () => {
+  it("puts the five services on one network (the API, Prometheus, Grafana, node-exporter, blackbox-exporter)", () => {
     const network = onlyResource(json, "docker_network");
     expect(network.name).toBe("monitoring");
     const networkRef = `\${docker_network.${Object.keys(json.resource.docker_network)[0]}.name}`;
     expect(containers(json).map((container) => [container.name, container.networks_advanced])).toEqual([
       ["monitoring-api", [{ name: networkRef, aliases: ["api"] }]],
+      ["monitoring-blackbox-exporter", [{ name: networkRef, aliases: ["blackbox-exporter"] }]],
       ["monitoring-grafana", [{ name: networkRef, aliases: ["grafana"] }]],
+      ["monitoring-node-exporter", [{ name: networkRef, aliases: ["node-exporter"] }]],
       ["monitoring-prometheus", [{ name: networkRef, aliases: ["prometheus"] }]],
     ]);
   });
@@ -88,7 +90,15 @@ describe("MonitoringStack", () => {
   it("scrapes exactly the deployed services, each at an alias of a deployed container", () => {
     const config = prometheusYaml(stack);
     const aliases = containers(json).flatMap((c) => (c.networks_advanced as { aliases: string[] }[])[0].aliases);
-    expect(config.scrape_configs.map((job) => job.job_name)).toEqual(["api", "grafana", "prometheus"]);
+    expect(config.scrape_configs.map((job) => job.job_name)).toEqual([
+      "api",
+      "blackbox-exporter",
+      "grafana",
+      "node-exporter",
+      // The blackbox exporter's /probe, once per health endpoint.
+      "probes",
+      "prometheus",
+    ]);
     for (const job of config.scrape_configs) {
       expect(aliases).toContain(job.static_configs[0].targets[0].split(":")[0]);
     }
@@ -101,14 +111,22 @@ describe("MonitoringStack", () => {
       "build/prometheus/rules/alerts.yml",
       // The demo API's own alerts, added by main.ts through addAlertRules like a user's.
       "build/prometheus/rules/api.yml",
+      // node-exporter's and the blackbox exporter's, added the same way.
+      "build/prometheus/rules/host.yml",
+      "build/prometheus/rules/probes.yml",
+      // The blackbox exporter's rendered config, baked into its own image.
+      "build/blackbox-exporter/Dockerfile",
+      "build/blackbox-exporter/config.yml",
     ]);
-    expect(prometheusYaml(stack)).toMatchObject({ rule_files: ["rules/alerts.yml", "rules/api.yml"] });
+    expect(prometheusYaml(stack)).toMatchObject({
+      rule_files: ["rules/alerts.yml", "rules/api.yml", "rules/host.yml", "rules/probes.yml"],
+    });
     const rules = parse(generated(stack, "build/prometheus/rules/alerts.yml")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
     const targetDown = rules.groups.flatMap((group) => group.rules).find((rule) => rule.alert === "TargetDown");
     // TargetDown covers exactly the deployed jobs: nothing that is not deployed can page.
-    expect(targetDown?.expr).toContain('job=~"api|grafana|prometheus"');
+    expect(targetDown?.expr).toContain('job=~"api|blackbox-exporter|grafana|node-exporter|probes|prometheus"');
   });
 
   it("takes the alert thresholds from the stack config", () => {
@@ -138,8 +156,9 @@ describe("MonitoringStack", () => {
     const deployed = Object.values(json.resource.grafana_dashboard).map(
       (dashboard) => (JSON.parse(dashboard.config_json as string) as { uid: string }).uid,
     );
-    expect(deployed).toEqual(stack.dashboards.map((dashboard) => dashboard.uid));
-    expect(deployed.length).toBeGreaterThanOrEqual(2);
+    // The JSON orders resources by their Terraform address.
+    expect([...deployed].sort()).toEqual(stack.dashboards.map((dashboard) => dashboard.uid).sort());
+    expect(deployed.length).toBeGreaterThanOrEqual(4);
   });
 
   it("references the provisioned datasource uid in every dashboard, panel and target", () => {
@@ -158,13 +177,23 @@ describe("MonitoringStack", () => {
     const images = Object.values(json.resource.docker_image) as { name: string; build?: { build_args: object } }[];
     expect(images.map((image) => [image.name, image.build?.build_args])).toEqual([
       ["monitoring-api:local", { NODE_IMAGE: IMAGES.node }],
+      // The blackbox exporter's config baked into the pinned image (the pinned image itself pulled too).
+      ["monitoring-blackbox-exporter:local", { BASE_IMAGE: IMAGES.blackboxExporter }],
+      [IMAGES.blackboxExporter, undefined],
       [IMAGES.grafana, undefined],
+      [IMAGES.nodeExporter, undefined],
       ["monitoring-prometheus:local", { BASE_IMAGE: IMAGES.prometheus }],
     ]);
   });
 
   describe("secure defaults, on every container", () => {
-    it.each(["monitoring-api", "monitoring-prometheus", "monitoring-grafana"])("%s runs hardened", (name) => {
+    it.each([
+      "monitoring-api",
+      "monitoring-prometheus",
+      "monitoring-grafana",
+      "monitoring-node-exporter",
+      "monitoring-blackbox-exporter",
+    ])("%s runs hardened", (name) => {
       const container = containerNamed(json, name);
       expect(container.user).toMatch(/^[1-9]\d*:\d+$/);
       expect(container).toMatchObject({
@@ -182,13 +211,36 @@ describe("MonitoringStack", () => {
       expect(container.memory).toBeGreaterThan(0);
       expect(container.memory_swap).toBe(container.memory);
       expect((container.healthcheck as { test: string[] }).test[0]).toBe("CMD");
-      expect(container.ports).toEqual([expect.objectContaining({ ip: "127.0.0.1" })]);
+      // The exporters are scraped inside the network only: nothing published.
+      expect(container.ports).toEqual(
+        name.endsWith("-exporter") ? undefined : [expect.objectContaining({ ip: "127.0.0.1" })],
+      );
+    });
+
+    it("gives node-exporter the host's /proc, /sys and / read-only, and nothing else", () => {
+      const nodeExporter = containerNamed(json, "monitoring-node-exporter");
+      expect(nodeExporter.mounts).toEqual([
+        { type: "bind", source: "/proc", target: "/host/proc", read_only: true },
+        { type: "bind", source: "/sys", target: "/host/sys", read_only: true },
+        { type: "bind", source: "/", target: "/host/root", read_only: true },
+      ]);
+      expect(nodeExporter.command).toEqual([
+        "--web.listen-address=:9100",
+        "--path.procfs=/host/proc",
+        "--path.sysfs=/host/sys",
+        "--path.rootfs=/host/root",
+        "--no-collector.systemd",
+      ]);
+      expect(nodeExporter.privileged).toBeUndefined();
+      expect(containerNamed(json, "monitoring-blackbox-exporter").mounts).toBeUndefined();
     });
 
     it("publishes API 8000, Prometheus 9090 and Grafana 3000 on 127.0.0.1 only", () => {
       expect(containers(json).map((container) => [container.name, container.ports])).toEqual([
         ["monitoring-api", [{ internal: 8000, external: 8000, ip: "127.0.0.1", protocol: "tcp" }]],
+        ["monitoring-blackbox-exporter", undefined],
         ["monitoring-grafana", [{ internal: 3000, external: 3000, ip: "127.0.0.1", protocol: "tcp" }]],
+        ["monitoring-node-exporter", undefined],
         ["monitoring-prometheus", [{ internal: 9090, external: 9090, ip: "127.0.0.1", protocol: "tcp" }]],
       ]);
     });
@@ -196,7 +248,9 @@ describe("MonitoringStack", () => {
     it("opts one service out of loopback without touching the others", () => {
       const custom = synthMonitoringStack({ prometheus: { bindAddress: "0.0.0.0" } }).json;
       expect(
-        containers(custom).map((container) => [container.name, (container.ports as { ip: string }[])[0].ip]),
+        containers(custom)
+          .filter((container) => container.ports !== undefined)
+          .map((container) => [container.name, (container.ports as { ip: string }[])[0].ip]),
       ).toEqual([
         ["monitoring-api", "127.0.0.1"],
         ["monitoring-grafana", "127.0.0.1"],
@@ -206,9 +260,11 @@ describe("MonitoringStack", () => {
 
     it("keeps the data on named volumes that Terraform does not own, so destroy leaves them", () => {
       expect(json.resource.docker_volume).toBeUndefined();
-      const mounts = containers(json).flatMap((c) => (c.mounts as { source?: string }[] | undefined) ?? []);
+      const mounts = containers(json).flatMap(
+        (c) => (c.mounts as { type: string; source?: string }[] | undefined) ?? [],
+      );
       const named = mounts.flatMap((mount) =>
-        mount.source === undefined || (mount as { type?: string }).type !== "volume" ? [] : [mount.source],
+        mount.type !== "volume" || mount.source === undefined ? [] : [mount.source],
       );
       expect(named).toEqual(["monitoring-grafana-data", "monitoring-prometheus-data"]);
       expect([...(json.output.data_volumes.value as string[])].sort()).toEqual(named);
@@ -239,8 +295,8 @@ describe("MonitoringStack", () => {
         value: "cat .secrets/grafana-admin-password (or the value of TF_VAR_grafana_admin_password if you set it)",
       },
     });
-    expect(Object.keys(json.output.dashboard_urls.value as Record<string, string>)).toEqual(
-      stack.dashboards.map((dashboard) => dashboard.uid),
+    expect(Object.keys(json.output.dashboard_urls.value as Record<string, string>).sort()).toEqual(
+      stack.dashboards.map((dashboard) => dashboard.uid).sort(),
     );
   });
 

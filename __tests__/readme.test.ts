@@ -5,6 +5,7 @@ import { ApiService } from "../constructs/api-service";
 import { ENV_SETTINGS } from "../constructs/env-config";
 import { Grafana } from "../constructs/grafana";
 import { Prometheus } from "../constructs/prometheus";
+import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
 import { IMAGES } from "../constructs/versions";
 
 const root = join(__dirname, "..");
@@ -34,6 +35,22 @@ describe("README.md tells the truth", () => {
     const row = rows.find((cells) => cells[0] === container);
     expect(row?.[1]).toContain(image);
     expect(row?.[2]).toBe(String(port));
+  });
+
+  it.each([
+    ["`monitoring-node-exporter`", IMAGES.nodeExporter],
+    ["`monitoring-blackbox-exporter`", IMAGES.blackboxExporter],
+    ["`monitoring-cadvisor` (opt-in)", IMAGES.cadvisor],
+  ])("the deployed table gives the exporter %s its image %s and publishes nothing", (container, image) => {
+    const row = rows.find((cells) => cells[0] === container);
+    expect(row?.[1]).toContain(`\`${image}\``);
+    expect(row?.[2]).toBe("none (scraped inside the network)");
+  });
+
+  it("has a runbook section for every host and probe alert the rules link to", () => {
+    for (const alert of Object.values(EXPORTER_ALERT_NAMES)) {
+      expect(readme).toContain(`\n### Runbook: ${alert}\n`);
+    }
   });
 
   it("documents every environment variable main.ts reads, with its setting and meaning", () => {

@@ -37,7 +37,8 @@ describeWithBinaries("the stack's own config files pass promtool and amtool", ["
     expect({ exitCode: result.exitCode, output: result.stdout + result.stderr }).toEqual({
       exitCode: 0,
       // rules/alerts.yml and the demo API's rules/api.yml
-      output: expect.stringContaining("SUCCESS: 2 rule files found"),
+      // alerts.yml, api.yml, and node-exporter's host.yml and the blackbox exporter's probes.yml.
+      output: expect.stringContaining("SUCCESS: 4 rule files found"),
     });
   });
 

@@ -76,132 +76,144 @@ function section(stdout: string, name: string): string[] {
     .filter((line) => line.trim() !== "" && !line.startsWith(`  ${PROGRESS_MARK} `));
 }
 
-describeWithBinaries("npm run verify against the real API and a real Prometheus", ["prometheus"], (bins) => {
-  let e2e: LocalStack | undefined;
-  const running = (): LocalStack => {
-    if (e2e === undefined) throw new Error("the end-to-end stack did not start (see the beforeAll error)");
-    return e2e;
-  };
+describeWithBinaries(
+  "npm run verify against the real API, the exporters and a real Prometheus",
+  ["prometheus", "node-exporter", "blackbox-exporter"],
+  (bins) => {
+    let e2e: LocalStack | undefined;
+    const running = (): LocalStack => {
+      if (e2e === undefined) throw new Error("the end-to-end stack did not start (see the beforeAll error)");
+      return e2e;
+    };
 
-  beforeAll(async () => {
-    e2e = await startLocalStack({ prometheusBin: bins.prometheus, stack });
-    // Every target scraped and every rule evaluated at least once, as on a stack that has been up for a while.
-    await waitForScrapes(e2e.prometheus.client, exp.jobs.api, 2, 15_000);
-  }, 150_000);
-
-  afterAll(async () => {
-    await e2e?.stop();
-  }, 30_000);
-
-  it(
-    "prints the checklist and exits 0 with URLs from flags and --skip-grafana",
-    async () => {
-      const result = await runVerifyCli(
-        [
-          "--api-url",
-          running().api.baseUrl,
-          "--prometheus-url",
-          running().prometheus.url,
-          "--skip-grafana",
-          "--burst-seconds",
-          "2",
-        ],
-        { SCRAPE_INTERVAL_SECONDS: String(SCRAPE_INTERVAL_SECONDS) },
-      );
-      console.log(`verify against the local API + Prometheus (exit ${result.exitCode}):\n${result.stdout}`);
-
-      expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
-      expect(result.stdout).toContain(`API         ${running().api.baseUrl}  (from --api-url)`);
-      expect(result.stdout).toContain(`Prometheus  ${running().prometheus.url}  (from --prometheus-url)`);
-      expect(section(result.stdout, "API")).toEqual([
-        "  ✓ GET /health answers 200",
-        `  ✓ GET /metrics answers 200 with the expected metric names: ${exp.apiMetricFamilies.length} metric families, e.g. http_requests_total`,
-      ]);
-      const prometheusLines = section(result.stdout, "Prometheus");
-      expect(prometheusLines).toEqual([
-        "  ✓ ready (GET /-/ready answers 200)",
-        expect.stringMatching(/^ {2}✓ version matches the deployed image prom\/prometheus:v3\.5\.3: running 3\.5\.3/),
-        // Jobs in prometheus.yml's order (by name); the API's rule group comes from its own file, rules/api.yml.
-        '  ✓ job "api": every target up: 1/1 up',
-        `  - job "grafana": every target up: SKIPPED (1 target present (${running().addresses.grafana} down); health not judged: --skip-grafana: no Grafana to check)`,
-        '  ✓ job "prometheus": every target up: 1/1 up',
-        "  ✓ no unexpected target: only the jobs api, grafana, prometheus",
-        "  ✓ rule groups loaded: targets, prometheus, meta, api",
-        "  ✓ no rule group reports an evaluation error",
-        "  ✓ Watchdog alert is firing (rules are evaluated)",
-      ]);
-      expect(section(result.stdout, "Grafana")).toEqual([
-        "  - health, datasource and dashboards: SKIPPED (--skip-grafana: no Grafana to check)",
-      ]);
-      // While it waits for data, verify says what it waits for.
-      expect(result.stdout).toContain(`\nData\n  ${PROGRESS_MARK} sending traffic to the API for 2 s ...\n`);
-      expect(result.stdout).toContain(
-        `  ${PROGRESS_MARK} waiting for Prometheus to scrape the API twice (scrape interval 1 s; up to 13 s) ...\n`,
-      );
-      expect(result.stdout).toContain(`  ${PROGRESS_MARK} scrape 2 of 2 seen\n`);
-      const data = section(result.stdout, "Data");
-      expect(data[0]).toMatch(/^ {2}✓ traffic burst: 2 s at 20 req\/s, .*: 40 answered: .*\b4\d\d=\d+.*\b5\d\d=\d+/);
-      expect(data[1]).toBe("  ✓ Prometheus scraped the API twice after the burst (scrape interval 1 s)");
-      const panelLines = data.slice(2);
-      expect(panelLines).toHaveLength(queries.length);
-      expect(panelLines.filter((line) => line.startsWith("  ✓ ")).length).toBe(
-        queries.filter((item) => !item.query.needsGrafana).length,
-      );
-      expect(panelLines.filter((line) => line.startsWith("  - ")).length).toBe(
-        queries.filter((item) => item.query.needsGrafana).length,
-      );
-      expect(result.stdout).not.toContain("✗");
-      expect(result.stdout).toMatch(/verify: \d+ passed, 0 failed, \d+ skipped: every check passed/);
-    },
-    VERIFY_TIMEOUT_MS + 5000,
-  );
-
-  it(
-    "exits 1 with the API's fix hint once the API is stopped (URLs from the environment)",
-    async () => {
-      // given the API stopped by its PID, and Prometheus has noticed
-      const apiUrl = running().api.baseUrl;
-      await running().stopApi();
-      await pollUntil(
-        async () => {
-          const { active } = await running().prometheus.client.targets();
-          return active.find((target) => target.job === exp.jobs.api)?.health === "down" ? true : undefined;
-        },
-        { timeoutMs: 15_000, what: "Prometheus to see the API down" },
-      );
-
-      // when
-      const result = await runVerifyCli(["--skip-grafana"], {
-        API_URL: apiUrl,
-        PROMETHEUS_URL: running().prometheus.url,
-        SCRAPE_INTERVAL_SECONDS: String(SCRAPE_INTERVAL_SECONDS),
+    beforeAll(async () => {
+      e2e = await startLocalStack({
+        prometheusBin: bins.prometheus,
+        nodeExporterBin: bins["node-exporter"],
+        blackboxExporterBin: bins["blackbox-exporter"],
+        stack,
       });
-      console.log(`verify with the API stopped (exit ${result.exitCode}):\n${result.stdout}`);
+      // Every target scraped and every rule evaluated at least once, as on a stack that has been up for a while.
+      await waitForScrapes(e2e.prometheus.client, exp.jobs.api, 2, 15_000);
+    }, 150_000);
 
-      // then
-      expect(result.exitCode).toBe(1);
-      expect(result.stdout).toContain(`API         ${apiUrl}  (from API_URL)`);
-      const port = new URL(apiUrl).port;
-      expect(section(result.stdout, "API").slice(0, 2)).toEqual([
-        `  ✗ GET /health answers 200: cannot reach ${apiUrl}/health: connect ECONNREFUSED 127.0.0.1:${port}`,
-        `      fix: the API is not running or not reachable at ${apiUrl}: docker ps -a --filter name=monitoring-api; docker logs --tail 50 monitoring-api; npm run deploy starts it (without Docker: npm run start:api)`,
-      ]);
-      expect(result.stdout).toMatch(
-        new RegExp(`✗ job "api": every target up: 0/1 up; 127\\.0\\.0\\.1:${port} down: .*connection refused`),
-      );
-      expect(result.stdout).toContain(
-        "fix: Prometheus cannot scrape api:8000/metrics: docker logs --tail 50 monitoring-api",
-      );
-      expect(section(result.stdout, "Data")).toEqual([
-        "  - traffic burst and dashboard queries: SKIPPED (the API or Prometheus is not up, see above)",
-      ]);
-      expect(result.stdout).toMatch(
-        /verify: \d+ passed, [1-9]\d* failed, \d+ skipped: \d+ checks failed: see the fix hints above/,
-      );
-    },
-    VERIFY_TIMEOUT_MS + 20_000,
-  );
-});
+    afterAll(async () => {
+      await e2e?.stop();
+    }, 30_000);
+
+    it(
+      "prints the checklist and exits 0 with URLs from flags and --skip-grafana",
+      async () => {
+        const result = await runVerifyCli(
+          [
+            "--api-url",
+            running().api.baseUrl,
+            "--prometheus-url",
+            running().prometheus.url,
+            "--skip-grafana",
+            "--burst-seconds",
+            "2",
+          ],
+          { SCRAPE_INTERVAL_SECONDS: String(SCRAPE_INTERVAL_SECONDS) },
+        );
+        console.log(`verify against the local API + Prometheus (exit ${result.exitCode}):\n${result.stdout}`);
+
+        expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({ exitCode: 0, stderr: "" });
+        expect(result.stdout).toContain(`API         ${running().api.baseUrl}  (from --api-url)`);
+        expect(result.stdout).toContain(`Prometheus  ${running().prometheus.url}  (from --prometheus-url)`);
+        expect(section(result.stdout, "API")).toEqual([
+          "  ✓ GET /health answers 200",
+          `  ✓ GET /metrics answers 200 with the expected metric names: ${exp.apiMetricFamilies.length} metric families, e.g. http_requests_total`,
+        ]);
+        const prometheusLines = section(result.stdout, "Prometheus");
+        expect(prometheusLines).toEqual([
+          "  ✓ ready (GET /-/ready answers 200)",
+          expect.stringMatching(/^ {2}✓ version matches the deployed image prom\/prometheus:v3\.5\.3: running 3\.5\.3/),
+          // Jobs in prometheus.yml's order (by name); the API's rule group comes from its own file, rules/api.yml.
+          '  ✓ job "api": every target up: 1/1 up',
+          '  ✓ job "blackbox-exporter": every target up: 1/1 up',
+          `  - job "grafana": every target up: SKIPPED (1 target present (${running().addresses.grafana} down); health not judged: --skip-grafana: no Grafana to check)`,
+          '  ✓ job "node-exporter": every target up: 1/1 up',
+          `  ✓ job "probes": every target up: ${stack.healthEndpoints.length}/${stack.healthEndpoints.length} up`,
+          '  ✓ job "prometheus": every target up: 1/1 up',
+          "  ✓ no unexpected target: only the jobs api, blackbox-exporter, grafana, node-exporter, probes, prometheus",
+          "  ✓ rule groups loaded: targets, prometheus, meta, api, host, probes",
+          "  ✓ no rule group reports an evaluation error",
+          "  ✓ Watchdog alert is firing (rules are evaluated)",
+        ]);
+        expect(section(result.stdout, "Grafana")).toEqual([
+          "  - health, datasource and dashboards: SKIPPED (--skip-grafana: no Grafana to check)",
+        ]);
+        // While it waits for data, verify says what it waits for.
+        expect(result.stdout).toContain(`\nData\n  ${PROGRESS_MARK} sending traffic to the API for 2 s ...\n`);
+        expect(result.stdout).toContain(
+          `  ${PROGRESS_MARK} waiting for Prometheus to scrape the API twice (scrape interval 1 s; up to 13 s) ...\n`,
+        );
+        expect(result.stdout).toContain(`  ${PROGRESS_MARK} scrape 2 of 2 seen\n`);
+        const data = section(result.stdout, "Data");
+        expect(data[0]).toMatch(/^ {2}✓ traffic burst: 2 s at 20 req\/s, .*: 40 answered: .*\b4\d\d=\d+.*\b5\d\d=\d+/);
+        expect(data[1]).toBe("  ✓ Prometheus scraped the API twice after the burst (scrape interval 1 s)");
+        const panelLines = data.slice(2);
+        expect(panelLines).toHaveLength(queries.length);
+        expect(panelLines.filter((line) => line.startsWith("  ✓ ")).length).toBe(
+          queries.filter((item) => !item.query.needsGrafana).length,
+        );
+        expect(panelLines.filter((line) => line.startsWith("  - ")).length).toBe(
+          queries.filter((item) => item.query.needsGrafana).length,
+        );
+        expect(result.stdout).not.toContain("✗");
+        expect(result.stdout).toMatch(/verify: \d+ passed, 0 failed, \d+ skipped: every check passed/);
+      },
+      VERIFY_TIMEOUT_MS + 5000,
+    );
+
+    it(
+      "exits 1 with the API's fix hint once the API is stopped (URLs from the environment)",
+      async () => {
+        // given the API stopped by its PID, and Prometheus has noticed
+        const apiUrl = running().api.baseUrl;
+        await running().stopApi();
+        await pollUntil(
+          async () => {
+            const { active } = await running().prometheus.client.targets();
+            return active.find((target) => target.job === exp.jobs.api)?.health === "down" ? true : undefined;
+          },
+          { timeoutMs: 15_000, what: "Prometheus to see the API down" },
+        );
+
+        // when
+        const result = await runVerifyCli(["--skip-grafana"], {
+          API_URL: apiUrl,
+          PROMETHEUS_URL: running().prometheus.url,
+          SCRAPE_INTERVAL_SECONDS: String(SCRAPE_INTERVAL_SECONDS),
+        });
+        console.log(`verify with the API stopped (exit ${result.exitCode}):\n${result.stdout}`);
+
+        // then
+        expect(result.exitCode).toBe(1);
+        expect(result.stdout).toContain(`API         ${apiUrl}  (from API_URL)`);
+        const port = new URL(apiUrl).port;
+        expect(section(result.stdout, "API").slice(0, 2)).toEqual([
+          `  ✗ GET /health answers 200: cannot reach ${apiUrl}/health: connect ECONNREFUSED 127.0.0.1:${port}`,
+          `      fix: the API is not running or not reachable at ${apiUrl}: docker ps -a --filter name=monitoring-api; docker logs --tail 50 monitoring-api; npm run deploy starts it (without Docker: npm run start:api)`,
+        ]);
+        expect(result.stdout).toMatch(
+          new RegExp(`✗ job "api": every target up: 0/1 up; 127\\.0\\.0\\.1:${port} down: .*connection refused`),
+        );
+        expect(result.stdout).toContain(
+          "fix: Prometheus cannot scrape api:8000/metrics: docker logs --tail 50 monitoring-api",
+        );
+        expect(section(result.stdout, "Data")).toEqual([
+          "  - traffic burst and dashboard queries: SKIPPED (the API or Prometheus is not up, see above)",
+        ]);
+        expect(result.stdout).toMatch(
+          /verify: \d+ passed, [1-9]\d* failed, \d+ skipped: \d+ checks failed: see the fix hints above/,
+        );
+      },
+      VERIFY_TIMEOUT_MS + 20_000,
+    );
+  },
+);
 
 describeWithBinaries("verify's Prometheus checks on a real Prometheus whose config drifted", ["prometheus"], (bins) => {
   const processes = new ProcessGroup();
@@ -267,7 +279,10 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     const results = await checkTargets(prometheus.client, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
       ['job "api": every target up', "fail"],
+      ['job "blackbox-exporter": every target up', "fail"],
       ['job "grafana": every target up', "fail"],
+      ['job "node-exporter": every target up', "fail"],
+      ['job "probes": every target up', "fail"],
       ['job "prometheus": every target up', "pass"],
       ["no unexpected target", "fail"],
     ]);
@@ -277,7 +292,7 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
         'the running prometheus.yml is not the one this stack renders (job "api" is missing)',
       ),
     });
-    expect(results[3]).toMatchObject({
+    expect(results[6]).toMatchObject({
       detail: expect.stringMatching(/^127\.0\.0\.1:\d+ \(job "kafka", down\)$/),
       hint: expect.stringContaining("a job for a service that is not deployed: kafka."),
     });
@@ -287,12 +302,12 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     if (prometheus === undefined) throw new Error("Prometheus did not start");
     const results = await checkRules(prometheus.client, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
-      ["rule groups loaded: targets, prometheus, meta, api", "fail"],
+      ["rule groups loaded: targets, prometheus, meta, api, host, probes", "fail"],
       ["no rule group reports an evaluation error", "fail"],
       ["Watchdog alert is firing (rules are evaluated)", "fail"],
     ]);
     expect(results[0]).toMatchObject({
-      detail: "missing: targets, prometheus, meta, api; not rendered by this stack: broken",
+      detail: "missing: targets, prometheus, meta, api, host, probes; not rendered by this stack: broken",
     });
     expect(results[1]).toMatchObject({
       detail: expect.stringMatching(/^group broken, rule ManyToMany: .*many-to-many matching not allowed/),

@@ -9,7 +9,7 @@ import { ConfigProblem, joinPath, show, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
 import { CONFIG_DEFAULTS, LOG_LEVELS, LogLevel } from "@monitoring-stack/api/contract";
 import { HTTP_METRICS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
-import { HEALTHCHECK_COMMAND, METRICS_PATH } from "@monitoring-stack/api/contract";
+import { HEALTH_PATH, HEALTHCHECK_COMMAND, METRICS_PATH } from "@monitoring-stack/api/contract";
 import { seriesNames } from "../dashboards/self-metrics";
 
 /** Settings of the API service a stack user can change. */
@@ -88,6 +88,7 @@ export function demoApiService(props: DemoApiProps): StackServiceOptions {
     },
     tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
     healthcheck: { command: ["CMD", ...HEALTHCHECK_COMMAND], startPeriodSeconds: 10, waitTimeoutSeconds: 60 },
+    healthEndpoint: { path: HEALTH_PATH },
   };
 }
 

@@ -98,6 +98,11 @@ export interface HardeningRelaxations {
   readonly addCapabilities?: readonly string[];
   /** Allow `user` to be root (`0`, `root`). @default false: root is refused */
   readonly runAsRoot?: boolean;
+  /**
+   * Run privileged: every capability, every host device, no seccomp/AppArmor confinement. Only for what cannot work
+   * otherwise (cAdvisor reading every container's cgroups). @default false
+   */
+  readonly privileged?: boolean;
 }
 
 /** Seconds Docker waits after SIGTERM before it kills a container, on destroy and on every other stop. */
@@ -143,6 +148,7 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
       ...((spec.relax?.addCapabilities ?? []).length > 0 ? { add: [...(spec.relax?.addCapabilities ?? [])] } : {}),
     },
     securityOpts: ["no-new-privileges:true"],
+    ...(spec.relax?.privileged === true ? { privileged: true } : {}),
     memory: spec.options.memoryMb,
     // Equal to memory: the container gets no swap, so the limit is real.
     memorySwap: spec.options.memoryMb,

@@ -9,6 +9,8 @@ export type StackSettings = Pick<
 > & {
   /** The demo API's settings; main.ts passes them to `demoApiService`. */
   readonly api?: ApiServiceOptions;
+  /** cAdvisor: main.ts adds it (`addCadvisor`) only when enabled. */
+  readonly cadvisor?: { readonly enabled?: boolean };
 };
 
 type Kind = "integer" | "number" | "boolean" | "string";
@@ -144,6 +146,13 @@ export const ENV_SETTINGS: readonly EnvSetting[] = [
     kind: "string",
     description:
       "Absolute path of a file on the Docker host holding the URL Alertmanager posts alerts to (default: none, alerts stay in its UI); mounted read-only, never in the config or state",
+  },
+  {
+    env: "CADVISOR_ENABLED",
+    path: "cadvisor.enabled",
+    kind: "boolean",
+    description:
+      "Deploy cAdvisor (container metrics; runs as root and privileged, see Host access) and the Containers dashboard (`true` or `false`, default `false`)",
   },
 ];
 

@@ -12,13 +12,19 @@ export {
   type AlertRuleContext,
   type AlertRulesSource,
   type DashboardSource,
+  type HealthEndpoint,
   type MonitoringStackProps,
+  type ScrapeJobContext,
   type ScrapeJobOptions,
+  type ScrapeJobTarget,
+  type ScrapeJobTargets,
 } from "./monitoring-stack";
 export {
   Service,
   serviceProblems,
   type ServiceBuild,
+  type ServiceConfigFiles,
+  type ServiceHealthEndpoint,
   type ServiceHealthcheck,
   type ServiceMount,
   type ServiceOptions,
@@ -56,6 +62,16 @@ export {
   type AlertThresholds,
 } from "./alert-rules";
 export { ApiService, demoApiService, type ApiServiceOptions, type DemoApiProps } from "./api-service";
+export { addNodeExporter, NodeExporter, nodeExporterService, type NodeExporterOptions } from "./node-exporter";
+export {
+  addBlackboxExporter,
+  BlackboxExporter,
+  blackboxExporterService,
+  renderBlackboxConfig,
+  type BlackboxExporterOptions,
+} from "./blackbox-exporter";
+export { addCadvisor, Cadvisor, cadvisorService, type CadvisorOptions } from "./cadvisor";
+export { DEFAULT_HOST_ALERT_THRESHOLDS, EXPORTER_ALERT_NAMES, type HostAlertThresholds } from "./exporter-rules";
 export { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
 export { ConfigError, type ConfigProblem } from "./validation";
 export { IMAGES, VERSIONS } from "./versions";

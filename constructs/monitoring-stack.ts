@@ -27,7 +27,7 @@ import { Grafana, GRAFANA_ADMIN_USER, GrafanaOptions, grafanaOptionProblems } fr
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
 import { MonitoringNetwork, MonitoringNetworkClaims } from "./network";
 import { Prometheus, PrometheusOptions, prometheusOptionProblems } from "./prometheus";
-import type { ScrapeTarget } from "./scrape-target";
+import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
 import { Service, ServiceOptions, serviceProblems } from "./service";
 import { ConfigProblem, checkDockerName, checkIntegerInRange, show, throwIfProblems } from "./validation";
 
@@ -89,10 +89,13 @@ export interface MonitoringStackProps {
 /** A scrape job that is no service of the stack. @example { targets: ["10.0.0.5:9187"], outsideNetwork: true } */
 export interface ScrapeJobOptions {
   /**
-   * The `host:port` addresses to scrape. A host must be a service deployed on the stack's network unless
-   * `outsideNetwork` is set.
+   * The `host:port` addresses to scrape, or `{ address, params, labels }` for the multi-target exporter pattern (one
+   * exporter address scraped once per thing it probes). A host must be a service deployed on the stack's network
+   * unless `outsideNetwork` is set. Pass a function to render the targets at synth from the final set of services
+   * (every health endpoint, whatever the order of the add calls).
+   * @example (ctx) => ctx.healthEndpoints.map((e) => ({ address: "blackbox-exporter:9115", params: { module: "http_2xx", target: e.url }, labels: { instance: e.url } }))
    */
-  readonly targets: readonly string[];
+  readonly targets: ScrapeJobTargets | ((ctx: ScrapeJobContext) => ScrapeJobTargets);
   /** HTTP path of the metrics endpoint. @default "/metrics" */
   readonly metricsPath?: string;
   /**
@@ -105,6 +108,37 @@ export interface ScrapeJobOptions {
    * Series names the targets expose; dashboards may query them. @default none: only the scrape series (`up`, ...)
    */
   readonly metricNames?: readonly string[];
+}
+
+/** One target of a scrape job: `host:port`, or an address with URL parameters and labels. */
+export type ScrapeJobTarget =
+  | string
+  | {
+      /** `host:port` of what Prometheus scrapes (the exporter). */
+      readonly address: string;
+      /** URL query parameters of this target's scrapes (`{ module: "http_2xx", target: url }`). @default none */
+      readonly params?: Readonly<Record<string, string>>;
+      /** Labels of this target's series (`{ instance: url }`); no `__` names, no `job`. @default none */
+      readonly labels?: Readonly<Record<string, string>>;
+    };
+
+/** The targets of a scrape job. */
+export type ScrapeJobTargets = readonly ScrapeJobTarget[];
+
+/** A service's HTTP health endpoint, as declared (`healthEndpoint`), one per replica; the stack's own included. */
+export interface HealthEndpoint {
+  /** The service's name (`api`, `prometheus`). */
+  readonly service: string;
+  /** The URL inside the network (`http://api:8000/health`). */
+  readonly url: string;
+}
+
+/** What a function passed as {@link ScrapeJobOptions.targets} renders the targets from, at synth. */
+export interface ScrapeJobContext {
+  /** Every health endpoint of the final set of services, sorted by URL. */
+  readonly healthEndpoints: readonly HealthEndpoint[];
+  /** The job of every service, by service name. */
+  readonly jobs: Readonly<Record<string, string>>;
 }
 
 /** What a function passed to {@link MonitoringStack.addAlertRules} renders its rules from, at synth. */
@@ -253,6 +287,48 @@ function ruleDocumentProblems(
   return problems;
 }
 
+/** The targets of a scrape job as ScrapeTargets, and every problem with their shape. */
+function scrapeJobTargets(
+  path: string,
+  jobName: string,
+  options: ScrapeJobOptions,
+  targets: ScrapeJobTargets,
+): { readonly targets: ScrapeTarget[]; readonly problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const converted: ScrapeTarget[] = [];
+  targets.forEach((target, i) => {
+    const address = typeof target === "string" ? target : target.address;
+    const match = /^([A-Za-z0-9._-]+):(\d+)$/.exec(address);
+    if (match === null) {
+      problems.push({
+        path: `${path}.targets[${i}]`,
+        message: `${path}.targets[${i}] must be "host:port" (got ${show(address)})`,
+      });
+      return;
+    }
+    const scrapeTarget: ScrapeTarget = {
+      jobName,
+      host: match[1],
+      port: Number(match[2]),
+      metricsPath: options.metricsPath ?? "/metrics",
+      ...(options.outsideNetwork === true ? { outsideNetwork: true } : {}),
+      ...(typeof target !== "string" && target.params !== undefined ? { params: { ...target.params } } : {}),
+      ...(typeof target !== "string" && target.labels !== undefined ? { labels: { ...target.labels } } : {}),
+    };
+    problems.push(
+      ...scrapeTargetProblems(`${path}.targets[${i}]`, scrapeTarget).filter((p) => !/\.(jobName|port)$/.test(p.path)),
+    );
+    converted.push(scrapeTarget);
+  });
+  if (targets.length === 0) {
+    problems.push({
+      path: `${path}.targets`,
+      message: `${path}.targets must list at least one "host:port" (got [])`,
+    });
+  }
+  return { targets: converted, problems };
+}
+
 /** A cdktf construct id from a service name: `api` -> `Api`, `legacy-db` -> `LegacyDb` (stable Terraform addresses). */
 function constructId(name: string): string {
   return name
@@ -286,6 +362,7 @@ export class MonitoringStack extends TerraformStack {
   private readonly problems: ConfigProblem[] = [];
   private readonly ruleNames = new Set<string>();
   private readonly ruleSources = new Map<string, AlertRulesSource>();
+  private readonly renderedScrapeJobs: (() => { readonly problems: readonly ConfigProblem[] })[] = [];
   private finalized = false;
 
   constructor(scope: Construct, id: string, props: MonitoringStackProps) {
@@ -421,43 +498,35 @@ export class MonitoringStack extends TerraformStack {
   public addScrapeJob(name: string, options: ScrapeJobOptions): void {
     const path = `scrapeJobs.${name}`;
     const problems: ConfigProblem[] = [];
-    const targets: ScrapeTarget[] = [];
-    options.targets.forEach((address, i) => {
-      const match = /^([A-Za-z0-9._-]+):(\d+)$/.exec(address);
-      if (match === null) {
-        problems.push({
-          path: `${path}.targets[${i}]`,
-          message: `${path}.targets[${i}] must be "host:port" (got ${show(address)})`,
-        });
-        return;
-      }
-      targets.push({
-        jobName: name,
-        host: match[1],
-        port: Number(match[2]),
-        metricsPath: options.metricsPath ?? "/metrics",
-        ...(options.outsideNetwork === true ? { outsideNetwork: true } : {}),
-      });
-    });
-    if (options.targets.length === 0) {
-      problems.push({
-        path: `${path}.targets`,
-        message: `${path}.targets must list at least one "host:port" (got [])`,
-      });
-    }
     if (this.serviceRegistry.has(name) || this.scrapeJobNames.has(name)) {
       problems.push({
         path,
         message: `${path}: the job name ${show(name)} is already taken; give each job its own name`,
       });
     }
-    if (problems.length > 0) {
-      this.problems.push(...problems);
-      return;
+    const targets = options.targets;
+    if (typeof targets !== "function") {
+      const converted = scrapeJobTargets(path, name, options, targets);
+      problems.push(...converted.problems);
+      if (problems.length > 0) {
+        this.problems.push(...problems);
+        return;
+      }
+      this.prometheus.addScrapeTarget(...converted.targets);
+    } else {
+      if (problems.length > 0) {
+        this.problems.push(...problems);
+        return;
+      }
+      const render = () => scrapeJobTargets(path, name, options, targets(this.scrapeJobContext()));
+      this.renderedScrapeJobs.push(render);
+      this.prometheus.addScrapeJobRenderedAtSynth(name, () => {
+        const rendered = render();
+        return rendered.problems.length > 0 ? [] : rendered.targets;
+      });
     }
     this.scrapeJobNames.add(name);
     this.extraMetricNames.push(...(options.metricNames ?? []));
-    this.prometheus.addScrapeTarget(...targets);
   }
 
   /**
@@ -503,6 +572,29 @@ export class MonitoringStack extends TerraformStack {
     };
   }
 
+  /**
+   * Every HTTP health endpoint of the final set of services, sorted by URL: what each added service declares
+   * (`healthEndpoint`), and the stack's own Prometheus, Grafana and Alertmanager.
+   */
+  public get healthEndpoints(): readonly HealthEndpoint[] {
+    const endpoints: HealthEndpoint[] = [
+      ...[...this.serviceRegistry].flatMap(([name, service]) =>
+        service.healthUrls.map((url) => ({ service: name, url })),
+      ),
+      { service: Prometheus.JOB_NAME, url: `${this.prometheus.internalUrl}/-/healthy` },
+      { service: Grafana.JOB_NAME, url: `http://${Grafana.ALIAS}:${Grafana.INTERNAL_PORT}/api/health` },
+      ...(this.alertmanager !== undefined
+        ? [
+            {
+              service: Alertmanager.JOB_NAME,
+              url: `http://${Alertmanager.ALIAS}:${Alertmanager.INTERNAL_PORT}/-/healthy`,
+            },
+          ]
+        : []),
+    ];
+    return endpoints.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  }
+
   /** Every dashboard deployed, TypeScript and imported, rendered from the final set of services. */
   public get dashboards(): readonly RenderedDashboard[] {
     const modules = this.dashboardSources.filter((d): d is DashboardModule => "build" in d);
@@ -528,6 +620,7 @@ export class MonitoringStack extends TerraformStack {
     );
     return [
       ...this.problems,
+      ...this.renderedScrapeJobs.flatMap((render) => render().problems),
       ...this.network.problems(),
       ...this.prometheus.problems(),
       ...ruleProblems,
@@ -554,6 +647,10 @@ export class MonitoringStack extends TerraformStack {
   /** Every job prometheus.yml renders, sorted. */
   private deployedJobs(): string[] {
     return [...new Set(this.prometheus.scrapeTargets.map((target) => target.jobName))].sort();
+  }
+
+  private scrapeJobContext(): ScrapeJobContext {
+    return { healthEndpoints: this.healthEndpoints, jobs: this.jobs };
   }
 
   private alertRuleContext(): AlertRuleContext {
@@ -588,6 +685,7 @@ export class MonitoringStack extends TerraformStack {
   public generatedFiles(): GeneratedFile[] {
     return [
       ...this.prometheus.image.contextFiles(),
+      ...[...this.serviceRegistry.values()].flatMap((service) => service.configImage?.contextFiles() ?? []),
       ...(this.alertmanager !== undefined ? this.alertmanager.image.contextFiles() : []),
     ];
   }

@@ -1,5 +1,12 @@
 import { stringify } from "yaml";
-import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems, targetAddress } from "./scrape-target";
+import {
+  ScrapeTarget,
+  duplicateJobProblems,
+  scrapeTargetProblems,
+  targetAddress,
+  targetLabels,
+  targetLabelsKey,
+} from "./scrape-target";
 import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show } from "./validation";
 
 /** Per-job limit of samples per scrape unless a setting says otherwise. */
@@ -35,7 +42,13 @@ export interface PrometheusScrapeConfig {
   readonly scheme: "http";
   readonly sample_limit: number;
   readonly label_limit: number;
-  readonly static_configs: readonly { readonly targets: readonly string[] }[];
+  readonly static_configs: readonly PrometheusStaticConfig[];
+}
+
+/** One `static_configs` entry: addresses, and the labels (`__param_*` included) they all get. */
+export interface PrometheusStaticConfig {
+  readonly targets: readonly string[];
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** The prometheus.yml document, with keys in the order they are written. */
@@ -92,7 +105,7 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): Prometheus
       scheme: "http",
       sample_limit: input.sampleLimit,
       label_limit: input.labelLimit,
-      static_configs: [{ targets: targets.map(targetAddress) }],
+      static_configs: staticConfigs(targets),
     }));
   const alertmanagers = input.alertmanagers ?? [];
   return {
@@ -107,6 +120,25 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): Prometheus
     ...(input.ruleFiles.length > 0 ? { rule_files: input.ruleFiles } : {}),
     scrape_configs: scrapeConfigs,
   };
+}
+
+/**
+ * The `static_configs` of one job: targets without labels or params in one entry (as before), then one entry per
+ * distinct label set (a multi-target exporter's probes), in the order the targets were given.
+ */
+function staticConfigs(targets: readonly ScrapeTarget[]): PrometheusStaticConfig[] {
+  const groups = new Map<string, ScrapeTarget[]>();
+  for (const target of targets) {
+    const key = targetLabelsKey(target);
+    groups.set(key, [...(groups.get(key) ?? []), target]);
+  }
+  return [...groups.values()].map((group) => {
+    const labels = targetLabels(group[0]);
+    return {
+      targets: group.map(targetAddress),
+      ...(Object.keys(labels).length > 0 ? { labels } : {}),
+    };
+  });
 }
 
 /** Serializes a generated YAML document (prometheus.yml, rule files) with a do-not-edit header. */

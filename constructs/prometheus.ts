@@ -133,6 +133,7 @@ export class Prometheus extends Construct implements IPrometheus {
   private readonly network: MonitoringNetwork;
   private readonly targets: ScrapeTarget[] = [];
   private readonly targetProblems: ConfigProblem[] = [];
+  private readonly lazyJobs: { readonly jobName: string; readonly targets: () => readonly ScrapeTarget[] }[] = [];
   private readonly ruleFiles: { readonly path: string; readonly document: () => unknown }[] = [];
   private readonly alertmanagers: AlertReceiver[] = [];
 
@@ -203,9 +204,18 @@ export class Prometheus extends Construct implements IPrometheus {
     return this.options.image;
   }
 
-  /** Every target added so far, in the order added. */
+  /** Every target added so far, in the order added; then the targets of the jobs rendered at synth. */
   public get scrapeTargets(): readonly ScrapeTarget[] {
-    return [...this.targets];
+    return [...this.targets, ...this.lazyJobs.flatMap((job) => job.targets())];
+  }
+
+  /**
+   * Adds the job `jobName` whose targets are rendered at synth from the final set of services (the blackbox
+   * exporter's probes of every health endpoint): checked by {@link problems} like the targets of
+   * {@link addScrapeTarget}, and at least one target is required.
+   */
+  public addScrapeJobRenderedAtSynth(jobName: string, targets: () => readonly ScrapeTarget[]): void {
+    this.lazyJobs.push({ jobName, targets });
   }
 
   /**
@@ -227,7 +237,10 @@ export class Prometheus extends Construct implements IPrometheus {
         message: `${path}: every target of one call must have the same jobName (got ${show(targets.map((t) => t.jobName))}); add each job with its own call`,
       });
     }
-    if (this.targets.some((target) => target.jobName === jobName)) {
+    if (
+      this.targets.some((target) => target.jobName === jobName) ||
+      this.lazyJobs.some((job) => job.jobName === jobName)
+    ) {
       problems.push({
         path,
         message: `${path} is already scraped; give each service or scrape job its own name`,
@@ -243,7 +256,7 @@ export class Prometheus extends Construct implements IPrometheus {
    * synthesize) after every service is added.
    */
   public problems(): ConfigProblem[] {
-    const notDeployed = this.targets
+    const notDeployed = this.scrapeTargets
       .filter((target) => target.outsideNetwork !== true && !this.network.hasService(target.host))
       .map((target) => ({
         path: `scrape job ${show(target.jobName)}`,
@@ -255,7 +268,29 @@ export class Prometheus extends Construct implements IPrometheus {
         path: "alertmanager",
         message: `alertmanager host ${show(receiver.host)} is no service deployed on network ${show(this.network.name)} (deployed: ${this.network.services.join(", ")})`,
       }));
-    return [...this.targetProblems, ...notDeployed, ...alertmanagers];
+    return [...this.targetProblems, ...this.lazyJobProblems(), ...notDeployed, ...alertmanagers];
+  }
+
+  private lazyJobProblems(): ConfigProblem[] {
+    return this.lazyJobs.flatMap(({ jobName, targets: produce }) => {
+      const path = `scrape job ${show(jobName)}`;
+      const targets = produce();
+      const problems = targets.flatMap((target, i) => scrapeTargetProblems(`${path} target[${i}]`, target));
+      if (targets.length === 0) {
+        problems.push({
+          path,
+          message: `${path} has no targets at synth (got []); add what it scrapes, or remove the job`,
+        });
+      }
+      if (targets.some((target) => target.jobName !== jobName)) {
+        problems.push({ path, message: `${path}: every target must have the jobName ${show(jobName)}` });
+      }
+      const owners = [...this.targets.map((t) => t.jobName), ...this.lazyJobs.map((job) => job.jobName)];
+      if (owners.filter((name) => name === jobName).length > 1) {
+        problems.push({ path, message: `${path} is already scraped; give each service or scrape job its own name` });
+      }
+      return [...problems, ...duplicateJobProblems(path, targets)];
+    });
   }
 
   /** Sends alerts to `receiver` (an Alertmanager's `receiver`); its host must be a service deployed on the network. */
@@ -288,7 +323,7 @@ export class Prometheus extends Construct implements IPrometheus {
       evaluationIntervalSeconds: this.options.evaluationIntervalSeconds,
       sampleLimit: this.options.sampleLimit,
       labelLimit: this.options.labelLimit,
-      targets: this.targets,
+      targets: this.scrapeTargets,
       ruleFiles: this.ruleFiles.map((file) => file.path),
       alertmanagers: this.alertmanagers.map((receiver) => `${receiver.host}:${receiver.port}`),
     });

@@ -20,9 +20,21 @@ export interface ScrapeTarget {
    * @default false
    */
   readonly outsideNetwork?: boolean;
+  /**
+   * URL query parameters of this target's scrapes (`{ module: "http_2xx", target: "http://api:8000/health" }`),
+   * rendered as its `__param_<name>` labels: the multi-target exporter pattern (blackbox, snmp), where one exporter
+   * address is scraped once per thing it probes. @default none
+   */
+  readonly params?: Readonly<Record<string, string>>;
+  /**
+   * Labels of this target's series (`{ instance: "http://api:8000/health" }`: what a probe is about, instead of the
+   * exporter's address). Names starting with `__` are Prometheus' own and refused (use `params`). @default none
+   */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 const JOB_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]*$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Problems with one target: job name syntax, port range, path shape. */
 export function scrapeTargetProblems(path: string, target: ScrapeTarget): ConfigProblem[] {
@@ -40,6 +52,30 @@ export function scrapeTargetProblems(path: string, target: ScrapeTarget): Config
       message: `${joinPath(path, "metricsPath")} must start with "/" (got ${show(target.metricsPath)})`,
     });
   }
+  for (const [name, value] of Object.entries(target.params ?? {})) {
+    const at = joinPath(path, `params.${name}`);
+    if (!LABEL_NAME.test(name)) {
+      problems.push({
+        path: at,
+        message: `${at}: a parameter name must start with a letter or "_" and contain only letters, digits and "_" (got ${show(name)})`,
+      });
+    }
+    if (typeof value !== "string" || value === "") {
+      problems.push({ path: at, message: `${at} must be a non-empty string (got ${show(value)})` });
+    }
+  }
+  for (const [name, value] of Object.entries(target.labels ?? {})) {
+    const at = joinPath(path, `labels.${name}`);
+    if (!LABEL_NAME.test(name) || name.startsWith("__") || name === "job") {
+      problems.push({
+        path: at,
+        message: `${at}: a label name must start with a letter or "_", contain only letters, digits and "_", and be neither "job" nor reserved ("__..."; URL parameters go in params) (got ${show(name)})`,
+      });
+    }
+    if (typeof value !== "string" || value === "") {
+      problems.push({ path: at, message: `${at} must be a non-empty string (got ${show(value)})` });
+    }
+  }
   return problems;
 }
 
@@ -53,7 +89,8 @@ export function duplicateJobProblems(path: string, targets: readonly ScrapeTarge
   const problems: ConfigProblem[] = [];
   for (const target of targets) {
     const first = seen.get(target.jobName);
-    const address = `${target.jobName} ${targetAddress(target)}`;
+    // A multi-target exporter is one address scraped with different parameters: those are part of the identity.
+    const address = `${target.jobName} ${targetAddress(target)} ${targetLabelsKey(target)}`;
     if (first !== undefined && first.metricsPath !== target.metricsPath) {
       problems.push({
         path,
@@ -62,7 +99,7 @@ export function duplicateJobProblems(path: string, targets: readonly ScrapeTarge
     } else if (addresses.has(address)) {
       problems.push({
         path,
-        message: `${path} has the target ${targetAddress(target)} twice in job ${show(target.jobName)}; list each address once`,
+        message: `${path} has the target ${targetAddress(target)}${targetLabelsKey(target) === "{}" ? "" : ` with ${targetLabelsKey(target)}`} twice in job ${show(target.jobName)}; list each address once`,
       });
     }
     if (first === undefined) seen.set(target.jobName, target);
@@ -74,4 +111,25 @@ export function duplicateJobProblems(path: string, targets: readonly ScrapeTarge
 /** `host:port` as Prometheus writes it in `static_configs` and in the `instance` label. */
 export function targetAddress(target: ScrapeTarget): string {
   return `${target.host}:${target.port}`;
+}
+
+/**
+ * The labels a target's `static_configs` entry carries: its `labels`, then its `params` as `__param_<name>`, sorted by
+ * name. Prometheus adds every `__param_<name>` label to the scrape URL's query.
+ */
+export function targetLabels(target: ScrapeTarget): Record<string, string> {
+  const labels: Record<string, string> = {
+    ...(target.labels ?? {}),
+    ...Object.fromEntries(Object.entries(target.params ?? {}).map(([name, value]) => [`__param_${name}`, value])),
+  };
+  return Object.fromEntries(
+    Object.keys(labels)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map((name) => [name, labels[name]]),
+  );
+}
+
+/** A stable key of {@link targetLabels} (`{}` for a plain target). */
+export function targetLabelsKey(target: ScrapeTarget): string {
+  return JSON.stringify(targetLabels(target));
 }

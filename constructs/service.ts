@@ -3,6 +3,8 @@ import { Image } from "@cdktf/provider-docker/lib/image";
 import { isAbsolute } from "node:path";
 import { ref } from "cdktf";
 import { Construct } from "constructs";
+import { ConfigImage } from "./config-image";
+import type { GeneratedFile } from "./config-image-files";
 import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } from "./container-defaults";
 import { MonitoringNetwork } from "./network";
 import type { ScrapeTarget } from "./scrape-target";
@@ -46,6 +48,28 @@ export interface ServiceMount {
   readonly readOnly?: boolean;
 }
 
+/**
+ * The HTTP endpoint that says whether a service is healthy: the stack's blackbox exporter probes it from inside the
+ * network (`http://<alias>:<port><path>`, every replica), so a service answering 5xx there shows up and alerts.
+ */
+export interface ServiceHealthEndpoint {
+  /** HTTP path (`/health`). */
+  readonly path: string;
+  /** Port inside the container. @default the service's `port` */
+  readonly port?: number;
+}
+
+/**
+ * Generated config files baked into the service's image (a `docker_image` built FROM `image` at deploy, as Prometheus'
+ * config is), so the root filesystem stays read-only and nothing is mounted from the host.
+ */
+export interface ServiceConfigFiles {
+  /** Absolute folder inside the image the files are copied to (`/etc/blackbox_exporter`). */
+  readonly targetDir: string;
+  /** The files, paths relative to `targetDir`, rendered at synth. */
+  readonly files: () => readonly GeneratedFile[];
+}
+
 /** The container healthcheck Terraform waits for. */
 export interface ServiceHealthcheck {
   /** The command, run with the binaries inside the image (`["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]`). */
@@ -81,6 +105,10 @@ export interface ServiceOptions {
   readonly metricNames?: readonly string[];
   /** The container healthcheck. @default none: Terraform does not wait for health (prefer giving one) */
   readonly healthcheck?: ServiceHealthcheck;
+  /** The HTTP health endpoint probed from inside the network (blackbox exporter). @default none: not probed */
+  readonly healthEndpoint?: ServiceHealthEndpoint;
+  /** Config files baked into the image (only with `image`). @default none: the image runs as pulled */
+  readonly configFiles?: ServiceConfigFiles;
   /**
    * How many containers run: one job, one target per replica, aliases and container names `<name>-1` ... `<name>-n`.
    * @default 1 (alias `<name>`, container `<network>-<name>`)
@@ -184,6 +212,31 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
     });
   }
   if (options.metricsPort !== undefined) problems.push(...checkPort(at("metricsPort"), options.metricsPort));
+  if (options.healthEndpoint !== undefined) {
+    if (!options.healthEndpoint.path.startsWith("/")) {
+      problems.push({
+        path: at("healthEndpoint.path"),
+        message: `${at("healthEndpoint.path")} must start with "/" (got ${show(options.healthEndpoint.path)})`,
+      });
+    }
+    if (options.healthEndpoint.port !== undefined) {
+      problems.push(...checkPort(at("healthEndpoint.port"), options.healthEndpoint.port));
+    }
+  }
+  if (options.configFiles !== undefined) {
+    if (options.build !== undefined) {
+      problems.push({
+        path: at("configFiles"),
+        message: `${at("configFiles")} needs a pinned image to bake the files into (got a build context); copy the files in your Dockerfile instead`,
+      });
+    }
+    if (!options.configFiles.targetDir.startsWith("/")) {
+      problems.push({
+        path: at("configFiles.targetDir"),
+        message: `${at("configFiles.targetDir")} must be an absolute path in the image (got ${show(options.configFiles.targetDir)})`,
+      });
+    }
+  }
   const metricsPath = options.metricsPath ?? "/metrics";
   if (!metricsPath.startsWith("/")) {
     problems.push({
@@ -212,8 +265,16 @@ export class Service extends Construct {
   public readonly hostUrl: string | undefined;
   /** Series names the service exposes, as declared. */
   public readonly metricNames: readonly string[];
+  /** The HTTP health endpoint of each replica inside the network, in replica order (empty when none is declared). */
+  public readonly healthUrls: readonly string[];
   /** The image, pulled or built. */
   public readonly image: Image;
+  /** The image with the config files baked in, when `configFiles` is given. */
+  public readonly configImage: ConfigImage | undefined;
+  /** Where the config files are baked in (`configFiles.targetDir`), when given. */
+  public readonly configDir: string | undefined;
+
+  private readonly renderConfigFiles: (() => readonly GeneratedFile[]) | undefined;
   /** One container per replica. */
   public readonly containers: readonly Container[];
 
@@ -236,6 +297,11 @@ export class Service extends Construct {
       port: metricsPort,
       metricsPath: props.metricsPath ?? "/metrics",
     }));
+    const health = props.healthEndpoint;
+    this.healthUrls =
+      health === undefined
+        ? []
+        : this.aliases.map((alias) => `http://${alias}:${health.port ?? props.port}${health.path}`);
     this.hostUrl = props.hostPort !== undefined ? `http://${hostAddress(bindAddress)}:${props.hostPort}` : undefined;
 
     const build = props.build;
@@ -255,6 +321,21 @@ export class Service extends Construct {
             keepLocally: false,
           })
         : new Image(this, "Image", { name: props.image ?? "", keepLocally: true });
+    const configFiles = props.configFiles;
+    this.configDir = configFiles?.targetDir;
+    this.renderConfigFiles = configFiles?.files;
+    this.configImage =
+      configFiles !== undefined
+        ? new ConfigImage(this, "ConfigImage", {
+            name: `${props.network.name}-${props.name}`,
+            // The pulled image above: the build's FROM finds it locally.
+            baseImage: props.image ?? "",
+            contextDir: `build/${props.name}`,
+            targetDir: configFiles.targetDir,
+            files: configFiles.files,
+          })
+        : undefined;
+    const runImage = this.configImage !== undefined ? this.configImage.image.imageId : this.image.imageId;
 
     this.containers = this.aliases.map((alias, i) => {
       const owner = props.name;
@@ -267,7 +348,7 @@ export class Service extends Construct {
         replicas === 1 ? "Container" : `Container-${i + 1}`,
         hardenedContainerConfig({
           name: `${props.network.name}-${alias}`,
-          image: this.image.imageId,
+          image: runImage,
           user: props.user ?? "65534:65534",
           alias,
           // The network resource's name attribute, so Terraform creates the network first.
@@ -296,6 +377,11 @@ export class Service extends Construct {
         }),
       );
     });
+  }
+
+  /** The config files baked into the image, paths relative to {@link configDir}, rendered now (empty without any). */
+  public configFiles(): readonly GeneratedFile[] {
+    return this.renderConfigFiles?.() ?? [];
   }
 }
 

@@ -18,6 +18,11 @@ export const VERSIONS = {
   nodeExporter: "1.11.1",
   /** prometheus/blackbox_exporter. */
   blackboxExporter: "0.28.0",
+  /**
+   * google/cadvisor. Debian has no cAdvisor, so this version is never run here (its queries are contract-tested against
+   * its documented metric names). Its images moved from gcr.io/cadvisor to ghcr.io/google/cadvisor with 0.53.
+   */
+  cadvisor: "0.60.5",
 } as const;
 
 /** Every container image the stack deploys, by a pinned tag. */
@@ -30,6 +35,12 @@ export const IMAGES = {
   grafana: "grafana/grafana:12.2.1",
   /** Alertmanager, deployed only when alerting is switched on. */
   alertmanager: `prom/alertmanager:v${VERSIONS.alertmanager}`,
+  /** Host metrics; deployed by default (the tests run the same version's binary). */
+  nodeExporter: `prom/node-exporter:v${VERSIONS.nodeExporter}`,
+  /** Health probes of every service; deployed by default (the tests run the same version's binary). */
+  blackboxExporter: `prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`,
+  /** Container metrics, deployed only when enabled (`CADVISOR_ENABLED=true`); never run here. */
+  cadvisor: `ghcr.io/google/cadvisor:v${VERSIONS.cadvisor}`,
 } as const;
 
 /** Terraform providers: registry source and version constraint. */

@@ -31,6 +31,9 @@ export {
   type PanelQuery,
 } from "./model";
 export { PLATFORM_OVERVIEW_UID, platformOverviewQueries } from "./platform-overview";
+export { HOST_UID, hostDashboard, hostQueries } from "./host";
+export { PROBES_UID, probesDashboard, probesQueries } from "./probes";
+export { CONTAINERS_UID, containersDashboard, containersQueries } from "./containers";
 export {
   analyzePromql,
   grafanaTimeVariables,

@@ -58,12 +58,12 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The prometheus binary, fetched into .cache/bin on first use. */
-function prometheusBinary(): string {
-  let lookup = lookupBinary("prometheus");
+/** A binary (prometheus, the exporters), fetched into .cache/bin on first use. */
+function binary(name: "prometheus" | "node-exporter" | "blackbox-exporter"): string {
+  let lookup = lookupBinary(name);
   if (lookup.path === undefined && !binDirOverridden()) {
     ensureBinaries(undefined, (line) => process.stdout.write(`${line}\n`));
-    lookup = lookupBinary("prometheus");
+    lookup = lookupBinary(name);
   }
   if (lookup.path === undefined) throw new FetchBinariesError(missingBinariesMessage([lookup]));
   return lookup.path;
@@ -108,8 +108,12 @@ async function main(): Promise<number> {
   }
 
   let prometheusBin: string;
+  let nodeExporterBin: string;
+  let blackboxExporterBin: string;
   try {
-    prometheusBin = prometheusBinary();
+    prometheusBin = binary("prometheus");
+    nodeExporterBin = binary("node-exporter");
+    blackboxExporterBin = binary("blackbox-exporter");
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -120,8 +124,17 @@ async function main(): Promise<number> {
   let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled = signal);
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => onSignal(signal));
 
-  process.stdout.write(`dev: building the API and starting it and Prometheus ${prometheusBin} ...\n`);
-  const local: LocalStack = await startLocalStack({ prometheusBin, stack, apiPort, prometheusPort });
+  process.stdout.write(
+    `dev: building the API and starting it, node-exporter, blackbox-exporter and Prometheus ${prometheusBin} ...\n`,
+  );
+  const local: LocalStack = await startLocalStack({
+    prometheusBin,
+    nodeExporterBin,
+    blackboxExporterBin,
+    stack,
+    apiPort,
+    prometheusPort,
+  });
   let exitCode = 0;
   let watch: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
@@ -172,10 +185,13 @@ async function main(): Promise<number> {
         "",
         `  API         ${local.api.baseUrl}   (pid ${local.api.pid})`,
         `  Prometheus  ${local.prometheus.url}   (pid ${local.prometheus.pid}; scrape interval ${interval} s)`,
+        ...Object.entries(local.exporters).map(
+          ([name, exporter]) => `  ${name.padEnd(18)}  ${exporter.address}   (pid ${exporter.pid})`,
+        ),
         `  Grafana     not started (needs Docker); its target ${local.addresses[stack.grafana.scrapeTarget.jobName]} is down`,
         "",
         "  In another terminal:  npm run verify -- --skip-grafana      npm run traffic",
-        "  Ctrl-C stops both.",
+        "  Ctrl-C stops them all.",
         "dev: ready",
         "",
       ].join("\n"),

@@ -33,7 +33,9 @@ import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { targetAddress } from "../../constructs/scrape-target";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
-import { startBinary, type RunningBinary } from "./binaries";
+import { blackboxExporterFlags, BlackboxExporter } from "../../constructs/blackbox-exporter";
+import { nodeExporterFlags, NodeExporter } from "../../constructs/node-exporter";
+import { requireBinary, startBinary, type RunningBinary } from "./binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 const APP_DIR = join(PROJECT_ROOT, "app");
@@ -51,6 +53,8 @@ export const HARNESS_TIMEOUTS_MS = {
   apiStart: 15_000,
   /** Prometheus answering 200 on /-/ready. */
   prometheusReady: 30_000,
+  /** An exporter logging "Listening on". */
+  exporterStart: 15_000,
   /** Stopping one process (SIGTERM, then SIGKILL). */
   stop: 10_000,
 } as const;
@@ -158,6 +162,13 @@ export function mapTargetsToLoopback(
       }
       const staticConfigs = scrapeConfig.get("static_configs");
       for (const staticConfig of isSeq(staticConfigs) ? staticConfigs.items : []) {
+        const labels = isMap(staticConfig) ? staticConfig.get("labels") : undefined;
+        for (const label of isMap(labels) ? labels.items : []) {
+          // A probe's URL (`__param_target`, `instance`) names a service by its network address: map it too.
+          if (isScalar(label.value) && typeof label.value.value === "string") {
+            label.value.value = mapUrlToLoopback(label.value.value, renderedAddresses, loopbackAddresses);
+          }
+        }
         const targets = isMap(staticConfig) ? staticConfig.get("targets") : undefined;
         for (const target of isSeq(targets) ? targets.items : []) {
           if (!isScalar(target) || target.value !== renderedAddresses[job]) {
@@ -169,6 +180,27 @@ export function mapTargetsToLoopback(
     }
     return { path: file.path, content: document.toString() };
   });
+}
+
+/**
+ * `http://api:8000/health` with the loopback address of the job rendered at `api:8000`; any other text unchanged.
+ * @throws when the URL's address is no job's rendered address (the harness could not reach it)
+ */
+export function mapUrlToLoopback(
+  value: string,
+  renderedAddresses: Readonly<Record<string, string>>,
+  loopbackAddresses: Readonly<Record<string, string>>,
+): string {
+  const match = /^(https?:\/\/)([^/]+)(\/.*)?$/.exec(value);
+  if (match === null) return value;
+  const job = Object.keys(renderedAddresses).find((name) => renderedAddresses[name] === match[2]);
+  const loopback = job !== undefined ? loopbackAddresses[job] : undefined;
+  if (loopback === undefined) {
+    throw new Error(
+      `the URL ${value} names ${match[2]}, which is no rendered job's address: the harness cannot map it to loopback`,
+    );
+  }
+  return `${match[1]}${loopback}${match[3] ?? ""}`;
 }
 
 /** A process the harness started. */
@@ -189,6 +221,8 @@ export interface LocalStack {
   /** The loopback address of each job's target. */
   readonly addresses: Readonly<Record<string, string>>;
   readonly api: HarnessProcess & { readonly baseUrl: string };
+  /** The exporters the stack deploys, run as binaries on 127.0.0.1, by service name (`node-exporter`). */
+  readonly exporters: Readonly<Record<string, HarnessProcess & { readonly address: string }>>;
   readonly prometheus: HarnessProcess & { readonly url: string; readonly client: PrometheusClient };
   /** When the harness started, in Unix seconds (the start of every query window). */
   readonly startedAtSeconds: number;
@@ -210,6 +244,10 @@ export interface LocalStackOptions {
   readonly apiPort?: number;
   /** Port of Prometheus on 127.0.0.1. @default a free port */
   readonly prometheusPort?: number;
+  /** Absolute path of the node-exporter binary, run when the stack deploys node-exporter. @default requireBinary */
+  readonly nodeExporterBin?: string;
+  /** Absolute path of the blackbox-exporter binary, run when the stack deploys it. @default requireBinary */
+  readonly blackboxExporterBin?: string;
 }
 
 /**
@@ -351,6 +389,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       [stack.prometheus.scrapeTarget.jobName]: `${LOOPBACK}:${prometheusPort}`,
       [stack.grafana.scrapeTarget.jobName]: `${LOOPBACK}:${grafanaPort}`,
     };
+    const exporters = await startExporters(stack, dir, processes, options);
+    for (const [name, exporter] of Object.entries(exporters)) {
+      addresses[stack.jobs[name]] = exporter.address;
+    }
+    // The probe job scrapes the blackbox exporter's /probe.
+    const blackbox = exporters[BlackboxExporter.NAME];
+    if (
+      blackbox !== undefined &&
+      stack.prometheus.scrapeTargets.some((t) => t.jobName === BlackboxExporter.PROBE_JOB)
+    ) {
+      addresses[BlackboxExporter.PROBE_JOB] = blackbox.address;
+    }
+    // Every job but the probe job (which scrapes the blackbox exporter) has its own port.
+    const taken = Object.entries(addresses)
+      .filter(([job]) => job !== BlackboxExporter.PROBE_JOB)
+      .map(([, address]) => address);
+    if (new Set(taken).size !== taken.length) {
+      throw new Error(`loopback ports collided: ${JSON.stringify(addresses)}`);
+    }
     const rendered = Object.fromEntries(stack.prometheus.scrapeTargets.map((t) => [t.jobName, targetAddress(t)]));
     const files = mapTargetsToLoopback(stack.prometheus.configFiles(), rendered, addresses);
     const prometheus = await startPrometheus(options.prometheusBin, files, dir, prometheusPort, processes);
@@ -362,6 +419,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       files,
       addresses,
       api: { pid: api.binary.pid, output: api.binary.output, baseUrl: `http://${LOOPBACK}:${api.port}` },
+      exporters,
       prometheus: {
         pid: prometheus.binary.pid,
         output: prometheus.binary.output,
@@ -382,6 +440,43 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * Starts the exporters `stack` deploys as the real binaries on free loopback ports: node-exporter with the flags its
+ * container gets, minus the host mounts (it reads this machine's own /proc, /sys and /, unprivileged); the blackbox
+ * exporter with the config the stack renders and bakes into its image. Waits until each logs "Listening on".
+ */
+async function startExporters(
+  stack: MonitoringStack,
+  dir: string,
+  processes: ProcessGroup,
+  options: LocalStackOptions,
+): Promise<Record<string, HarnessProcess & { readonly address: string }>> {
+  const started: Record<string, HarnessProcess & { readonly address: string }> = {};
+  const start = async (name: string, bin: string, args: (address: string) => string[]): Promise<void> => {
+    const address = `${LOOPBACK}:${await freeLoopbackPort()}`;
+    const binary = processes.add(startBinary(bin, args(address), { cwd: dir, env: { PATH: process.env.PATH } }));
+    await binary.waitForOutput(/Listening on/, HARNESS_TIMEOUTS_MS.exporterStart);
+    started[name] = { pid: binary.pid, output: binary.output, address };
+  };
+  if (stack.services.has(NodeExporter.NAME)) {
+    await start(NodeExporter.NAME, options.nodeExporterBin ?? requireBinary("node-exporter"), (address) =>
+      nodeExporterFlags(address),
+    );
+  }
+  const blackbox = stack.services.get(BlackboxExporter.NAME);
+  if (blackbox !== undefined) {
+    const configDir = join(dir, "blackbox");
+    for (const file of blackbox.configFiles()) {
+      mkdirSync(dirname(join(configDir, file.path)), { recursive: true });
+      writeFileSync(join(configDir, file.path), file.content);
+    }
+    await start(BlackboxExporter.NAME, options.blackboxExporterBin ?? requireBinary("blackbox-exporter"), (address) =>
+      blackboxExporterFlags(join(configDir, BlackboxExporter.CONFIG_FILE), address),
+    );
+  }
+  return started;
 }
 
 /** What {@link startSuccessfulTraffic} sent. */

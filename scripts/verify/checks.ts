@@ -186,7 +186,11 @@ export function targetChecks(
 ): CheckResult[] {
   const results: CheckResult[] = [];
   const serviceOfJob = new Map(Object.entries(exp.jobs).map(([service, job]) => [job, service as ServiceName]));
-  for (const expected of exp.scrapeTargets) {
+  // One check per job: a job of several targets (replicas, the probe job's health endpoints) is checked once.
+  const firstOfJob = exp.scrapeTargets.filter(
+    (target, i) => exp.scrapeTargets.findIndex((other) => other.jobName === target.jobName) === i,
+  );
+  for (const expected of firstOfJob) {
     const job = expected.jobName;
     const service = serviceOfJob.get(job);
     const container = service === undefined ? job : exp.containers[service];

@@ -1,0 +1,410 @@
+/**
+ * The bundled exporters (node-exporter, blackbox-exporter, cAdvisor), added through the public composition API, and
+ * the API gaps they filled, each generic: a service's `healthEndpoint`, config files baked into a pulled image
+ * (`configFiles`), per-target `params`/`labels` (the multi-target exporter pattern), scrape jobs whose targets are
+ * rendered at synth, and `relax.privileged`. One `fails when ...` test per new validation rule.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Testing } from "cdktf";
+import { parse } from "yaml";
+import {
+  addBlackboxExporter,
+  BlackboxExporter,
+  blackboxConfigFiles,
+  renderBlackboxConfig,
+} from "../constructs/blackbox-exporter";
+import { addCadvisor, Cadvisor } from "../constructs/cadvisor";
+import { settingsFromEnv } from "../constructs/env-config";
+import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import { addNodeExporter, NodeExporter } from "../constructs/node-exporter";
+import { renderPrometheusConfig } from "../constructs/prometheus-config";
+import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/scrape-target";
+import { ConfigError } from "../constructs/validation";
+import { IMAGES, VERSIONS } from "../constructs/versions";
+import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_UID } from "../dashboards";
+import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
+import * as library from "../constructs/index";
+import { inspectMonitoringStack } from "../main";
+import { TEST_STACK_PROPS, TerraformJson } from "./support/stack";
+import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+
+type Container = Record<string, unknown> & { name: string };
+
+function newStack(): MonitoringStack {
+  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
+}
+
+function synth(stack: MonitoringStack): TerraformJson {
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+function containerNamed(json: TerraformJson, name: string): Container {
+  const found = (Object.values(json.resource.docker_container) as Container[]).find((c) => c.name === name);
+  if (found === undefined) throw new Error(`no container ${name}`);
+  return found;
+}
+
+type ScrapeConfig = {
+  job_name: string;
+  metrics_path: string;
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
+};
+
+function scrapeConfig(stack: MonitoringStack, job: string): ScrapeConfig | undefined {
+  const file = stack.prometheus.configFiles().find((f) => f.path === "prometheus.yml");
+  return (parse(file?.content ?? "") as { scrape_configs: ScrapeConfig[] }).scrape_configs.find(
+    (config) => config.job_name === job,
+  );
+}
+
+function synthError(stack: MonitoringStack): ConfigError {
+  try {
+    Testing.synth(stack);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected synth to fail");
+}
+
+describe("the multi-target pattern: per-target params and labels", () => {
+  const probe = (url: string): ScrapeTarget => ({
+    jobName: "probes",
+    host: "blackbox-exporter",
+    port: 9115,
+    metricsPath: "/probe",
+    params: { module: "http_2xx", target: url },
+    labels: { instance: url },
+  });
+
+  it("renders one static_configs entry per label set, params as __param_<name>, plain targets as before", () => {
+    const config = renderPrometheusConfig({
+      scrapeIntervalSeconds: 15,
+      scrapeTimeoutSeconds: 10,
+      evaluationIntervalSeconds: 15,
+      sampleLimit: 1,
+      labelLimit: 1,
+      ruleFiles: [],
+      targets: [
+        { jobName: "api", host: "api-1", port: 8000, metricsPath: "/metrics" },
+        { jobName: "api", host: "api-2", port: 8000, metricsPath: "/metrics" },
+        probe("http://api:8000/health"),
+        probe("http://grafana:3000/api/health"),
+      ],
+    });
+    expect(config.scrape_configs.map((job) => [job.job_name, job.static_configs])).toEqual([
+      ["api", [{ targets: ["api-1:8000", "api-2:8000"] }]],
+      [
+        "probes",
+        [
+          {
+            targets: ["blackbox-exporter:9115"],
+            labels: {
+              __param_module: "http_2xx",
+              __param_target: "http://api:8000/health",
+              instance: "http://api:8000/health",
+            },
+          },
+          {
+            targets: ["blackbox-exporter:9115"],
+            labels: {
+              __param_module: "http_2xx",
+              __param_target: "http://grafana:3000/api/health",
+              instance: "http://grafana:3000/api/health",
+            },
+          },
+        ],
+      ],
+    ]);
+  });
+
+  it("fails when a label is reserved, is job, or a param name is not a label name", () => {
+    const messages = scrapeTargetProblems("t", {
+      ...probe("http://x:1/"),
+      params: { "bad-name": "v" },
+      labels: { __address__: "x", job: "y", ok: "" },
+    }).map((problem) => problem.message);
+    expect(messages).toEqual([
+      't.params.bad-name: a parameter name must start with a letter or "_" and contain only letters, digits and "_" (got "bad-name")',
+      't.labels.__address__: a label name must start with a letter or "_", contain only letters, digits and "_", and be neither "job" nor reserved ("__..."; URL parameters go in params) (got "__address__")',
+      't.labels.job: a label name must start with a letter or "_", contain only letters, digits and "_", and be neither "job" nor reserved ("__..."; URL parameters go in params) (got "job")',
+      't.labels.ok must be a non-empty string (got "")',
+    ]);
+  });
+});
+
+describe("health endpoints and scrape jobs rendered at synth", () => {
+  it("probes a user's service that declares a health endpoint, added after the blackbox exporter", () => {
+    // given the blackbox exporter first, then a user's service with a health endpoint on its own port
+    const stack = newStack();
+    addBlackboxExporter(stack);
+    stack.addService("orders", {
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      replicas: 2,
+      healthEndpoint: { path: "/healthz", port: 8081 },
+    });
+
+    // when
+    synth(stack);
+
+    // then every replica's endpoint is probed, with the stack's own and the exporter's
+    const probes = scrapeConfig(stack, BlackboxExporter.PROBE_JOB);
+    expect(probes?.metrics_path).toBe("/probe");
+    expect(
+      probes?.static_configs.map((config) => [config.targets, config.labels?.service, config.labels?.instance]),
+    ).toEqual([
+      [["blackbox-exporter:9115"], "blackbox-exporter", "http://blackbox-exporter:9115/-/healthy"],
+      [["blackbox-exporter:9115"], "grafana", "http://grafana:3000/api/health"],
+      [["blackbox-exporter:9115"], "orders", "http://orders-1:8081/healthz"],
+      [["blackbox-exporter:9115"], "orders", "http://orders-2:8081/healthz"],
+      [["blackbox-exporter:9115"], "prometheus", "http://prometheus:9090/-/healthy"],
+    ]);
+    expect(probes?.static_configs.every((config) => config.labels?.__param_target === config.labels?.instance)).toBe(
+      true,
+    );
+  });
+
+  it("renders the same jobs and probe targets whatever the order of the add calls", () => {
+    const first = newStack();
+    addBlackboxExporter(first);
+    addNodeExporter(first);
+    first.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, healthEndpoint: { path: "/h" } });
+    const second = newStack();
+    second.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, healthEndpoint: { path: "/h" } });
+    addNodeExporter(second);
+    addBlackboxExporter(second);
+    synth(first);
+    synth(second);
+    // The jobs and their targets are identical; only rule_files follow the order the rule files were added.
+    const jobs = (stack: MonitoringStack): unknown =>
+      (parse(stack.prometheus.configFiles()[0].content) as { scrape_configs: unknown }).scrape_configs;
+    expect(jobs(second)).toEqual(jobs(first));
+    expect(scrapeConfig(first, BlackboxExporter.PROBE_JOB)?.static_configs).toHaveLength(4);
+  });
+
+  it("fails when a scrape job rendered at synth has no target, or a bad one", () => {
+    const stack = newStack();
+    stack.addScrapeJob("empty", { targets: () => [] });
+    stack.addScrapeJob("bad", { targets: () => ["no-port", { address: "prometheus:9090", labels: { job: "x" } }] });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual(
+      expect.arrayContaining([
+        'scrapeJobs.empty.targets must list at least one "host:port" (got [])',
+        'scrapeJobs.bad.targets[0] must be "host:port" (got "no-port")',
+        'scrapeJobs.bad.targets[1].labels.job: a label name must start with a letter or "_", contain only letters, digits and "_", and be neither "job" nor reserved ("__..."; URL parameters go in params) (got "job")',
+      ]),
+    );
+  });
+
+  it("fails when a health endpoint path is not absolute or its port is out of range", () => {
+    const stack = newStack();
+    stack.addService("orders", {
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      healthEndpoint: { path: "healthz", port: 70000 },
+    });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual(
+      expect.arrayContaining([
+        'orders.healthEndpoint.path must start with "/" (got "healthz")',
+        expect.stringMatching(/^orders\.healthEndpoint\.port .*70000/),
+      ]),
+    );
+  });
+});
+
+describe("config files baked into a pulled image", () => {
+  it("builds the image FROM the pinned one with the files, and runs that", () => {
+    const stack = newStack();
+    stack.addService("orders", {
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      configFiles: { targetDir: "/etc/orders", files: () => [{ path: "orders.yml", content: "a: 1\n" }] },
+    });
+    const json = synth(stack);
+    const images = Object.values(json.resource.docker_image) as { name: string; build?: { build_args: object } }[];
+    expect(images.find((image) => image.name === "monitoring-orders:local")?.build?.build_args).toEqual({
+      BASE_IMAGE: "ghcr.io/acme/orders:1.4.2",
+    });
+    expect(containerNamed(json, "monitoring-orders").image).toMatch(
+      /^\$\{docker_image\.Orders_ConfigImage_.*\.image_id\}$/,
+    );
+    expect(stack.generatedFiles().filter((file) => file.path.startsWith("build/orders/"))).toEqual([
+      {
+        path: "build/orders/Dockerfile",
+        content: expect.stringContaining("COPY orders.yml /etc/orders/orders.yml"),
+      },
+      { path: "build/orders/orders.yml", content: "a: 1\n" },
+    ]);
+  });
+
+  it("fails when config files are given with a build context, or a relative target folder", () => {
+    const stack = newStack();
+    stack.addService("orders", {
+      build: { context: "/src/orders" },
+      port: 8080,
+      configFiles: { targetDir: "etc/orders", files: () => [] },
+    });
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual(
+      expect.arrayContaining([
+        "orders.configFiles needs a pinned image to bake the files into (got a build context); copy the files in your Dockerfile instead",
+        'orders.configFiles.targetDir must be an absolute path in the image (got "etc/orders")',
+      ]),
+    );
+  });
+});
+
+describe("the exporters' containers", () => {
+  const stack = newStack();
+  addNodeExporter(stack);
+  addBlackboxExporter(stack);
+  addCadvisor(stack);
+  const json = synth(stack);
+
+  it.each([
+    [NodeExporter.NAME, IMAGES.nodeExporter],
+    [BlackboxExporter.NAME, IMAGES.blackboxExporter],
+  ])("%s runs hardened with no relaxation, unpublished, from %s", (name, image) => {
+    const container = containerNamed(json, `monitoring-${name}`);
+    expect(container).toMatchObject({
+      user: "65534:65534",
+      read_only: true,
+      capabilities: { drop: ["ALL"] },
+      security_opts: ["no-new-privileges:true"],
+      wait: true,
+    });
+    expect(container.privileged).toBeUndefined();
+    expect(container.ports).toBeUndefined();
+    expect((Object.values(json.resource.docker_image) as { name: string }[]).map((i) => i.name)).toContain(image);
+  });
+
+  it("cAdvisor is root and privileged, explicitly, with its host folders read-only", () => {
+    const container = containerNamed(json, "monitoring-cadvisor");
+    expect(container).toMatchObject({
+      user: "0:0",
+      privileged: true,
+      read_only: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect((container.mounts as { source: string; read_only: boolean }[]).map((m) => [m.source, m.read_only])).toEqual([
+      ["/", true],
+      ["/var/run", true],
+      ["/sys", true],
+      ["/var/lib/docker", true],
+      ["/dev/disk", true],
+    ]);
+    expect(scrapeConfig(stack, BlackboxExporter.PROBE_JOB)?.static_configs.map((c) => c.labels?.service)).toContain(
+      Cadvisor.NAME,
+    );
+  });
+
+  it("refuses root without relax.runAsRoot even for privileged (relax.privileged alone is not enough)", () => {
+    const other = newStack();
+    other.addService("probe", { image: "ghcr.io/acme/p:1.0.0", port: 80, user: "0", relax: { privileged: true } });
+    expect(synthError(other).problems.map((problem) => problem.message)).toEqual([
+      expect.stringContaining(
+        'probe.user must not be root: the stack runs every container as a non-root user (got "0")',
+      ),
+    ]);
+  });
+
+  it("deploys the Host, Service health and Containers dashboards", () => {
+    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual([HOST_UID, PROBES_UID, CONTAINERS_UID]);
+  });
+});
+
+describe("the default synth", () => {
+  it("deploys node-exporter and blackbox-exporter, and cAdvisor only with CADVISOR_ENABLED=true", () => {
+    const services = (env: Record<string, string>): string[] => [...inspectMonitoringStack(env).stack.services.keys()];
+    expect(services({})).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
+    expect(services({ CADVISOR_ENABLED: "false" })).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
+    expect(services({ CADVISOR_ENABLED: "true" })).toEqual([
+      "api",
+      NodeExporter.NAME,
+      BlackboxExporter.NAME,
+      Cadvisor.NAME,
+    ]);
+  });
+
+  it("fails when CADVISOR_ENABLED is not true or false", () => {
+    expect(settingsFromEnv({ CADVISOR_ENABLED: "yes" }).problems).toEqual([
+      { path: "cadvisor.enabled", message: 'CADVISOR_ENABLED must be true or false (got "yes")' },
+    ]);
+  });
+});
+
+describe("cAdvisor's queries against its documented metric names (it cannot run here)", () => {
+  const ctx = {
+    datasource: { type: "prometheus", uid: "prometheus" },
+    jobs: { [EXPORTER_NAMES.cadvisor]: EXPORTER_NAMES.cadvisor },
+    scrapeIntervalSeconds: 15,
+  };
+
+  it("every metric the Containers dashboard queries is documented by cAdvisor", () => {
+    const used = Object.values(containersQueries(ctx)).flatMap((expr) => metricNamesInExpr(expr));
+    expect(used.length).toBe(4);
+    expect(used.filter((name) => !CADVISOR_DOCUMENTED_METRICS.includes(name))).toEqual([]);
+  });
+
+  it("every declared cAdvisor metric is documented, and carries the `name` label the panels group by", () => {
+    for (const metric of Object.values(CADVISOR_METRICS)) {
+      expect(CADVISOR_DOCUMENTED_METRICS).toContain(metric.name);
+      expect(metric.labels.name).toBe("name");
+    }
+  });
+
+  it("the image tag is the researched version, on ghcr.io (where cAdvisor publishes since 0.53)", () => {
+    expect(IMAGES.cadvisor).toBe(`ghcr.io/google/cadvisor:v${VERSIONS.cadvisor}`);
+  });
+});
+
+describe("the package entry point", () => {
+  it("exports the exporters' add functions and the API additions' types for library users", () => {
+    expect([library.addNodeExporter, library.addBlackboxExporter, library.addCadvisor]).toEqual([
+      addNodeExporter,
+      addBlackboxExporter,
+      addCadvisor,
+    ]);
+    expect(library.EXPORTER_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
+  });
+});
+
+describe("the exporter image tags are the versions of the binaries the tests run", () => {
+  it("node-exporter and blackbox-exporter images are tagged with VERSIONS", () => {
+    expect(IMAGES.nodeExporter).toBe(`prom/node-exporter:v${VERSIONS.nodeExporter}`);
+    expect(IMAGES.blackboxExporter).toBe(`prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`);
+  });
+});
+
+describeWithBinaries(
+  "the exporters' binaries agree with the images and the rendered config",
+  ["node-exporter", "blackbox-exporter"],
+  (bins) => {
+    it("the fetched binaries report the versions the image tags name", () => {
+      expect(`prom/node-exporter:v${binaryVersion("node-exporter")}`).toBe(IMAGES.nodeExporter);
+      expect(`prom/blackbox-exporter:v${binaryVersion("blackbox-exporter")}`).toBe(IMAGES.blackboxExporter);
+    });
+
+    it("blackbox_exporter --config.check accepts the rendered config, and refuses a broken one", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "blackbox-config-"));
+      try {
+        const good = join(dir, "good.yml");
+        writeFileSync(good, blackboxConfigFiles()[0].content);
+        const ok = await runBinary(bins["blackbox-exporter"], [`--config.file=${good}`, "--config.check"]);
+        expect({ exitCode: ok.exitCode, output: `${ok.stdout}${ok.stderr}` }).toEqual({
+          exitCode: 0,
+          output: expect.stringMatching(/config file is ok/i),
+        });
+        expect(renderBlackboxConfig().modules[BlackboxExporter.HTTP_MODULE].prober).toBe("http");
+
+        const bad = join(dir, "bad.yml");
+        writeFileSync(bad, "modules:\n  http_2xx:\n    prober: http\n    http:\n      no_such_field: 1\n");
+        const refused = await runBinary(bins["blackbox-exporter"], [`--config.file=${bad}`, "--config.check"]);
+        expect(refused.exitCode).not.toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);
