@@ -77,6 +77,7 @@ const CONTAINER_ATTRIBUTES = new Set([
   "wait",
   "wait_timeout",
   "destroy_grace_seconds",
+  "stop_timeout",
   "read_only",
   "tmpfs",
   "capabilities",
@@ -578,6 +579,8 @@ export class DockerApplier {
       ...(config.env !== undefined ? { Env: asStringList(at("env"), config.env) } : {}),
       Labels: { ...labels, ...this.labels() },
       ExposedPorts: exposed,
+      // Seconds Docker waits after SIGTERM on every stop (`docker stop`, a daemon restart), as the provider sets it.
+      ...(config.stop_timeout !== undefined ? { StopTimeout: asNumber(at("stop_timeout"), config.stop_timeout) } : {}),
       ...(healthRaw !== undefined
         ? {
             Healthcheck: {
