@@ -2,7 +2,7 @@ import { TerraformStack, TerraformVariable } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import type { RenderedDashboard } from "../dashboards/types";
 import { urlProblems, type IPrometheus } from "./existing-prometheus";
-import { GRAFANA_FOLDER_UID, renderPrometheusDatasource } from "./grafana-datasource";
+import { GrafanaContent } from "./grafana-content";
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "./grafana-provider";
 import { ConfigProblem, show, throwIfProblems } from "./validation";
 
@@ -83,7 +83,7 @@ export class ExistingGrafana extends Construct implements IGrafana {
   /** The folder holding the dashboards. */
   public readonly folder: Folder;
 
-  private readonly dashboards = new Map<string, Dashboard>();
+  private readonly content: GrafanaContent;
 
   constructor(scope: Construct, id: string, attrs: ExistingGrafanaAttributes) {
     super(scope, id);
@@ -103,43 +103,19 @@ export class ExistingGrafana extends Construct implements IGrafana {
       retries: 5,
       retryWait: 5,
     });
-    const datasource = renderPrometheusDatasource({
-      url: attrs.prometheusUrl ?? attrs.prometheus.datasourceUrl,
-      scrapeIntervalSeconds: attrs.prometheus.scrapeIntervalSeconds,
-      prometheusImage: attrs.prometheus.pinnedImage,
-    });
-    this.datasource = new DataSource(this, "PrometheusDatasource", {
+    this.content = new GrafanaContent(this, {
       provider: this.provider,
-      name: datasource.name,
-      type: datasource.type,
-      uid: datasource.uid,
-      url: datasource.url,
-      accessMode: datasource.access,
-      isDefault: datasource.isDefault,
-      jsonDataEncoded: JSON.stringify(datasource.jsonData),
+      prometheus: attrs.prometheus,
+      ...(attrs.prometheusUrl !== undefined ? { prometheusUrl: attrs.prometheusUrl } : {}),
+      folderTitle: attrs.folderTitle ?? "Monitoring stack",
+      describedAs: `Grafana.fromExisting "${id}"`,
     });
-    this.folder = new Folder(this, "Folder", {
-      provider: this.provider,
-      title: attrs.folderTitle ?? "Monitoring stack",
-      uid: GRAFANA_FOLDER_UID,
-    });
+    this.datasource = this.content.datasource;
+    this.folder = this.content.folder;
   }
 
+  /** Deploys `dashboard` into the stack's folder; its uid must be unique in this Grafana. */
   public addDashboard(dashboard: RenderedDashboard): Dashboard {
-    if (this.dashboards.has(dashboard.uid)) {
-      throw new Error(
-        `Grafana.fromExisting "${this.node.id}": a dashboard with uid ${show(dashboard.uid)} was already added`,
-      );
-    }
-    const resource = new Dashboard(this, `Dashboard-${dashboard.uid}`, {
-      provider: this.provider,
-      dependsOn: [this.datasource],
-      configJson: JSON.stringify(dashboard.model),
-      folder: this.folder.uid,
-      overwrite: true,
-      message: "Deployed by the monitoring stack (cdktf)",
-    });
-    this.dashboards.set(dashboard.uid, resource);
-    return resource;
+    return this.content.addDashboard(dashboard);
   }
 }

@@ -13,11 +13,12 @@ import {
 } from "./container-defaults";
 import { ExistingGrafana, ExistingGrafanaAttributes, IGrafana } from "./existing-grafana";
 import type { IPrometheus } from "./existing-prometheus";
-import { GRAFANA_FOLDER_UID, renderPrometheusDatasource } from "./grafana-datasource";
+import { GrafanaContent } from "./grafana-content";
+import { GRAFANA_FOLDER_UID } from "./grafana-datasource";
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "./grafana-provider";
 import { MonitoringNetwork } from "./network";
 import { ScrapeTarget } from "./scrape-target";
-import { ConfigProblem, checkDockerName, joinPath, show, throwIfProblems } from "./validation";
+import { ConfigProblem, checkDockerName, joinPath, throwIfProblems } from "./validation";
 import { IMAGES } from "./versions";
 
 /** Settings of Grafana a stack user can change. */
@@ -144,7 +145,7 @@ export class Grafana extends Construct implements IGrafana {
   /** The folder holding the dashboards. */
   public readonly folder: Folder;
 
-  private readonly dashboards = new Map<string, Dashboard>();
+  private readonly content: GrafanaContent;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
     super(scope, id);
@@ -249,28 +250,15 @@ export class Grafana extends Construct implements IGrafana {
       retryWait: 5,
     });
 
-    const datasource = renderPrometheusDatasource({
-      url: props.prometheus.datasourceUrl,
-      scrapeIntervalSeconds: props.prometheus.scrapeIntervalSeconds,
-      prometheusImage: props.prometheus.pinnedImage,
-    });
-    this.datasource = new DataSource(this, "PrometheusDatasource", {
+    this.content = new GrafanaContent(this, {
       provider: this.provider,
+      prometheus: props.prometheus,
+      folderTitle: this.options.folderTitle,
       dependsOn: [this.container],
-      name: datasource.name,
-      type: datasource.type,
-      uid: datasource.uid,
-      url: datasource.url,
-      accessMode: datasource.access,
-      isDefault: datasource.isDefault,
-      jsonDataEncoded: JSON.stringify(datasource.jsonData),
+      describedAs: `Grafana "${id}"`,
     });
-    this.folder = new Folder(this, "Folder", {
-      provider: this.provider,
-      dependsOn: [this.container],
-      title: this.options.folderTitle,
-      uid: Grafana.FOLDER_UID,
-    });
+    this.datasource = this.content.datasource;
+    this.folder = this.content.folder;
   }
 
   /** {@link hostUrl}. */
@@ -280,20 +268,7 @@ export class Grafana extends Construct implements IGrafana {
 
   /** Deploys `dashboard` into the stack's folder; its uid must be unique in this Grafana. */
   public addDashboard(dashboard: RenderedDashboard): Dashboard {
-    if (this.dashboards.has(dashboard.uid)) {
-      throw new Error(`Grafana "${this.node.id}": a dashboard with uid ${show(dashboard.uid)} was already added`);
-    }
-    const resource = new Dashboard(this, `Dashboard-${dashboard.uid}`, {
-      provider: this.provider,
-      // The datasource first: a dashboard's panels reference it by uid.
-      dependsOn: [this.container, this.datasource],
-      configJson: JSON.stringify(dashboard.model),
-      folder: this.folder.uid,
-      overwrite: true,
-      message: "Deployed by the monitoring stack (cdktf)",
-    });
-    this.dashboards.set(dashboard.uid, resource);
-    return resource;
+    return this.content.addDashboard(dashboard);
   }
 }
 
