@@ -7,7 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
-import { freeLoopbackPort } from "../scripts/harness/local-stack";
+import { freeLoopbackPort, processAlive } from "../scripts/harness/local-stack";
 import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -48,15 +48,6 @@ async function waitFor(child: Child, pattern: RegExp, timeoutMs: number): Promis
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describeWithBinaries("npm run dev", ["prometheus"], () => {
   let dev: Child | undefined;
   /** The PIDs dev printed, stopped here by PID should the test fail before dev stops them itself. */
@@ -70,7 +61,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       await dev.exited;
       clearTimeout(timer);
     }
-    for (const pid of started.filter(alive)) process.kill(pid, "SIGKILL");
+    for (const pid of started.filter(processAlive)) process.kill(pid, "SIGKILL");
   }, TIMEOUTS_MS.stop);
 
   it(
@@ -102,7 +93,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       // then it printed the stack's URLs
       expect(dev.output()).toContain(`API         http://127.0.0.1:${apiPort}   (pid ${apiPid})`);
       expect(dev.output()).toContain(`Prometheus  http://127.0.0.1:${prometheusPort}   (pid ${prometheusPid}`);
-      expect([alive(apiPid), alive(prometheusPid)]).toEqual([true, true]);
+      expect([processAlive(apiPid), processAlive(prometheusPid)]).toEqual([true, true]);
 
       // and verify, with no URL flags, finds both and passes
       const verify = startTsx("scripts/verify.ts", ["--skip-grafana", "--burst-seconds", "2"], env);
@@ -124,7 +115,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       ]);
       expect(stopped).toBe(0);
       expect(dev.output()).toContain("dev: stopped");
-      expect([alive(apiPid), alive(prometheusPid)]).toEqual([false, false]);
+      expect([processAlive(apiPid), processAlive(prometheusPid)]).toEqual([false, false]);
     },
     TIMEOUTS_MS.ready + TIMEOUTS_MS.verify + TIMEOUTS_MS.stop,
   );

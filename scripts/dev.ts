@@ -16,7 +16,7 @@ import { createServer } from "node:net";
 import { ApiService } from "../constructs/api-service";
 import { inspectMonitoringStack, exitOnUserError } from "../main";
 import { binDirOverridden, lookupBinary, missingBinariesMessage } from "./harness/binaries";
-import { LOOPBACK, startLocalStack, type LocalStack } from "./harness/local-stack";
+import { LOOPBACK, processAlive, startLocalStack, type LocalStack } from "./harness/local-stack";
 import { ensureBinaries, FetchBinariesError } from "./fetch-binaries";
 import { waitForScrapes } from "./verify/run";
 
@@ -47,15 +47,6 @@ function portProblem(port: number, variable: string): Promise<string | undefined
     );
     server.listen(port, LOOPBACK, () => server.close(() => resolvePort(undefined)));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A binary (prometheus, the exporters), fetched into .cache/bin on first use. */
@@ -172,7 +163,7 @@ async function main(): Promise<number> {
         ["the API", local.api],
         ["Prometheus", local.prometheus],
       ] as const) {
-        if (!alive(child.pid)) {
+        if (!processAlive(child.pid)) {
           process.stderr.write(`dev: ${name} (pid ${child.pid}) exited; its output:\n${child.output()}\n`);
           exitCode = 1;
           void stop(`${name} exited`);

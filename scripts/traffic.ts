@@ -10,6 +10,7 @@
  * still running), each abandoned after 10 s. `runTraffic` is exported for tests and the end-to-end suite.
  */
 import { parseArgs } from "node:util";
+import { seededRandom } from "@monitoring-stack/api/hostile-traffic";
 
 /** Options of {@link runTraffic}. */
 export interface TrafficOptions {
@@ -128,18 +129,6 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   { name: "service info", weight: 5, expectedStatus: 200, request: () => ({ path: "/" }) },
 ];
-
-/** A small seeded generator (mulberry32): the same seed gives the same sequence of scenarios. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function chooseScenario(random: () => number): Scenario {
   const total = SCENARIOS.reduce((sum, scenario) => sum + scenario.weight, 0);

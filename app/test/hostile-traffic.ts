@@ -29,8 +29,8 @@ export interface HostileTrafficSummary {
   readonly unanswered: number;
 }
 
-/** mulberry32: a small seeded generator, enough to pick requests reproducibly. */
-function random(seed: number): () => number {
+/** mulberry32: a small seeded generator (the same seed gives the same sequence), enough to pick requests reproducibly. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -167,7 +167,7 @@ function parseResponse(buffer: Buffer, head: boolean): Parsed | undefined {
  * @example const summary = await sendHostileTraffic(port, { requests: 100_000 });
  */
 export async function sendHostileTraffic(port: number, options: HostileTrafficOptions): Promise<HostileTrafficSummary> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   let sent = 0;
   let responses = 0;
   let unanswered = 0;

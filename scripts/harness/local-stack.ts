@@ -542,3 +542,13 @@ export function startSuccessfulTraffic(baseUrl: string, ratePerSecond: number): 
     },
   };
 }
+
+/** Whether a process with this PID still exists (signal 0 checks without signalling). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
