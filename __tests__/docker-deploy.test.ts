@@ -21,7 +21,7 @@ import { APPLIER_LABEL, ApplyReport, DockerApplier, TerraformJson } from "./supp
 import { probeEngine } from "./support/docker/engine";
 import { describeUnless } from "./support/skips";
 import { PROJECT_ROOT, ProjectCopy, copyProject, synthIn } from "./support/docker/project-copy";
-import { STAND_IN_LABEL, ensureStandIns } from "./support/docker/stand-ins";
+import { ensureStandIns, standIns } from "./support/docker/stand-ins";
 import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/container-defaults";
 import { inspectMonitoringStack } from "../main";
 import { dashboardQueries, describeQuery, runPanelQuery } from "../scripts/verify/panel-queries";
@@ -185,8 +185,13 @@ describeUnless(
       for (const volume of Volumes.filter((candidate) => candidate.Name.startsWith(`${network}-`))) {
         await docker.getVolume(volume.Name).remove();
       }
+      // Images built FROM a stand-in inherit its STAND_IN_LABEL, so that label cannot tell them apart (it let every
+      // built image leak): the stand-ins never carry this run's label, and are never removed by tag either.
+      const standInTags = new Set(standIns(CACHE_DIR).map((standIn) => standIn.tag));
       for (const info of await docker.listImages({ filters: mine })) {
-        if (info.Labels?.[STAND_IN_LABEL] === undefined) await docker.getImage(info.Id).remove({ force: true });
+        if (!(info.RepoTags ?? []).some((tag) => standInTags.has(tag))) {
+          await docker.getImage(info.Id).remove({ force: true });
+        }
       }
       copy?.remove();
     }, 120_000);
