@@ -306,7 +306,7 @@ export class DockerApplier {
         }
         if (!/^grafana\/grafana:/.test(imageName)) {
           throw new Error(
-            `${address}: pulls ${imageName}: it is not on the engine and no registry is reachable here; only Grafana is expected to be pulled (give it a stand-in under this exact tag)`,
+            `${address}: pulls ${imageName}: it is not on the engine (or no engine answered) and no registry is reachable here; only Grafana is expected to be pulled (give it a stand-in under this exact tag)`,
           );
         }
         notRunImages.add(name);
