@@ -19,6 +19,4 @@ module.exports = {
   // A banner for every skipped suite, counted; under CI=true a skip CI does not accept fails the run.
   reporters: ["default", "<rootDir>/__tests__/support/skip-reporter-loader.cjs"],
   testTimeout: 30000,
-  // A skipped Docker deploy suite prints a banner (jest hides the output of suites whose tests all skip).
-  reporters: ["default", "<rootDir>/__tests__/support/docker/skip-banner-reporter.js"],
 };

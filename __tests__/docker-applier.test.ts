@@ -1,6 +1,7 @@
 /**
  * The Docker suite's applier, without an engine: it refuses what it does not map and resolves build paths exactly as
- * provider 3.6.2 does. (Its behaviour against a real engine is docker-deploy.test.ts.)
+ * provider 3.6.2 does. (A pulled image is looked up on the engine first, as the provider's findImage does: here that
+ * lookup gets no answer, so the pull is refused.) (Its behaviour against a real engine is docker-deploy.test.ts.)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,7 +69,7 @@ describe("the test applier refuses what it does not map", () => {
     });
     await withStack({ resource: { docker_image: { i: { name: "redis:7" } } } }, async (dir) => {
       await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
-        "docker_image.i: pulls redis:7, and no registry is reachable here",
+        "docker_image.i: pulls redis:7: it is not on the engine (or no engine answered) and no registry is reachable here",
       );
     });
   });

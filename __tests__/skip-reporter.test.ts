@@ -46,12 +46,12 @@ describe("skip markers", () => {
     expect(parseSkippedTitle("an ordinary suite")).toBeUndefined();
   });
 
-  it("allows only the Docker engine's absence in CI", () => {
+  it("allows no skip in CI: the Docker suite is mandatory there (.ci/run starts an engine)", () => {
     expect([
       skipAllowedInCi("no-docker-engine"),
       skipAllowedInCi("missing-binaries"),
       skipAllowedInCi("other"),
-    ]).toEqual([true, false, false]);
+    ]).toEqual([false, false, false]);
   });
 });
 
@@ -89,12 +89,19 @@ describe("the skip reporter", () => {
     expect(error?.message).toBe("skipped suites under CI=true: promtool.test.ts");
   });
 
-  it("passes under CI=true when the only skip is the Docker suite without an engine, still with its banner", () => {
+  it("fails the run under CI=true when the Docker suite is skipped for want of an engine, with its banner", () => {
     const { output, error } = run(true, [fileResult("docker.test.ts", ["pending", "pending"], [dockerSkip])]);
 
     expect(output).toContain(
-      "SKIPPED SUITE docker.test.ts (2 tests not run)\n  reason no-docker-engine (allowed in CI):",
+      "SKIPPED SUITE docker.test.ts (2 tests not run)\n  reason no-docker-engine (NOT allowed in CI):",
     );
+    expect(error?.message).toBe("skipped suites under CI=true: docker.test.ts");
+  });
+
+  it("only prints the Docker suite's skip without CI=true", () => {
+    const { output, error } = run(false, [fileResult("docker.test.ts", ["pending", "pending"], [dockerSkip])]);
+
+    expect(output).toContain("SKIPPED SUITE docker.test.ts (2 tests not run)\n  reason no-docker-engine:");
     expect(error).toBeUndefined();
   });
 

@@ -18,8 +18,11 @@
 export const SKIP_REASONS = {
   /** A Prometheus-family binary is missing (`npm run fetch-binaries` could not fetch it): never acceptable in CI. */
   "missing-binaries": { allowedInCi: false },
-  /** No Docker engine answers: accepted in CI too, where `.ci/run` starts one (and fails itself when it cannot). */
-  "no-docker-engine": { allowedInCi: true },
+  /**
+   * No Docker engine answers: a skip with a banner on a developer's machine, never acceptable in CI, where `.ci/run`
+   * starts an engine and the Docker deploy suite is mandatory.
+   */
+  "no-docker-engine": { allowedInCi: false },
 } as const satisfies Record<string, { readonly allowedInCi: boolean }>;
 
 /** A reason from {@link SKIP_REASONS}. */

@@ -61,6 +61,8 @@ interface Applied {
   readonly attributes: Readonly<Record<string, string>>;
   readonly dockerId: string;
   readonly destroyGraceSeconds?: number;
+  /** An image with `keep_locally = true`: destroy leaves it on the engine, as the provider does. */
+  readonly keepLocally?: boolean;
 }
 
 const NETWORK_ATTRIBUTES = new Set(["name", "driver"]);
@@ -284,11 +286,27 @@ export class DockerApplier {
       const address = `docker_image.${name}`;
       checkMapped(address, raw, IMAGE_ATTRIBUTES);
       if (raw.build === undefined) {
-        // Only a pull can give this image; no registry answers here. Grafana's image is the one expected case.
+        // The provider's findImage: an image already on the engine under exactly this name is used as is (no pull);
+        // only a missing one is pulled. No registry answers here, so a pull can only fail; Grafana's image (no
+        // stand-in: no binary) is the one expected case and is reported as not run.
         const imageName = asString(`${address}.name`, raw.name);
+        const local = await this.docker
+          .getImage(imageName)
+          .inspect()
+          .catch(() => undefined);
+        if (local !== undefined && !/^grafana\/grafana:/.test(imageName)) {
+          wanted.add(address);
+          const config = this.resolveDeep(address, raw, resolver(address));
+          pending.push(
+            this.ensure(address, config, options, report, () =>
+              Promise.resolve(this.localImage(address, config, local.Id)),
+            ),
+          );
+          continue;
+        }
         if (!/^grafana\/grafana:/.test(imageName)) {
           throw new Error(
-            `${address}: pulls ${imageName}, and no registry is reachable here; only Grafana is expected to be pulled`,
+            `${address}: pulls ${imageName}: it is not on the engine (or no engine answered) and no registry is reachable here; only Grafana is expected to be pulled (give it a stand-in under this exact tag)`,
           );
         }
         notRunImages.add(name);
@@ -355,7 +373,7 @@ export class DockerApplier {
     }
   }
 
-  /** Destroys everything applied, images included (`keep_locally = false`). */
+  /** Destroys everything applied, images included unless `keep_locally = true`. */
   public async destroyAll(): Promise<void> {
     for (const address of [...this.state.keys()].reverse()) await this.destroyOne(address);
   }
@@ -531,6 +549,24 @@ export class DockerApplier {
     };
   }
 
+  /**
+   * A `docker_image` without `build` whose image the engine already has: the provider's findImage returns the local
+   * image without pulling, and sets `image_id` to its ID.
+   */
+  private localImage(address: string, config: JsonObject, imageId: string): Omit<Applied, "fingerprint"> {
+    const name = asString(`${address}.name`, config.name);
+    if (config.keep_locally !== true) {
+      // The provider would delete a pulled image on destroy: here that is a stand-in, which the suite keeps cached.
+      throw new Error(`${address}: keep_locally is not true, so destroy would remove ${name}; the applier refuses`);
+    }
+    this.log(`${address}: ${name} found on the engine (the provider's findImage uses a local image before pulling)`);
+    return {
+      type: "docker_image",
+      attributes: { image_id: imageId, name, id: `${imageId}${name}` },
+      dockerId: imageId,
+    };
+  }
+
   private async createContainer(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
     const at = (key: string): string => `${address}.${key}`;
     const name = asString(at("name"), config.name);
@@ -576,6 +612,8 @@ export class DockerApplier {
       Image: asString(at("image"), config.image),
       ...(config.user !== undefined ? { User: asString(at("user"), config.user) } : {}),
       ...(config.command !== undefined ? { Cmd: asStringList(at("command"), config.command) } : {}),
+      // The provider sets Config.StopTimeout (seconds) when stop_timeout is set, and leaves the engine's default otherwise.
+      ...(config.stop_timeout !== undefined ? { StopTimeout: asNumber(at("stop_timeout"), config.stop_timeout) } : {}),
       ...(config.env !== undefined ? { Env: asStringList(at("env"), config.env) } : {}),
       Labels: { ...labels, ...this.labels() },
       ExposedPorts: exposed,
@@ -727,7 +765,7 @@ export class DockerApplier {
       await container.remove({ force: true, v: true });
     } else if (applied.type === "docker_network") {
       await this.docker.getNetwork(applied.dockerId).remove();
-    } else {
+    } else if (applied.keepLocally !== true) {
       await this.docker
         .getImage(applied.dockerId)
         .remove({ force: true })

