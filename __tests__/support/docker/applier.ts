@@ -617,8 +617,6 @@ export class DockerApplier {
       ...(config.env !== undefined ? { Env: asStringList(at("env"), config.env) } : {}),
       Labels: { ...labels, ...this.labels() },
       ExposedPorts: exposed,
-      // Seconds Docker waits after SIGTERM on every stop (`docker stop`, a daemon restart), as the provider sets it.
-      ...(config.stop_timeout !== undefined ? { StopTimeout: asNumber(at("stop_timeout"), config.stop_timeout) } : {}),
       ...(healthRaw !== undefined
         ? {
             Healthcheck: {
