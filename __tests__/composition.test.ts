@@ -12,24 +12,11 @@ import { ConfigError } from "../constructs/validation";
 import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
 import type { DashboardModule } from "../dashboards/types";
 import { jobOf } from "../dashboards/types";
-import { TEST_STACK_PROPS, TerraformJson } from "./support/stack";
+import { TEST_STACK_PROPS, containerNamed, newTestStack, synthJson } from "./support/stack";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
-type Container = Record<string, unknown> & { name: string };
-
-function newStack(): MonitoringStack {
-  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
-}
-
-function synth(stack: MonitoringStack): TerraformJson {
-  return JSON.parse(Testing.synth(stack)) as TerraformJson;
-}
-
-function containerNamed(json: TerraformJson, name: string): Container {
-  const found = (Object.values(json.resource.docker_container) as Container[]).find((c) => c.name === name);
-  if (found === undefined) throw new Error(`no container ${name}`);
-  return found;
-}
+const newStack = newTestStack;
+const synth = synthJson;
 
 function prometheusYaml(stack: MonitoringStack): {
   scrape_configs: { job_name: string; metrics_path: string; static_configs: { targets: string[] }[] }[];

@@ -17,7 +17,7 @@ import {
 } from "../constructs/blackbox-exporter";
 import { addCadvisor, Cadvisor } from "../constructs/cadvisor";
 import { settingsFromEnv } from "../constructs/env-config";
-import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import { MonitoringStack } from "../constructs/monitoring-stack";
 import { addNodeExporter, NodeExporter } from "../constructs/node-exporter";
 import { renderPrometheusConfig } from "../constructs/prometheus-config";
 import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/scrape-target";
@@ -27,24 +27,11 @@ import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_
 import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
 import * as library from "../constructs/index";
 import { inspectMonitoringStack } from "../main";
-import { TEST_STACK_PROPS, TerraformJson } from "./support/stack";
+import { containerNamed, newTestStack, synthJson } from "./support/stack";
 import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
-type Container = Record<string, unknown> & { name: string };
-
-function newStack(): MonitoringStack {
-  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
-}
-
-function synth(stack: MonitoringStack): TerraformJson {
-  return JSON.parse(Testing.synth(stack)) as TerraformJson;
-}
-
-function containerNamed(json: TerraformJson, name: string): Container {
-  const found = (Object.values(json.resource.docker_container) as Container[]).find((c) => c.name === name);
-  if (found === undefined) throw new Error(`no container ${name}`);
-  return found;
-}
+const newStack = newTestStack;
+const synth = synthJson;
 
 type ScrapeConfig = {
   job_name: string;

@@ -2,20 +2,7 @@ import { parse } from "yaml";
 import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { IMAGES, PROVIDERS } from "../constructs/versions";
-import { TerraformJson, onlyResource, synthMonitoringStack } from "./support/stack";
-
-type Container = Record<string, unknown> & { name: string };
-
-/** The containers sorted by name (the JSON orders resources by their Terraform address). */
-function containers(json: TerraformJson): Container[] {
-  return (Object.values(json.resource.docker_container) as Container[]).sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function containerNamed(json: TerraformJson, name: string): Container {
-  const found = containers(json).find((container) => container.name === name);
-  if (found === undefined) throw new Error(`no container ${name}`);
-  return found;
-}
+import { containerNamed, containers, onlyResource, synthMonitoringStack } from "./support/stack";
 
 /** A file the stack writes next to cdk.tf.json (the config images' build contexts). */
 function generated(stack: MonitoringStack, path: string): string {

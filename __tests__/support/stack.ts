@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import type { DemoApiProps } from "../../constructs/api-service";
-import { MonitoringStack, MonitoringStackProps } from "../../constructs/monitoring-stack";
+import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "../../constructs/monitoring-stack";
 import { buildMonitoringStack } from "../../main";
 
 /** The demo API's settings in every test stack; paths are fixed so snapshots do not depend on the machine. */
@@ -48,4 +48,31 @@ export function onlyResource(json: TerraformJson, type: string): Record<string, 
     throw new Error(`expected exactly one ${type}, found ${resources.length}`);
   }
   return resources[0];
+}
+
+/** An empty stack with the test props, for tests that add to it through the public API. */
+export function newTestStack(): MonitoringStack {
+  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
+}
+
+/** Synthesizes a stack a test built. */
+export function synthJson(stack: MonitoringStack): TerraformJson {
+  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+/** A synthesized `docker_container`'s attributes. */
+export type SynthesizedContainer = Record<string, unknown> & { name: string };
+
+/** The containers sorted by name (the JSON orders resources by their Terraform address). */
+export function containers(json: TerraformJson): SynthesizedContainer[] {
+  return (Object.values(json.resource.docker_container) as SynthesizedContainer[]).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+}
+
+/** The container named `name`; fails when there is none. */
+export function containerNamed(json: TerraformJson, name: string): SynthesizedContainer {
+  const found = containers(json).find((container) => container.name === name);
+  if (found === undefined) throw new Error(`no container ${name}`);
+  return found;
 }
