@@ -11,8 +11,8 @@ import {
   renderAlertRules,
   resolveAlertThresholds,
 } from "../constructs/alert-rules";
-import { toGeneratedYaml } from "../constructs/prometheus-config";
-import { ConfigError } from "../constructs/validation";
+import { toGeneratedYaml } from "../constructs/prometheus/config";
+import { ConfigError } from "../constructs/core/validation";
 
 const INPUT: AlertRulesInput = {
   jobNames: ["api", "prometheus", "grafana"],

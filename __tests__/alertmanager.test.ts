@@ -2,9 +2,9 @@ import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { parse } from "yaml";
 import { Alertmanager, AlertmanagerProps } from "../constructs/alertmanager";
-import { renderAlertmanagerConfig } from "../constructs/alertmanager-config";
-import { MonitoringNetwork } from "../constructs/network";
-import { IMAGES } from "../constructs/versions";
+import { renderAlertmanagerConfig } from "../constructs/alertmanager/config";
+import { MonitoringNetwork } from "../constructs/core/network";
+import { IMAGES } from "./support/versions";
 import { synthMonitoringStack } from "./support/stack";
 
 function synthAlertmanager(props: Partial<AlertmanagerProps> = {}): {

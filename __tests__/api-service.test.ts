@@ -1,9 +1,9 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { DemoApiProps, demoApiService } from "../constructs/api-service";
-import { MonitoringNetwork } from "../constructs/network";
-import { Service } from "../constructs/service";
-import { IMAGES } from "../constructs/versions";
+import { DemoApiProps, demoApiService } from "../constructs/api";
+import { MonitoringNetwork } from "../constructs/core/network";
+import { Service } from "../constructs/core/service";
+import { IMAGES } from "./support/versions";
 import { HEALTHCHECK_COMMAND } from "@monitoring-stack/api/contract";
 
 function synthApi(props: Partial<DemoApiProps> = {}): { synthesized: string; api: Service } {

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import type { AlertRulesDocument } from "../constructs/alert-rules";
-import { ConfigError } from "../constructs/validation";
+import { ConfigError } from "../constructs/core/validation";
 import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
 import type { DashboardModule } from "../dashboards/types";
 import { jobOf } from "../dashboards/types";

@@ -25,7 +25,7 @@ import {
   PROMETHEUS_SELF_METRICS,
   SCRAPE_SERIES,
   seriesNames,
-} from "../dashboards/self-metrics";
+} from "../dashboards/metrics";
 
 describe("query helpers (house style)", () => {
   it("writes selectors with quoted, escaped values", () => {

@@ -22,7 +22,7 @@ import { probeEngine } from "./support/docker/engine";
 import { describeUnless } from "./support/skips";
 import { PROJECT_ROOT, ProjectCopy, copyProject, synthIn } from "./support/docker/project-copy";
 import { ensureStandIns, standIns } from "./support/docker/stand-ins";
-import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/container-defaults";
+import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/core/container-defaults";
 import { inspectMonitoringStack } from "../main";
 import { dashboardQueries, describeQuery, runPanelQuery } from "../scripts/verify/panel-queries";
 import { PrometheusClient } from "../scripts/verify/prometheus-client";

@@ -4,7 +4,7 @@
  * fails loudly instead of being scraped somewhere unexpected.
  */
 import { parse } from "yaml";
-import { targetAddress } from "../constructs/scrape-target";
+import { targetAddress } from "../constructs/core/scrape-target";
 import { buildDefaultMonitoringStack, mapTargetsToLoopback, mapUrlToLoopback } from "../scripts/harness/local-stack";
 
 const stack = buildDefaultMonitoringStack(1);

@@ -24,8 +24,8 @@ import {
   PROMETHEUS_SELF_METRICS,
   SCRAPE_SERIES,
 } from "../dashboards";
-import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
-import { IMAGES } from "../constructs/versions";
+import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
+import { IMAGES } from "./support/versions";
 import { BlackboxExporter } from "../constructs/blackbox-exporter";
 import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
 import { NodeExporter } from "../constructs/node-exporter";

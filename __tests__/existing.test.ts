@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { App, TerraformStack, TerraformVariable } from "cdktf";
 import { parse } from "yaml";
-import { ExistingPrometheus } from "../constructs/existing-prometheus";
+import { ExistingPrometheus } from "../constructs/prometheus/existing";
 import { Grafana } from "../constructs/grafana";
-import { MonitoringNetwork } from "../constructs/network";
+import { MonitoringNetwork } from "../constructs/core/network";
 import { Prometheus } from "../constructs/prometheus";
-import { ConfigError } from "../constructs/validation";
+import { ConfigError } from "../constructs/core/validation";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 interface SynthJson {

@@ -15,8 +15,8 @@ import {
   renderProbeAlertRules,
   resolveHostAlertThresholds,
 } from "../constructs/exporter-rules";
-import { toGeneratedYaml } from "../constructs/prometheus-config";
-import { formatDuration } from "../constructs/validation";
+import { toGeneratedYaml } from "../constructs/prometheus/config";
+import { formatDuration } from "../constructs/core/validation";
 import { EXPORTER_NAMES, NODE_METRICS, PROBE_METRICS } from "../dashboards/exporter-metrics";
 import { describeWithBinaries, runBinary, type RunResult } from "./support/prometheus-binaries";
 

@@ -19,10 +19,10 @@ import { addCadvisor, Cadvisor } from "../constructs/cadvisor";
 import { settingsFromEnv } from "../constructs/env-config";
 import { MonitoringStack } from "../constructs/monitoring-stack";
 import { addNodeExporter, NodeExporter } from "../constructs/node-exporter";
-import { renderPrometheusConfig } from "../constructs/prometheus-config";
-import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/scrape-target";
-import { ConfigError } from "../constructs/validation";
-import { IMAGES, VERSIONS } from "../constructs/versions";
+import { renderPrometheusConfig } from "../constructs/prometheus/config";
+import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/core/scrape-target";
+import { ConfigError } from "../constructs/core/validation";
+import { IMAGES, VERSIONS } from "./support/versions";
 import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_UID } from "../dashboards";
 import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
 import * as library from "../constructs/index";
@@ -250,8 +250,8 @@ describe("the exporters' containers", () => {
   const json = synth(stack);
 
   it.each([
-    [NodeExporter.NAME, IMAGES.nodeExporter],
-    [BlackboxExporter.NAME, IMAGES.blackboxExporter],
+    [NodeExporter.NAME, IMAGES["node-exporter"]],
+    [BlackboxExporter.NAME, IMAGES["blackbox-exporter"]],
   ])("%s runs hardened with no relaxation, unpublished, from %s", (name, image) => {
     const container = containerNamed(json, `monitoring-${name}`);
     expect(container).toMatchObject({
@@ -359,8 +359,8 @@ describe("the package entry point", () => {
 
 describe("the exporter image tags are the versions of the binaries the tests run", () => {
   it("node-exporter and blackbox-exporter images are tagged with VERSIONS", () => {
-    expect(IMAGES.nodeExporter).toBe(`prom/node-exporter:v${VERSIONS.nodeExporter}`);
-    expect(IMAGES.blackboxExporter).toBe(`prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`);
+    expect(IMAGES["node-exporter"]).toBe(`prom/node-exporter:v${VERSIONS.nodeExporter}`);
+    expect(IMAGES["blackbox-exporter"]).toBe(`prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`);
   });
 });
 
@@ -369,8 +369,8 @@ describeWithBinaries(
   ["node-exporter", "blackbox-exporter"],
   (bins) => {
     it("the fetched binaries report the versions the image tags name", () => {
-      expect(`prom/node-exporter:v${binaryVersion("node-exporter")}`).toBe(IMAGES.nodeExporter);
-      expect(`prom/blackbox-exporter:v${binaryVersion("blackbox-exporter")}`).toBe(IMAGES.blackboxExporter);
+      expect(`prom/node-exporter:v${binaryVersion("node-exporter")}`).toBe(IMAGES["node-exporter"]);
+      expect(`prom/blackbox-exporter:v${binaryVersion("blackbox-exporter")}`).toBe(IMAGES["blackbox-exporter"]);
     });
 
     it("blackbox_exporter --config.check accepts the rendered config, and refuses a broken one", async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binariesUpToDate, debianMirror, pinnedVersions, upstreamVersion } from "../scripts/fetch-binaries";
 import { BINARIES } from "./support/prometheus-binaries";
-import { VERSIONS } from "../constructs/versions";
+import { VERSIONS } from "./support/versions";
 
 describe("fetch-binaries", () => {
   it("compares Debian versions by their upstream part", () => {

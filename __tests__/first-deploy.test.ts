@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Testing } from "cdktf";
-import { HEALTHCHECK_LABEL, hardenedContainerConfig, healthcheckDigest } from "../constructs/container-defaults";
+import { HEALTHCHECK_LABEL, hardenedContainerConfig, healthcheckDigest } from "../constructs/core/container-defaults";
 import { Grafana } from "../constructs/grafana";
 import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
 import { PROJECT_ROOT, copyProject, synthIn } from "./support/docker/project-copy";

@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Construct } from "constructs";
-import { Dashboard, DataSource, Folder, GrafanaProvider } from "../constructs/grafana-provider";
-import { PROVIDERS } from "../constructs/versions";
+import { Dashboard, DataSource, Folder, GrafanaProvider } from "../constructs/grafana/provider";
+import { PROVIDERS } from "./support/versions";
 // Brings cdktf's jest matcher typings (toHaveResourceWithProperties, ...) into the type check; setup.ts registers them.
 
 /** The parts of a synthesized stack these tests read. */

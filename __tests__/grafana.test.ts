@@ -1,10 +1,10 @@
 import { TerraformVariable, Testing } from "cdktf";
 import { Construct } from "constructs";
 import { Grafana, GrafanaProps } from "../constructs/grafana";
-import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
-import { MonitoringNetwork } from "../constructs/network";
+import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
+import { MonitoringNetwork } from "../constructs/core/network";
 import { Prometheus } from "../constructs/prometheus";
-import { IMAGES } from "../constructs/versions";
+import { IMAGES } from "./support/versions";
 import type { RenderedDashboard } from "../dashboards/types";
 
 // What the variable reference synthesizes to; the construct only ever sees the token.

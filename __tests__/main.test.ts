@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { filesDigest } from "../constructs/config-image-files";
+import { filesDigest } from "../constructs/core/config-image-files";
 
 const projectRoot = resolve(__dirname, "..");
 

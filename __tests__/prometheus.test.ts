@@ -1,10 +1,10 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
 import { parse } from "yaml";
-import { MonitoringNetwork } from "../constructs/network";
+import { MonitoringNetwork } from "../constructs/core/network";
 import { Prometheus, PrometheusProps } from "../constructs/prometheus";
-import { filesDigest } from "../constructs/config-image-files";
-import { IMAGES } from "../constructs/versions";
+import { filesDigest } from "../constructs/core/config-image-files";
+import { IMAGES } from "./support/versions";
 
 function synthPrometheus(
   props: Partial<PrometheusProps> = {},

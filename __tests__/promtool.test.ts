@@ -27,9 +27,9 @@ import {
   resolveAlertThresholds,
   runbookLocation,
 } from "../constructs/alert-rules";
-import { renderPrometheusConfig, toGeneratedYaml } from "../constructs/prometheus-config";
-import { ScrapeTarget, targetAddress } from "../constructs/scrape-target";
-import { formatDuration } from "../constructs/validation";
+import { renderPrometheusConfig, toGeneratedYaml } from "../constructs/prometheus/config";
+import { ScrapeTarget, targetAddress } from "../constructs/core/scrape-target";
+import { formatDuration } from "../constructs/core/validation";
 import {
   RunResult,
   RunningBinary,
@@ -43,7 +43,7 @@ import {
   runBinary,
   startBinary,
 } from "./support/prometheus-binaries";
-import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/self-metrics";
+import { PROMETHEUS_LABELS, PROMETHEUS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/metrics";
 
 // The stack's scrape targets and interval.
 const SCRAPE_INTERVAL_SECONDS = 15;

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Alertmanager } from "../constructs/alertmanager";
-import { ApiService } from "../constructs/api-service";
+import { ApiService } from "../constructs/api";
 import { ENV_SETTINGS } from "../constructs/env-config";
 import { Grafana } from "../constructs/grafana";
 import { Prometheus } from "../constructs/prometheus";
 import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
-import { IMAGES } from "../constructs/versions";
+import { IMAGES } from "./support/versions";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -38,8 +38,8 @@ describe("README.md tells the truth", () => {
   });
 
   it.each([
-    ["`monitoring-node-exporter`", IMAGES.nodeExporter],
-    ["`monitoring-blackbox-exporter`", IMAGES.blackboxExporter],
+    ["`monitoring-node-exporter`", IMAGES["node-exporter"]],
+    ["`monitoring-blackbox-exporter`", IMAGES["blackbox-exporter"]],
     ["`monitoring-cadvisor` (opt-in)", IMAGES.cadvisor],
   ])("the deployed table gives the exporter %s its image %s and publishes nothing", (container, image) => {
     const row = rows.find((cells) => cells[0] === container);

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { GeneratedFile } from "../constructs/config-image-files";
+import type { GeneratedFile } from "../constructs/core/config-image-files";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 import { synthMonitoringStack } from "./support/stack";
 

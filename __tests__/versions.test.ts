@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { checkImage } from "../constructs/validation";
-import { IMAGES, PROVIDERS, VERSIONS } from "../constructs/versions";
+import { checkImage } from "../constructs/core/validation";
+import { IMAGES, PROVIDERS, VERSIONS } from "./support/versions";
 import { API_IMAGE_INPUTS } from "../main";
 import { extractPath } from "../scripts/provider-schema";
 import { BINARIES, binaryVersion, describeWithBinaries, type PrometheusBinary } from "./support/prometheus-binaries";

@@ -93,6 +93,16 @@ export class Alertmanager extends Service {
         waitTimeoutSeconds: 60,
       },
       healthEndpoint: { path: "/-/healthy" },
+      localRun: {
+        binary: "alertmanager",
+        args: (ctx) => [
+          `--config.file=${ctx.configDir}/alertmanager.yml`,
+          `--storage.path=${ctx.dataDir}`,
+          `--web.listen-address=${ctx.address}`,
+          "--cluster.listen-address=",
+        ],
+        readyPattern: /Listening on/,
+      },
     });
     this.options = options;
     this.amProps = props;

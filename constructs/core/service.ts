@@ -232,8 +232,9 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
   const replicas = options.replicas ?? SERVICE_DEFAULTS.replicas;
   problems.push(...checkIntegerInRange(at("replicas"), replicas, 1, 20));
   if (options.hostPort !== undefined) {
-    problems.push(...checkPort(at("hostPort"), options.hostPort));
-    if (Number.isInteger(replicas) && options.hostPort + replicas - 1 > 65535) {
+    const portProblems = checkPort(at("hostPort"), options.hostPort);
+    problems.push(...portProblems);
+    if (portProblems.length === 0 && Number.isInteger(replicas) && options.hostPort + replicas - 1 > 65535) {
       problems.push({
         path: at("hostPort"),
         message: `${at("hostPort")} + replicas - 1 must be at most 65535: replica i publishes hostPort + i (got ${options.hostPort} with ${replicas} replicas)`,

@@ -1,5 +1,5 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
@@ -26,6 +26,9 @@ import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
 import { Service, ServiceOptions } from "./service";
 import { ConfigProblem, checkIntegerInRange, isSelfValidating, show, throwIfProblems } from "./validation";
 
+/** The Docker provider: its registry source; its version is fixed by the prebuilt `@cdktf/provider-docker` package. */
+export const DOCKER_PROVIDER = { source: "kreuzwerker/docker" } as const;
+
 /** How often Prometheus scrapes unless `scrapeIntervalSeconds` says otherwise, in seconds. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
 
@@ -40,8 +43,8 @@ export interface MonitoringStackBaseProps {
   readonly scrapeIntervalSeconds?: number;
   /**
    * The local backend's state file, relative to the stack's folder (`<outdir>/stacks/<id>`, where Terraform runs).
-   * @default `terraform.<id>.tfstate` in the folder the app runs in, written relative to the stack's folder so that
-   *   `cdk.tf.json` does not depend on where the checkout lives
+   * @default `terraform.<id>.tfstate` next to the output folder (the project, where cdktf's own default puts it),
+   *   written relative to the stack's folder so that `cdk.tf.json` does not depend on where the checkout lives
    */
   readonly localStatePath?: string;
   /**
@@ -429,10 +432,13 @@ function lintAsProblems(problems: readonly LintProblem[]): ConfigProblem[] {
   }));
 }
 
-/** `terraform.<id>.tfstate` in the folder the app runs in, relative to the stack's folder. */
+/**
+ * `terraform.<id>.tfstate` in the project: the folder the output folder is in (`cdktf.out` in the folder the app runs
+ * in, where cdktf's own default puts it), written relative to the stack's folder.
+ */
 function defaultStatePath(scope: Construct, id: string): string {
-  const stackDir = resolve(App.of(scope).outdir, "stacks", id);
-  return relative(stackDir, resolve(`terraform.${id}.tfstate`));
+  const outdir = resolve(App.of(scope).outdir);
+  return relative(resolve(outdir, "stacks", id), resolve(dirname(outdir), `terraform.${id}.tfstate`));
 }
 
 /** The targets of a scrape job as ScrapeTargets, and every problem with their shape. */

@@ -111,7 +111,8 @@ export class Grafana extends Service implements IGrafana {
     const passwordFile = adminPasswordFile(
       options.adminPasswordFile,
       props.adminPasswordFile === undefined || resolve(props.adminPasswordFile) === resolve(GRAFANA_DEFAULTS.adminPasswordFile),
-      resolve(App.of(scope).outdir, "stacks", stack.node.id),
+      App.of(scope).outdir,
+      stack.node.id,
     );
     const hostUrl = `http://${hostAddress(options.bindAddress)}:${options.hostPort}`;
     super(scope, id, {

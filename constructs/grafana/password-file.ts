@@ -24,7 +24,7 @@ export interface AdminPasswordFile {
   readonly path: string;
   /** The path relative to the stack's folder (where Terraform runs), as `cdk.tf.json` names it. */
   readonly pathFromStackDir: string;
-  /** The path relative to the working directory, as a person finds it. */
+  /** The path relative to the project (the folder the output folder is in), as a person finds it. */
   readonly pathForHumans: string;
   /** Whether it is the default file (whose folder the stack may create). */
   readonly isDefault: boolean;
@@ -35,13 +35,16 @@ export interface AdminPasswordFile {
   readonly owner: { readonly uid: number; readonly gid: number };
 }
 
-/** The file at `file` (absolute or relative to the working directory) for a stack whose folder is `stackDir`. */
-export function adminPasswordFile(file: string, isDefault: boolean, stackDir: string): AdminPasswordFile {
+/**
+ * The file at `file` (absolute, or relative to the working directory) for a stack whose folder is `stackDir`, in the
+ * output folder `outdir`; people find it relative to the project (the folder the output folder is in).
+ */
+export function adminPasswordFile(file: string, isDefault: boolean, outdir: string, stackId: string): AdminPasswordFile {
   const path = resolve(file);
   return {
     path,
-    pathFromStackDir: relative(stackDir, path),
-    pathForHumans: relative(process.cwd(), path),
+    pathFromStackDir: relative(resolve(outdir, "stacks", stackId), path),
+    pathForHumans: relative(dirname(resolve(outdir)), path),
     isDefault,
     owner: predictedOwner(path),
   };

@@ -42,6 +42,39 @@ export function dashboardQueries(dashboards: readonly RenderedDashboard[]): Dash
   return dashboards.flatMap((dashboard) => panelQueries(dashboard.model).map((query) => ({ dashboard, query })));
 }
 
+/**
+ * The services whose catalogs declare each metric (`metricNames`), and Prometheus for the scrape series it records
+ * for every target: who must run for a query over the metric to show data.
+ */
+export function metricOwners(
+  services: Iterable<{ readonly name: string; readonly metricNames: readonly string[] }>,
+  prometheus: string,
+  scrapeSeries: readonly string[],
+): Readonly<Record<string, readonly string[]>> {
+  const owners: Record<string, string[]> = {};
+  for (const service of services) {
+    for (const metric of service.metricNames) (owners[metric] ??= []).push(service.name);
+  }
+  for (const metric of scrapeSeries) (owners[metric] ??= []).push(prometheus);
+  return owners;
+}
+
+/**
+ * The services a query needs but that do not run (`runs` says which do): for each metric it reads, when no owner
+ * runs, its owners. Empty: the query can show data here.
+ */
+export function missingOwners(
+  query: PanelQuery,
+  owners: Readonly<Record<string, readonly string[]>>,
+  runs: (service: string) => boolean,
+): string[] {
+  const missing = query.metricNames.flatMap((metric) => {
+    const of = owners[metric] ?? [];
+    return of.some(runs) ? [] : of;
+  });
+  return [...new Set(missing)].sort();
+}
+
 /** How reports and test titles name a query: `API Overview › "Request rate" (panel 2) [A]`. */
 export function describeQuery(query: PanelQuery): string {
   const panelId = query.panelId === undefined ? "" : ` (panel ${query.panelId})`;
