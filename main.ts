@@ -79,7 +79,8 @@ export function readAppInputs(outdir: string, env: Readonly<Record<string, strin
   const { settings, problems } = settingsFromEnv(env);
   const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
   const grafana = settings.components.grafana ?? {};
-  const passwordFile = typeof grafana.adminPasswordFile === "string" ? grafana.adminPasswordFile : GRAFANA_DEFAULTS.adminPasswordFile;
+  const passwordFile =
+    typeof grafana.adminPasswordFile === "string" ? grafana.adminPasswordFile : GRAFANA_DEFAULTS.adminPasswordFile;
   return {
     settings,
     problems,
@@ -113,7 +114,9 @@ export function buildMonitoringStack(
   for (const component of COMPONENTS) {
     if (component.add === undefined || !isEnabled(component, inputs.settings.components)) continue;
     // The enable variable is the app's, not the component's option.
-    const { enabled: _enabled, ...options } = inputs.settings.components[component.name] ?? {};
+    const options = Object.fromEntries(
+      Object.entries(inputs.settings.components[component.name] ?? {}).filter(([key]) => key !== "enabled"),
+    );
     component.add(stack, component.name === DEMO_API_DEFAULTS.name ? { ...options, ...inputs.api } : options);
   }
   for (const file of inputs.importedDashboards) stack.addDashboard(file);
@@ -151,7 +154,7 @@ export function exitOnUserError(error: unknown): never {
   if (error instanceof ConfigError) {
     // The first line says what was checked and how many problems; each problem then says what to change.
     console.error(
-      `${error.message.split("\n")[0]}\n${error.problems.map((problem) => `  - ${withEnvHint(problem)}`).join("\n")}`,
+      `${error.message.split("\n")[0]}\n${error.problems.map((problem) => `  - ${withEnvHint(problem, process.env)}`).join("\n")}`,
     );
     process.exit(1);
   }

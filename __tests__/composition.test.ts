@@ -7,12 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
-import type { AlertRulesDocument } from "../constructs/alert-rules";
+import type { AlertRulesDocument } from "../constructs/core/rules";
 import { ConfigError } from "../constructs/core/validation";
-import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import { MonitoringStack } from "../constructs/monitoring-stack";
 import type { DashboardModule } from "../dashboards/types";
 import { jobOf } from "../dashboards/types";
-import { TEST_STACK_PROPS, containerNamed, newTestStack, synthJson } from "./support/stack";
+import { containerNamed, newTestStack, synthJson } from "./support/stack";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const newStack = newTestStack;
@@ -249,8 +249,10 @@ describe("composition: the user stories through the public API", () => {
     const stack = newStack();
     stack.addAlertRules("orders", ORDERS_RULES);
     stack.addDashboard(ORDERS_DASHBOARD);
+    // Both in one round: the rule, and the dashboard through the lint.
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       'alertRules.orders.groups[0].rules[0].expr selects job "orders", which is not scraped (jobs: grafana, prometheus); add the service or scrape job, or fix the selector',
+      'module:orders, dashboard: the dashboard needs the service "orders", which the stack does not deploy (deployed: grafana, prometheus); add it with addService or remove the dashboard. Fix: see above.',
     ]);
     // The rules are fine once the service exists; the dashboard then still names what it lacks, through the lint.
     const withoutService = newStack();
@@ -326,7 +328,8 @@ describe("composition: every problem at once", () => {
     });
     expect(containerNamed(synth(stack), "monitoring-node").mounts).toEqual([
       { type: "bind", source: "/proc", target: "/host/proc", read_only: true },
-      { type: "volume", source: "node-data", target: "/data", read_only: false },
+      // Writable: no read_only attribute, false being the provider's default.
+      { type: "volume", source: "node-data", target: "/data" },
     ]);
   });
 
@@ -354,7 +357,7 @@ describe("composition: every problem at once", () => {
   });
 
   it("fails when a container name would be too long for Docker, instead of throwing from the construct", () => {
-    const stack = new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, networkName: "n".repeat(40) });
+    const stack = newStack({ networkName: "n".repeat(40) });
     stack.addService("a".repeat(30), ORDERS);
     expect(synthError(stack).problems.map((problem) => problem.path)).toEqual([`${"a".repeat(30)} (container name)`]);
   });
@@ -427,6 +430,43 @@ describe("composition: every problem at once", () => {
     stack.addAlertRules("Bad", ORDERS_RULES);
     const error = synthError(stack);
     expect(error.message.split("\n")[0]).toBe('MonitoringStack "monitoring": 3 invalid settings:');
-    expect(error.problems.map((problem) => problem.path)).toEqual(["orders.image", "alertRules.Bad", 'scrape job "x"']);
+    // The stack's own calls first, then every construct's (the service), then the targets of nothing deployed.
+    expect(error.problems.map((problem) => problem.path)).toEqual(["alertRules.Bad", 'scrape job "x"', "orders.image"]);
+  });
+
+  it("reports a bad setting, a host-port clash and a bad dashboard at once, each once", () => {
+    // given a stack with an invalid setting, two services on one host port and a dashboard reading an unknown metric
+    const stack = newStack({ prometheus: { retentionDays: 0 } });
+    stack.addService("orders", { ...ORDERS, hostPort: 18080 });
+    stack.addService("billing", { image: "acme/billing:2.0.0", port: 8080, hostPort: 18080 });
+    stack.addDashboard({
+      ...ORDERS_DASHBOARD,
+      build: (ctx) => {
+        const model = ORDERS_DASHBOARD.build(ctx);
+        const panel = (model.panels as Record<string, unknown>[])[0];
+        return {
+          ...model,
+          panels: [
+            { ...panel, targets: [{ refId: "A", datasource: ctx.datasource, expr: "sum(orders_queue_depth)" }] },
+          ],
+        };
+      },
+    });
+    // when it is synthesized, then one ConfigError lists the three problems, each exactly once
+    const error = synthError(stack);
+    const messages = error.problems.map((problem) => problem.message);
+    const expected = [
+      "prometheus.retentionDays must be an integer between 1 and 3650 (got 0)",
+      "billing.hostPort clashes with orders.hostPort: both publish port 18080 on 127.0.0.1; give each service its own host port",
+      'module:orders, panel "Backlog" (id 1), target A: metric "orders_queue_depth" is not exposed by any deployed service (query "sum(orders_queue_depth)"). Fix: deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) that exposes it.',
+    ];
+    for (const message of expected) {
+      expect({ message, count: messages.filter((m) => m === message).length }).toEqual({ message, count: 1 });
+    }
+    expect(messages).toHaveLength(expected.length);
+    expect(error.message.split("\n")[0]).toBe('MonitoringStack "monitoring": 3 invalid settings:');
+    expect(error.problems.map((problem) => problem.path).sort()).toEqual(
+      ["billing.hostPort", "dashboards.module:orders", "prometheus.retentionDays"].sort(),
+    );
   });
 });

@@ -4,31 +4,58 @@
  * (`configFiles`), per-target `params`/`labels` (the multi-target exporter pattern), scrape jobs whose targets are
  * rendered at synth, and `relax.privileged`. One `fails when ...` test per new validation rule.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import {
   addBlackboxExporter,
+  BLACKBOX_EXPORTER_CATALOG,
   BlackboxExporter,
   blackboxConfigFiles,
+  PROBE_METRICS,
+  PROBE_SERIES,
+  PROBES_UID,
   renderBlackboxConfig,
 } from "../constructs/blackbox-exporter";
-import { addCadvisor, Cadvisor } from "../constructs/cadvisor";
+import {
+  addCadvisor,
+  Cadvisor,
+  CADVISOR_DOCUMENTED_METRICS,
+  CADVISOR_METRICS,
+  CADVISOR_SERIES,
+  containersQueries,
+  CONTAINERS_UID,
+} from "../constructs/cadvisor";
 import { settingsFromEnv } from "../constructs/env-config";
 import { MonitoringStack } from "../constructs/monitoring-stack";
-import { addNodeExporter, NodeExporter } from "../constructs/node-exporter";
+import {
+  addNodeExporter,
+  HOST_UID,
+  NODE_EXPORTER_CATALOG,
+  NODE_SERIES,
+  NodeExporter,
+} from "../constructs/node-exporter";
+import { GRAFANA_NAME } from "../constructs/grafana/defaults";
 import { renderPrometheusConfig } from "../constructs/prometheus/config";
+import { PROMETHEUS_NAME } from "../constructs/prometheus/defaults";
 import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/core/scrape-target";
+import type { Service } from "../constructs/core/service";
 import { ConfigError } from "../constructs/core/validation";
 import { IMAGES, VERSIONS } from "./support/versions";
-import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_UID } from "../dashboards";
-import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
+import { metricNamesInExpr, PROCESS_SERIES } from "../dashboards";
 import * as library from "../constructs/index";
 import { inspectMonitoringStack } from "../main";
 import { containerNamed, newTestStack, synthJson } from "./support/stack";
-import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+import { freeLoopbackPort, LOOPBACK } from "../scripts/harness/local-stack";
+import {
+  binaryVersion,
+  describeWithBinaries,
+  runBinary,
+  startBinary,
+  type RunningBinary,
+} from "./support/prometheus-binaries";
 
 const newStack = newTestStack;
 const synth = synthJson;
@@ -54,6 +81,58 @@ function synthError(stack: MonitoringStack): ConfigError {
     throw error;
   }
   throw new Error("expected synth to fail");
+}
+
+/** The service `name` of `stack`; fails when there is none. */
+function serviceNamed(stack: MonitoringStack, name: string): Service {
+  const service = stack.services.get(name);
+  if (service === undefined) throw new Error(`no service ${name}`);
+  return service;
+}
+
+/**
+ * Runs `service` as the stack declares it runs as a local process (`localRun`: its flags, its rendered config files)
+ * on a free loopback port, and waits until it says it serves; returns its base URL. The process is added to `started`
+ * before the wait, so the caller stops it even when the start fails.
+ */
+async function runLocally(service: Service, path: string, dir: string, started: RunningBinary[]): Promise<string> {
+  const localRun = service.localRun;
+  if (localRun === undefined) throw new Error(`${service.name} declares no localRun`);
+  const port = await freeLoopbackPort();
+  const serviceDir = join(dir, service.name);
+  const ctx = {
+    host: LOOPBACK,
+    port,
+    address: `${LOOPBACK}:${port}`,
+    configDir: join(serviceDir, "config"),
+    dataDir: join(serviceDir, "data"),
+  };
+  mkdirSync(ctx.dataDir, { recursive: true });
+  for (const file of service.configFiles()) {
+    mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
+    writeFileSync(join(ctx.configDir, file.path), file.content);
+  }
+  const binary = startBinary(path, localRun.args(ctx), {
+    cwd: serviceDir,
+    env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
+  });
+  started.push(binary);
+  await binary.waitForOutput(localRun.readyPattern, 20_000);
+  return `http://${ctx.address}`;
+}
+
+/** The body of a GET that must answer 200. */
+async function httpText(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${text}`);
+  return text;
+}
+
+/** The series names of a Prometheus text exposition (comments left out), sorted, each once. */
+function exposedSeries(text: string): string[] {
+  const names = text.split("\n").flatMap((line) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1] ?? []);
+  return [...new Set(names)].sort();
 }
 
 describe("the multi-target pattern: per-target params and labels", () => {
@@ -304,14 +383,11 @@ describe("the exporters' containers", () => {
 describe("the default synth", () => {
   it("deploys node-exporter and blackbox-exporter, and cAdvisor only with CADVISOR_ENABLED=true", () => {
     const services = (env: Record<string, string>): string[] => [...inspectMonitoringStack(env).stack.services.keys()];
-    expect(services({})).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
-    expect(services({ CADVISOR_ENABLED: "false" })).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
-    expect(services({ CADVISOR_ENABLED: "true" })).toEqual([
-      "api",
-      NodeExporter.NAME,
-      BlackboxExporter.NAME,
-      Cadvisor.NAME,
-    ]);
+    // Every service on the network, the stack's own Prometheus and Grafana first.
+    const always = [PROMETHEUS_NAME, GRAFANA_NAME, "api", NodeExporter.NAME, BlackboxExporter.NAME];
+    expect(services({})).toEqual(always);
+    expect(services({ CADVISOR_ENABLED: "false" })).toEqual(always);
+    expect(services({ CADVISOR_ENABLED: "true" })).toEqual([...always, Cadvisor.NAME]);
   });
 
   it("fails when CADVISOR_ENABLED is not true or false", () => {
@@ -322,13 +398,12 @@ describe("the default synth", () => {
 });
 
 describe("cAdvisor's queries against its documented metric names (it cannot run here)", () => {
-  const ctx = {
-    datasource: { type: "prometheus", uid: "prometheus" },
-    jobs: { [EXPORTER_NAMES.cadvisor]: EXPORTER_NAMES.cadvisor },
-    scrapeIntervalSeconds: 15,
-  };
+  const stack = newStack();
+  const service = addCadvisor(stack);
+  const ctx = stack.dashboardContext();
 
   it("every metric the Containers dashboard queries is documented by cAdvisor", () => {
+    expect(ctx.jobs[Cadvisor.NAME]).toBe(Cadvisor.NAME);
     const used = Object.values(containersQueries(ctx)).flatMap((expr) => metricNamesInExpr(expr));
     expect(used.length).toBe(4);
     expect(used.filter((name) => !CADVISOR_DOCUMENTED_METRICS.includes(name))).toEqual([]);
@@ -339,6 +414,12 @@ describe("cAdvisor's queries against its documented metric names (it cannot run 
       expect(CADVISOR_DOCUMENTED_METRICS).toContain(metric.name);
       expect(metric.labels.name).toBe("name");
     }
+  });
+
+  it("the cAdvisor service declares exactly its catalog's series, every one documented", () => {
+    expect(service?.metricNames).toEqual(CADVISOR_SERIES);
+    expect(CADVISOR_SERIES.filter((name) => !CADVISOR_DOCUMENTED_METRICS.includes(name))).toEqual([]);
+    expect(ctx.metricNames).toEqual(expect.arrayContaining([...CADVISOR_SERIES]));
   });
 
   it("the image tag is the researched version, on ghcr.io (where cAdvisor publishes since 0.53)", () => {
@@ -353,7 +434,13 @@ describe("the package entry point", () => {
       addBlackboxExporter,
       addCadvisor,
     ]);
-    expect(library.EXPORTER_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
+    expect(library.PROBE_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
+    expect(library.HOST_ALERT_NAMES).toEqual({
+      hostCpuSaturated: "HostCpuSaturated",
+      hostMemoryPressure: "HostMemoryPressure",
+      hostDiskFilling: "HostDiskFilling",
+      hostFilesystemReadOnly: "HostFilesystemReadOnly",
+    });
   });
 });
 
@@ -392,6 +479,58 @@ describeWithBinaries(
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    describe("every series the exporters' catalogs declare is in the real binary's exposition", () => {
+      const stack = newStack();
+      addNodeExporter(stack);
+      addBlackboxExporter(stack);
+      const dir = mkdtempSync(join(tmpdir(), "exporters-exposition-"));
+      const started: RunningBinary[] = [];
+      let nodeExporter = "";
+      let blackbox = "";
+
+      beforeAll(async () => {
+        nodeExporter = await runLocally(serviceNamed(stack, NodeExporter.NAME), bins["node-exporter"], dir, started);
+        blackbox = await runLocally(
+          serviceNamed(stack, BlackboxExporter.NAME),
+          bins["blackbox-exporter"],
+          dir,
+          started,
+        );
+      });
+      afterAll(async () => {
+        for (const binary of started) await binary.stop();
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      it("node-exporter: its host metrics and the process metrics, on /metrics", async () => {
+        const declared = serviceNamed(stack, NodeExporter.NAME).metricNames;
+        expect(declared).toEqual(NODE_EXPORTER_CATALOG);
+        expect(declared).toEqual(expect.arrayContaining([...NODE_SERIES, ...PROCESS_SERIES]));
+        const exposed = exposedSeries(await httpText(`${nodeExporter}/metrics`));
+        expect(declared.filter((name) => !exposed.includes(name))).toEqual([]);
+      });
+
+      it("blackbox-exporter: the process metrics on /metrics", async () => {
+        const declared = serviceNamed(stack, BlackboxExporter.NAME).metricNames;
+        expect(declared).toEqual(BLACKBOX_EXPORTER_CATALOG);
+        expect(declared).toEqual(expect.arrayContaining([...PROCESS_SERIES]));
+        const exposed = exposedSeries(await httpText(`${blackbox}/metrics`));
+        expect(declared.filter((name) => !exposed.includes(name))).toEqual([]);
+      });
+
+      it("blackbox-exporter: the probe job's series on /probe, for a health endpoint that answers", async () => {
+        // The probe job declares them; a probe of the exporter's own health endpoint, as the stack probes it.
+        expect(stack.dashboardContext().metricNames).toEqual(expect.arrayContaining([...PROBE_SERIES]));
+        const params = new URLSearchParams({
+          module: BlackboxExporter.HTTP_MODULE,
+          target: `${blackbox}${BlackboxExporter.HEALTH_PATH}`,
+        });
+        const text = await httpText(`${blackbox}/probe?${params.toString()}`);
+        expect(PROBE_SERIES.filter((name) => !exposedSeries(text).includes(name))).toEqual([]);
+        expect(text).toMatch(new RegExp(`^${PROBE_METRICS.success.name} 1$`, "m"));
+      });
     });
   },
 );

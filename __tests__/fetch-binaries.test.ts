@@ -28,7 +28,7 @@ describe("fetch-binaries", () => {
     expect(debianMirror([])).toBe("http://deb.debian.org/debian");
   });
 
-  it("pins every binary to constructs/versions.ts", () => {
+  it("pins every binary to the version its component deploys (each component's defaults.ts)", () => {
     expect(pinnedVersions()).toEqual({
       prometheus: VERSIONS.prometheus,
       promtool: VERSIONS.prometheus,

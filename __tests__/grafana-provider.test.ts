@@ -35,7 +35,7 @@ function outputValues(stack: SynthesizedStack): Record<string, unknown> {
 const DASHBOARD_JSON = JSON.stringify({ uid: "api-overview", title: "API overview", panels: [] });
 
 describe("GrafanaProvider", () => {
-  it("declares grafana/grafana in required_providers with the constraint from versions.ts", () => {
+  it("declares grafana/grafana in required_providers with the constraint from grafana/defaults.ts", () => {
     const { stack } = synth((scope) => new GrafanaProvider(scope, "grafana"));
 
     expect(stack.terraform?.required_providers?.grafana).toEqual({

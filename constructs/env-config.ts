@@ -132,7 +132,11 @@ export function isEnabled(
 }
 
 /** Parses one variable's text by its kind, or says what it must be. */
-function parseValue(env: string, kind: EnvKind, raw: string): { value: string | number | boolean } | { problem: string } {
+function parseValue(
+  env: string,
+  kind: EnvKind,
+  raw: string,
+): { value: string | number | boolean } | { problem: string } {
   switch (kind) {
     case "integer":
       return /^-?\d+$/.test(raw) ? { value: Number(raw) } : { problem: `${env} must be an integer (got ${show(raw)})` };
@@ -161,10 +165,13 @@ function setPath(target: Record<string, unknown>, keys: readonly string[], value
   setPath(child, rest, value);
 }
 
-/** Appends to a problem about a setting the environment variable that sets it, so the user knows what to change. */
-export function withEnvHint(problem: ConfigProblem): string {
+/**
+ * Appends to a problem about a setting the environment variable that sets it, so the user knows what to change; given
+ * `env`, only when that variable is set there (a default value was set by nobody).
+ */
+export function withEnvHint(problem: ConfigProblem, env?: Readonly<Record<string, string | undefined>>): string {
   const setting = ENV_SETTINGS.find((candidate) => candidate.path === problem.path);
-  return setting === undefined || problem.message.startsWith(setting.env)
-    ? problem.message
-    : `${problem.message} [set by ${setting.env}]`;
+  if (setting === undefined || problem.message.startsWith(setting.env)) return problem.message;
+  if (env !== undefined && (env[setting.env] ?? "").trim() === "") return problem.message;
+  return `${problem.message} [set by ${setting.env}]`;
 }

@@ -14,13 +14,7 @@ import type { DashboardContext, DashboardModule, ImportedDashboardFile, Rendered
 
 export { importDashboard, type ImportedDashboard } from "./imported";
 export { formatLintProblems, lintDashboards, type LintInput, type LintProblem } from "./lint";
-export {
-  allPanels,
-  defaultVariableValues,
-  panelQueries,
-  templateVariables,
-  type PanelQuery,
-} from "./model";
+export { allPanels, defaultVariableValues, panelQueries, templateVariables, type PanelQuery } from "./model";
 export {
   analyzePromql,
   grafanaTimeVariables,
@@ -107,7 +101,12 @@ export function renderDashboardsWithProblems(
   if (ctxProblems.length > 0) {
     return {
       dashboards: [],
-      problems: ctxProblems.map((problem) => ({ source: "context", where: "dashboard context", problem, fix: "build the context from the stack" })),
+      problems: ctxProblems.map((problem) => ({
+        source: "context",
+        where: "dashboard context",
+        problem,
+        fix: "build the context from the stack",
+      })),
     };
   }
 
@@ -190,7 +189,14 @@ function buildModule(
       source,
       model: undefined,
       rewrites: [],
-      problems: [{ source, where: "dashboard", problem: message, fix: "see above" }],
+      problems: [
+        {
+          source,
+          where: "dashboard",
+          problem: message,
+          fix: "make the module build for the stack it is added to (the problem names what it needs)",
+        },
+      ],
     };
   }
 }

@@ -237,14 +237,14 @@ function lintPanels(model: JsonObject, ctx: DashboardContext, scope: QueryScope,
   }
 }
 
-/** Checks one PromQL query: syntax, metric names, rate windows, traffic selectors. */
-/** What a query may read: the known metric names and the jobs the stack renders. */
+/** What a query may read: the known metric names, the jobs the stack renders, the series rules. */
 interface QueryScope {
   readonly known: ReadonlySet<string>;
   readonly jobs: readonly string[];
   readonly rules: readonly SeriesRule[];
 }
 
+/** Checks one PromQL query: syntax, metric names, jobs, rate windows, series rules. */
 function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProblem): void {
   const known = scope.known;
   const analysis = analyzePromql(expr);

@@ -82,7 +82,10 @@ async function main(): Promise<number> {
   const problems = (
     await Promise.all(
       Object.entries(ports).map(([name, port]) =>
-        portProblem(port, ENV_SETTINGS.find((setting) => setting.path === `${name}.hostPort`)?.env ?? `${name}.hostPort`),
+        portProblem(
+          port,
+          ENV_SETTINGS.find((setting) => setting.path === `${name}.hostPort`)?.env ?? `${name}.hostPort`,
+        ),
       ),
     )
   ).filter((problem): problem is string => problem !== undefined);
@@ -133,7 +136,9 @@ async function main(): Promise<number> {
   // Ready means scraping: right after its start Prometheus has no targets yet, and verify would find none.
   const interval = stack.prometheus.scrapeIntervalSeconds;
   if (stopping === undefined) {
-    process.stdout.write(`dev: waiting for Prometheus' first scrape of every service (scrape interval ${interval} s) ...\n`);
+    process.stdout.write(
+      `dev: waiting for Prometheus' first scrape of every service (scrape interval ${interval} s) ...\n`,
+    );
     try {
       for (const service of Object.values(running.services)) {
         await waitForScrapes(running.prometheus.client, stack.jobs[service.name], 1, (3 * interval + 15) * 1000);

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import type { MonitoringNetwork } from "../core/network";
 import { SERVICE_DEFAULTS, Service, ServiceOptions } from "../core/service";
 import type { MonitoringStackBase } from "../core/stack";
-import { ConfigProblem, checkDockerName, joinPath, show } from "../core/validation";
+import type { ConfigProblem } from "../core/validation";
 import { toGeneratedYaml } from "../prometheus/config";
 import type { AlertReceiver, Prometheus } from "../prometheus/prometheus";
 import { AlertmanagerConfigInput, alertmanagerConfigProblems, renderAlertmanagerConfig } from "./config";
@@ -10,7 +10,8 @@ import { ALERTMANAGER_DEFAULTS } from "./defaults";
 
 /** Settings of Alertmanager a stack user can change; the service settings are those of every `Service`. */
 export interface AlertmanagerOptions
-  extends Pick<ServiceOptions, "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax">,
+  extends
+    Pick<ServiceOptions, "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax">,
     Omit<AlertmanagerConfigInput, "webhookUrlFile"> {
   /** Host port of the Alertmanager UI and API. @default ALERTMANAGER_DEFAULTS.hostPort, bound to 127.0.0.1 */
   readonly hostPort?: number;
@@ -78,7 +79,14 @@ export class Alertmanager extends Service {
       mounts: [
         { type: "volume", source: options.dataVolumeName, target: "/alertmanager", readOnly: false },
         ...(props.webhookUrlFile !== undefined
-          ? [{ type: "bind" as const, source: props.webhookUrlFile, target: Alertmanager.WEBHOOK_URL_FILE, readOnly: true }]
+          ? [
+              {
+                type: "bind" as const,
+                source: props.webhookUrlFile,
+                target: Alertmanager.WEBHOOK_URL_FILE,
+                readOnly: true,
+              },
+            ]
           : []),
       ],
       configFiles: {
@@ -125,19 +133,8 @@ export class Alertmanager extends Service {
     const props = this.amProps;
     return [
       ...super.configProblems(),
-      ...(props.dataVolumeName !== undefined
-        ? checkDockerName(joinPath(path, "dataVolumeName"), props.dataVolumeName)
-        : []),
-      // The host file's path is checked here; the renderer sees the path inside the container.
+      // The host file's path is checked by Service (its bind mount); the renderer sees the path inside the container.
       ...alertmanagerConfigProblems({ ...props, webhookUrlFile: undefined }, path),
-      ...(props.webhookUrlFile !== undefined && !props.webhookUrlFile.startsWith("/")
-        ? [
-            {
-              path: joinPath(path, "webhookUrlFile"),
-              message: `${joinPath(path, "webhookUrlFile")} must be the absolute path of a file on the Docker host holding the webhook URL (got ${show(props.webhookUrlFile)})`,
-            },
-          ]
-        : []),
     ];
   }
 }

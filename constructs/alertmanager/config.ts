@@ -1,5 +1,12 @@
 import { TARGET_LABELS } from "../../dashboards/metrics";
-import { ConfigProblem, checkIntegerInRange, formatDuration, joinPath, show, throwIfProblems } from "../core/validation";
+import {
+  ConfigProblem,
+  checkIntegerInRange,
+  formatDuration,
+  joinPath,
+  show,
+  throwIfProblems,
+} from "../core/validation";
 import { PROMETHEUS_ALERT_NAMES } from "../prometheus/rules";
 
 /**
@@ -121,7 +128,9 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
       group_wait: formatDuration(input.groupWaitSeconds ?? defaults.groupWaitSeconds),
       group_interval: formatDuration(input.groupIntervalSeconds ?? defaults.groupIntervalSeconds),
       repeat_interval: formatDuration(input.repeatIntervalSeconds ?? defaults.repeatIntervalSeconds),
-      routes: [{ matchers: [`alertname=${JSON.stringify(PROMETHEUS_ALERT_NAMES.watchdog)}`], receiver: UI_ONLY_RECEIVER }],
+      routes: [
+        { matchers: [`alertname=${JSON.stringify(PROMETHEUS_ALERT_NAMES.watchdog)}`], receiver: UI_ONLY_RECEIVER },
+      ],
     },
     receivers: [{ name: UI_ONLY_RECEIVER }, ...webhook],
   };

@@ -24,10 +24,26 @@ export const alertmanagerComponent: ComponentInfo = {
     },
     { name: "amtool", debianPackage: "prometheus-alertmanager", fileNames: ["amtool"], version: ALERTMANAGER_VERSION },
   ],
-  enabled: { variable: "ALERTMANAGER_ENABLED", default: false, description: "Deploy Alertmanager and send alerts to it" },
+  enabled: {
+    variable: "ALERTMANAGER_ENABLED",
+    default: false,
+    description: "Deploy Alertmanager and send alerts to it",
+  },
   settings: [
-    { env: "ALERTMANAGER_HOST_PORT", path: "hostPort", kind: "integer", description: "Host port of Alertmanager", default: ALERTMANAGER_DEFAULTS.hostPort },
-    { env: "ALERTMANAGER_BIND_ADDRESS", path: "bindAddress", kind: "string", description: "Host address the Alertmanager port binds to", default: SERVICE_DEFAULTS.bindAddress },
+    {
+      env: "ALERTMANAGER_HOST_PORT",
+      path: "hostPort",
+      kind: "integer",
+      description: "Host port of Alertmanager",
+      default: ALERTMANAGER_DEFAULTS.hostPort,
+    },
+    {
+      env: "ALERTMANAGER_BIND_ADDRESS",
+      path: "bindAddress",
+      kind: "string",
+      description: "Host address the Alertmanager port binds to",
+      default: SERVICE_DEFAULTS.bindAddress,
+    },
     {
       env: "ALERTMANAGER_WEBHOOK_URL_FILE",
       path: "webhookUrlFile",

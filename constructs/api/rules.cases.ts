@@ -3,7 +3,12 @@
  * the scrape interval, the thresholds): each alert fires just above its threshold and stays quiet just below it, on
  * low traffic, and when only the endpoints serving probes and scrapes misbehave.
  */
-import { HTTP_DURATION_BUCKETS_SECONDS, HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
+import {
+  HTTP_DURATION_BUCKETS_SECONDS,
+  HTTP_LABELS,
+  HTTP_METRICS,
+  NON_TRAFFIC_ENDPOINTS,
+} from "@monitoring-stack/api/contract";
 import { HISTOGRAM_LABELS, TARGET_LABELS } from "../../dashboards/metrics";
 import {
   ExpectedAlert,
@@ -61,8 +66,7 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
   const runbook = (alert: string) => runbookAnnotations(alert, input.runbookBaseUrl);
   const lateEval = (forSeconds: number) => t.rateWindowSeconds + forSeconds + 4 * step;
   const percent = (ratio: number) => `${Number((ratio * 100).toPrecision(12))}%`;
-  const seconds = (value: number) =>
-    value < 1 ? `${Number((value * 1000).toPrecision(12))}ms` : `${value}s`;
+  const seconds = (value: number) => (value < 1 ? `${Number((value * 1000).toPrecision(12))}ms` : `${value}s`);
   const busyTraffic = () =>
     requireThat(BUSY_PER_STEP / step >= 10 * t.minRequestsPerSecond, "busy traffic is 10 times the minimum rate");
 
@@ -70,7 +74,12 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
     flows.map((flow) =>
       series(
         HTTP_METRICS.requestsTotal.name,
-        { ...target, [HTTP_LABELS.method]: "GET", [HTTP_LABELS.endpoint]: flow.endpoint, [HTTP_LABELS.status]: flow.status },
+        {
+          ...target,
+          [HTTP_LABELS.method]: "GET",
+          [HTTP_LABELS.endpoint]: flow.endpoint,
+          [HTTP_LABELS.status]: flow.status,
+        },
         counter(flow.perStep, samples),
       ),
     );
@@ -105,7 +114,10 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
     return index;
   };
   const fastBucketUnderThreshold = () =>
-    requireThat(HTTP_DURATION_BUCKETS_SECONDS[FAST_BUCKET] < t.latencyP95Seconds, "the first bucket is under the threshold");
+    requireThat(
+      HTTP_DURATION_BUCKETS_SECONDS[FAST_BUCKET] < t.latencyP95Seconds,
+      "the first bucket is under the threshold",
+    );
 
   const errorRatioAlert = (ratio: number): ExpectedAlert => ({
     exp_labels: { [job]: input.jobName, severity: "critical" },
@@ -154,25 +166,29 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
   };
 
   return [
-    errorRatioCase("ApiHighErrorRatio fires just above the threshold, ignoring busy healthy probes", true, (samples) => {
-      busyTraffic();
-      // One failed request per step more than the threshold allows.
-      const failingPerStep = Math.floor(BUSY_PER_STEP * t.errorRatio) + 1;
-      const ratio = failingPerStep / BUSY_PER_STEP;
-      requireThat(ratio > t.errorRatio && ratio < 1, "the failed share is just above the threshold");
-      return {
-        inputSeries: requestSeries(
-          [
-            { endpoint: USER_ENDPOINT, status: "200", perStep: BUSY_PER_STEP - failingPerStep },
-            { endpoint: USER_ENDPOINT, status: "500", perStep: failingPerStep },
-            // Counted, these would dilute the ratio far below the threshold.
-            ...probes("200"),
-          ],
-          samples,
-        ),
-        expected: [errorRatioAlert(ratio)],
-      };
-    }),
+    errorRatioCase(
+      "ApiHighErrorRatio fires just above the threshold, ignoring busy healthy probes",
+      true,
+      (samples) => {
+        busyTraffic();
+        // One failed request per step more than the threshold allows.
+        const failingPerStep = Math.floor(BUSY_PER_STEP * t.errorRatio) + 1;
+        const ratio = failingPerStep / BUSY_PER_STEP;
+        requireThat(ratio > t.errorRatio && ratio < 1, "the failed share is just above the threshold");
+        return {
+          inputSeries: requestSeries(
+            [
+              { endpoint: USER_ENDPOINT, status: "200", perStep: BUSY_PER_STEP - failingPerStep },
+              { endpoint: USER_ENDPOINT, status: "500", perStep: failingPerStep },
+              // Counted, these would dilute the ratio far below the threshold.
+              ...probes("200"),
+            ],
+            samples,
+          ),
+          expected: [errorRatioAlert(ratio)],
+        };
+      },
+    ),
     errorRatioCase("ApiHighErrorRatio fires with traffic just above the minimum request rate", true, (samples) => {
       // Linear counters with fractional steps give an exact rate just above the guard; half the requests fail.
       const perStep = GUARD_MARGIN * t.minRequestsPerSecond * step;
@@ -191,7 +207,10 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
       busyTraffic();
       // One failed request per step fewer than the threshold allows.
       const failingPerStep = Math.ceil(BUSY_PER_STEP * t.errorRatio) - 1;
-      requireThat(failingPerStep > 0 && failingPerStep / BUSY_PER_STEP < t.errorRatio, "the failed share is just below");
+      requireThat(
+        failingPerStep > 0 && failingPerStep / BUSY_PER_STEP < t.errorRatio,
+        "the failed share is just below",
+      );
       return {
         inputSeries: requestSeries(
           [
@@ -226,7 +245,10 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
     errorRatioCase("ApiHighErrorRatio does not fire when only probes fail (/health, /ready 503)", false, (samples) => {
       busyTraffic();
       return {
-        inputSeries: requestSeries([{ endpoint: USER_ENDPOINT, status: "200", perStep: BUSY_PER_STEP }, ...probes("503")], samples),
+        inputSeries: requestSeries(
+          [{ endpoint: USER_ENDPOINT, status: "200", perStep: BUSY_PER_STEP }, ...probes("503")],
+          samples,
+        ),
         expected: [],
       };
     }),
@@ -286,7 +308,10 @@ export function apiRuleTests(input: ApiRulesInput): RuleTestCase[] {
       const everySteps = 120 / step;
       const windowRequests = Math.ceil(t.rateWindowSeconds / (everySteps * step)) + 1;
       requireThat(everySteps * step < t.rateWindowSeconds, "a slow request is always inside the window");
-      requireThat(windowRequests / t.rateWindowSeconds < t.minRequestsPerSecond, "the slow requests are below the minimum rate");
+      requireThat(
+        windowRequests / t.rateWindowSeconds < t.minRequestsPerSecond,
+        "the slow requests are below the minimum rate",
+      );
       return {
         inputSeries: histogram(USER_ENDPOINT, [{ bucket: slowBucket(), perStep: 1 }], samples, (perStep) =>
           perStep === 0 ? flat(0, samples) : sparseCounter(everySteps, samples),

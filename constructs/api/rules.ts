@@ -82,7 +82,8 @@ export function resolveApiAlertThresholds(
     errorRatio: given.errorRatio ?? d.errorRatio,
     minRequestsPerSecond: given.minRequestsPerSecond ?? d.minRequestsPerSecond,
     latencyP95Seconds: given.latencyP95Seconds ?? d.latencyP95Seconds,
-    rateWindowSeconds: given.rateWindowSeconds ?? Math.max(d.rateWindowSeconds, minimumRateWindowSeconds(scrapeIntervalSeconds)),
+    rateWindowSeconds:
+      given.rateWindowSeconds ?? Math.max(d.rateWindowSeconds, minimumRateWindowSeconds(scrapeIntervalSeconds)),
     errorRatioForSeconds: given.errorRatioForSeconds ?? Math.max(d.errorRatioForSeconds, minFor),
     latencyForSeconds: given.latencyForSeconds ?? Math.max(d.latencyForSeconds, minFor),
   };

@@ -1,4 +1,11 @@
-import { HEALTH_PATH, HEALTHCHECK_COMMAND, LOG_LEVELS, LogLevel, METRICS_PATH, CONFIG_DEFAULTS } from "@monitoring-stack/api/contract";
+import {
+  HEALTH_PATH,
+  HEALTHCHECK_COMMAND,
+  LOG_LEVELS,
+  LogLevel,
+  METRICS_PATH,
+  CONFIG_DEFAULTS,
+} from "@monitoring-stack/api/contract";
 import type { Service, ServiceOptions } from "../core/service";
 import type { MonitoringStackBase } from "../core/stack";
 import { ConfigProblem, checkImage, joinPath, show } from "../core/validation";
@@ -93,9 +100,6 @@ export function demoApiProblems(path: string, props: DemoApiProps, scrapeInterva
   const logLevel = props.logLevel ?? DEMO_API_DEFAULTS.logLevel;
   return [
     ...checkImage(joinPath(path, "image"), props.image ?? DEMO_API_DEFAULTS.image),
-    ...(props.buildContext.trim() === ""
-      ? [{ path: joinPath(path, "buildContext"), message: `${joinPath(path, "buildContext")} must be the path of the app/ folder (got "")` }]
-      : []),
     ...((LOG_LEVELS as readonly string[]).includes(logLevel)
       ? []
       : [
@@ -117,7 +121,11 @@ export function addDemoApi(stack: MonitoringStackBase, props: DemoApiProps): Ser
   const name = DemoApi.NAME;
   stack.reportProblems(...demoApiProblems(name, props, stack.scrapeIntervalSeconds));
   const service = stack.addService(name, demoApiService(props));
-  const input = (ctx: { readonly jobs: Readonly<Record<string, string>>; readonly scrapeIntervalSeconds: number; readonly runbookBaseUrl?: string }) => ({
+  const input = (ctx: {
+    readonly jobs: Readonly<Record<string, string>>;
+    readonly scrapeIntervalSeconds: number;
+    readonly runbookBaseUrl?: string;
+  }) => ({
     jobName: ctx.jobs[name] ?? name,
     scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
     ...(props.thresholds !== undefined ? { thresholds: props.thresholds } : {}),

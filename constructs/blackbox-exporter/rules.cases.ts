@@ -26,7 +26,10 @@ export function probeRuleTests(input: ProbeAlertRulesInput): RuleTestCase[] {
       group: testGroup(
         firingTitle,
         step,
-        [series(PROBE_METRICS.success.name, failing, flat(0, samples)), series(PROBE_METRICS.success.name, healthy, flat(1, samples))],
+        [
+          series(PROBE_METRICS.success.name, failing, flat(0, samples)),
+          series(PROBE_METRICS.success.name, healthy, flat(1, samples)),
+        ],
         [
           evaluation(forSeconds + 2 * step, alert, [
             {
@@ -51,7 +54,10 @@ export function probeRuleTests(input: ProbeAlertRulesInput): RuleTestCase[] {
       group: testGroup(
         quietTitle,
         step,
-        [series(PROBE_METRICS.success.name, failing, flat(1, samples)), series(PROBE_METRICS.success.name, healthy, flat(1, samples))],
+        [
+          series(PROBE_METRICS.success.name, failing, flat(1, samples)),
+          series(PROBE_METRICS.success.name, healthy, flat(1, samples)),
+        ],
         [evaluation(forSeconds + 2 * step, alert, [])],
       ),
     },

@@ -16,7 +16,8 @@ export const cadvisorComponent: ComponentInfo = {
   enabled: {
     variable: "CADVISOR_ENABLED",
     default: false,
-    description: "Deploy cAdvisor (container metrics; runs as root and privileged, see Host access) and the Containers dashboard",
+    description:
+      "Deploy cAdvisor (container metrics; runs as root and privileged, see Host access) and the Containers dashboard",
   },
   add: (stack, options) => addCadvisor(stack, options as CadvisorOptions),
 };

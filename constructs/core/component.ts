@@ -50,7 +50,8 @@ export interface ComponentInfo {
    * How the app enables it: created by `MonitoringStack` itself (`"stack"`: its settings are the stack's props under
    * its name), always added, or added when a boolean variable says so.
    */
-  readonly enabled: "stack" | "always" | { readonly variable: string; readonly default: boolean; readonly description: string };
+  readonly enabled:
+    "stack" | "always" | { readonly variable: string; readonly default: boolean; readonly description: string };
   /** Adds it to a stack with the options its settings gave (not for `"stack"` components). */
   readonly add?: (stack: MonitoringStackBase, options: Readonly<Record<string, unknown>>) => void;
 }

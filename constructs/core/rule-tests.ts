@@ -64,7 +64,10 @@ export function evaluation(seconds: number, alertname: string, alerts: readonly 
 
 /** Go's `%.4g` for values in [1e-4, 1e4), as the `humanize*` template functions print them. */
 export function go4g(value: number): string {
-  requireThat(Math.abs(value) >= 1e-4 && Math.abs(value) < 1e4, `${value} is in [1e-4, 1e4), where %.4g prints no exponent`);
+  requireThat(
+    Math.abs(value) >= 1e-4 && Math.abs(value) < 1e4,
+    `${value} is in [1e-4, 1e4), where %.4g prints no exponent`,
+  );
   return String(Number(value.toPrecision(4)));
 }
 

@@ -208,15 +208,19 @@ export function ruleDocumentProblems(
           message: `${rulePath}.expr is not valid PromQL: ${error} (got ${show(rule.expr)})`,
         });
       }
-      for (const selector of analysis.selectors) {
-        for (const matcher of selector.matchers) {
-          if (matcher.label === "job" && matcher.op === "=" && !deployedJobs.includes(matcher.value)) {
-            problems.push({
-              path: `${rulePath}.expr`,
-              message: `${rulePath}.expr selects job ${show(matcher.value)}, which is not scraped (jobs: ${deployedJobs.join(", ")}); add the service or scrape job, or fix the selector`,
-            });
-          }
-        }
+      // One problem per job the rule asks for, however many selectors name it.
+      const unknownJobs = new Set(
+        analysis.selectors.flatMap((selector) =>
+          selector.matchers
+            .filter((m) => m.label === "job" && m.op === "=" && !deployedJobs.includes(m.value))
+            .map((m) => m.value),
+        ),
+      );
+      for (const job of unknownJobs) {
+        problems.push({
+          path: `${rulePath}.expr`,
+          message: `${rulePath}.expr selects job ${show(job)}, which is not scraped (jobs: ${deployedJobs.join(", ")}); add the service or scrape job, or fix the selector`,
+        });
       }
     });
   });

@@ -48,6 +48,11 @@ export interface ServiceMount {
   readonly target: string;
   /** Mounted read-only. @default true: a service writes only where it says so */
   readonly readOnly?: boolean;
+  /**
+   * The setting that chose `source`, as problems name it (`prometheus.dataVolumeName`), when a component derived the
+   * mount from its own settings. @default `<service>.mounts[<i>].source`
+   */
+  readonly setting?: string;
 }
 
 /**
@@ -225,7 +230,7 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
   if (options.build !== undefined && options.build.context.trim() === "") {
     problems.push({
       path: at("build.context"),
-      message: `${at("build.context")} must be the path of a Docker build context (got "")`,
+      message: `${at("build.context")} must be the path of a Docker build context (got ${show(options.build.context)})`,
     });
   }
   problems.push(...checkPort(at("port"), options.port));
@@ -252,6 +257,7 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
   }
   (options.mounts ?? []).forEach((mount, i) => {
     const mountPath = at(`mounts[${i}]`);
+    const sourcePath = mount.setting ?? `${mountPath}.source`;
     if (!mount.target.startsWith("/")) {
       problems.push({
         path: `${mountPath}.target`,
@@ -260,11 +266,11 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
     }
     if (mount.type === "bind" && !mount.source.startsWith("/") && !mount.source.startsWith("${")) {
       problems.push({
-        path: `${mountPath}.source`,
-        message: `${mountPath}.source must be an absolute host path for a bind mount (got ${show(mount.source)})`,
+        path: sourcePath,
+        message: `${sourcePath} must be an absolute host path for a bind mount (got ${show(mount.source)})`,
       });
     }
-    if (mount.type === "volume") problems.push(...checkDockerName(`${mountPath}.source`, mount.source));
+    if (mount.type === "volume") problems.push(...checkDockerName(sourcePath, mount.source));
   });
   if (options.healthcheck !== undefined && options.healthcheck.command.length === 0) {
     problems.push({
@@ -476,7 +482,10 @@ export class Service extends Construct implements ISelfValidating {
     // reported once (by the service, or by the network), not again through every container name.
     const containerName =
       NAME.test(this.name) && checkDockerName("", networkName).length === 0
-        ? checkDockerName(`${this.name} (container name)`, `${networkName}-${this.name}${replicas > 1 ? `-${replicas}` : ""}`)
+        ? checkDockerName(
+            `${this.name} (container name)`,
+            `${networkName}-${this.name}${replicas > 1 ? `-${replicas}` : ""}`,
+          )
         : [];
     return [...serviceProblems(this.name, this.name, this.props), ...containerName];
   }

@@ -147,7 +147,10 @@ export interface MonitoringBackends<P extends IPrometheus, G extends IGrafana> {
  *
  * `MonitoringStack` is this core with the Prometheus and Grafana components; `backends` creates them.
  */
-export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends IGrafana = IGrafana> extends TerraformStack {
+export class MonitoringStackBase<
+  P extends IPrometheus = IPrometheus,
+  G extends IGrafana = IGrafana,
+> extends TerraformStack {
   /** The Docker network, and its registry of services. */
   public readonly network: MonitoringNetwork;
   /** How often Prometheus scrapes, in seconds (the default when the setting is invalid; that is reported). */
@@ -159,7 +162,7 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
   /** The Grafana every dashboard is deployed into. */
   public readonly grafana: G;
 
-  private readonly scrapeJobs = new Map<string, { readonly metricNames: readonly string[] }>();
+  private readonly scrapeJobRegistry = new Map<string, { readonly metricNames: readonly string[] }>();
   private readonly dashboardSources: DashboardSource[] = [];
   private readonly problems: ConfigProblem[] = [];
   private readonly ruleFileSources = new Map<string, RuleFileSource>();
@@ -182,7 +185,11 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
 
     new DockerProvider(this, "docker", {});
     new LocalBackend(this, { path: props.localStatePath ?? defaultStatePath(this, id) });
-    this.network = new MonitoringNetwork(this, "Network", props.networkName !== undefined ? { name: props.networkName } : {});
+    this.network = new MonitoringNetwork(
+      this,
+      "Network",
+      props.networkName !== undefined ? { name: props.networkName } : {},
+    );
     const created = backends(this);
     this.prometheus = created.prometheus;
     this.grafana = created.grafana;
@@ -203,7 +210,7 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
    * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
    */
   public addService(name: string, options: ServiceOptions): Service | undefined {
-    if (this.services.has(name) || this.scrapeJobs.has(name)) {
+    if (this.services.has(name) || this.scrapeJobRegistry.has(name)) {
       this.problems.push({
         path: name,
         message: `${name}: the name ${show(name)} is already taken; give each service its own name`,
@@ -220,7 +227,7 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
    */
   public addScrapeJob(name: string, options: ScrapeJobOptions): void {
     const path = `scrapeJobs.${name}`;
-    if (this.services.has(name) || this.scrapeJobs.has(name)) {
+    if (this.services.has(name) || this.scrapeJobRegistry.has(name)) {
       this.problems.push({
         path,
         message: `${path}: the job name ${show(name)} is already taken; give each job its own name`,
@@ -243,7 +250,7 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
         return rendered.problems.length > 0 ? [] : rendered.targets;
       });
     }
-    this.scrapeJobs.set(name, { metricNames: [...(options.metricNames ?? [])] });
+    this.scrapeJobRegistry.set(name, { metricNames: [...(options.metricNames ?? [])] });
   }
 
   /**
@@ -310,13 +317,38 @@ export class MonitoringStackBase<P extends IPrometheus = IPrometheus, G extends 
     return [...this.ruleFileSources.values()];
   }
 
+  /**
+   * Every scrape job added with {@link addScrapeJob}: the series it declares and the services its targets are (a
+   * probe job's series come from the exporter it scrapes; a job outside the network has none).
+   */
+  public get scrapeJobs(): readonly {
+    readonly name: string;
+    readonly metricNames: readonly string[];
+    readonly services: readonly string[];
+  }[] {
+    const owners = new Map(
+      this.network.services.flatMap((service) => service.aliases.map((alias) => [alias, service.name])),
+    );
+    return [...this.scrapeJobRegistry].map(([name, job]) => ({
+      name,
+      metricNames: job.metricNames,
+      services: [
+        ...new Set(
+          this.prometheus.scrapedTargets
+            .filter((target) => target.jobName === name)
+            .flatMap((target) => owners.get(target.host) ?? []),
+        ),
+      ],
+    }));
+  }
+
   /** Every series name a dashboard or rule may read: the scrape series, and what every service and job declares. */
   public get metricNames(): readonly string[] {
     return [
       ...new Set([
         ...SCRAPE_SERIES,
         ...this.network.services.flatMap((service) => service.metricNames),
-        ...[...this.scrapeJobs.values()].flatMap((job) => job.metricNames),
+        ...[...this.scrapeJobRegistry.values()].flatMap((job) => job.metricNames),
       ]),
     ].sort();
   }

@@ -167,7 +167,9 @@ export function isSelfValidating(value: unknown): value is ISelfValidating {
  * Registers `construct`'s own problems with cdktf's validation (`node.addValidation`), for a construct used in a plain
  * `TerraformStack`. A `MonitoringStack` reports them earlier, all at once, through its own `ConfigError`.
  */
-export function validateItself(construct: ISelfValidating & { readonly node: { addValidation(v: { validate(): string[] }): void } }): void {
+export function validateItself(
+  construct: ISelfValidating & { readonly node: { addValidation(v: { validate(): string[] }): void } },
+): void {
   construct.node.addValidation({ validate: () => construct.configProblems().map((problem) => problem.message) });
 }
 

@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { normalize, resolve, sep } from "node:path";
 import { App, Fn, TerraformLocal, TerraformStack, TerraformVariable, ref } from "cdktf";
 import { Construct } from "constructs";
 import type { RenderedDashboard } from "../../dashboards/types";
@@ -7,7 +7,7 @@ import { hostAddress } from "../core/container-defaults";
 import type { MonitoringNetwork } from "../core/network";
 import { SERVICE_DEFAULTS, Service, ServiceOptions } from "../core/service";
 import { writeAfterSynthesis } from "../core/stack-files";
-import { ConfigProblem, checkDockerName, joinPath } from "../core/validation";
+import { ConfigProblem, joinPath, show } from "../core/validation";
 import { GRAFANA_CATALOG } from "./catalog";
 import { GrafanaContent } from "./content";
 import { GRAFANA_FOLDER_UID, PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./datasource";
@@ -22,7 +22,10 @@ import {
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "./provider";
 
 /** Settings of Grafana a stack user can change; the service settings are those of every `Service`. */
-export interface GrafanaOptions extends Pick<ServiceOptions, "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax"> {
+export interface GrafanaOptions extends Pick<
+  ServiceOptions,
+  "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax"
+> {
   /** Host port of the Grafana UI; the Grafana provider talks to it too. @default GRAFANA_DEFAULTS.hostPort, bound to 127.0.0.1 */
   readonly hostPort?: number;
   /** Container memory limit in MiB. @default GRAFANA_DEFAULTS.memoryMb */
@@ -102,7 +105,6 @@ export class Grafana extends Service implements IGrafana {
   /** The folder holding the dashboards. */
   public readonly folder: Folder;
 
-  private readonly grafanaProps: GrafanaProps;
   private readonly content: GrafanaContent;
 
   constructor(scope: Construct, id: string, props: GrafanaProps) {
@@ -110,7 +112,9 @@ export class Grafana extends Service implements IGrafana {
     const stack = TerraformStack.of(scope);
     const passwordFile = adminPasswordFile(
       options.adminPasswordFile,
-      props.adminPasswordFile === undefined || resolve(props.adminPasswordFile) === resolve(GRAFANA_DEFAULTS.adminPasswordFile),
+      // The default place (`.secrets/grafana-admin-password`, wherever the project is): its folder may be created.
+      props.adminPasswordFile === undefined ||
+        resolve(props.adminPasswordFile).endsWith(`${sep}${normalize(GRAFANA_DEFAULTS.adminPasswordFile)}`),
       App.of(scope).outdir,
       stack.node.id,
     );
@@ -152,7 +156,13 @@ export class Grafana extends Service implements IGrafana {
       },
       tmpfs: { "/tmp": "rw,noexec,nosuid,size=64m" },
       mounts: [
-        { type: "volume", source: options.dataVolumeName, target: "/var/lib/grafana", readOnly: false },
+        {
+          type: "volume",
+          source: options.dataVolumeName,
+          target: "/var/lib/grafana",
+          readOnly: false,
+          setting: `${Grafana.NAME}.dataVolumeName`,
+        },
         {
           type: "bind",
           // abspath: Docker wants an absolute bind source; Terraform computes it on the deploying host.
@@ -172,7 +182,6 @@ export class Grafana extends Service implements IGrafana {
       metricNames: GRAFANA_CATALOG,
     });
     this.options = options;
-    this.grafanaProps = props;
     this.passwordFile = passwordFile;
 
     const adminPassword = this.adminPassword(stack);
@@ -212,10 +221,12 @@ export class Grafana extends Service implements IGrafana {
     return [
       ...super.configProblems(),
       ...(this.options.folderTitle.trim() === ""
-        ? [{ path: joinPath(path, "folderTitle"), message: `${joinPath(path, "folderTitle")} must not be empty (got "")` }]
-        : []),
-      ...(this.grafanaProps.dataVolumeName !== undefined
-        ? checkDockerName(joinPath(path, "dataVolumeName"), this.grafanaProps.dataVolumeName)
+        ? [
+            {
+              path: joinPath(path, "folderTitle"),
+              message: `${joinPath(path, "folderTitle")} must not be empty (got ${show(this.options.folderTitle)})`,
+            },
+          ]
         : []),
       ...adminPasswordFileProblems(this.passwordFile),
     ];

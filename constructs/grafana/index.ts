@@ -18,14 +18,33 @@ export const grafanaComponent: ComponentInfo = {
   images: { grafana: GRAFANA_DEFAULTS.image },
   enabled: "stack",
   settings: [
-    { env: "GRAFANA_HOST_PORT", path: "hostPort", kind: "integer", description: "Host port of Grafana; the Grafana provider uses it too", default: GRAFANA_DEFAULTS.hostPort },
-    { env: "GRAFANA_BIND_ADDRESS", path: "bindAddress", kind: "string", description: "Host address the Grafana port binds to", default: SERVICE_DEFAULTS.bindAddress },
-    { env: "GRAFANA_MEMORY_MB", path: "memoryMb", kind: "integer", description: "Grafana memory limit in MiB", default: GRAFANA_DEFAULTS.memoryMb },
+    {
+      env: "GRAFANA_HOST_PORT",
+      path: "hostPort",
+      kind: "integer",
+      description: "Host port of Grafana; the Grafana provider uses it too",
+      default: GRAFANA_DEFAULTS.hostPort,
+    },
+    {
+      env: "GRAFANA_BIND_ADDRESS",
+      path: "bindAddress",
+      kind: "string",
+      description: "Host address the Grafana port binds to",
+      default: SERVICE_DEFAULTS.bindAddress,
+    },
+    {
+      env: "GRAFANA_MEMORY_MB",
+      path: "memoryMb",
+      kind: "integer",
+      description: "Grafana memory limit in MiB",
+      default: GRAFANA_DEFAULTS.memoryMb,
+    },
     {
       env: "GRAFANA_ADMIN_PASSWORD_FILE",
       path: "adminPasswordFile",
       kind: "string",
-      description: "File holding the Grafana admin password, generated (mode 0600) when absent; relative to the project or absolute",
+      description:
+        "File holding the Grafana admin password, generated (mode 0600) when absent; relative to the project or absolute",
       default: GRAFANA_DEFAULTS.adminPasswordFile,
     },
   ],

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { ConfigProblem } from "../core/validation";
 
 /** The setting that names the file, as problems name it. */
@@ -24,7 +24,7 @@ export interface AdminPasswordFile {
   readonly path: string;
   /** The path relative to the stack's folder (where Terraform runs), as `cdk.tf.json` names it. */
   readonly pathFromStackDir: string;
-  /** The path relative to the project (the folder the output folder is in), as a person finds it. */
+  /** The path as a person finds it: relative to the working directory, or to the project (the output folder's parent). */
   readonly pathForHumans: string;
   /** Whether it is the default file (whose folder the stack may create). */
   readonly isDefault: boolean;
@@ -39,15 +39,29 @@ export interface AdminPasswordFile {
  * The file at `file` (absolute, or relative to the working directory) for a stack whose folder is `stackDir`, in the
  * output folder `outdir`; people find it relative to the project (the folder the output folder is in).
  */
-export function adminPasswordFile(file: string, isDefault: boolean, outdir: string, stackId: string): AdminPasswordFile {
+export function adminPasswordFile(
+  file: string,
+  isDefault: boolean,
+  outdir: string,
+  stackId: string,
+): AdminPasswordFile {
   const path = resolve(file);
   return {
     path,
     pathFromStackDir: relative(resolve(outdir, "stacks", stackId), path),
-    pathForHumans: relative(dirname(resolve(outdir)), path),
+    pathForHumans: forHumans(path, [process.cwd(), dirname(resolve(outdir))]),
     isDefault,
     owner: predictedOwner(path),
   };
+}
+
+/** `path` relative to the first of `folders` it is inside (the working directory, the project), else absolute. */
+function forHumans(path: string, folders: readonly string[]): string {
+  for (const folder of folders) {
+    const inside = relative(folder, path);
+    if (inside !== "" && !inside.startsWith("..") && !isAbsolute(inside)) return inside;
+  }
+  return path;
 }
 
 /** The file's owner, or the user who will generate it; root is replaced by Grafana's own user. */

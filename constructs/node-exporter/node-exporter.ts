@@ -88,14 +88,25 @@ export function nodeExporterService(options: NodeExporterOptions = {}): ServiceO
  */
 export function addNodeExporter(stack: MonitoringStackBase, options: NodeExporterOptions = {}): Service | undefined {
   const service = stack.addService(NodeExporter.NAME, nodeExporterService(options));
-  const input = (ctx: { readonly jobs: Readonly<Record<string, string>>; readonly scrapeIntervalSeconds: number; readonly runbookBaseUrl?: string }) => ({
+  const input = (ctx: {
+    readonly jobs: Readonly<Record<string, string>>;
+    readonly scrapeIntervalSeconds: number;
+    readonly runbookBaseUrl?: string;
+  }) => ({
     jobName: ctx.jobs[NodeExporter.NAME] ?? NodeExporter.NAME,
     scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
     ...(options.thresholds !== undefined ? { thresholds: options.thresholds } : {}),
     ...(ctx.runbookBaseUrl !== undefined ? { runbookBaseUrl: ctx.runbookBaseUrl } : {}),
   });
   stack.reportProblems(
-    ...hostAlertRulesProblems({ jobName: NodeExporter.NAME, scrapeIntervalSeconds: stack.scrapeIntervalSeconds, ...(options.thresholds !== undefined ? { thresholds: options.thresholds } : {}) }, "nodeExporter"),
+    ...hostAlertRulesProblems(
+      {
+        jobName: NodeExporter.NAME,
+        scrapeIntervalSeconds: stack.scrapeIntervalSeconds,
+        ...(options.thresholds !== undefined ? { thresholds: options.thresholds } : {}),
+      },
+      NodeExporter.NAME,
+    ),
   );
   stack.addAlertRules("host", (ctx) => renderHostAlertRules(input(ctx)), { tests: (ctx) => hostRuleTests(input(ctx)) });
   stack.addDashboard(hostDashboard);

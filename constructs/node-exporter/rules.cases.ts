@@ -61,7 +61,13 @@ export function hostRuleTests(input: HostAlertRulesInput): RuleTestCase[] {
       `${instance}: CPUs busy ${humanizePercentage(busy)} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${pct(t.cpuBusyRatio)}).`,
     ),
   });
-  const kase = (alert: string, fires: boolean, title: string, input: RuleTestSeries[], tests: ReturnType<typeof evaluation>[]): RuleTestCase => ({
+  const kase = (
+    alert: string,
+    fires: boolean,
+    title: string,
+    input: RuleTestSeries[],
+    tests: ReturnType<typeof evaluation>[],
+  ): RuleTestCase => ({
     alert,
     fires,
     title,
@@ -74,14 +80,24 @@ export function hostRuleTests(input: HostAlertRulesInput): RuleTestCase[] {
   const diskBelow = t.filesystemAvailableRatio / 2;
 
   return [
-    kase(a.hostCpuSaturated, true, "HostCpuSaturated fires above the threshold for its for: duration", [idleCpu(busyAbove)], [
-      evaluation(firesAt, a.hostCpuSaturated, [cpuAlert(busyAbove)]),
-      // Above, but not yet for its whole for: duration: pending, not firing.
-      evaluation(t.forSeconds - step, a.hostCpuSaturated, []),
-    ]),
-    kase(a.hostCpuSaturated, false, "HostCpuSaturated stays quiet below the threshold", [idleCpu(busyBelow)], [
-      evaluation(firesAt, a.hostCpuSaturated, []),
-    ]),
+    kase(
+      a.hostCpuSaturated,
+      true,
+      "HostCpuSaturated fires above the threshold for its for: duration",
+      [idleCpu(busyAbove)],
+      [
+        evaluation(firesAt, a.hostCpuSaturated, [cpuAlert(busyAbove)]),
+        // Above, but not yet for its whole for: duration: pending, not firing.
+        evaluation(t.forSeconds - step, a.hostCpuSaturated, []),
+      ],
+    ),
+    kase(
+      a.hostCpuSaturated,
+      false,
+      "HostCpuSaturated stays quiet below the threshold",
+      [idleCpu(busyBelow)],
+      [evaluation(firesAt, a.hostCpuSaturated, [])],
+    ),
     kase(a.hostMemoryPressure, true, "HostMemoryPressure fires below the available share", memory(memoryBelow), [
       evaluation(firesAt, a.hostMemoryPressure, [
         {
@@ -94,21 +110,31 @@ export function hostRuleTests(input: HostAlertRulesInput): RuleTestCase[] {
         },
       ]),
     ]),
-    kase(a.hostMemoryPressure, false, "HostMemoryPressure stays quiet above the available share", memory(t.memoryAvailableRatio * 2), [
-      evaluation(firesAt, a.hostMemoryPressure, []),
-    ]),
-    kase(a.hostDiskFilling, true, "HostDiskFilling fires for a disk filesystem below the free share", filesystem(rootFs, diskBelow, 0), [
-      evaluation(firesAt, a.hostDiskFilling, [
-        {
-          exp_labels: { ...node, ...rootFs, severity: "warning" },
-          exp_annotations: annotations(
-            a.hostDiskFilling,
-            "A filesystem of the host is almost full",
-            `${instance}: / (/dev/vda) has ${humanizePercentage(diskBelow)} of its space left (threshold ${pct(t.filesystemAvailableRatio)}).`,
-          ),
-        },
-      ]),
-    ]),
+    kase(
+      a.hostMemoryPressure,
+      false,
+      "HostMemoryPressure stays quiet above the available share",
+      memory(t.memoryAvailableRatio * 2),
+      [evaluation(firesAt, a.hostMemoryPressure, [])],
+    ),
+    kase(
+      a.hostDiskFilling,
+      true,
+      "HostDiskFilling fires for a disk filesystem below the free share",
+      filesystem(rootFs, diskBelow, 0),
+      [
+        evaluation(firesAt, a.hostDiskFilling, [
+          {
+            exp_labels: { ...node, ...rootFs, severity: "warning" },
+            exp_annotations: annotations(
+              a.hostDiskFilling,
+              "A filesystem of the host is almost full",
+              `${instance}: / (/dev/vda) has ${humanizePercentage(diskBelow)} of its space left (threshold ${pct(t.filesystemAvailableRatio)}).`,
+            ),
+          },
+        ]),
+      ],
+    ),
     kase(
       a.hostDiskFilling,
       false,
@@ -120,23 +146,32 @@ export function hostRuleTests(input: HostAlertRulesInput): RuleTestCase[] {
       ],
       [evaluation(firesAt, a.hostDiskFilling, [])],
     ),
-    kase(a.hostFilesystemReadOnly, true, "HostFilesystemReadOnly fires for a read-only disk filesystem", filesystem(rootFs, 0.5, 1), [
-      evaluation(firesAt, a.hostFilesystemReadOnly, [
-        {
-          exp_labels: { ...node, ...rootFs, severity: "warning" },
-          exp_annotations: annotations(
-            a.hostFilesystemReadOnly,
-            "A filesystem of the host is read-only",
-            `${instance}: / (/dev/vda) is mounted read-only; writes to it fail.`,
-          ),
-        },
-      ]),
-    ]),
+    kase(
+      a.hostFilesystemReadOnly,
+      true,
+      "HostFilesystemReadOnly fires for a read-only disk filesystem",
+      filesystem(rootFs, 0.5, 1),
+      [
+        evaluation(firesAt, a.hostFilesystemReadOnly, [
+          {
+            exp_labels: { ...node, ...rootFs, severity: "warning" },
+            exp_annotations: annotations(
+              a.hostFilesystemReadOnly,
+              "A filesystem of the host is read-only",
+              `${instance}: / (/dev/vda) is mounted read-only; writes to it fail.`,
+            ),
+          },
+        ]),
+      ],
+    ),
     kase(
       a.hostFilesystemReadOnly,
       false,
       "HostFilesystemReadOnly stays quiet for read-write filesystems and a read-only tmpfs",
-      [...filesystem(rootFs, 0.5, 0), ...filesystem({ device: "tmpfs", fstype: "tmpfs", mountpoint: "/sys/fs/cgroup" }, 0.5, 1)],
+      [
+        ...filesystem(rootFs, 0.5, 0),
+        ...filesystem({ device: "tmpfs", fstype: "tmpfs", mountpoint: "/sys/fs/cgroup" }, 0.5, 1),
+      ],
       [evaluation(firesAt, a.hostFilesystemReadOnly, [])],
     ),
   ];

@@ -90,7 +90,12 @@ export function hostAlertRulesProblems(input: HostAlertRulesInput, path = ""): C
   }
   problems.push(
     ...durationProblems(at, input.scrapeIntervalSeconds, [
-      { key: "rateWindowSeconds", value: given.rateWindowSeconds, alerts: HOST_ALERT_NAMES.hostCpuSaturated, kind: "window" },
+      {
+        key: "rateWindowSeconds",
+        value: given.rateWindowSeconds,
+        alerts: HOST_ALERT_NAMES.hostCpuSaturated,
+        kind: "window",
+      },
       { key: "forSeconds", value: given.forSeconds, alerts: "every host alert", kind: "for" },
     ]),
   );

@@ -5,8 +5,15 @@ import type { GeneratedFile } from "../core/config-image-files";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "../core/scrape-target";
 import { replaceStackFiles, writeAfterSynthesis } from "../core/stack-files";
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from "../core/stack";
-import { ConfigProblem, ISelfValidating, checkIntegerInRange, show, urlProblems, validateItself } from "../core/validation";
-import { prometheusConfigProblems, renderPrometheusConfig, toGeneratedYaml } from "./config";
+import {
+  ConfigProblem,
+  ISelfValidating,
+  checkIntegerInRange,
+  show,
+  urlProblems,
+  validateItself,
+} from "../core/validation";
+import { renderPrometheusConfig, toGeneratedYaml } from "./config";
 import { PROMETHEUS_DEFAULTS } from "./defaults";
 
 export type { IPrometheus } from "../core/backends";
@@ -27,12 +34,16 @@ export interface ExistingPrometheusAttributes {
 export function existingPrometheusProblems(path: string, attrs: ExistingPrometheusAttributes): ConfigProblem[] {
   return [
     ...urlProblems(`${path}.url`, attrs.url, "Prometheus"),
-    ...checkIntegerInRange(`${path}.scrapeIntervalSeconds`, attrs.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS, 1, 3600),
+    ...checkIntegerInRange(
+      `${path}.scrapeIntervalSeconds`,
+      attrs.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS,
+      1,
+      3600,
+    ),
     ...checkIntegerInRange(`${path}.sampleLimit`, attrs.sampleLimit ?? PROMETHEUS_DEFAULTS.sampleLimit, 1, 10_000_000),
     ...checkIntegerInRange(`${path}.labelLimit`, attrs.labelLimit ?? PROMETHEUS_DEFAULTS.labelLimit, 1, 1000),
   ];
 }
-
 
 /**
  * A Prometheus that already runs outside this stack. What the stack can do with it: point Grafana's datasource at it
@@ -130,7 +141,12 @@ export class ExistingPrometheus extends Construct implements IPrometheus, ISelfV
       ...existingPrometheusProblems(this.node.id, this.attrs),
       ...this.targetProblems,
       ...unreachable,
-      ...prometheusConfigProblems(this.configInput(), `Prometheus.fromExisting "${this.node.id}"`),
+      // The attributes are checked once above; only the targets rendered at synth are left to check.
+      ...this.lazyJobs.flatMap((job) =>
+        job
+          .targets()
+          .flatMap((target, i) => scrapeTargetProblems(`scrape job ${show(job.jobName)} target[${i}]`, target)),
+      ),
     ];
   }
 
@@ -152,7 +168,10 @@ export class ExistingPrometheus extends Construct implements IPrometheus, ISelfV
   private configInput() {
     return {
       scrapeIntervalSeconds: this.scrapeIntervalSeconds,
-      scrapeTimeoutSeconds: Math.max(1, Math.min(PROMETHEUS_DEFAULTS.maxScrapeTimeoutSeconds, this.scrapeIntervalSeconds)),
+      scrapeTimeoutSeconds: Math.max(
+        1,
+        Math.min(PROMETHEUS_DEFAULTS.maxScrapeTimeoutSeconds, this.scrapeIntervalSeconds),
+      ),
       evaluationIntervalSeconds: this.scrapeIntervalSeconds,
       sampleLimit: this.sampleLimit,
       labelLimit: this.labelLimit,

@@ -5,7 +5,7 @@ import type { MonitoringNetwork } from "../core/network";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "../core/scrape-target";
 import { SERVICE_DEFAULTS, Service, ServiceOptions } from "../core/service";
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from "../core/stack";
-import { ConfigProblem, checkDockerName, checkIntegerInRange, joinPath, show } from "../core/validation";
+import { ConfigProblem, checkIntegerInRange, joinPath, show } from "../core/validation";
 import { PROMETHEUS_CATALOG } from "./catalog";
 import { prometheusConfigProblems, renderPrometheusConfig, toGeneratedYaml } from "./config";
 import { ExistingPrometheus, ExistingPrometheusAttributes } from "./existing";
@@ -13,8 +13,10 @@ import { PROMETHEUS_DEFAULTS, PROMETHEUS_NAME } from "./defaults";
 import { PrometheusAlertThresholds, prometheusAlertThresholdProblems } from "./rules";
 
 /** Settings of Prometheus a stack user can change; the service settings are those of every `Service`. */
-export interface PrometheusOptions
-  extends Pick<ServiceOptions, "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax"> {
+export interface PrometheusOptions extends Pick<
+  ServiceOptions,
+  "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax"
+> {
   /** Host port of the Prometheus UI and API. @default PROMETHEUS_DEFAULTS.hostPort, bound to 127.0.0.1 */
   readonly hostPort?: number;
   /** Container memory limit in MiB. @default PROMETHEUS_DEFAULTS.memoryMb */
@@ -117,7 +119,15 @@ export class Prometheus extends Service implements IPrometheus {
         `--storage.tsdb.retention.size=${options.retentionSizeMb}MB`,
         `--web.listen-address=:${Prometheus.INTERNAL_PORT}`,
       ],
-      mounts: [{ type: "volume", source: options.dataVolumeName, target: "/prometheus", readOnly: false }],
+      mounts: [
+        {
+          type: "volume",
+          source: options.dataVolumeName,
+          target: "/prometheus",
+          readOnly: false,
+          setting: `${Prometheus.NAME}.dataVolumeName`,
+        },
+      ],
       configFiles: { targetDir: Prometheus.CONFIG_DIR, files: () => this.renderFiles(), pullBaseImage: false },
       // The image is busybox-based: wget is there, curl is not.
       healthcheck: {
@@ -297,7 +307,6 @@ function prometheusOptionProblems(
   return [
     ...checkIntegerInRange(joinPath(path, "retentionDays"), resolved.retentionDays, 1, 3650),
     ...checkIntegerInRange(joinPath(path, "retentionSizeMb"), resolved.retentionSizeMb, 64, 16 * 1024 * 1024),
-    ...(props.dataVolumeName !== undefined ? checkDockerName(joinPath(path, "dataVolumeName"), props.dataVolumeName) : []),
     // A MonitoringStack checks its scrapeIntervalSeconds itself and passes a valid one, so it is reported once.
     ...prometheusConfigProblems(
       {

@@ -19,7 +19,12 @@ import {
 import { RuleTestCase, runbookAnnotations } from "../core/rules";
 import { formatDuration } from "../core/validation";
 import { PROMETHEUS_LABELS, PROMETHEUS_METRICS } from "./catalog";
-import { ALERT_RULES_FILE, PROMETHEUS_ALERT_NAMES, PrometheusRulesInput, resolvePrometheusAlertThresholds } from "./rules";
+import {
+  ALERT_RULES_FILE,
+  PROMETHEUS_ALERT_NAMES,
+  PrometheusRulesInput,
+  resolvePrometheusAlertThresholds,
+} from "./rules";
 
 /** The promtool cases of `rules/alerts.yml`. */
 export function prometheusRuleTests(input: PrometheusRulesInput): RuleTestCase[] {
@@ -59,7 +64,9 @@ export function prometheusRuleTests(input: PrometheusRulesInput): RuleTestCase[]
         title,
         step,
         [
-          ...jobs.map((name) => series(SCRAPE_METRICS.up.name, target(name), down.includes(name) ? downValues : flat(1, samples))),
+          ...jobs.map((name) =>
+            series(SCRAPE_METRICS.up.name, target(name), down.includes(name) ? downValues : flat(1, samples)),
+          ),
           series(SCRAPE_METRICS.up.name, target(undeployed), flat(0, samples)),
         ],
         [
@@ -148,7 +155,11 @@ export function prometheusRuleTests(input: PrometheusRulesInput): RuleTestCase[]
   return [
     targetDownCase("TargetDown fires for every deployed job whose target is down", true, jobs),
     targetDownCase("TargetDown fires only for the target that is down", true, [jobs[jobs.length - 1]]),
-    targetDownCase("TargetDown does not fire while every deployed target is up (an undeployed job is ignored)", false, []),
+    targetDownCase(
+      "TargetDown does not fire while every deployed target is up (an undeployed job is ignored)",
+      false,
+      [],
+    ),
     ruleFailuresCase("PrometheusRuleEvaluationFailures fires for the group whose evaluations fail", true, 1),
     ruleFailuresCase("PrometheusRuleEvaluationFailures does not fire while no evaluation fails", false, 0),
     configReloadCase("PrometheusConfigReloadFailed fires after a failed reload", true),

@@ -80,7 +80,8 @@ export function resolvePrometheusAlertThresholds(
   const d = DEFAULT_PROMETHEUS_ALERT_THRESHOLDS;
   const minFor = minimumForSeconds(scrapeIntervalSeconds);
   return {
-    rateWindowSeconds: given.rateWindowSeconds ?? Math.max(d.rateWindowSeconds, minimumRateWindowSeconds(scrapeIntervalSeconds)),
+    rateWindowSeconds:
+      given.rateWindowSeconds ?? Math.max(d.rateWindowSeconds, minimumRateWindowSeconds(scrapeIntervalSeconds)),
     targetDownForSeconds: given.targetDownForSeconds ?? Math.max(d.targetDownForSeconds, minFor),
     ruleFailuresForSeconds: given.ruleFailuresForSeconds ?? Math.max(d.ruleFailuresForSeconds, minFor),
     configReloadForSeconds: given.configReloadForSeconds ?? Math.max(d.configReloadForSeconds, minFor),
@@ -96,10 +97,25 @@ export function prometheusAlertThresholdProblems(
   const given = thresholds ?? {};
   const a = PROMETHEUS_ALERT_NAMES;
   const durations: DurationSetting[] = [
-    { key: "rateWindowSeconds", value: given.rateWindowSeconds, alerts: a.prometheusRuleEvaluationFailures, kind: "window" },
+    {
+      key: "rateWindowSeconds",
+      value: given.rateWindowSeconds,
+      alerts: a.prometheusRuleEvaluationFailures,
+      kind: "window",
+    },
     { key: "targetDownForSeconds", value: given.targetDownForSeconds, alerts: a.targetDown, kind: "for" },
-    { key: "ruleFailuresForSeconds", value: given.ruleFailuresForSeconds, alerts: a.prometheusRuleEvaluationFailures, kind: "for" },
-    { key: "configReloadForSeconds", value: given.configReloadForSeconds, alerts: a.prometheusConfigReloadFailed, kind: "for" },
+    {
+      key: "ruleFailuresForSeconds",
+      value: given.ruleFailuresForSeconds,
+      alerts: a.prometheusRuleEvaluationFailures,
+      kind: "for",
+    },
+    {
+      key: "configReloadForSeconds",
+      value: given.configReloadForSeconds,
+      alerts: a.prometheusConfigReloadFailed,
+      kind: "for",
+    },
   ];
   return durationProblems(path, scrapeIntervalSeconds, durations);
 }

@@ -102,7 +102,7 @@ export function stackExpectations(stack: MonitoringStack): StackExpectations {
     ),
     passwordFileForHumans: stack.grafana.passwordFile.pathForHumans,
     grafanaService: stack.grafana.name,
-    metricOwners: metricOwners(services, stack.prometheus.name, SCRAPE_SERIES),
+    metricOwners: metricOwners(services, stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs),
   };
 }
 

@@ -199,7 +199,10 @@ async function dataChecks(
   for (const item of dashboardQueries(exp.dashboards)) {
     const title = describeQuery(item.query);
     const grafana = exp.grafanaService;
-    if (options.skipGrafana && missingOwners(item.query, exp.metricOwners, (name) => name !== grafana).includes(grafana)) {
+    if (
+      options.skipGrafana &&
+      missingOwners(item.query, exp.metricOwners, (name) => name !== grafana).includes(grafana)
+    ) {
       results.push(skip("Data", title, `reads only Grafana's own metrics; ${SKIP_GRAFANA_REASON}`));
       continue;
     }
@@ -232,7 +235,9 @@ function queryResult(
   const hint =
     missing.length > 0
       ? `Prometheus has no series named ${missing.join(", ")}: the target exposing ${missing.length === 1 ? "it" : "them"} is down or does not expose ${missing.length === 1 ? "it" : "them"} (see the targets above)` +
-        (missingOwners(outcome.query, exp.metricOwners, (name) => name !== exp.grafanaService).includes(exp.grafanaService)
+        (missingOwners(outcome.query, exp.metricOwners, (name) => name !== exp.grafanaService).includes(
+          exp.grafanaService,
+        )
           ? `; Grafana's own metrics need GF_METRICS_ENABLED=true in ${exp.containers[exp.grafanaService]}`
           : "")
       : `the metrics exist, but no series matches the panel's selectors in the dashboard's time range: check the query's job and label matchers in dashboards/`;
