@@ -166,15 +166,18 @@ export function exitOnUserError(error: unknown): never {
 }
 
 if (require.main === module) {
+  // `cdktf synth` passes the output folder in CDKTF_OUTDIR.
+  const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
+  // The App creates its output folder at once: a synth that fails on the settings removes it again if it was new.
+  const outdirExisted = existsSync(outdir);
   try {
-    // `cdktf synth` passes the output folder in CDKTF_OUTDIR.
-    const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
     const inputs = readAppInputs(outdir, process.env);
     const app = new App({ outdir });
     buildMonitoringStack(app, inputs);
     // Every problem is reported here, at once; the stack writes what Terraform reads next to cdk.tf.json itself.
     app.synth();
   } catch (error) {
+    if (!outdirExisted) rmSync(outdir, { recursive: true, force: true });
     exitOnUserError(error);
   }
 }

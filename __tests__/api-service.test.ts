@@ -140,10 +140,10 @@ describe("addDemoApi", () => {
   });
 
   it("fails when the build context is empty", () => {
-    // The service's build context (`api.build.context`, checked by Service) reports the same value a second time.
-    expect(apiProblems({ buildContext: " " })).toContain(
-      'api.buildContext must be the path of the app/ folder (got "")',
-    );
+    // Checked once, by Service (the service's build context).
+    expect(apiProblems({ buildContext: " " })).toEqual([
+      'api.build.context must be the path of a Docker build context (got " ")',
+    ]);
   });
 
   it("reports every invalid setting at once, when the stack is synthesized", () => {

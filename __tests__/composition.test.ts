@@ -252,7 +252,7 @@ describe("composition: the user stories through the public API", () => {
     // Both in one round: the rule, and the dashboard through the lint.
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       'alertRules.orders.groups[0].rules[0].expr selects job "orders", which is not scraped (jobs: grafana, prometheus); add the service or scrape job, or fix the selector',
-      'module:orders, dashboard: the dashboard needs the service "orders", which the stack does not deploy (deployed: grafana, prometheus); add it with addService or remove the dashboard. Fix: see above.',
+      'module:orders, dashboard: the dashboard needs the service "orders", which the stack does not deploy (deployed: grafana, prometheus); add it with addService or remove the dashboard. Fix: make the module build for the stack it is added to (the problem names what it needs).',
     ]);
     // The rules are fine once the service exists; the dashboard then still names what it lacks, through the lint.
     const withoutService = newStack();

@@ -405,7 +405,7 @@ describe("panelQueries and the e2e helpers", () => {
   });
 
   it("names the services a query needs that do not run, from the catalogs the services declare", () => {
-    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES);
+    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs);
     const grafana = stack.grafana.name;
     const withoutGrafana = (service: string): boolean => service !== grafana;
     const [onlyGrafana, up, upPlusGrafana] = panelQueries({
@@ -434,7 +434,7 @@ describe("panelQueries and the e2e helpers", () => {
   });
 
   it("needs a real Grafana for exactly the Grafana panels", () => {
-    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES);
+    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs);
     const grafana = stack.grafana.name;
     const needing = allQueries.flatMap((q) => {
       const missing = missingOwners(q, owners, (service) => service !== grafana);

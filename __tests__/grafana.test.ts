@@ -245,7 +245,7 @@ describe("Grafana", () => {
       writeFileSync(join(folder, ".secrets", "grafana-admin-password"), "\n"),
     );
     const message =
-      "grafana.adminPasswordFile (.secrets/grafana-admin-password): is empty: write the password into it, or delete it to have one generated; point grafana.adminPasswordFile at a file in an existing folder you can write, or leave it unset to use the default";
+      "grafana.adminPasswordFile (.secrets/grafana-admin-password): is empty: write the password into it, or delete it to have one generated; fix that, or set grafana.adminPasswordFile to a file in a folder you can write";
     expect(problems(grafana)).toEqual([message]);
     // In a plain TerraformStack the problem is a cdktf validation of the construct.
     expect(() => Testing.synth(stack, true)).toThrow(
@@ -255,7 +255,7 @@ describe("Grafana", () => {
 
   it("fails when the folder title is empty", () => {
     expect(problems(buildGrafana({ folderTitle: "  " }).grafana)).toEqual([
-      'grafana.folderTitle must not be empty (got "")',
+      'grafana.folderTitle must not be empty (got "  ")',
     ]);
   });
 

@@ -246,17 +246,18 @@ describe("main.ts (the cdktf app)", () => {
     );
 
     expect(result.status).toBe(1);
-    // Each once, in one error: the stack's own settings, then the variables that do not parse, then the constructs'.
+    // Each once, in one error: the variables that do not parse, then the stack's own settings, then the constructs'.
     expect(problemLines(result.stderr)).toEqual([
-      "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1) [set by SCRAPE_INTERVAL_SECONDS]",
       '  - ALERTMANAGER_ENABLED must be true or false (got "maybe")',
       '  - API_HOST_PORT must be an integer (got "abc")',
+      "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1) [set by SCRAPE_INTERVAL_SECONDS]",
       "  - grafana.hostPort clashes with prometheus.hostPort: both publish port 9090 on 127.0.0.1; give each service its own host port [set by GRAFANA_HOST_PORT]",
     ]);
     expect(result.stderr.split("\n")[0]).toBe('MonitoringStack "monitoring": 4 invalid settings:');
     // Nothing is left behind by a synth that fails: no password, nothing in the output folder.
     expect(existsSync(join(work, "never-written"))).toBe(false);
     expect(filesUnder(join(work, "bad7"))).toEqual([]);
+    expect(existsSync(join(work, "bad7"))).toBe(false);
   });
 
   it("generates no password when the stack is only inspected (npm run verify, npm run dev), only on a real synth", () => {

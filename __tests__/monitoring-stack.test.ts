@@ -315,9 +315,7 @@ describe("MonitoringStack", () => {
     });
 
     it("accepts the same host port on two distinct addresses", () => {
-      expect(() =>
-        synthMonitoringStack({}, { API_HOST_PORT: "3000", API_BIND_ADDRESS: "10.0.0.5" }),
-      ).not.toThrow();
+      expect(() => synthMonitoringStack({}, { API_HOST_PORT: "3000", API_BIND_ADDRESS: "10.0.0.5" })).not.toThrow();
     });
 
     it("fails when the scrape interval is 0", () => {

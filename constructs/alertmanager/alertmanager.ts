@@ -77,7 +77,13 @@ export class Alertmanager extends Service {
         "--cluster.listen-address=",
       ],
       mounts: [
-        { type: "volume", source: options.dataVolumeName, target: "/alertmanager", readOnly: false },
+        {
+          type: "volume",
+          source: options.dataVolumeName,
+          target: "/alertmanager",
+          readOnly: false,
+          setting: `${Alertmanager.NAME}.dataVolumeName`,
+        },
         ...(props.webhookUrlFile !== undefined
           ? [
               {
@@ -85,6 +91,7 @@ export class Alertmanager extends Service {
                 source: props.webhookUrlFile,
                 target: Alertmanager.WEBHOOK_URL_FILE,
                 readOnly: true,
+                setting: `${Alertmanager.NAME}.webhookUrlFile`,
               },
             ]
           : []),

@@ -165,6 +165,7 @@ export class MonitoringStackBase<
   private readonly scrapeJobRegistry = new Map<string, { readonly metricNames: readonly string[] }>();
   private readonly dashboardSources: DashboardSource[] = [];
   private readonly problems: ConfigProblem[] = [];
+  private readonly reportedProblems: ConfigProblem[] = [];
   private readonly ruleFileSources = new Map<string, RuleFileSource>();
   private readonly renderedScrapeJobs: (() => { readonly problems: readonly ConfigProblem[] })[] = [];
   private finalized = false;
@@ -286,7 +287,7 @@ export class MonitoringStackBase<
    * settings): they are reported at synth with every other problem, in the same round.
    */
   public reportProblems(...problems: readonly ConfigProblem[]): void {
-    this.problems.push(...problems);
+    this.reportedProblems.push(...problems);
   }
 
   /** Every service on the stack's network, by name, in the order created (Prometheus and Grafana first). */
@@ -428,7 +429,9 @@ export class MonitoringStackBase<
     const rules = [...this.ruleFileSources.values()].flatMap((file) =>
       ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs),
     );
+    // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
     return [
+      ...this.reportedProblems,
       ...this.problems,
       ...constructs,
       ...this.renderedScrapeJobs.flatMap((render) => render().problems),

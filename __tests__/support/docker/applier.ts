@@ -303,7 +303,9 @@ export class DockerApplier {
           wanted.add(address);
           const config = this.resolveDeep(address, raw, resolver(address));
           pending.push(
-            this.ensure(address, config, options, report, () => Promise.resolve(this.localImage(address, config, local))),
+            this.ensure(address, config, options, report, () =>
+              Promise.resolve(this.localImage(address, config, local)),
+            ),
           );
           continue;
         }
@@ -326,7 +328,10 @@ export class DockerApplier {
       ).find((base) => base !== undefined);
       if (missingBase !== undefined) {
         notRunImages.add(name);
-        report.notRun.push({ address, reason: `builds FROM ${missingBase}, which is not here (no stand-in has this tag)` });
+        report.notRun.push({
+          address,
+          reason: `builds FROM ${missingBase}, which is not here (no stand-in has this tag)`,
+        });
         continue;
       }
       wanted.add(address);
