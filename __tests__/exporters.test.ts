@@ -4,9 +4,9 @@
  * (`configFiles`), per-target `params`/`labels` (the multi-target exporter pattern), scrape jobs whose targets are
  * rendered at synth, and `relax.privileged`. One `fails when ...` test per new validation rule.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
 import {
@@ -48,14 +48,8 @@ import { metricNamesInExpr, PROCESS_SERIES } from "../dashboards";
 import * as library from "../constructs/index";
 import { inspectMonitoringStack } from "../main";
 import { containerNamed, newTestStack, synthJson } from "./support/stack";
-import { freeLoopbackPort, LOOPBACK } from "../scripts/harness/local-stack";
-import {
-  binaryVersion,
-  describeWithBinaries,
-  runBinary,
-  startBinary,
-  type RunningBinary,
-} from "./support/prometheus-binaries";
+import { freeLoopbackPort, ProcessGroup, startLocalService } from "../scripts/harness/local-stack";
+import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const newStack = newTestStack;
 const synth = synthJson;
@@ -90,35 +84,17 @@ function serviceNamed(stack: MonitoringStack, name: string): Service {
   return service;
 }
 
-/**
- * Runs `service` as the stack declares it runs as a local process (`localRun`: its flags, its rendered config files)
- * on a free loopback port, and waits until it says it serves; returns its base URL. The process is added to `started`
- * before the wait, so the caller stops it even when the start fails.
- */
-async function runLocally(service: Service, path: string, dir: string, started: RunningBinary[]): Promise<string> {
-  const localRun = service.localRun;
-  if (localRun === undefined) throw new Error(`${service.name} declares no localRun`);
-  const port = await freeLoopbackPort();
-  const serviceDir = join(dir, service.name);
-  const ctx = {
-    host: LOOPBACK,
-    port,
-    address: `${LOOPBACK}:${port}`,
-    configDir: join(serviceDir, "config"),
-    dataDir: join(serviceDir, "data"),
-  };
-  mkdirSync(ctx.dataDir, { recursive: true });
-  for (const file of service.configFiles()) {
-    mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
-    writeFileSync(join(ctx.configDir, file.path), file.content);
-  }
-  const binary = startBinary(path, localRun.args(ctx), {
-    cwd: serviceDir,
-    env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
+/** Runs `service` as the stack declares it runs locally, on a free loopback port; returns its base URL. */
+async function runLocally(service: Service, path: string, dir: string, processes: ProcessGroup): Promise<string> {
+  const binary = service.localRun?.binary ?? "";
+  const started = await startLocalService(service, {
+    dir,
+    port: await freeLoopbackPort(),
+    binaries: { [binary]: path },
+    processes,
   });
-  started.push(binary);
-  await binary.waitForOutput(localRun.readyPattern, 20_000);
-  return `http://${ctx.address}`;
+  if (started === undefined) throw new Error(`${service.name} declares no localRun`);
+  return started.service.baseUrl;
 }
 
 /** The body of a GET that must answer 200. */
@@ -486,7 +462,7 @@ describeWithBinaries(
       addNodeExporter(stack);
       addBlackboxExporter(stack);
       const dir = mkdtempSync(join(tmpdir(), "exporters-exposition-"));
-      const started: RunningBinary[] = [];
+      const started = new ProcessGroup();
       let nodeExporter = "";
       let blackbox = "";
 
@@ -500,7 +476,7 @@ describeWithBinaries(
         );
       });
       afterAll(async () => {
-        for (const binary of started) await binary.stop();
+        await started.stopAll();
         rmSync(dir, { recursive: true, force: true });
       });
 

@@ -319,6 +319,58 @@ function renderedAddresses(service: Service): string[] {
 }
 
 /**
+ * Starts one service as the stack declares it runs locally (`localRun`: the program, its arguments and environment,
+ * its rendered config files in `<dir>/<name>/config`, an empty `<dir>/<name>/data`) on `127.0.0.1:<port>`, and waits
+ * until it says it serves. The process joins `processes` before the wait, so it is stopped even when the start fails.
+ * @returns undefined for a service without `localRun`
+ */
+export async function startLocalService(
+  service: Service,
+  options: {
+    readonly dir: string;
+    readonly port: number;
+    /** The files to give it. @default the service's own `configFiles()` */
+    readonly configFiles?: readonly PrometheusConfigFile[];
+    readonly binaries?: Readonly<Record<string, string>>;
+    readonly processes: ProcessGroup;
+  },
+): Promise<{ readonly service: LocalService; readonly binary: RunningBinary } | undefined> {
+  const localRun = service.localRun;
+  if (localRun === undefined) return undefined;
+  const serviceDir = join(options.dir, service.name);
+  const ctx = {
+    host: LOOPBACK,
+    port: options.port,
+    address: `${LOOPBACK}:${options.port}`,
+    configDir: join(serviceDir, "config"),
+    dataDir: join(serviceDir, "data"),
+  };
+  mkdirSync(ctx.dataDir, { recursive: true });
+  for (const file of options.configFiles ?? service.configFiles()) {
+    mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
+    writeFileSync(join(ctx.configDir, file.path), file.content);
+  }
+  const { path, args } = program(service, options.binaries ?? {});
+  const binary = options.processes.add(
+    startBinary(path, [...args, ...localRun.args(ctx)], {
+      cwd: serviceDir,
+      env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
+    }),
+  );
+  await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
+  return {
+    binary,
+    service: {
+      name: service.name,
+      pid: binary.pid,
+      output: binary.output,
+      address: ctx.address,
+      baseUrl: `http://${ctx.address}`,
+    },
+  };
+}
+
+/**
  * Starts every service of the stack that can run here, on 127.0.0.1, each with the config files the stack renders for
  * it, and Prometheus last with the stack's files, targets mapped to loopback; waits until each says it serves (and
  * Prometheus' /-/ready answers 200). When any step fails, whatever was started is stopped before the error is
@@ -350,40 +402,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const files = mapTargetsToLoopback(stack.prometheus.configFiles(), loopback);
 
     const start = async (service: Service, configFiles: readonly PrometheusConfigFile[]): Promise<void> => {
-      const localRun = service.localRun;
-      if (localRun === undefined) return;
-      const port = ports.get(service.name) ?? 0;
-      const serviceDir = join(dir, service.name);
-      const ctx = {
-        host: LOOPBACK,
-        port,
-        address: `${LOOPBACK}:${port}`,
-        configDir: join(serviceDir, "config"),
-        dataDir: join(serviceDir, "data"),
-      };
-      mkdirSync(ctx.dataDir, { recursive: true });
-      for (const file of configFiles) {
-        mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
-        writeFileSync(join(ctx.configDir, file.path), file.content);
-      }
-      const { path, args } = program(service, binaries);
-      const binary = processes.add(
-        startBinary(path, [...args, ...localRun.args(ctx)], {
-          cwd: serviceDir,
-          env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
-        }),
-      );
-      await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
-      running.set(service.name, {
-        binary,
-        service: {
-          name: service.name,
-          pid: binary.pid,
-          output: binary.output,
-          address: ctx.address,
-          baseUrl: `http://${ctx.address}`,
-        },
+      const started = await startLocalService(service, {
+        dir,
+        port: ports.get(service.name) ?? 0,
+        configFiles,
+        binaries,
+        processes,
       });
+      if (started !== undefined) running.set(service.name, started);
     };
     for (const service of all) {
       if (service === prometheusService) continue;
