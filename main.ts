@@ -15,7 +15,6 @@ import { COMPONENTS } from "./constructs/components";
 import type { ConfigProblem } from "./constructs/core/validation";
 import { ConfigError } from "./constructs/core/validation";
 import { AppSettings, isEnabled, settingsFromEnv, withEnvHint } from "./constructs/env-config";
-import { GRAFANA_DEFAULTS } from "./constructs/grafana/defaults";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
 import { DEMO_API_DEFAULTS } from "./constructs/api/defaults";
 
@@ -78,19 +77,15 @@ export interface AppInputs {
 export function readAppInputs(outdir: string, env: Readonly<Record<string, string | undefined>>): AppInputs {
   const { settings, problems } = settingsFromEnv(env);
   const stackDir = join(resolve(projectRoot, outdir), "stacks", STACK_NAME);
-  const grafana = settings.components.grafana ?? {};
-  const passwordFile =
-    typeof grafana.adminPasswordFile === "string" ? grafana.adminPasswordFile : GRAFANA_DEFAULTS.adminPasswordFile;
   return {
     settings,
     problems,
     props: {
       ...(settings.stack as MonitoringStackProps),
+      // The state file and the Grafana password file are the project's, whatever folder the app runs from.
+      projectDir: projectRoot,
       prometheus: settings.components.prometheus ?? {},
-      // The password file is the project's: relative to it, whatever folder the app runs from.
-      grafana: { ...grafana, adminPasswordFile: resolve(projectRoot, passwordFile) },
-      // Relative to the stack's folder, where Terraform runs: cdk.tf.json is the same wherever the checkout lives.
-      localStatePath: relative(stackDir, join(projectRoot, `terraform.${STACK_NAME}.tfstate`)),
+      grafana: settings.components.grafana ?? {},
     },
     api: { buildContext: relative(stackDir, appDir), sourceHash: hashSources(appDir) },
     importedDashboards: readImportedDashboards(importedDashboardsDir),

@@ -1,4 +1,5 @@
-import { addDemoApi, API_CATALOG, API_SERIES_RULES, apiOverview, platformOverview } from "../constructs/api";
+import { addDemoApi, API_CATALOG, API_SERIES_RULES, apiOverview } from "../constructs/api";
+import { platformOverview } from "../constructs/platform-overview";
 import { renderDashboards, SCRAPE_SERIES } from "../dashboards";
 import { formatLintProblems, lintDashboards } from "../dashboards/lint";
 import type { DashboardContext } from "../dashboards/types";

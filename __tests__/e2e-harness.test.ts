@@ -7,7 +7,15 @@ import { parse } from "yaml";
 import { DemoApi } from "../constructs/api";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { inspectMonitoringStack } from "../main";
-import { buildDefaultMonitoringStack, mapTargetsToLoopback, mapUrlToLoopback } from "../scripts/harness/local-stack";
+import {
+  buildDefaultMonitoringStack,
+  mapTargetsToLoopback,
+  mapUrlToLoopback,
+  loopbackAddresses,
+  whyNotRun,
+} from "../scripts/harness/local-stack";
+import { BINARIES } from "../scripts/harness/binaries";
+import { newTestStack } from "./support/stack";
 
 /**
  * One made-up loopback port per service, and every `host:port` the stack renders for it (its scrape targets and its
@@ -163,5 +171,48 @@ describe("mapUrlToLoopback", () => {
     expect(() => mapUrlToLoopback("http://orders:8080/health", loopback)).toThrow(
       "the URL http://orders:8080/health names orders:8080, which is no address of a service the harness runs: it cannot map it to loopback",
     );
+  });
+});
+
+describe("whyNotRun", () => {
+  it("runs what declares a local process with a binary the components declare, and says why not for the rest", () => {
+    const stack = newTestStack();
+    const own = stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
+    const unknown = stack.addService("cache", {
+      image: "redis:7.4.1",
+      port: 6379,
+      localRun: { binary: "redis-server", args: () => [] },
+    });
+    expect(whyNotRun(stack.prometheus)).toBeUndefined();
+    expect(own !== undefined && whyNotRun(own)).toBe("no local process (localRun)");
+    expect(unknown !== undefined && whyNotRun(unknown)).toBe(
+      `its binary "redis-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
+    );
+    // Given its path, the binary runs.
+    expect(unknown !== undefined && whyNotRun(unknown, { "redis-server": "/usr/bin/redis-server" })).toBeUndefined();
+  });
+});
+
+describe("loopbackAddresses", () => {
+  it("maps every service's addresses to its loopback port, and leaves a target outside the network where it is", () => {
+    const stack = newTestStack();
+    stack.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true });
+    const ports = new Map([
+      ["prometheus", 40001],
+      ["grafana", 40002],
+    ]);
+    const loopback = loopbackAddresses(stack, ports);
+    expect(loopback).toEqual({
+      "10.0.0.5:9187": "10.0.0.5:9187",
+      "prometheus:9090": "127.0.0.1:40001",
+      "grafana:3000": "127.0.0.1:40002",
+    });
+    // So the stack's files map without a loud failure: the outside target is scraped where it is.
+    const mapped = parse(mapTargetsToLoopback(stack.prometheus.configFiles(), loopback)[0].content) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(mapped.scrape_configs.find((job) => job.job_name === "legacy-db")?.static_configs[0].targets).toEqual([
+      "10.0.0.5:9187",
+    ]);
   });
 });

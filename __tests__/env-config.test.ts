@@ -108,6 +108,12 @@ describe("settingsFromEnv", () => {
     ]);
   });
 
+  it("fails once when an enable variable does not parse, not again for its component's settings", () => {
+    expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "yes", ALERTMANAGER_HOST_PORT: "19093" }).problems).toEqual([
+      { path: "alertmanager.enabled", message: 'ALERTMANAGER_ENABLED must be true or false (got "yes")' },
+    ]);
+  });
+
   it("fails when a setting of a component that is not deployed is set, naming how to deploy it", () => {
     expect(
       settingsFromEnv({ ALERTMANAGER_HOST_PORT: "19093", ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url" })
@@ -141,6 +147,14 @@ describe("withEnvHint", () => {
   it("tells which variable sets an invalid setting", () => {
     expect(withEnvHint({ path: "api.hostPort", message: "api.hostPort must be ... (got 0)" })).toBe(
       "api.hostPort must be ... (got 0) [set by API_HOST_PORT]",
+    );
+  });
+
+  it("given the environment, names the variable only when it is set there (a default was set by nobody)", () => {
+    const problem = { path: "grafana.adminPasswordFile", message: "grafana.adminPasswordFile (x): is empty" };
+    expect(withEnvHint(problem, {})).toBe("grafana.adminPasswordFile (x): is empty");
+    expect(withEnvHint(problem, { GRAFANA_ADMIN_PASSWORD_FILE: "x" })).toBe(
+      "grafana.adminPasswordFile (x): is empty [set by GRAFANA_ADMIN_PASSWORD_FILE]",
     );
   });
 

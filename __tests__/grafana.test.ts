@@ -43,7 +43,7 @@ function buildGrafana(
   const grafana = new Grafana(stack, "Grafana", {
     network,
     prometheus,
-    adminPasswordFile: join(folder, ".secrets", "grafana-admin-password"),
+    projectDir: folder,
     user: "472:0",
     ...props,
   });

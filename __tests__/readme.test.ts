@@ -1,12 +1,11 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ALERTMANAGER_DEFAULTS } from "../constructs/alertmanager";
-import { API_ALERT_NAMES, DEMO_API_DEFAULTS } from "../constructs/api";
-import { PROBE_ALERT_NAMES } from "../constructs/blackbox-exporter";
+import { DEMO_API_DEFAULTS } from "../constructs/api";
 import { ENV_SETTINGS, describeSetting } from "../constructs/env-config";
 import { GRAFANA_DEFAULTS } from "../constructs/grafana";
-import { HOST_ALERT_NAMES } from "../constructs/node-exporter";
-import { PROMETHEUS_ALERT_NAMES, PROMETHEUS_DEFAULTS } from "../constructs/prometheus";
+import { PROMETHEUS_DEFAULTS } from "../constructs/prometheus";
+import { synthMonitoringStack } from "./support/stack";
 import { IMAGES } from "./support/versions";
 
 const root = join(__dirname, "..");
@@ -15,13 +14,11 @@ const scripts = Object.keys(
   (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: object }).scripts,
 );
 
-/** Every alert of the stack's rule files (Prometheus', the demo API's, node-exporter's, blackbox-exporter's). */
-const ALERT_NAMES: readonly string[] = [
-  ...Object.values(PROMETHEUS_ALERT_NAMES),
-  ...Object.values(API_ALERT_NAMES),
-  ...Object.values(HOST_ALERT_NAMES),
-  ...Object.values(PROBE_ALERT_NAMES),
-];
+/** Every alert of every rule file of the stack, with every opt-in component enabled. */
+const ALERT_NAMES: readonly string[] = synthMonitoringStack(
+  {},
+  { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" },
+).stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules.map((rule) => rule.alert)));
 
 /** The cells of every Markdown table row, trimmed. */
 const rows = readme

@@ -5,9 +5,9 @@
  * service that is not deployed, a rule that fails at evaluation) proves the Prometheus checks fail with their hints.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { DemoApi } from "../constructs/api";
 import type { PrometheusConfigFile } from "../constructs/prometheus";
@@ -22,14 +22,13 @@ import {
   buildDefaultMonitoringStack,
   DEMO_API_BINARY,
   freeLoopbackPort,
-  HARNESS_TIMEOUTS_MS,
-  LOOPBACK,
   processAlive,
   ProcessGroup,
+  startLocalService,
   startLocalStack,
   type LocalStack,
 } from "../scripts/harness/local-stack";
-import { describeWithBinaries, startBinary } from "./support/prometheus-binaries";
+import { describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
 
@@ -62,27 +61,18 @@ async function startPrometheusWith(
   port: number,
   processes: ProcessGroup,
 ): Promise<PrometheusClient> {
-  const localRun = stack.prometheus.localRun;
-  if (localRun === undefined) throw new Error("the stack's Prometheus declares no local process");
-  const ctx = {
-    host: LOOPBACK,
+  const started = await startLocalService(stack.prometheus, {
+    dir,
     port,
-    address: `${LOOPBACK}:${port}`,
-    configDir: join(dir, "config"),
-    dataDir: join(dir, "data"),
-  };
-  for (const file of files) {
-    mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
-    writeFileSync(join(ctx.configDir, file.path), file.content);
-  }
-  mkdirSync(ctx.dataDir, { recursive: true });
-  const binary = processes.add(
-    startBinary(prometheusBin, localRun.args(ctx), { cwd: dir, env: { PATH: process.env.PATH } }),
-  );
-  await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
-  const client = new PrometheusClient(`http://${ctx.address}`, { timeoutMs: 5000 });
+    configFiles: files,
+    binaries: { [stack.prometheus.localRun?.binary ?? ""]: prometheusBin },
+    processes,
+  });
+  if (started === undefined) throw new Error("the stack's Prometheus declares no local process");
+  const client = new PrometheusClient(started.service.baseUrl, { timeoutMs: 5000 });
   const ready = await client.ready();
-  if (ready.status !== 200) throw new Error(`Prometheus /-/ready answered ${ready.status}:\n${binary.output()}`);
+  if (ready.status !== 200)
+    throw new Error(`Prometheus /-/ready answered ${ready.status}:\n${started.binary.output()}`);
   return client;
 }
 

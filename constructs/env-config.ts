@@ -105,7 +105,10 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
       setPath(options, setting.path.split(".").slice(1), parsed.value);
     }
   }
+  const unparsed = new Set(problems.map((problem) => problem.path));
   for (const component of COMPONENTS) {
+    // An enable variable that does not parse is reported itself; its component's settings are not ignored for that.
+    if (typeof component.enabled === "object" && unparsed.has(`${component.name}.enabled`)) continue;
     if (!isEnabled(component, components) && typeof component.enabled === "object") {
       const variable = component.enabled.variable;
       for (const setting of component.settings ?? []) {

@@ -1,6 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { MonitoringStackBase, MonitoringStackBaseProps } from "./core/stack";
+import { platformOverview } from "./platform-overview";
 import { Grafana, GrafanaOptions } from "./grafana/grafana";
 import { GRAFANA_ADMIN_USER } from "./grafana/defaults";
 import { Prometheus, PrometheusOptions } from "./prometheus/prometheus";
@@ -37,7 +38,12 @@ export class MonitoringStack extends MonitoringStackBase<Prometheus, Grafana> {
         network: stack.network,
         scrapeIntervalSeconds: stack.scrapeIntervalSeconds,
       });
-      const grafana = new Grafana(stack, "Grafana", { ...props.grafana, network: stack.network, prometheus });
+      const grafana = new Grafana(stack, "Grafana", {
+        ...props.grafana,
+        network: stack.network,
+        prometheus,
+        projectDir: stack.projectDir,
+      });
       return { prometheus, grafana };
     });
     const rulesInput = (ctx: {
@@ -56,6 +62,8 @@ export class MonitoringStack extends MonitoringStackBase<Prometheus, Grafana> {
     this.addAlertRules(ALERT_RULES_NAME, (ctx) => renderPrometheusAlertRules(rulesInput(ctx)), {
       tests: (ctx) => prometheusRuleTests(rulesInput(ctx)),
     });
+    // The platform's own dashboard: every target, every job's processes, Prometheus and Grafana.
+    this.addDashboard(platformOverview);
     new TerraformOutput(this, "grafana_admin_user", { value: GRAFANA_ADMIN_USER });
     new TerraformOutput(this, "grafana_admin_password_hint", {
       value: `cat ${this.grafana.passwordFile.pathForHumans} (or the value of TF_VAR_grafana_admin_password if you set it)`,

@@ -1,29 +1,39 @@
 /**
- * `npm run dev`: the API and a real Prometheus on 127.0.0.1, running the stack's generated prometheus.yml and rule
- * files (targets mapped to loopback), without Docker. Prints the URLs, then runs until Ctrl-C or SIGTERM, which stop
- * both processes. The same harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
+ * `npm run dev`: every service of the stack that declares a local process (`localRun`: the API, the exporters,
+ * Prometheus last with the stack's generated prometheus.yml and rule files, targets mapped to loopback) on 127.0.0.1,
+ * without Docker. Prints the URLs, then runs until Ctrl-C or SIGTERM, which stop every process it started. The same
+ * harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
  *
  *   npm run dev                                    # then, in another terminal:
  *   npm run verify -- --skip-grafana               # the checklist against it (no Grafana here)
  *   npm run traffic                                # traffic to fill the dashboards' series
  *
  * The stack is built from the environment exactly as `npm run deploy` builds it (main.ts's `inspectMonitoringStack`),
- * so the API and Prometheus listen on the stack's host ports (API_HOST_PORT, PROMETHEUS_HOST_PORT; default 8000 and
- * 9090) and `verify` and `traffic` find them without flags. Grafana cannot run without Docker: its target is present
- * and down. Prometheus binaries come from `.cache/bin` (fetched on first use) or PROMETHEUS_BIN_DIR.
+ * so every published service listens on its host port (API_HOST_PORT, PROMETHEUS_HOST_PORT, ...) and `verify` and
+ * `traffic` find them without flags. A service without a local process (Grafana: it cannot run without Docker) is
+ * listed as not started; its target is present and down. The binaries come from `.cache/bin` (fetched on first use)
+ * or PROMETHEUS_BIN_DIR.
  */
 import { createServer } from "node:net";
 import { ENV_SETTINGS } from "../constructs/env-config";
 import { inspectMonitoringStack, exitOnUserError } from "../main";
 import { binDirOverridden, lookupBinary, missingBinariesMessage } from "./harness/binaries";
-import { DEMO_API_BINARY, LOOPBACK, processAlive, startLocalStack, type LocalStack } from "./harness/local-stack";
+import {
+  DEMO_API_BINARY,
+  LOOPBACK,
+  processAlive,
+  startLocalStack,
+  whyNotRun,
+  type LocalStack,
+} from "./harness/local-stack";
 import { ensureBinaries, FetchBinariesError } from "./fetch-binaries";
 import { waitForScrapes } from "./verify/run";
 
 const USAGE = `usage: npm run dev
 
-Starts the API and a real Prometheus on ${LOOPBACK} with the stack's generated config and rules, prints their URLs,
-and stops both on Ctrl-C (SIGINT) or SIGTERM. Settings come from the same environment variables as npm run deploy
+Starts every service of the stack that runs as a local process (the API, the exporters, and a real Prometheus with
+the stack's generated config and rules) on ${LOOPBACK}, prints their URLs, and stops them all on Ctrl-C (SIGINT) or
+SIGTERM. Settings come from the same environment variables as npm run deploy
 (API_HOST_PORT, PROMETHEUS_HOST_PORT, SCRAPE_INTERVAL_SECONDS, ...). Then, in another terminal:
   npm run verify -- --skip-grafana
   npm run traffic`;
@@ -96,9 +106,10 @@ async function main(): Promise<number> {
 
   const binaries: Record<string, string> = {};
   try {
+    // Only the binaries the project fetches; a service with any other is reported not started.
     for (const service of local) {
       const name = service.localRun?.binary ?? "";
-      if (name !== DEMO_API_BINARY) binaries[name] = binary(name);
+      if (name !== DEMO_API_BINARY && whyNotRun(service) === undefined) binaries[name] = binary(name);
     }
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);

@@ -22,6 +22,7 @@ export function testApp(): { readonly app: App; readonly folder: string } {
  */
 export function testStackProps(folder: string): MonitoringStackProps {
   return {
+    projectDir: folder,
     grafana: { adminPasswordFile: join(folder, ".secrets", "grafana-admin-password"), user: "472:0" },
   };
 }
@@ -34,7 +35,7 @@ export function testInputs(folder: string, env: Readonly<Record<string, string |
   const inputs = readAppInputs("cdktf.out", env);
   return {
     ...inputs,
-    props: { ...inputs.props, localStatePath: undefined, ...testStackProps(folder) },
+    props: { ...inputs.props, ...testStackProps(folder) },
     api: TEST_API,
     // The imported dashboards are tested on their own (dashboards-import.test.ts), not in every stack.
     importedDashboards: [],

@@ -82,7 +82,7 @@ export class Alertmanager extends Service {
           source: options.dataVolumeName,
           target: "/alertmanager",
           readOnly: false,
-          setting: `${Alertmanager.NAME}.dataVolumeName`,
+          setting: props.dataVolumeName !== undefined ? `${Alertmanager.NAME}.dataVolumeName` : "networkName",
         },
         ...(props.webhookUrlFile !== undefined
           ? [
@@ -104,8 +104,6 @@ export class Alertmanager extends Service {
       // The image is busybox-based: wget is there, curl is not.
       healthcheck: {
         command: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${Alertmanager.INTERNAL_PORT}/-/ready`],
-        startPeriodSeconds: 10,
-        waitTimeoutSeconds: 60,
       },
       healthEndpoint: { path: "/-/healthy" },
       localRun: {
@@ -148,12 +146,20 @@ export class Alertmanager extends Service {
 
 /**
  * Adds Alertmanager to `stack` and sends Prometheus' alerts to it (Prometheus scrapes it like every service).
+ * @returns Alertmanager, or undefined when the stack already has one (reported at synth)
  * @example addAlertmanager(stack, { webhookUrlFile: "/etc/monitoring/webhook-url" })
  */
 export function addAlertmanager(
   stack: MonitoringStackBase<Prometheus>,
   options: AlertmanagerOptions = {},
-): Alertmanager {
+): Alertmanager | undefined {
+  if (stack.services.has(Alertmanager.NAME) || stack.node.tryFindChild("Alertmanager") !== undefined) {
+    stack.reportProblems({
+      path: Alertmanager.NAME,
+      message: `${Alertmanager.NAME}: the stack already has a service or construct of that name; add Alertmanager once`,
+    });
+    return undefined;
+  }
   const alertmanager = new Alertmanager(stack, "Alertmanager", { ...options, network: stack.network });
   stack.prometheus.addAlertmanager(alertmanager.receiver);
   return alertmanager;

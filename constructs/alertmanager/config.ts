@@ -31,13 +31,13 @@ export interface AlertmanagerConfigInput {
    * @default undefined: no delivery, alerts are only visible in the Alertmanager UI
    */
   readonly webhookUrlFile?: string;
-  /** Labels that group alerts into one notification. @default ["alertname", "job"] */
+  /** Labels that group alerts into one notification. @default DEFAULT_ALERTMANAGER_CONFIG.groupBy */
   readonly groupBy?: readonly string[];
-  /** How long to wait for more alerts of a new group before notifying, in seconds. @default 30 */
+  /** How long to wait for more alerts of a new group before notifying, in seconds. @default DEFAULT_ALERTMANAGER_CONFIG.groupWaitSeconds */
   readonly groupWaitSeconds?: number;
-  /** How long to wait before notifying about new alerts in a group already notified, in seconds. @default 300 */
+  /** How long to wait before notifying about new alerts in a group already notified, in seconds. @default DEFAULT_ALERTMANAGER_CONFIG.groupIntervalSeconds */
   readonly groupIntervalSeconds?: number;
-  /** How long before a still-firing alert is notified again, in seconds. @default 14400 (4h) */
+  /** How long before a still-firing alert is notified again, in seconds. @default DEFAULT_ALERTMANAGER_CONFIG.repeatIntervalSeconds (4h) */
   readonly repeatIntervalSeconds?: number;
 }
 

@@ -1,10 +1,11 @@
 /**
- * API Overview: traffic, errors, latency and saturation of the instrumented API, from its metrics contract.
+ * API Overview: traffic, errors, latency, saturation and runtime (event loop, heap) of the instrumented API, from its
+ * metrics contract.
  *
  * Traffic panels leave out the endpoints that serve probes and scrapes (`NON_TRAFFIC_ENDPOINTS`), so Prometheus'
  * own scrapes never look like user traffic.
  */
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
+import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import {
   excludeValues,
   finishDashboard,
@@ -49,6 +50,10 @@ export function apiOverviewQueries(ctx: DashboardContext): {
   readonly latency: (quantile: number, by: readonly string[]) => string;
   readonly inFlight: string;
   readonly inFlightByInstance: string;
+  readonly eventLoopLagP99: string;
+  readonly eventLoopLag: string;
+  readonly heapUsed: string;
+  readonly heapTotal: string;
 } {
   const api = [
     matcher(TARGET_LABELS.job, "=", jobOf(ctx, DEMO_API_DEFAULTS.name)),
@@ -77,6 +82,10 @@ export function apiOverviewQueries(ctx: DashboardContext): {
     latency: (quantile, by) => histogramQuantile(quantile, by, buckets),
     inFlight: sumBy([], inFlight),
     inFlightByInstance: sumBy([TARGET_LABELS.instance], inFlight),
+    eventLoopLagP99: selector(RUNTIME_METRICS.eventLoopLagP99Seconds, api),
+    eventLoopLag: selector(RUNTIME_METRICS.eventLoopLagSeconds, api),
+    heapUsed: selector(RUNTIME_METRICS.heapSizeUsedBytes, api),
+    heapTotal: selector(RUNTIME_METRICS.heapSizeTotalBytes, api),
   };
 }
 
@@ -186,6 +195,29 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           span: 24,
           min: 0,
           queries: [{ expr: q.inFlightByInstance, legend: labelLegend(TARGET_LABELS.instance) }],
+        }),
+      )
+      .withRow(row("Runtime"))
+      .withPanel(
+        timeseriesPanel(ctx, {
+          title: "Event-loop lag",
+          unit: "s",
+          min: 0,
+          queries: [
+            { expr: q.eventLoopLagP99, legend: `p99 ${labelLegend(TARGET_LABELS.instance)}` },
+            { expr: q.eventLoopLag, legend: `current ${labelLegend(TARGET_LABELS.instance)}` },
+          ],
+        }),
+      )
+      .withPanel(
+        timeseriesPanel(ctx, {
+          title: "Heap",
+          unit: "bytes",
+          min: 0,
+          queries: [
+            { expr: q.heapUsed, legend: `used ${labelLegend(TARGET_LABELS.instance)}` },
+            { expr: q.heapTotal, legend: `total ${labelLegend(TARGET_LABELS.instance)}` },
+          ],
         }),
       ),
   );

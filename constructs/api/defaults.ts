@@ -1,6 +1,9 @@
 /** The demo API's defaults: their one home. The props' `@default`s, the docs and the tests read them from here. */
 import { CONFIG_DEFAULTS } from "@monitoring-stack/api/contract";
 
+/** The `localRun.binary` of the demo API: the harness builds it from app/ and runs it with Node.js. */
+export const DEMO_API_BINARY = "demo-api";
+
 /** The defaults of `DemoApiOptions`, each in one place. */
 export const DEMO_API_DEFAULTS = {
   /** The service name: its Prometheus job and its alias on the network. */

@@ -12,7 +12,6 @@ import { DemoApiProps, addDemoApi } from "./service";
 export * from "./api-overview";
 export * from "./catalog";
 export * from "./defaults";
-export * from "./platform-overview";
 export * from "./rules";
 export { apiRuleTests } from "./rules.cases";
 export * from "./service";

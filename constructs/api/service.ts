@@ -11,8 +11,7 @@ import type { MonitoringStackBase } from "../core/stack";
 import { ConfigProblem, checkImage, joinPath, show } from "../core/validation";
 import { apiOverview } from "./api-overview";
 import { API_CATALOG, API_SERIES_RULES } from "./catalog";
-import { DEMO_API_DEFAULTS } from "./defaults";
-import { platformOverview } from "./platform-overview";
+import { DEMO_API_BINARY, DEMO_API_DEFAULTS } from "./defaults";
 import { ApiAlertThresholds, apiAlertThresholdProblems, renderApiAlertRules } from "./rules";
 import { apiRuleTests } from "./rules.cases";
 
@@ -83,14 +82,19 @@ export function demoApiService(props: DemoApiProps): ServiceOptions {
       LOG_LEVEL: props.logLevel ?? d.logLevel,
       NODE_ENV: "production",
     },
-    healthcheck: { command: ["CMD", ...HEALTHCHECK_COMMAND], startPeriodSeconds: 10, waitTimeoutSeconds: 60 },
+    healthcheck: { command: ["CMD", ...HEALTHCHECK_COMMAND] },
     healthEndpoint: { path: HEALTH_PATH },
-    // The API built from app/ by the harness, on 127.0.0.1.
+    // The API built from app/ by the harness, on 127.0.0.1, with the log level it is given; it serves once its port
+    // accepts connections (its "listening" line is not printed above level info).
     localRun: {
-      binary: "demo-api",
+      binary: DEMO_API_BINARY,
       args: () => [],
-      env: (ctx) => ({ PORT: String(ctx.port), HOST: ctx.host, LOG_LEVEL: "info", NODE_ENV: "production" }),
-      readyPattern: /"msg":"api listening"/,
+      env: (ctx) => ({
+        PORT: String(ctx.port),
+        HOST: ctx.host,
+        LOG_LEVEL: props.logLevel ?? d.logLevel,
+        NODE_ENV: "production",
+      }),
     },
   };
 }
@@ -114,13 +118,15 @@ export function demoApiProblems(path: string, props: DemoApiProps, scrapeInterva
 
 /**
  * Adds the demo API to `stack` through its public API, like any user's service: the service, its alerts
- * (`rules/api.yml`, with their promtool cases), the API Overview and the Platform Overview dashboards.
+ * (`rules/api.yml`, with their promtool cases) and the API Overview dashboard.
  * @returns the service, or undefined when its name is taken (reported at synth)
  */
 export function addDemoApi(stack: MonitoringStackBase, props: DemoApiProps): Service | undefined {
   const name = DemoApi.NAME;
-  stack.reportProblems(...demoApiProblems(name, props, stack.scrapeIntervalSeconds));
   const service = stack.addService(name, demoApiService(props));
+  // Its name is taken (reported at synth): its rules and dashboards would only be reported again.
+  if (service === undefined) return undefined;
+  stack.reportProblems(...demoApiProblems(name, props, stack.scrapeIntervalSeconds));
   const input = (ctx: {
     readonly jobs: Readonly<Record<string, string>>;
     readonly scrapeIntervalSeconds: number;
@@ -133,6 +139,5 @@ export function addDemoApi(stack: MonitoringStackBase, props: DemoApiProps): Ser
   });
   stack.addAlertRules(name, (ctx) => renderApiAlertRules(input(ctx)), { tests: (ctx) => apiRuleTests(input(ctx)) });
   stack.addDashboard(apiOverview);
-  stack.addDashboard(platformOverview);
   return service;
 }

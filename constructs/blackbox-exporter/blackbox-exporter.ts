@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { GeneratedFile } from "../core/config-image-files";
 import type { Service, ServiceOptions } from "../core/service";
+import { checkIntegerInRange } from "../core/validation";
 import type { HealthEndpoint, MonitoringStackBase, ScrapeJobTargets } from "../core/stack";
 import {
   BLACKBOX_EXPORTER_CATALOG,
@@ -157,6 +158,16 @@ export function addBlackboxExporter(
   options: BlackboxExporterOptions = {},
 ): Service | undefined {
   const service = stack.addService(BlackboxExporter.NAME, blackboxExporterService(options));
+  // Its name is taken (reported at synth): its job, rules and dashboard would only be reported again.
+  if (service === undefined) return undefined;
+  stack.reportProblems(
+    ...checkIntegerInRange(
+      `${BlackboxExporter.NAME}.probeTimeoutSeconds`,
+      options.probeTimeoutSeconds ?? BLACKBOX_EXPORTER_DEFAULTS.probeTimeoutSeconds,
+      1,
+      300,
+    ),
+  );
   stack.addScrapeJob(BlackboxExporter.PROBE_JOB, {
     targets: (ctx) => probeTargets(ctx.healthEndpoints),
     metricsPath: "/probe",

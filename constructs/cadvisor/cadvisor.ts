@@ -65,6 +65,8 @@ export function cadvisorService(options: CadvisorOptions = {}): ServiceOptions {
  */
 export function addCadvisor(stack: MonitoringStackBase, options: CadvisorOptions = {}): Service | undefined {
   const service = stack.addService(Cadvisor.NAME, cadvisorService(options));
+  // Its name is taken (reported at synth): its dashboard would only be reported again.
+  if (service === undefined) return undefined;
   stack.addDashboard(containersDashboard);
   return service;
 }

@@ -21,8 +21,15 @@ export interface IPrometheus extends IConstruct {
   readonly scrapedTargets: readonly ScrapeTarget[];
   /** Adds one job scraping `targets` (all with the same `jobName`). */
   addScrapeTarget(...targets: readonly ScrapeTarget[]): void;
-  /** Adds the job `jobName` whose targets are rendered at synth from the final set of services. */
-  addScrapeJobRenderedAtSynth(jobName: string, targets: () => readonly ScrapeTarget[]): void;
+  /**
+   * Adds the job `jobName` whose targets are rendered at synth from the final set of services; `requireTargets: false`
+   * when the caller checks them itself. @default requireTargets true
+   */
+  addScrapeJobRenderedAtSynth(
+    jobName: string,
+    targets: () => readonly ScrapeTarget[],
+    options?: { readonly requireTargets?: boolean },
+  ): void;
   /** Adds a rule file `rules/<name>.yml`: a document, or a function rendering it at synth. */
   addRuleFile(name: string, document: unknown): void;
 }

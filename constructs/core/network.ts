@@ -77,9 +77,12 @@ export class MonitoringNetwork extends Construct implements ISelfValidating {
   /** Every alias taken twice and every host port clash, in the order they were claimed; the network's name. */
   public configProblems(): ConfigProblem[] {
     const problems = [...checkDockerName("networkName", this.name), ...this.aliasClashes];
+    // One problem per pair of settings, however many replicas' ports clash.
+    const reported = new Set<string>();
     this.hostPorts.forEach((b, i) => {
       const a = this.hostPorts.slice(0, i).find((earlier) => clashes(earlier, b));
-      if (a !== undefined) {
+      if (a !== undefined && !reported.has(`${a.owner}\0${b.owner}`)) {
+        reported.add(`${a.owner}\0${b.owner}`);
         const addressA = a.bindAddress ?? LOOPBACK;
         const addressB = b.bindAddress ?? LOOPBACK;
         problems.push({

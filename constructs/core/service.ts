@@ -50,7 +50,8 @@ export interface ServiceMount {
   readonly readOnly?: boolean;
   /**
    * The setting that chose `source`, as problems name it (`prometheus.dataVolumeName`), when a component derived the
-   * mount from its own settings. @default `<service>.mounts[<i>].source`
+   * mount from its own settings; `networkName` for a volume named after the network, which the network checks.
+   * @default `<service>.mounts[<i>].source`
    */
   readonly setting?: string;
 }
@@ -88,9 +89,9 @@ export interface ServiceConfigFiles {
 export interface ServiceHealthcheck {
   /** The command, run with the binaries inside the image (`["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]`). */
   readonly command: readonly string[];
-  /** Time the service gets to start before failed checks count, in seconds. @default 10 */
+  /** Time the service gets to start before failed checks count, in seconds. @default SERVICE_DEFAULTS.startPeriodSeconds */
   readonly startPeriodSeconds?: number;
-  /** How long Terraform waits for the container to become healthy, in seconds. @default 60 */
+  /** How long Terraform waits for the container to become healthy, in seconds. @default SERVICE_DEFAULTS.waitTimeoutSeconds */
   readonly waitTimeoutSeconds?: number;
 }
 
@@ -110,7 +111,7 @@ export interface ServiceOptions {
   readonly description?: string;
   /** The port of the metrics endpoint inside the container. @default `port` */
   readonly metricsPort?: number;
-  /** HTTP path of the metrics endpoint. @default "/metrics" */
+  /** HTTP path of the metrics endpoint. @default SERVICE_DEFAULTS.metricsPath */
   readonly metricsPath?: string;
   /**
    * Series names the service exposes (a histogram as its `_bucket`, `_count`, `_sum` series); dashboards may query
@@ -124,30 +125,30 @@ export interface ServiceOptions {
   readonly seriesExclusions?: readonly SeriesRule[];
   /** The container healthcheck. @default none: Terraform does not wait for health (prefer giving one) */
   readonly healthcheck?: ServiceHealthcheck;
-  /** The HTTP health endpoint probed from inside the network (blackbox exporter). @default none: not probed */
+  /** The HTTP health endpoint probed from inside the network (by a prober such as the blackbox exporter). @default none: not probed */
   readonly healthEndpoint?: ServiceHealthEndpoint;
   /** Config files baked into the image (only with `image`). @default none: the image runs as pulled */
   readonly configFiles?: ServiceConfigFiles;
   /**
    * How many containers run: one job, one target per replica, aliases and container names `<name>-1` ... `<name>-n`.
-   * @default 1 (alias `<name>`, container `<network>-<name>`)
+   * @default SERVICE_DEFAULTS.replicas (alias `<name>`, container `<network>-<name>`)
    */
   readonly replicas?: number;
   /** Host port to publish the service on; replica i (from 0) publishes `hostPort + i`. @default not published */
   readonly hostPort?: number;
-  /** Host address published ports bind to. @default "127.0.0.1" */
+  /** Host address published ports bind to. @default SERVICE_DEFAULTS.bindAddress (loopback) */
   readonly bindAddress?: string;
-  /** Memory limit per container in MiB (no swap on top). @default 256 */
+  /** Memory limit per container in MiB (no swap on top). @default SERVICE_DEFAULTS.memoryMb */
   readonly memoryMb?: number;
-  /** `uid:gid` the process runs as; root only with `relax.runAsRoot`. @default "65534:65534" (nobody) */
+  /** `uid:gid` the process runs as; root only with `relax.runAsRoot`. @default SERVICE_DEFAULTS.user (nobody) */
   readonly user?: string;
   /** Environment variables, in order. @default none */
   readonly env?: Readonly<Record<string, string>>;
   /** The container command. @default the image's */
   readonly command?: readonly string[];
-  /** Host paths and named volumes to mount (node-exporter's `/proc`, a data volume). @default none */
+  /** Host paths and named volumes to mount (a host folder read-only, a data volume). @default none */
   readonly mounts?: readonly ServiceMount[];
-  /** Writable in-memory mounts (path to mount options). @default { "/tmp": "rw,noexec,nosuid,size=16m" } */
+  /** Writable in-memory mounts (path to mount options). @default SERVICE_DEFAULTS.tmpfs (a small /tmp) */
   readonly tmpfs?: Readonly<Record<string, string>>;
   /** Hardening given up explicitly. @default none: read-only root, all capabilities dropped, non-root */
   readonly relax?: HardeningRelaxations;
@@ -183,8 +184,8 @@ export interface ServiceLocalRun {
   readonly args: (ctx: LocalRunContext) => readonly string[];
   /** Its environment besides `PATH`. @default none */
   readonly env?: (ctx: LocalRunContext) => Readonly<Record<string, string>>;
-  /** What it prints once it serves. */
-  readonly readyPattern: RegExp;
+  /** What it prints once it serves. @default none: it serves once its port accepts connections */
+  readonly readyPattern?: RegExp;
 }
 
 /** A service on a network. @example new Service(this, "Orders", { name: "orders", network, image, port: 8080 }) */
@@ -270,7 +271,10 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
         message: `${sourcePath} must be an absolute host path for a bind mount (got ${show(mount.source)})`,
       });
     }
-    if (mount.type === "volume") problems.push(...checkDockerName(sourcePath, mount.source));
+    // A name derived from the network's (`setting: "networkName"`) is reported once, by the network.
+    if (mount.type === "volume" && mount.setting !== "networkName") {
+      problems.push(...checkDockerName(sourcePath, mount.source));
+    }
   });
   if (options.healthcheck !== undefined && options.healthcheck.command.length === 0) {
     problems.push({
@@ -428,7 +432,8 @@ export class Service extends Construct implements ISelfValidating {
 
     this.containers = this.aliases.map((alias, i) => {
       const hostPort = props.hostPort !== undefined ? props.hostPort + i : undefined;
-      if (hostPort !== undefined) {
+      // An invalid port is reported by configProblems; claiming it too would report it again as a clash.
+      if (hostPort !== undefined && checkPort("", props.hostPort ?? 0).length === 0) {
         props.network.claimHostPort({ owner: `${props.name}.hostPort`, port: hostPort, bindAddress });
       }
       return new Container(
@@ -480,12 +485,15 @@ export class Service extends Construct implements ISelfValidating {
     const networkName = this.props.network.name;
     // Container names are `<network>-<name>[-i]`: checked only when both parts are valid, so that one bad name is
     // reported once (by the service, or by the network), not again through every container name.
+    const longest = `${networkName}-${this.name}${replicas > 1 ? `-${replicas}` : ""}`;
     const containerName =
-      NAME.test(this.name) && checkDockerName("", networkName).length === 0
-        ? checkDockerName(
-            `${this.name} (container name)`,
-            `${networkName}-${this.name}${replicas > 1 ? `-${replicas}` : ""}`,
-          )
+      NAME.test(this.name) && checkDockerName("", networkName).length === 0 && checkDockerName("", longest).length > 0
+        ? [
+            {
+              path: this.name,
+              message: `${this.name}: its container name ${show(longest)} (networkName, "-", the service name, and the replica number) is longer than Docker's 63 characters; shorten networkName or the service name`,
+            },
+          ]
         : [];
     return [...serviceProblems(this.name, this.name, this.props), ...containerName];
   }

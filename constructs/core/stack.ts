@@ -1,5 +1,5 @@
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { dirname, relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
@@ -43,10 +43,15 @@ export interface MonitoringStackBaseProps {
   readonly scrapeIntervalSeconds?: number;
   /**
    * The local backend's state file, relative to the stack's folder (`<outdir>/stacks/<id>`, where Terraform runs).
-   * @default `terraform.<id>.tfstate` next to the output folder (the project, where cdktf's own default puts it),
-   *   written relative to the stack's folder so that `cdk.tf.json` does not depend on where the checkout lives
+   * @default `terraform.<id>.tfstate` in {@link projectDir} (where cdktf's own default puts it), written relative to
+   *   the stack's folder so that `cdk.tf.json` does not depend on where the checkout lives
    */
   readonly localStatePath?: string;
+  /**
+   * The project's folder: the default state file and relative paths of files the stack reads (the Grafana password
+   * file) are in it. @default the folder the app runs in
+   */
+  readonly projectDir?: string;
   /**
    * Absolute http(s) prefix of every alert's `runbook_url`; the lowercase alert name is appended (your README's URL
    * plus `#runbook-` gives clickable links). @default none: every alert's `runbook` annotation names its README section
@@ -157,6 +162,8 @@ export class MonitoringStackBase<
   public readonly scrapeIntervalSeconds: number;
   /** The prefix of every `runbook_url`, when set. */
   public readonly runbookBaseUrl: string | undefined;
+  /** The project's folder (absolute): relative paths are resolved against it. */
+  public readonly projectDir: string;
   /** The Prometheus every service and scrape job is scraped by. */
   public readonly prometheus: P;
   /** The Grafana every dashboard is deployed into. */
@@ -182,25 +189,30 @@ export class MonitoringStackBase<
     // Resolved once: everything derived from the interval gets a valid one, so a bad value is reported only here.
     this.scrapeIntervalSeconds = intervalProblems.length === 0 ? interval : DEFAULT_SCRAPE_INTERVAL_SECONDS;
     this.runbookBaseUrl = props.runbookBaseUrl;
+    this.projectDir = resolve(props.projectDir ?? ".");
     this.problems.push(...intervalProblems, ...runbookBaseUrlProblems("runbookBaseUrl", props.runbookBaseUrl));
 
     new DockerProvider(this, "docker", {});
-    new LocalBackend(this, { path: props.localStatePath ?? defaultStatePath(this, id) });
+    new LocalBackend(this, {
+      path:
+        props.localStatePath ??
+        relative(resolve(App.of(this).outdir, "stacks", id), join(this.projectDir, `terraform.${id}.tfstate`)),
+    });
     this.network = new MonitoringNetwork(
       this,
       "Network",
       props.networkName !== undefined ? { name: props.networkName } : {},
     );
-    const created = backends(this);
-    this.prometheus = created.prometheus;
-    this.grafana = created.grafana;
-
-    // Runs at synth (cdktf invokes aspects before validating and writing), after every add call.
+    // Runs at synth (cdktf invokes aspects before validating and writing), after every add call; added first, so it
+    // runs before any aspect of a construct of the stack (Grafana's, which writes its password file).
     Aspects.of(this).add({
       visit: (node: IConstruct) => {
         if (node === this) this.finalize();
       },
     });
+    const created = backends(this);
+    this.prometheus = created.prometheus;
+    this.grafana = created.grafana;
   }
 
   /**
@@ -211,14 +223,20 @@ export class MonitoringStackBase<
    * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
    */
   public addService(name: string, options: ServiceOptions): Service | undefined {
-    if (this.services.has(name) || this.scrapeJobRegistry.has(name)) {
+    const id = constructId(name);
+    const taken = this.services.has(name) || this.scrapeJobRegistry.has(name);
+    // Two names can share a construct id (`foo_bar`, `foobar`; `Orders`, `orders`), which cdktf would refuse.
+    const idTaken = !taken && this.node.tryFindChild(id) !== undefined;
+    if (taken || idTaken) {
       this.problems.push({
         path: name,
-        message: `${name}: the name ${show(name)} is already taken; give each service its own name`,
+        message: taken
+          ? `${name}: the name ${show(name)} is already taken; give each service its own name`
+          : `${name}: the name ${show(name)} would have the Terraform address of something the stack already has (construct ${show(id)}); give the service another name`,
       });
       return undefined;
     }
-    return new Service(this, constructId(name), { ...options, name, network: this.network });
+    return new Service(this, id, { ...options, name, network: this.network });
   }
 
   /**
@@ -238,18 +256,14 @@ export class MonitoringStackBase<
     const targets = options.targets;
     if (typeof targets !== "function") {
       const converted = scrapeJobTargets(path, name, options, targets);
-      if (converted.problems.length > 0) {
-        this.problems.push(...converted.problems);
-        return;
-      }
-      this.prometheus.addScrapeTarget(...converted.targets);
+      this.problems.push(...converted.problems);
+      // The valid targets are scraped (and checked against what is deployed) in the same round.
+      if (converted.targets.length > 0) this.prometheus.addScrapeTarget(...converted.targets);
     } else {
       const render = () => scrapeJobTargets(path, name, options, targets(this.scrapeJobContext()));
       this.renderedScrapeJobs.push(render);
-      this.prometheus.addScrapeJobRenderedAtSynth(name, () => {
-        const rendered = render();
-        return rendered.problems.length > 0 ? [] : rendered.targets;
-      });
+      // The stack checks the rendered targets (an empty list included); Prometheus gets the valid ones.
+      this.prometheus.addScrapeJobRenderedAtSynth(name, () => render().targets, { requireTargets: false });
     }
     this.scrapeJobRegistry.set(name, { metricNames: [...(options.metricNames ?? [])] });
   }
@@ -467,15 +481,6 @@ function lintAsProblems(problems: readonly LintProblem[]): ConfigProblem[] {
   }));
 }
 
-/**
- * `terraform.<id>.tfstate` in the project: the folder the output folder is in (`cdktf.out` in the folder the app runs
- * in, where cdktf's own default puts it), written relative to the stack's folder.
- */
-function defaultStatePath(scope: Construct, id: string): string {
-  const outdir = resolve(App.of(scope).outdir);
-  return relative(resolve(outdir, "stacks", id), resolve(dirname(outdir), `terraform.${id}.tfstate`));
-}
-
 /** The targets of a scrape job as ScrapeTargets, and every problem with their shape. */
 function scrapeJobTargets(
   path: string,
@@ -504,11 +509,19 @@ function scrapeJobTargets(
       ...(typeof target !== "string" && target.params !== undefined ? { params: { ...target.params } } : {}),
       ...(typeof target !== "string" && target.labels !== undefined ? { labels: { ...target.labels } } : {}),
     };
-    problems.push(
-      ...scrapeTargetProblems(`${path}.targets[${i}]`, scrapeTarget).filter((p) => !/\.(jobName|port)$/.test(p.path)),
+    // The job name is the call's, checked once below; the rest is this target's.
+    const targetProblems = scrapeTargetProblems(`${path}.targets[${i}]`, scrapeTarget).filter(
+      (p) => !p.path.endsWith(".jobName"),
     );
-    converted.push(scrapeTarget);
+    problems.push(...targetProblems);
+    // Only valid targets reach Prometheus, which checks them against what is deployed in the same round.
+    if (targetProblems.length === 0) converted.push(scrapeTarget);
   });
+  const jobNameProblems = scrapeTargetProblems(path, { jobName, host: "x", port: 1, metricsPath: "/" }).map((p) => ({
+    path,
+    message: p.message.replace(`${path}.jobName`, `${path}: the job name`),
+  }));
+  if (jobNameProblems.length > 0) return { targets: [], problems: [...jobNameProblems, ...problems] };
   if (targets.length === 0) {
     problems.push({
       path: `${path}.targets`,

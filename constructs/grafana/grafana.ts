@@ -1,12 +1,10 @@
-import { normalize, resolve, sep } from "node:path";
-import { App, Fn, TerraformLocal, TerraformStack, TerraformVariable, ref } from "cdktf";
-import { Construct } from "constructs";
+import { App, Aspects, Fn, TerraformLocal, TerraformStack, TerraformVariable, ref } from "cdktf";
+import { Construct, IConstruct } from "constructs";
 import type { RenderedDashboard } from "../../dashboards/types";
 import type { IGrafana, IPrometheus } from "../core/backends";
 import { hostAddress } from "../core/container-defaults";
 import type { MonitoringNetwork } from "../core/network";
 import { SERVICE_DEFAULTS, Service, ServiceOptions } from "../core/service";
-import { writeAfterSynthesis } from "../core/stack-files";
 import { ConfigProblem, joinPath, show } from "../core/validation";
 import { GRAFANA_CATALOG } from "./catalog";
 import { GrafanaContent } from "./content";
@@ -38,7 +36,7 @@ export interface GrafanaOptions extends Pick<
   readonly dataVolumeName?: string;
   /**
    * The file holding the admin password, on the machine that synthesizes and deploys: absolute, or relative to the
-   * folder the cdktf app runs in. Generated at synth when it does not exist (mode 0600); Terraform reads it at deploy
+   * project (`projectDir`). Generated at synth when it does not exist (mode 0600); Terraform reads it at deploy
    * (`TF_VAR_grafana_admin_password`, when set and not empty, takes precedence) and Grafana reads it on its first
    * start through a read-only bind mount, so the password is in neither `cdk.tf.json`, the state nor the container's
    * environment. @default GRAFANA_DEFAULTS.adminPasswordFile
@@ -62,6 +60,8 @@ export interface GrafanaProps extends GrafanaOptions {
    * the datasource's `timeInterval`.
    */
   readonly prometheus: IPrometheus;
+  /** The folder a relative `adminPasswordFile` is in. @default the folder the app runs in */
+  readonly projectDir?: string;
 }
 
 /**
@@ -112,9 +112,8 @@ export class Grafana extends Service implements IGrafana {
     const stack = TerraformStack.of(scope);
     const passwordFile = adminPasswordFile(
       options.adminPasswordFile,
-      // The default place (`.secrets/grafana-admin-password`, wherever the project is): its folder may be created.
-      props.adminPasswordFile === undefined ||
-        resolve(props.adminPasswordFile).endsWith(`${sep}${normalize(GRAFANA_DEFAULTS.adminPasswordFile)}`),
+      props.adminPasswordFile === undefined,
+      props.projectDir ?? ".",
       App.of(scope).outdir,
       stack.node.id,
     );
@@ -161,7 +160,7 @@ export class Grafana extends Service implements IGrafana {
           source: options.dataVolumeName,
           target: "/var/lib/grafana",
           readOnly: false,
-          setting: `${Grafana.NAME}.dataVolumeName`,
+          setting: props.dataVolumeName !== undefined ? `${Grafana.NAME}.dataVolumeName` : "networkName",
         },
         {
           type: "bind",
@@ -201,8 +200,16 @@ export class Grafana extends Service implements IGrafana {
     });
     this.datasource = this.content.datasource;
     this.folder = this.content.folder;
-    // Only when the stack is synthesized (the synth failed before this if any problem was found); never on inspection.
-    writeAfterSynthesis(stack, () => ensureAdminPasswordFile(this.passwordFile));
+    // At synth only (cdktf runs aspects then, never on inspection), after the stack's own check (an aspect added
+    // before this one, which throws on any problem), and before cdk.tf.json is written; never with a problem of its own.
+    let ensured = false;
+    Aspects.of(stack).add({
+      visit: (node: IConstruct) => {
+        if (node !== stack || ensured || this.configProblems().length > 0) return;
+        ensured = true;
+        ensureAdminPasswordFile(this.passwordFile);
+      },
+    });
   }
 
   /** {@link hostUrl}: Grafana's URL from the host. */

@@ -8,9 +8,18 @@
  * Checking never writes; {@link ensureAdminPasswordFile} runs only when the stack is synthesized and nothing is wrong.
  */
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import type { ConfigProblem } from "../core/validation";
+import { ConfigError, type ConfigProblem } from "../core/validation";
 
 /** The setting that names the file, as problems name it. */
 export const ADMIN_PASSWORD_FILE_SETTING = "grafana.adminPasswordFile";
@@ -24,7 +33,7 @@ export interface AdminPasswordFile {
   readonly path: string;
   /** The path relative to the stack's folder (where Terraform runs), as `cdk.tf.json` names it. */
   readonly pathFromStackDir: string;
-  /** The path as a person finds it: relative to the working directory, or to the project (the output folder's parent). */
+  /** The path as a person finds it: relative to the project or the working directory, else absolute. */
   readonly pathForHumans: string;
   /** Whether it is the default file (whose folder the stack may create). */
   readonly isDefault: boolean;
@@ -36,20 +45,21 @@ export interface AdminPasswordFile {
 }
 
 /**
- * The file at `file` (absolute, or relative to the working directory) for a stack whose folder is `stackDir`, in the
- * output folder `outdir`; people find it relative to the project (the folder the output folder is in).
+ * The file at `file` (absolute, or relative to `projectDir`) for the stack `stackId` synthesized into `outdir`;
+ * people find it relative to the project, or to the working directory, else by its absolute path.
  */
 export function adminPasswordFile(
   file: string,
   isDefault: boolean,
+  projectDir: string,
   outdir: string,
   stackId: string,
 ): AdminPasswordFile {
-  const path = resolve(file);
+  const path = resolve(projectDir, file);
   return {
     path,
     pathFromStackDir: relative(resolve(outdir, "stacks", stackId), path),
-    pathForHumans: forHumans(path, [process.cwd(), dirname(resolve(outdir))]),
+    pathForHumans: forHumans(path, [resolve(projectDir), process.cwd()]),
     isDefault,
     owner: predictedOwner(path),
   };
@@ -106,7 +116,8 @@ export function adminPasswordFileProblems(file: AdminPasswordFile): ConfigProble
     if (code === "ENOTDIR") return [problem(file, `${firstExistingAncestor(file.path)} is a file, not a folder`)];
     if (code !== "ENOENT") return [problem(file, `cannot be read (${code ?? String(error)})`)];
     const folder = dirname(file.path);
-    if (file.isDefault && existsSync(dirname(folder))) return [];
+    // The default file's folder is created (never recursively): its parent must exist and be writable.
+    if (file.isDefault && !existsSync(folder)) return writable(file, dirname(folder));
     try {
       if (!statSync(folder).isDirectory()) return [problem(file, `${folder} is not a folder`)];
     } catch (folderError) {
@@ -120,7 +131,7 @@ export function adminPasswordFileProblems(file: AdminPasswordFile): ConfigProble
         ),
       ];
     }
-    return [];
+    return writable(file, folder);
   }
   if (!stats.isFile()) return [problem(file, "is not a regular file (a folder?)")];
   let content: string;
@@ -135,6 +146,21 @@ export function adminPasswordFileProblems(file: AdminPasswordFile): ConfigProble
   return [];
 }
 
+/** No problem when this process may create files in `folder`; else why it cannot, which synth would meet. */
+function writable(file: AdminPasswordFile, folder: string): ConfigProblem[] {
+  try {
+    accessSync(folder, constants.W_OK | constants.X_OK);
+    return [];
+  } catch (error) {
+    return [
+      problem(
+        file,
+        `does not exist and cannot be created: ${folder} is not writable (${errorCode(error) ?? String(error)})`,
+      ),
+    ];
+  }
+}
+
 /** The nearest ancestor of `path` that exists (for `/etc/passwd/pw`: `/etc/passwd`). */
 function firstExistingAncestor(path: string): string {
   let current = dirname(path);
@@ -145,10 +171,20 @@ function firstExistingAncestor(path: string): string {
 /**
  * Generates the file when it does not exist yet (kept across runs: Grafana takes the password on its first start
  * only; change it later in Grafana, then write it here), and hands a root-owned file to Grafana's uid. Runs at synth,
- * after every problem was ruled out.
- * @throws Error when the file cannot be written (the check found nothing, so the disk changed meanwhile)
+ * after every problem was ruled out, before `cdk.tf.json` is written.
+ * @throws ConfigError when the file cannot be written after all (the disk changed since the check)
  */
 export function ensureAdminPasswordFile(file: AdminPasswordFile): void {
+  try {
+    writeAdminPasswordFile(file);
+  } catch (error) {
+    throw new ConfigError("Grafana admin password", [
+      problem(file, `cannot be written (${errorCode(error) ?? String(error)})`),
+    ]);
+  }
+}
+
+function writeAdminPasswordFile(file: AdminPasswordFile): void {
   if (!existsSync(file.path)) {
     const folder = dirname(file.path);
     if (!existsSync(folder)) {

@@ -88,6 +88,8 @@ export function nodeExporterService(options: NodeExporterOptions = {}): ServiceO
  */
 export function addNodeExporter(stack: MonitoringStackBase, options: NodeExporterOptions = {}): Service | undefined {
   const service = stack.addService(NodeExporter.NAME, nodeExporterService(options));
+  // Its name is taken (reported at synth): its rules and dashboard would only be reported again.
+  if (service === undefined) return undefined;
   const input = (ctx: {
     readonly jobs: Readonly<Record<string, string>>;
     readonly scrapeIntervalSeconds: number;

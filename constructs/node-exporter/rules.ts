@@ -30,15 +30,15 @@ export const HOST_ALERT_NAMES = {
 
 /** Thresholds of the host alerts. */
 export interface HostAlertThresholds {
-  /** Share of CPU time busy above which HostCpuSaturated fires; in (0, 1). @default 0.9 */
+  /** Share of CPU time busy above which HostCpuSaturated fires; in (0, 1). @default DEFAULT_HOST_ALERT_THRESHOLDS.cpuBusyRatio */
   readonly cpuBusyRatio?: number;
-  /** Share of memory available below which HostMemoryPressure fires; in (0, 1). @default 0.1 */
+  /** Share of memory available below which HostMemoryPressure fires; in (0, 1). @default DEFAULT_HOST_ALERT_THRESHOLDS.memoryAvailableRatio */
   readonly memoryAvailableRatio?: number;
-  /** Share of a filesystem's space left below which HostDiskFilling fires; in (0, 1). @default 0.1 */
+  /** Share of a filesystem's space left below which HostDiskFilling fires; in (0, 1). @default DEFAULT_HOST_ALERT_THRESHOLDS.filesystemAvailableRatio */
   readonly filesystemAvailableRatio?: number;
-  /** Window of the CPU rate, in seconds. @default 300, or 4 scrape intervals when that is longer */
+  /** Window of the CPU rate, in seconds. @default DEFAULT_HOST_ALERT_THRESHOLDS.rateWindowSeconds, or 4 scrape intervals when that is longer */
   readonly rateWindowSeconds?: number;
-  /** How long a condition must hold before a host alert fires, in seconds. @default 300, or 2 scrape intervals */
+  /** How long a condition must hold before a host alert fires, in seconds. @default DEFAULT_HOST_ALERT_THRESHOLDS.forSeconds, or 2 scrape intervals */
   readonly forSeconds?: number;
 }
 

@@ -61,14 +61,17 @@ export interface PrometheusConfigDocument {
 
 /** Every problem with the input; an empty list means {@link renderPrometheusConfig} produces a valid config. */
 export function prometheusConfigProblems(input: PrometheusConfigInput, path = ""): ConfigProblem[] {
+  const interval = checkIntegerInRange(joinPath(path, "scrapeIntervalSeconds"), input.scrapeIntervalSeconds, 1, 3600);
+  const timeout = checkIntegerInRange(joinPath(path, "scrapeTimeoutSeconds"), input.scrapeTimeoutSeconds, 1, 3600);
   const problems: ConfigProblem[] = [
-    ...checkIntegerInRange(joinPath(path, "scrapeIntervalSeconds"), input.scrapeIntervalSeconds, 1, 3600),
+    ...interval,
     ...checkIntegerInRange(joinPath(path, "evaluationIntervalSeconds"), input.evaluationIntervalSeconds, 1, 3600),
-    ...checkIntegerInRange(joinPath(path, "scrapeTimeoutSeconds"), input.scrapeTimeoutSeconds, 1, 3600),
+    ...timeout,
     ...checkIntegerInRange(joinPath(path, "sampleLimit"), input.sampleLimit, 1, 10_000_000),
     ...checkIntegerInRange(joinPath(path, "labelLimit"), input.labelLimit, 1, 1000),
   ];
-  if (problems.length === 0 && input.scrapeTimeoutSeconds > input.scrapeIntervalSeconds) {
+  // Compared only when both are valid, whatever else is wrong: every problem in one round.
+  if (interval.length === 0 && timeout.length === 0 && input.scrapeTimeoutSeconds > input.scrapeIntervalSeconds) {
     problems.push({
       path: joinPath(path, "scrapeTimeoutSeconds"),
       message: `${joinPath(path, "scrapeTimeoutSeconds")} must not exceed scrapeIntervalSeconds (${input.scrapeIntervalSeconds}) (got ${show(input.scrapeTimeoutSeconds)})`,

@@ -22,11 +22,11 @@ export type { IPrometheus } from "../core/backends";
 export interface ExistingPrometheusAttributes {
   /** Its URL as Grafana's server reaches it (`http(s)://host:port`, no credentials in it). */
   readonly url: string;
-  /** Its global `scrape_interval`, in seconds: Grafana's `timeInterval`. @default 15 */
+  /** Its global `scrape_interval`, in seconds: Grafana's `timeInterval`. @default DEFAULT_SCRAPE_INTERVAL_SECONDS */
   readonly scrapeIntervalSeconds?: number;
-  /** `sample_limit` of the rendered jobs. @default 20000 */
+  /** `sample_limit` of the rendered jobs. @default PROMETHEUS_DEFAULTS.sampleLimit */
   readonly sampleLimit?: number;
-  /** `label_limit` of the rendered jobs. @default 64 */
+  /** `label_limit` of the rendered jobs. @default PROMETHEUS_DEFAULTS.labelLimit */
   readonly labelLimit?: number;
 }
 
@@ -118,6 +118,7 @@ export class ExistingPrometheus extends Construct implements IPrometheus, ISelfV
 
   /** Adds a job whose targets are rendered at synth. */
   public addScrapeJobRenderedAtSynth(jobName: string, targets: () => readonly ScrapeTarget[]): void {
+    // Its targets are checked by configProblems in every case.
     this.lazyJobs.push({ jobName, targets });
   }
 

@@ -93,7 +93,11 @@ export class Prometheus extends Service implements IPrometheus {
   private readonly promNetwork: MonitoringNetwork;
   private readonly promProps: PrometheusProps;
   private readonly targets: { readonly jobName: string; readonly targets: readonly ScrapeTarget[] }[] = [];
-  private readonly lazyJobs: { readonly jobName: string; readonly targets: () => readonly ScrapeTarget[] }[] = [];
+  private readonly lazyJobs: {
+    readonly jobName: string;
+    readonly targets: () => readonly ScrapeTarget[];
+    readonly requireTargets: boolean;
+  }[] = [];
   private readonly ruleFileList: { readonly path: string; readonly document: () => unknown }[] = [];
   private readonly ruleFileProblems: ConfigProblem[] = [];
   private readonly alertmanagers: AlertReceiver[] = [];
@@ -125,7 +129,7 @@ export class Prometheus extends Service implements IPrometheus {
           source: options.dataVolumeName,
           target: "/prometheus",
           readOnly: false,
-          setting: `${Prometheus.NAME}.dataVolumeName`,
+          setting: props.dataVolumeName !== undefined ? `${Prometheus.NAME}.dataVolumeName` : "networkName",
         },
       ],
       configFiles: { targetDir: Prometheus.CONFIG_DIR, files: () => this.renderFiles(), pullBaseImage: false },
@@ -193,8 +197,12 @@ export class Prometheus extends Service implements IPrometheus {
    * Adds the job `jobName` whose targets are rendered at synth from the final set of services (the blackbox
    * exporter's probes of every health endpoint); at least one target is required.
    */
-  public addScrapeJobRenderedAtSynth(jobName: string, targets: () => readonly ScrapeTarget[]): void {
-    this.lazyJobs.push({ jobName, targets });
+  public addScrapeJobRenderedAtSynth(
+    jobName: string,
+    targets: () => readonly ScrapeTarget[],
+    options: { readonly requireTargets?: boolean } = {},
+  ): void {
+    this.lazyJobs.push({ jobName, targets, requireTargets: options.requireTargets ?? true });
   }
 
   /** Sends alerts to `receiver` (an Alertmanager's `receiver`); its host must be a service deployed on the network. */
@@ -230,14 +238,19 @@ export class Prometheus extends Service implements IPrometheus {
     const network = this.promNetwork;
     const deployed = network.aliases.join(", ");
     const added = [
-      ...this.targets.map((job) => ({ jobName: job.jobName, targets: job.targets, lazy: false })),
-      ...this.lazyJobs.map((job) => ({ jobName: job.jobName, targets: job.targets(), lazy: true })),
+      ...this.targets.map((job) => ({ jobName: job.jobName, targets: job.targets, lazy: false, requireTargets: true })),
+      ...this.lazyJobs.map((job) => ({
+        jobName: job.jobName,
+        targets: job.targets(),
+        lazy: true,
+        requireTargets: job.requireTargets,
+      })),
     ];
     const owners = [...network.services.map((service) => service.jobName), ...added.map((job) => job.jobName)];
-    const jobProblems = added.flatMap(({ jobName, targets, lazy }) => {
+    const jobProblems = added.flatMap(({ jobName, targets, lazy, requireTargets }) => {
       const path = `scrape job ${show(jobName)}`;
       const problems = targets.flatMap((target, i) => scrapeTargetProblems(`${path} target[${i}]`, target));
-      if (targets.length === 0) {
+      if (targets.length === 0 && requireTargets) {
         problems.push({
           path,
           message: lazy
@@ -259,6 +272,8 @@ export class Prometheus extends Service implements IPrometheus {
     const notDeployed = added
       .flatMap((job) => job.targets)
       .filter((target) => target.outsideNetwork !== true && !network.hasAlias(target.host))
+      // One problem per job and host, however many of its ports are targets.
+      .filter((target, i, all) => all.findIndex((t) => t.jobName === target.jobName && t.host === target.host) === i)
       .map((target) => ({
         path: `scrape job ${show(target.jobName)}`,
         message: `scrape job ${show(target.jobName)}: target host ${show(target.host)} is no service deployed on network ${show(network.name)} (deployed: ${deployed}); add the service, remove the target, or set outsideNetwork: true for a host outside the network`,

@@ -26,16 +26,18 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { DEMO_API_BINARY } from "../../constructs/api/defaults";
+import { LOOPBACK } from "../../constructs/core/container-defaults";
 import type { Service } from "../../constructs/core/service";
 import type { MonitoringStack } from "../../constructs/monitoring-stack";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
-import { requireBinary, startBinary, type RunningBinary } from "./binaries";
+import { BINARIES, requireBinary, startBinary, type RunningBinary } from "./binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 const APP_DIR = join(PROJECT_ROOT, "app");
@@ -43,7 +45,7 @@ const APP_DIR = join(PROJECT_ROOT, "app");
 const API_BUILD_CACHE = join(PROJECT_ROOT, "node_modules", ".cache", "monitoring-stack-e2e");
 
 /** The loopback address every process listens on. */
-export const LOOPBACK = "127.0.0.1";
+export { LOOPBACK };
 
 /** Bounds of the harness' waits, in milliseconds. */
 export const HARNESS_TIMEOUTS_MS = {
@@ -128,7 +130,7 @@ export function freeLoopbackPort(): Promise<number> {
 }
 
 /** The `localRun.binary` of the API built from app/ (compiled by {@link buildApi}, run with this Node.js). */
-export const DEMO_API_BINARY = "demo-api";
+export { DEMO_API_BINARY };
 
 /**
  * The generated Prometheus files with every scrape target's address (and every probed URL's, and every
@@ -309,6 +311,39 @@ function program(service: Service, binaries: Readonly<Record<string, string>>): 
   return { path: binaries[binary] ?? requireBinary(binary), args: [] };
 }
 
+/**
+ * Why a service cannot run here, or undefined when it can: it declares no local process, or its binary is neither
+ * given nor one the components declare (the project fetches only those).
+ */
+export function whyNotRun(service: Service, binaries: Readonly<Record<string, string>> = {}): string | undefined {
+  const binary = service.localRun?.binary;
+  if (binary === undefined) return "no local process (localRun)";
+  if (binary === DEMO_API_BINARY || binaries[binary] !== undefined || BINARIES[binary] !== undefined) return undefined;
+  return `its binary "${binary}" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`;
+}
+
+/** Resolves once something accepts connections on `127.0.0.1:port`; rejects when `binary` exits or after `timeoutMs`. */
+async function waitForPort(port: number, binary: RunningBinary, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolveOpen) => {
+      const socket = connect(port, LOOPBACK);
+      socket.once("connect", () => {
+        socket.destroy();
+        resolveOpen(true);
+      });
+      socket.once("error", () => resolveOpen(false));
+    });
+    if (open) return;
+    if (!processAlive(binary.pid))
+      throw new Error(`it exited before listening on ${LOOPBACK}:${port}:\n${binary.output()}`);
+    if (Date.now() > deadline) {
+      throw new Error(`it did not listen on ${LOOPBACK}:${port} within ${timeoutMs} ms:\n${binary.output()}`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+}
+
 /** Every rendered `host:port` of a service (its aliases on its port, metrics port and health port). */
 function renderedAddresses(service: Service): string[] {
   const addresses = [
@@ -316,6 +351,24 @@ function renderedAddresses(service: Service): string[] {
     ...service.healthUrls.map((url) => /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? ""),
   ];
   return [...new Set(addresses.filter((address) => address !== ""))];
+}
+
+/**
+ * Where the harness reaches every address the stack renders: each service's aliases and ports on its loopback port
+ * (`ports`, by service name), and a target outside the stack's network where it is.
+ */
+export function loopbackAddresses(
+  stack: MonitoringStack,
+  ports: ReadonlyMap<string, number>,
+): Readonly<Record<string, string>> {
+  const loopback: Record<string, string> = {};
+  for (const target of stack.prometheus.scrapedTargets) {
+    if (target.outsideNetwork === true) loopback[`${target.host}:${target.port}`] = `${target.host}:${target.port}`;
+  }
+  for (const service of stack.services.values()) {
+    for (const address of renderedAddresses(service)) loopback[address] = `${LOOPBACK}:${ports.get(service.name)}`;
+  }
+  return loopback;
 }
 
 /**
@@ -357,7 +410,11 @@ export async function startLocalService(
       env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
     }),
   );
-  await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
+  if (localRun.readyPattern !== undefined) {
+    await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
+  } else {
+    await waitForPort(options.port, binary, HARNESS_TIMEOUTS_MS.serviceStart);
+  }
   return {
     binary,
     service: {
@@ -395,10 +452,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (new Set(taken).size !== taken.length) {
       throw new Error(`loopback ports collided: ${JSON.stringify(Object.fromEntries(ports))}`);
     }
-    const loopback: Record<string, string> = {};
-    for (const service of all) {
-      for (const address of renderedAddresses(service)) loopback[address] = `${LOOPBACK}:${ports.get(service.name)}`;
-    }
+    const loopback = loopbackAddresses(stack, ports);
     const files = mapTargetsToLoopback(stack.prometheus.configFiles(), loopback);
 
     const start = async (service: Service, configFiles: readonly PrometheusConfigFile[]): Promise<void> => {
@@ -413,8 +467,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     for (const service of all) {
       if (service === prometheusService) continue;
-      if (service.localRun === undefined) {
-        notRun[service.name] = `no local process (localRun): its target ${LOOPBACK}:${ports.get(service.name)} is down`;
+      const why = whyNotRun(service, binaries);
+      if (why !== undefined) {
+        notRun[service.name] = `${why}: its target ${LOOPBACK}:${ports.get(service.name)} is down`;
         continue;
       }
       await start(service, service.configFiles());

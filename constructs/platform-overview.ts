@@ -1,8 +1,8 @@
 /**
- * Platform Overview: is every scrape target up, how do the processes behave, and how healthy are the API's runtime,
- * Prometheus and Grafana themselves.
+ * Platform Overview: is every scrape target up, how do the processes of every job behave, and how healthy are
+ * Prometheus and Grafana themselves. The stack's own dashboard (`MonitoringStack` adds it): it shows whatever is
+ * deployed, and knows only the two components every `MonitoringStack` has.
  */
-import { RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import {
   finishDashboard,
   histogramQuantile,
@@ -19,14 +19,13 @@ import {
   tablePanel,
   timeseriesPanel,
   variableRef,
-} from "../../dashboards/house-style";
-import { histogramSeries, SCRAPE_METRICS, TARGET_LABELS } from "../../dashboards/metrics";
-import { GRAFANA_METRICS } from "../grafana/catalog";
-import { GRAFANA_NAME } from "../grafana/defaults";
-import { PROMETHEUS_METRICS } from "../prometheus/catalog";
-import { PROMETHEUS_NAME } from "../prometheus/defaults";
-import { DEMO_API_DEFAULTS } from "./defaults";
-import { jobOf, type DashboardContext, type DashboardModule } from "../../dashboards/types";
+} from "../dashboards/house-style";
+import { histogramSeries, PROCESS_METRICS, SCRAPE_METRICS, TARGET_LABELS } from "../dashboards/metrics";
+import { GRAFANA_METRICS } from "./grafana/catalog";
+import { GRAFANA_NAME } from "./grafana/defaults";
+import { PROMETHEUS_METRICS } from "./prometheus/catalog";
+import { PROMETHEUS_NAME } from "./prometheus/defaults";
+import { jobOf, type DashboardContext, type DashboardModule } from "../dashboards/types";
 
 /** Stable uid of the Platform Overview dashboard. */
 export const PLATFORM_OVERVIEW_UID = "monitoring-platform-overview";
@@ -38,7 +37,6 @@ const JOB_VARIABLE = TARGET_LABELS.job;
 export function platformOverviewQueries(ctx: DashboardContext) {
   const { job } = TARGET_LABELS;
   const jobs = [matcher(job, "=~", variableRef(JOB_VARIABLE))];
-  const api = [matcher(job, "=", jobOf(ctx, DEMO_API_DEFAULTS.name))];
   const prometheus = [matcher(job, "=", jobOf(ctx, PROMETHEUS_NAME))];
   const grafana = [matcher(job, "=", jobOf(ctx, GRAFANA_NAME))];
   const grafanaRequests = GRAFANA_METRICS.httpRequestDurationSeconds;
@@ -49,12 +47,8 @@ export function platformOverviewQueries(ctx: DashboardContext) {
     targetsDown: `count(${up} == 0) or vector(0)`,
     scrapeDuration: `max by (${job}) (${selector(SCRAPE_METRICS.scrapeDurationSeconds.name, jobs)})`,
     samplesScraped: sumBy([job], selector(SCRAPE_METRICS.scrapeSamplesScraped.name, jobs)),
-    cpu: sumBy([job], rate(selector(RUNTIME_METRICS.processCpuSecondsTotal, jobs))),
-    residentMemory: sumBy([job], selector(RUNTIME_METRICS.processResidentMemoryBytes, jobs)),
-    eventLoopLagP99: selector(RUNTIME_METRICS.eventLoopLagP99Seconds, api),
-    eventLoopLag: selector(RUNTIME_METRICS.eventLoopLagSeconds, api),
-    heapUsed: selector(RUNTIME_METRICS.heapSizeUsedBytes, api),
-    heapTotal: selector(RUNTIME_METRICS.heapSizeTotalBytes, api),
+    cpu: sumBy([job], rate(selector(PROCESS_METRICS.cpuSecondsTotal.name, jobs))),
+    residentMemory: sumBy([job], selector(PROCESS_METRICS.residentMemoryBytes.name, jobs)),
     headSeries: selector(PROMETHEUS_METRICS.headSeries.name, prometheus),
     ingestionRate: sumBy([], rate(selector(PROMETHEUS_METRICS.headSamplesAppendedTotal.name, prometheus))),
     configReloaded: selector(PROMETHEUS_METRICS.configLastReloadSuccessful.name, prometheus),
@@ -77,7 +71,7 @@ function build(ctx: DashboardContext): Record<string, unknown> {
     newDashboard(ctx, {
       uid: PLATFORM_OVERVIEW_UID,
       title: "Platform Overview",
-      description: "Scrape targets, processes, the API runtime, Prometheus and Grafana.",
+      description: "Scrape targets, processes, Prometheus and Grafana.",
       tags: ["platform"],
     })
       .withVariable(
@@ -147,29 +141,6 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           unit: "bytes",
           min: 0,
           queries: [{ expr: q.residentMemory, legend: labelLegend(TARGET_LABELS.job) }],
-        }),
-      )
-      .withRow(row("API runtime"))
-      .withPanel(
-        timeseriesPanel(ctx, {
-          title: "Event-loop lag",
-          unit: "s",
-          min: 0,
-          queries: [
-            { expr: q.eventLoopLagP99, legend: `p99 ${labelLegend(TARGET_LABELS.instance)}` },
-            { expr: q.eventLoopLag, legend: `current ${labelLegend(TARGET_LABELS.instance)}` },
-          ],
-        }),
-      )
-      .withPanel(
-        timeseriesPanel(ctx, {
-          title: "Heap",
-          unit: "bytes",
-          min: 0,
-          queries: [
-            { expr: q.heapUsed, legend: `used ${labelLegend(TARGET_LABELS.instance)}` },
-            { expr: q.heapTotal, legend: `total ${labelLegend(TARGET_LABELS.instance)}` },
-          ],
         }),
       )
       .withRow(row("Prometheus"))
