@@ -1,54 +1,91 @@
-import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
+/**
+ * The core alert rules as pure renderers: Prometheus' own (`rules/alerts.yml`: TargetDown over the deployed jobs,
+ * rule evaluation failures, config reloads, the Watchdog) and the demo API's (`rules/api.yml`), their thresholds'
+ * validation, how the stack reports a bad setting, and the README's runbook for every alert.
+ */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
 import {
-  ALERT_NAMES,
-  AlertRulesInput,
-  AlertingRule,
-  DEFAULT_ALERT_THRESHOLDS,
-  alertRulesProblems,
-  renderAlertRules,
-  resolveAlertThresholds,
-} from "../constructs/alert-rules";
-import { toGeneratedYaml } from "../constructs/prometheus-config";
-import { ConfigError } from "../constructs/validation";
+  API_ALERT_NAMES,
+  ApiRulesInput,
+  DEFAULT_API_ALERT_THRESHOLDS,
+  addDemoApi,
+  apiAlertThresholdProblems,
+  renderApiAlertRules,
+  resolveApiAlertThresholds,
+} from "../constructs/api";
+import { PROBE_ALERT_NAMES } from "../constructs/blackbox-exporter";
+import { AlertingRule, AlertRulesDocument, ruleDocumentProblems } from "../constructs/core/rules";
+import { ConfigError } from "../constructs/core/validation";
+import { HOST_ALERT_NAMES } from "../constructs/node-exporter";
+import {
+  DEFAULT_PROMETHEUS_ALERT_THRESHOLDS,
+  PROMETHEUS_ALERT_NAMES,
+  PrometheusRulesInput,
+  prometheusAlertThresholdProblems,
+  renderPrometheusAlertRules,
+  resolvePrometheusAlertThresholds,
+  toGeneratedYaml,
+} from "../constructs/prometheus";
+import { TEST_API, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
 
-const INPUT: AlertRulesInput = {
+const SCRAPE_INTERVAL_SECONDS = 15;
+const PROMETHEUS_INPUT: PrometheusRulesInput = {
   jobNames: ["api", "prometheus", "grafana"],
-  apiJobName: "api",
   prometheusJobName: "prometheus",
-  scrapeIntervalSeconds: 15,
+  scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
 };
+const API_INPUT: ApiRulesInput = { jobName: "api", scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS };
 
-function allRules(input: AlertRulesInput): AlertingRule[] {
-  return renderAlertRules(input).groups.flatMap((group) => group.rules);
+/** Both files' inputs, changed together where a test changes a shared setting. */
+interface Inputs {
+  readonly prometheus: PrometheusRulesInput;
+  readonly api: ApiRulesInput;
+}
+const INPUTS: Inputs = { prometheus: PROMETHEUS_INPUT, api: API_INPUT };
+
+function documents(inputs: Inputs): AlertRulesDocument[] {
+  return [renderPrometheusAlertRules(inputs.prometheus), renderApiAlertRules(inputs.api)];
 }
 
-function rule(input: AlertRulesInput, alert: string): AlertingRule {
-  const found = allRules(input).filter((candidate) => candidate.alert === alert);
+function allRules(inputs: Inputs): AlertingRule[] {
+  return documents(inputs).flatMap((document) => document.groups.flatMap((group) => group.rules));
+}
+
+function rule(inputs: Inputs, alert: string): AlertingRule {
+  const found = allRules(inputs).filter((candidate) => candidate.alert === alert);
   expect(found).toHaveLength(1);
   return found[0];
 }
 
-function messages(input: AlertRulesInput, path = ""): string[] {
-  return alertRulesProblems(input, path).map((problem) => problem.message);
+function withPrometheus(input: Partial<PrometheusRulesInput>): Inputs {
+  return { ...INPUTS, prometheus: { ...PROMETHEUS_INPUT, ...input } };
 }
 
-describe("renderAlertRules", () => {
-  it("renders the groups and alerts in a fixed order", () => {
-    const document = renderAlertRules(INPUT);
+function messages(problems: readonly { readonly message: string }[]): string[] {
+  return problems.map((problem) => problem.message);
+}
 
-    expect(document.groups.map((group) => [group.name, group.rules.map((r) => r.alert)])).toEqual([
+const A = { ...PROMETHEUS_ALERT_NAMES, ...API_ALERT_NAMES };
+
+describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
+  it("render the groups and alerts in a fixed order", () => {
+    const [prometheus, api] = documents(INPUTS);
+
+    expect(prometheus.groups.map((group) => [group.name, group.rules.map((r) => r.alert)])).toEqual([
       ["targets", ["TargetDown"]],
-      ["api", ["ApiHighErrorRatio", "ApiHighLatencyP95"]],
       ["prometheus", ["PrometheusRuleEvaluationFailures", "PrometheusConfigReloadFailed"]],
       ["meta", ["Watchdog"]],
+    ]);
+    expect(api.groups.map((group) => [group.name, group.rules.map((r) => r.alert)])).toEqual([
+      ["api", ["ApiHighErrorRatio", "ApiHighLatencyP95"]],
     ]);
   });
 
   it("renders ApiHighErrorRatio with the default thresholds", () => {
-    expect(rule(INPUT, ALERT_NAMES.apiHighErrorRatio)).toEqual({
+    expect(rule(INPUTS, A.apiHighErrorRatio)).toEqual({
       alert: "ApiHighErrorRatio",
       expr: [
         'sum by (job) (rate(http_requests_total{job="api",status=~"5..",endpoint!~"/metrics|/health|/ready"}[5m]))',
@@ -70,9 +107,9 @@ describe("renderAlertRules", () => {
   });
 
   it("gives every alert a for: duration, a severity, a summary, a description and its runbook, no runbook_url by default", () => {
-    const rules = allRules(INPUT);
+    const rules = allRules(INPUTS);
 
-    expect(rules.map((r) => r.alert).sort()).toEqual(Object.values(ALERT_NAMES).sort());
+    expect(rules.map((r) => r.alert).sort()).toEqual(Object.values(A).sort());
     for (const r of rules) {
       expect(r.for).toMatch(/^\d+[smh]$/);
       expect(["critical", "warning", "none"]).toContain(r.labels.severity);
@@ -85,30 +122,47 @@ describe("renderAlertRules", () => {
   });
 
   it("covers exactly the deployed jobs in TargetDown, sorted, whatever their input order", () => {
-    const targetDown = rule({ ...INPUT, jobNames: ["prometheus", "grafana", "api"] }, ALERT_NAMES.targetDown);
+    const targetDown = rule(withPrometheus({ jobNames: ["prometheus", "grafana", "api"] }), A.targetDown);
 
     expect(targetDown.expr).toBe('up{job=~"api|grafana|prometheus"} == 0');
-    expect(rule({ ...INPUT, jobNames: ["api", "prometheus"] }, ALERT_NAMES.targetDown).expr).toBe(
+    expect(rule(withPrometheus({ jobNames: ["api", "prometheus"] }), A.targetDown).expr).toBe(
       'up{job=~"api|prometheus"} == 0',
     );
   });
 
+  it("covers in TargetDown exactly the jobs the stack's prometheus.yml scrapes, each once", () => {
+    const { stack } = synthMonitoringStack();
+    const files = stack.prometheus.configFiles();
+    const scraped = (
+      parse(files.find((file) => file.path === "prometheus.yml")?.content ?? "") as {
+        scrape_configs: { job_name: string }[];
+      }
+    ).scrape_configs.map((config) => config.job_name);
+    const alerts = parse(files.find((file) => file.path === "rules/alerts.yml")?.content ?? "") as AlertRulesDocument;
+    const targetDown = alerts.groups.flatMap((group) => group.rules).find((r) => r.alert === A.targetDown);
+
+    const jobs = /^up\{job=~"([^"]*)"\} == 0$/.exec(targetDown?.expr ?? "")?.[1].split("|");
+    expect(jobs).toEqual([...new Set(scraped)].sort());
+    expect(jobs).toEqual([...stack.deployedJobs]);
+  });
+
   it("escapes job names for the regex and the PromQL string", () => {
-    const input = { ...INPUT, jobNames: ["api", "prometheus", "node.exporter"] };
+    const inputs = withPrometheus({ jobNames: ["api", "prometheus", "node.exporter"] });
 
     // RE2 needs `\.` for a literal dot; inside a PromQL string the backslash itself is escaped.
-    expect(rule(input, ALERT_NAMES.targetDown).expr).toBe('up{job=~"api|node\\\\.exporter|prometheus"} == 0');
+    expect(rule(inputs, A.targetDown).expr).toBe('up{job=~"api|node\\\\.exporter|prometheus"} == 0');
   });
 
   it("selects the API and Prometheus jobs it is given", () => {
-    const input = { ...INPUT, jobNames: ["web", "self"], apiJobName: "web", prometheusJobName: "self" };
+    const inputs: Inputs = {
+      prometheus: { ...PROMETHEUS_INPUT, jobNames: ["web", "self"], prometheusJobName: "self" },
+      api: { ...API_INPUT, jobName: "web" },
+    };
 
-    expect(rule(input, ALERT_NAMES.apiHighErrorRatio).expr).toContain('http_requests_total{job="web",');
-    expect(rule(input, ALERT_NAMES.apiHighLatencyP95).expr).toContain(
-      'http_request_duration_seconds_bucket{job="web",',
-    );
-    expect(rule(input, ALERT_NAMES.prometheusRuleEvaluationFailures).expr).toContain('{job="self"}');
-    expect(rule(input, ALERT_NAMES.prometheusConfigReloadFailed).expr).toBe(
+    expect(rule(inputs, A.apiHighErrorRatio).expr).toContain('http_requests_total{job="web",');
+    expect(rule(inputs, A.apiHighLatencyP95).expr).toContain('http_request_duration_seconds_bucket{job="web",');
+    expect(rule(inputs, A.prometheusRuleEvaluationFailures).expr).toContain('{job="self"}');
+    expect(rule(inputs, A.prometheusConfigReloadFailed).expr).toBe(
       'prometheus_config_last_reload_successful{job="self"} == 0',
     );
   });
@@ -116,8 +170,8 @@ describe("renderAlertRules", () => {
   it("leaves the non-traffic endpoints out of every API query and uses the metrics contract's names", () => {
     const excluded = `${HTTP_LABELS.endpoint}!~"${NON_TRAFFIC_ENDPOINTS.join("|")}"`;
 
-    for (const alert of [ALERT_NAMES.apiHighErrorRatio, ALERT_NAMES.apiHighLatencyP95]) {
-      const expr = rule(INPUT, alert).expr;
+    for (const alert of [A.apiHighErrorRatio, A.apiHighLatencyP95]) {
+      const expr = rule(INPUTS, alert).expr;
       const selectors = expr.match(/\w+\{[^}]*\}/g) ?? [];
       expect(selectors.length).toBeGreaterThanOrEqual(2);
       for (const selector of selectors) {
@@ -132,7 +186,7 @@ describe("renderAlertRules", () => {
   });
 
   it("renders the p95 latency rule with the minimum-traffic guard", () => {
-    expect(rule(INPUT, ALERT_NAMES.apiHighLatencyP95).expr).toBe(
+    expect(rule(INPUTS, A.apiHighLatencyP95).expr).toBe(
       [
         'histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api",endpoint!~"/metrics|/health|/ready"}[5m])))',
         "> 0.5",
@@ -143,80 +197,110 @@ describe("renderAlertRules", () => {
   });
 
   it("uses the thresholds it is given", () => {
-    const input: AlertRulesInput = {
-      ...INPUT,
-      thresholds: {
-        apiErrorRatio: 0.07,
-        apiMinRequestsPerSecond: 2,
-        apiLatencyP95Seconds: 1.5,
-        rateWindowSeconds: 600,
-        targetDownForSeconds: 45,
-        apiErrorRatioForSeconds: 180,
-        apiLatencyForSeconds: 900,
-        prometheusRuleFailuresForSeconds: 3600,
-        prometheusConfigReloadForSeconds: 30,
+    const inputs: Inputs = {
+      prometheus: {
+        ...PROMETHEUS_INPUT,
+        thresholds: {
+          rateWindowSeconds: 600,
+          targetDownForSeconds: 45,
+          ruleFailuresForSeconds: 3600,
+          configReloadForSeconds: 30,
+        },
+      },
+      api: {
+        ...API_INPUT,
+        thresholds: {
+          errorRatio: 0.07,
+          minRequestsPerSecond: 2,
+          latencyP95Seconds: 1.5,
+          rateWindowSeconds: 600,
+          errorRatioForSeconds: 180,
+          latencyForSeconds: 900,
+        },
       },
     };
 
-    const ratio = rule(input, ALERT_NAMES.apiHighErrorRatio);
+    const ratio = rule(inputs, A.apiHighErrorRatio);
     expect(ratio.expr).toContain("[10m]");
     expect(ratio.expr).toContain("> 0.07\nand\n");
     expect(ratio.expr).toMatch(/ >= 2$/);
     expect(ratio.for).toBe("3m");
     expect(ratio.annotations.summary).toBe("The API answers more than 7% of requests with a 5xx status");
-    const latency = rule(input, ALERT_NAMES.apiHighLatencyP95);
+    const latency = rule(inputs, A.apiHighLatencyP95);
     expect(latency.expr).toContain("> 1.5\nand\n");
     expect(latency.for).toBe("15m");
     expect(latency.annotations.summary).toBe("The API's p95 latency is above 1.5s");
-    expect(rule(input, ALERT_NAMES.targetDown).for).toBe("45s");
-    expect(rule(input, ALERT_NAMES.prometheusRuleEvaluationFailures).for).toBe("1h");
-    expect(rule(input, ALERT_NAMES.prometheusRuleEvaluationFailures).expr).toContain("[10m]");
-    expect(rule(input, ALERT_NAMES.prometheusConfigReloadFailed).for).toBe("30s");
+    expect(rule(inputs, A.targetDown).for).toBe("45s");
+    expect(rule(inputs, A.prometheusRuleEvaluationFailures).for).toBe("1h");
+    expect(rule(inputs, A.prometheusRuleEvaluationFailures).expr).toContain("[10m]");
+    expect(rule(inputs, A.prometheusConfigReloadFailed).for).toBe("30s");
   });
 
   it("raises default durations to what a long scrape interval allows", () => {
     // given a 2-minute scrape interval: for: >= 2 scrapes (4m), rate windows >= 4 scrapes (8m)
-    const input = { ...INPUT, scrapeIntervalSeconds: 120 };
+    const inputs = {
+      prometheus: { ...PROMETHEUS_INPUT, scrapeIntervalSeconds: 120 },
+      api: { ...API_INPUT, scrapeIntervalSeconds: 120 },
+    };
 
-    expect(resolveAlertThresholds(undefined, 120)).toEqual({
-      ...DEFAULT_ALERT_THRESHOLDS,
+    expect(resolvePrometheusAlertThresholds(undefined, 120)).toEqual({
+      ...DEFAULT_PROMETHEUS_ALERT_THRESHOLDS,
       rateWindowSeconds: 480,
       targetDownForSeconds: 240,
-      apiErrorRatioForSeconds: 240,
-      apiLatencyForSeconds: 300,
-      prometheusRuleFailuresForSeconds: 300,
-      prometheusConfigReloadForSeconds: 300,
+      ruleFailuresForSeconds: 300,
+      configReloadForSeconds: 300,
     });
-    expect(rule(input, ALERT_NAMES.targetDown).for).toBe("4m");
-    expect(rule(input, ALERT_NAMES.apiHighErrorRatio).expr).toContain("[8m]");
-    expect(rule(input, ALERT_NAMES.watchdog).for).toBe("0s");
+    expect(resolveApiAlertThresholds(undefined, 120)).toEqual({
+      ...DEFAULT_API_ALERT_THRESHOLDS,
+      rateWindowSeconds: 480,
+      errorRatioForSeconds: 240,
+      latencyForSeconds: 300,
+    });
+    expect(rule(inputs, A.targetDown).for).toBe("4m");
+    expect(rule(inputs, A.apiHighErrorRatio).expr).toContain("[8m]");
+    expect(rule(inputs, A.prometheusRuleEvaluationFailures).expr).toContain("[8m]");
+    expect(rule(inputs, A.watchdog).for).toBe("0s");
   });
 
   it("keeps the fixed defaults when the scrape interval is short", () => {
-    expect(resolveAlertThresholds(undefined, 15)).toEqual(DEFAULT_ALERT_THRESHOLDS);
-    expect(resolveAlertThresholds({}, 15)).toEqual(DEFAULT_ALERT_THRESHOLDS);
+    expect(resolvePrometheusAlertThresholds(undefined, 15)).toEqual(DEFAULT_PROMETHEUS_ALERT_THRESHOLDS);
+    expect(resolvePrometheusAlertThresholds({}, 15)).toEqual(DEFAULT_PROMETHEUS_ALERT_THRESHOLDS);
+    expect(resolveApiAlertThresholds(undefined, 15)).toEqual(DEFAULT_API_ALERT_THRESHOLDS);
+    expect(resolveApiAlertThresholds({}, 15)).toEqual(DEFAULT_API_ALERT_THRESHOLDS);
   });
 
   it("links every alert's runbook_url under an absolute runbook base URL, keeping the runbook text", () => {
-    const input = { ...INPUT, runbookBaseUrl: "https://example.test/monitoring#runbook-" };
+    const runbookBaseUrl = "https://example.test/monitoring#runbook-";
+    const inputs = {
+      prometheus: { ...PROMETHEUS_INPUT, runbookBaseUrl },
+      api: { ...API_INPUT, runbookBaseUrl },
+    };
 
-    expect(allRules(input).map((r) => r.annotations.runbook_url)).toContain(
-      "https://example.test/monitoring#runbook-targetdown",
+    expect(allRules(inputs).map((r) => r.annotations.runbook_url)).toEqual(
+      expect.arrayContaining([
+        "https://example.test/monitoring#runbook-targetdown",
+        "https://example.test/monitoring#runbook-apihigherrorratio",
+      ]),
     );
-    expect(rule(input, ALERT_NAMES.watchdog).annotations).toMatchObject({
+    expect(rule(inputs, A.watchdog).annotations).toMatchObject({
       runbook: 'README.md, section "Runbook: Watchdog"',
       runbook_url: "https://example.test/monitoring#runbook-watchdog",
     });
   });
 
   it("renders byte-identical YAML for the same input", () => {
-    const shuffled = { ...INPUT, jobNames: [...INPUT.jobNames].reverse() };
+    const shuffled = { ...PROMETHEUS_INPUT, jobNames: [...PROMETHEUS_INPUT.jobNames].reverse() };
 
-    expect(toGeneratedYaml(renderAlertRules(shuffled))).toBe(toGeneratedYaml(renderAlertRules(INPUT)));
+    expect(toGeneratedYaml(renderPrometheusAlertRules(shuffled))).toBe(
+      toGeneratedYaml(renderPrometheusAlertRules(PROMETHEUS_INPUT)),
+    );
+    expect(toGeneratedYaml(renderApiAlertRules({ ...API_INPUT }))).toBe(
+      toGeneratedYaml(renderApiAlertRules(API_INPUT)),
+    );
   });
 
-  it("renders this rule file for the stack's defaults", () => {
-    expect(toGeneratedYaml(renderAlertRules(INPUT))).toMatchInlineSnapshot(`
+  it("renders rules/alerts.yml for the stack's defaults", () => {
+    expect(toGeneratedYaml(renderPrometheusAlertRules(PROMETHEUS_INPUT))).toMatchInlineSnapshot(`
      "# Generated by the monitoring stack (cdktf synth). Do not edit: change the stack and deploy.
      groups:
        - name: targets
@@ -230,36 +314,6 @@ describe("renderAlertRules", () => {
                summary: Target {{ $labels.instance }} of job {{ $labels.job }} is down
                description: "Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data."
                runbook: 'README.md, section "Runbook: TargetDown"'
-       - name: api
-         rules:
-           - alert: ApiHighErrorRatio
-             expr: |-
-               sum by (job) (rate(http_requests_total{job="api",status=~"5..",endpoint!~"/metrics|/health|/ready"}[5m]))
-               /
-               sum by (job) (rate(http_requests_total{job="api",endpoint!~"/metrics|/health|/ready"}[5m]))
-               > 0.05
-               and
-               sum by (job) (rate(http_requests_total{job="api",endpoint!~"/metrics|/health|/ready"}[5m])) >= 0.1
-             for: 2m
-             labels:
-               severity: critical
-             annotations:
-               summary: The API answers more than 5% of requests with a 5xx status
-               description: "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted)."
-               runbook: 'README.md, section "Runbook: ApiHighErrorRatio"'
-           - alert: ApiHighLatencyP95
-             expr: |-
-               histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api",endpoint!~"/metrics|/health|/ready"}[5m])))
-               > 0.5
-               and
-               sum by (job) (rate(http_request_duration_seconds_count{job="api",endpoint!~"/metrics|/health|/ready"}[5m])) >= 0.1
-             for: 5m
-             labels:
-               severity: warning
-             annotations:
-               summary: The API's p95 latency is above 500ms
-               description: The p95 latency of job {{ $labels.job }} is {{ $value | humanizeDuration }} over the last 5m (threshold 500ms, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).
-               runbook: 'README.md, section "Runbook: ApiHighLatencyP95"'
        - name: prometheus
          rules:
            - alert: PrometheusRuleEvaluationFailures
@@ -294,119 +348,184 @@ describe("renderAlertRules", () => {
      "
     `);
   });
+
+  it("renders rules/api.yml for the stack's defaults", () => {
+    expect(toGeneratedYaml(renderApiAlertRules(API_INPUT))).toMatchInlineSnapshot(`
+     "# Generated by the monitoring stack (cdktf synth). Do not edit: change the stack and deploy.
+     groups:
+       - name: api
+         rules:
+           - alert: ApiHighErrorRatio
+             expr: |-
+               sum by (job) (rate(http_requests_total{job="api",status=~"5..",endpoint!~"/metrics|/health|/ready"}[5m]))
+               /
+               sum by (job) (rate(http_requests_total{job="api",endpoint!~"/metrics|/health|/ready"}[5m]))
+               > 0.05
+               and
+               sum by (job) (rate(http_requests_total{job="api",endpoint!~"/metrics|/health|/ready"}[5m])) >= 0.1
+             for: 2m
+             labels:
+               severity: critical
+             annotations:
+               summary: The API answers more than 5% of requests with a 5xx status
+               description: "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted)."
+               runbook: 'README.md, section "Runbook: ApiHighErrorRatio"'
+           - alert: ApiHighLatencyP95
+             expr: |-
+               histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api",endpoint!~"/metrics|/health|/ready"}[5m])))
+               > 0.5
+               and
+               sum by (job) (rate(http_request_duration_seconds_count{job="api",endpoint!~"/metrics|/health|/ready"}[5m])) >= 0.1
+             for: 5m
+             labels:
+               severity: warning
+             annotations:
+               summary: The API's p95 latency is above 500ms
+               description: The p95 latency of job {{ $labels.job }} is {{ $value | humanizeDuration }} over the last 5m (threshold 500ms, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).
+               runbook: 'README.md, section "Runbook: ApiHighLatencyP95"'
+     "
+    `);
+  });
 });
 
-describe("alertRulesProblems", () => {
-  it("accepts the stack's input", () => {
-    expect(alertRulesProblems(INPUT)).toEqual([]);
+describe("the alert thresholds' and rule files' problems", () => {
+  const at = "prometheus.alertThresholds";
+  const api = "api.thresholds";
+
+  it("accepts the defaults", () => {
+    expect(prometheusAlertThresholdProblems(at, undefined, SCRAPE_INTERVAL_SECONDS)).toEqual([]);
+    expect(apiAlertThresholdProblems(api, undefined, SCRAPE_INTERVAL_SECONDS)).toEqual([]);
+    expect(apiAlertThresholdProblems(api, {}, SCRAPE_INTERVAL_SECONDS)).toEqual([]);
+    for (const document of documents(INPUTS)) {
+      expect(ruleDocumentProblems("alertRules.x", document, PROMETHEUS_INPUT.jobNames)).toEqual([]);
+    }
   });
 
-  it("fails when the scrape interval is not a whole number of seconds between 1 and 3600", () => {
-    expect(messages({ ...INPUT, scrapeIntervalSeconds: 0 })).toEqual([
-      "scrapeIntervalSeconds must be an integer between 1 and 3600; the alerts' for: durations and rate windows are derived from it (got 0)",
+  it("fails when the scrape interval is not a whole number of seconds between 1 and 3600, reported once by the stack", () => {
+    expect(messages(newTestStack({ scrapeIntervalSeconds: 0 }).configProblems())).toEqual([
+      "scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
     ]);
-    expect(messages({ ...INPUT, scrapeIntervalSeconds: 7.5 })).toHaveLength(1);
+    expect(messages(newTestStack({ scrapeIntervalSeconds: 7.5 }).configProblems())).toEqual([
+      "scrapeIntervalSeconds must be an integer between 1 and 3600 (got 7.5)",
+    ]);
   });
 
-  it("fails when apiErrorRatio is not between 0 and 1", () => {
-    for (const apiErrorRatio of [0, 1, 1.5, -0.1]) {
-      expect(messages({ ...INPUT, thresholds: { apiErrorRatio } })).toEqual([
-        `thresholds.apiErrorRatio must be a number greater than 0 and less than 1 (got ${apiErrorRatio}); it is a threshold of ApiHighErrorRatio`,
+  it("fails when errorRatio is not between 0 and 1", () => {
+    for (const errorRatio of [0, 1, 1.5, -0.1]) {
+      expect(messages(apiAlertThresholdProblems(api, { errorRatio }, SCRAPE_INTERVAL_SECONDS))).toEqual([
+        `api.thresholds.errorRatio must be a number greater than 0 and less than 1 (got ${errorRatio}); it is a threshold of ApiHighErrorRatio`,
       ]);
     }
   });
 
-  it("fails when apiMinRequestsPerSecond is not positive", () => {
-    expect(messages({ ...INPUT, thresholds: { apiMinRequestsPerSecond: 0 } })).toEqual([
-      "thresholds.apiMinRequestsPerSecond must be a number greater than 0 (got 0); it is a threshold of ApiHighErrorRatio and ApiHighLatencyP95",
+  it("fails when minRequestsPerSecond is not positive", () => {
+    expect(messages(apiAlertThresholdProblems(api, { minRequestsPerSecond: 0 }, SCRAPE_INTERVAL_SECONDS))).toEqual([
+      "api.thresholds.minRequestsPerSecond must be a number greater than 0 (got 0); it is a threshold of ApiHighErrorRatio and ApiHighLatencyP95",
     ]);
   });
 
-  it("fails when apiLatencyP95Seconds is not positive", () => {
-    expect(messages({ ...INPUT, thresholds: { apiLatencyP95Seconds: 0 } })).toEqual([
-      "thresholds.apiLatencyP95Seconds must be a number greater than 0 (got 0); it is a threshold of ApiHighLatencyP95",
+  it("fails when latencyP95Seconds is not positive", () => {
+    expect(messages(apiAlertThresholdProblems(api, { latencyP95Seconds: 0 }, SCRAPE_INTERVAL_SECONDS))).toEqual([
+      "api.thresholds.latencyP95Seconds must be a number greater than 0 (got 0); it is a threshold of ApiHighLatencyP95",
     ]);
-    expect(messages({ ...INPUT, thresholds: { apiLatencyP95Seconds: Number.NaN } })).toHaveLength(1);
+    expect(apiAlertThresholdProblems(api, { latencyP95Seconds: Number.NaN }, SCRAPE_INTERVAL_SECONDS)).toHaveLength(1);
   });
 
   it("fails when a for: duration is shorter than two scrape intervals", () => {
-    expect(messages({ ...INPUT, thresholds: { targetDownForSeconds: 15 } })).toEqual([
-      "thresholds.targetDownForSeconds must be a whole number of seconds between 30 and 86400; the for: duration of TargetDown must span at least 2 scrape intervals (2 × 15s) so one missed scrape cannot fire it (got 15)",
+    expect(
+      messages(prometheusAlertThresholdProblems(at, { targetDownForSeconds: 15 }, SCRAPE_INTERVAL_SECONDS)),
+    ).toEqual([
+      "prometheus.alertThresholds.targetDownForSeconds must be a whole number of seconds between 30 and 86400; the for: duration of TargetDown must span at least 2 scrape intervals (2 × 15s) so one missed scrape cannot fire it (got 15)",
     ]);
   });
 
-  it("fails when the rate window is shorter than four scrape intervals", () => {
-    expect(messages({ ...INPUT, scrapeIntervalSeconds: 60, thresholds: { rateWindowSeconds: 180 } })).toEqual([
-      "thresholds.rateWindowSeconds must be a whole number of seconds between 240 and 86400; the rate window of ApiHighErrorRatio, ApiHighLatencyP95 and PrometheusRuleEvaluationFailures must span at least 4 scrape intervals (4 × 60s) so rate() always has enough samples (got 180)",
+  it("fails when a rate window is shorter than four scrape intervals, naming the alerts of its file", () => {
+    expect(messages(prometheusAlertThresholdProblems(at, { rateWindowSeconds: 180 }, 60))).toEqual([
+      "prometheus.alertThresholds.rateWindowSeconds must be a whole number of seconds between 240 and 86400; the rate window of PrometheusRuleEvaluationFailures must span at least 4 scrape intervals (4 × 60s) so rate() always has enough samples (got 180)",
+    ]);
+    expect(messages(apiAlertThresholdProblems(api, { rateWindowSeconds: 180 }, 60))).toEqual([
+      "api.thresholds.rateWindowSeconds must be a whole number of seconds between 240 and 86400; the rate window of ApiHighErrorRatio and ApiHighLatencyP95 must span at least 4 scrape intervals (4 × 60s) so rate() always has enough samples (got 180)",
     ]);
   });
 
   it("fails when a duration is fractional or longer than a day", () => {
     expect(
-      alertRulesProblems({ ...INPUT, thresholds: { apiErrorRatioForSeconds: 90.5, apiLatencyForSeconds: 86_401 } }),
+      apiAlertThresholdProblems(
+        api,
+        { errorRatioForSeconds: 90.5, latencyForSeconds: 86_401 },
+        SCRAPE_INTERVAL_SECONDS,
+      ),
     ).toEqual([
-      expect.objectContaining({
-        path: "thresholds.apiErrorRatioForSeconds",
-        message: expect.stringMatching(/ApiHighErrorRatio .*\(got 90\.5\)$/),
-      }),
-      expect.objectContaining({
-        path: "thresholds.apiLatencyForSeconds",
-        message: expect.stringMatching(/between 30 and 86400; .*ApiHighLatencyP95 .*\(got 86401\)$/),
-      }),
+      {
+        path: "api.thresholds.errorRatioForSeconds",
+        message:
+          "api.thresholds.errorRatioForSeconds must be a whole number of seconds between 30 and 86400; the for: duration of ApiHighErrorRatio must span at least 2 scrape intervals (2 × 15s) so one missed scrape cannot fire it (got 90.5)",
+      },
+      {
+        path: "api.thresholds.latencyForSeconds",
+        message:
+          "api.thresholds.latencyForSeconds must be a whole number of seconds between 30 and 86400; the for: duration of ApiHighLatencyP95 must span at least 2 scrape intervals (2 × 15s) so one missed scrape cannot fire it (got 86401)",
+      },
+    ]);
+    expect(
+      messages(prometheusAlertThresholdProblems(at, { configReloadForSeconds: 0.5 }, SCRAPE_INTERVAL_SECONDS)),
+    ).toEqual([
+      "prometheus.alertThresholds.configReloadForSeconds must be a whole number of seconds between 30 and 86400; the for: duration of PrometheusConfigReloadFailed must span at least 2 scrape intervals (2 × 15s) so one missed scrape cannot fire it (got 0.5)",
     ]);
   });
 
-  it("fails when no job is deployed", () => {
-    expect(messages({ ...INPUT, jobNames: [] })).toEqual([
-      "jobNames must list at least one deployed scrape job; TargetDown watches exactly these jobs (got [])",
-      'apiJobName must be one of the deployed jobs [], or ApiHighErrorRatio and ApiHighLatencyP95 would query a job that is never scraped and never fire (got "api")',
-      'prometheusJobName must be one of the deployed jobs [], or PrometheusRuleEvaluationFailures and PrometheusConfigReloadFailed would query a job that is never scraped and never fire (got "prometheus")',
+  it("fails when the API's rules select a job that is not scraped, once per rule", () => {
+    const document = renderApiAlertRules({ ...API_INPUT, jobName: "web" });
+
+    expect(messages(ruleDocumentProblems("alertRules.api", document, ["api", "grafana", "prometheus"]))).toEqual([
+      'alertRules.api.groups[0].rules[0].expr selects job "web", which is not scraped (jobs: api, grafana, prometheus); add the service or scrape job, or fix the selector',
+      'alertRules.api.groups[0].rules[1].expr selects job "web", which is not scraped (jobs: api, grafana, prometheus); add the service or scrape job, or fix the selector',
     ]);
   });
 
-  it("fails when a job is listed twice or is empty", () => {
-    expect(messages({ ...INPUT, jobNames: ["api", "prometheus", "api", ""] })).toEqual([
-      'jobNames lists "api" twice; TargetDown needs each deployed job once (got ["api","prometheus","api",""])',
-      'jobNames must not contain an empty job name (got ["api","prometheus","api",""])',
-    ]);
-  });
+  it("fails when Prometheus' rules select a job that is not scraped", () => {
+    const document = renderPrometheusAlertRules({ ...PROMETHEUS_INPUT, prometheusJobName: "self" });
 
-  it("fails when the API job is not among the deployed jobs", () => {
-    expect(messages({ ...INPUT, apiJobName: "web" })).toEqual([
-      'apiJobName must be one of the deployed jobs ["api","prometheus","grafana"], or ApiHighErrorRatio and ApiHighLatencyP95 would query a job that is never scraped and never fire (got "web")',
-    ]);
-  });
-
-  it("fails when the Prometheus job is not among the deployed jobs", () => {
-    expect(messages({ ...INPUT, prometheusJobName: "self" })).toEqual([
-      'prometheusJobName must be one of the deployed jobs ["api","prometheus","grafana"], or PrometheusRuleEvaluationFailures and PrometheusConfigReloadFailed would query a job that is never scraped and never fire (got "self")',
+    expect(messages(ruleDocumentProblems("alertRules.alerts", document, ["api", "grafana", "prometheus"]))).toEqual([
+      'alertRules.alerts.groups[1].rules[0].expr selects job "self", which is not scraped (jobs: api, grafana, prometheus); add the service or scrape job, or fix the selector',
+      'alertRules.alerts.groups[1].rules[1].expr selects job "self", which is not scraped (jobs: api, grafana, prometheus); add the service or scrape job, or fix the selector',
     ]);
   });
 
   it("fails when the runbook base URL is not an absolute http(s) URL (a relative link opens from no UI)", () => {
-    expect(messages({ ...INPUT, runbookBaseUrl: "README.md#runbook-" })).toEqual([
+    expect(messages(newTestStack({ runbookBaseUrl: "README.md#runbook-" }).configProblems())).toEqual([
       'runbookBaseUrl must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert\'s runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got "README.md#runbook-")',
     ]);
     for (const bad of ["", "my runbooks#", "ftp://example.test/#", "https://exa mple.test/#", "file:///README.md#"]) {
-      expect(messages({ ...INPUT, runbookBaseUrl: bad })).toHaveLength(1);
+      expect(newTestStack({ runbookBaseUrl: bad }).configProblems()).toHaveLength(1);
     }
   });
 
   it("names settings under the given path", () => {
-    expect(alertRulesProblems({ ...INPUT, thresholds: { apiErrorRatio: 2 } }, "prometheus.alerts")).toEqual([
+    expect(apiAlertThresholdProblems("api.alerts", { errorRatio: 2 }, SCRAPE_INTERVAL_SECONDS)).toEqual([
       {
-        path: "prometheus.alerts.thresholds.apiErrorRatio",
+        path: "api.alerts.errorRatio",
         message:
-          "prometheus.alerts.thresholds.apiErrorRatio must be a number greater than 0 and less than 1 (got 2); it is a threshold of ApiHighErrorRatio",
+          "api.alerts.errorRatio must be a number greater than 0 and less than 1 (got 2); it is a threshold of ApiHighErrorRatio",
       },
     ]);
   });
 
-  it("makes renderAlertRules throw every problem at once", () => {
-    const render = () => renderAlertRules({ ...INPUT, apiJobName: "web", thresholds: { apiErrorRatio: 5 } });
+  it("makes synth throw every problem at once, named where the stack's settings live", () => {
+    // given a Prometheus threshold and an API threshold that are both invalid
+    const stack = newTestStack({ prometheus: { alertThresholds: { targetDownForSeconds: 15 } } });
+    addDemoApi(stack, { ...TEST_API, thresholds: { errorRatio: 5 } });
 
-    expect(render).toThrow(ConfigError);
-    expect(render).toThrow(/Alert rules: 2 invalid settings:\n {2}- apiJobName .*\n {2}- thresholds\.apiErrorRatio /);
+    // then nothing throws before synth, which throws one ConfigError naming both
+    expect(stack.configProblems().map((problem) => problem.path)).toEqual([
+      "api.thresholds.errorRatio",
+      "prometheus.alertThresholds.targetDownForSeconds",
+    ]);
+    const synth = () => synthJson(stack);
+    expect(synth).toThrow(ConfigError);
+    expect(synth).toThrow(
+      /^MonitoringStack "monitoring": 2 invalid settings:\n {2}- api\.thresholds\.errorRatio .*\n {2}- prometheus\.alertThresholds\.targetDownForSeconds /,
+    );
   });
 });
 
@@ -439,9 +558,11 @@ describe("runbooks", () => {
     expect(githubAnchor("What gets deployed (and where)")).toBe("what-gets-deployed-and-where");
   });
 
-  it("names a runbook heading in README.md for every alert, whose anchor runbook_url links to", () => {
-    const input = { ...INPUT, runbookBaseUrl: "https://example.test/README.md#runbook-" };
-    for (const r of allRules(input)) {
+  it("names a runbook heading in README.md for every alert of the stack, whose anchor runbook_url links to", () => {
+    const { stack } = synthMonitoringStack({ runbookBaseUrl: "https://example.test/README.md#runbook-" });
+    const rules = stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules));
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) {
       const heading = /^README\.md, section "(.+)"$/.exec(r.annotations.runbook ?? "")?.[1] ?? "";
       expect(readmeHeadings(readme)).toContain(heading);
       expect(r.annotations.runbook_url).toBe(`https://example.test/README.md#${githubAnchor(heading)}`);
@@ -449,9 +570,12 @@ describe("runbooks", () => {
   });
 
   it("has no runbook for an alert that does not exist", () => {
-    const alertAnchors = [...Object.values(ALERT_NAMES), ...Object.values(EXPORTER_ALERT_NAMES)].map((name) =>
-      githubAnchor(`Runbook: ${name}`),
-    );
+    const alertAnchors = [
+      ...Object.values(PROMETHEUS_ALERT_NAMES),
+      ...Object.values(API_ALERT_NAMES),
+      ...Object.values(HOST_ALERT_NAMES),
+      ...Object.values(PROBE_ALERT_NAMES),
+    ].map((name) => githubAnchor(`Runbook: ${name}`));
     const runbookAnchors = anchors.filter((anchor) => anchor.startsWith("runbook-"));
 
     expect(runbookAnchors.sort()).toEqual(alertAnchors.sort());

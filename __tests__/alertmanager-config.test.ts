@@ -6,10 +6,10 @@ import {
   AlertmanagerConfigInput,
   alertmanagerConfigProblems,
   renderAlertmanagerConfig,
-} from "../constructs/alertmanager-config";
-import { toGeneratedYaml } from "../constructs/prometheus-config";
-import { ConfigError } from "../constructs/validation";
-import { IMAGES } from "../constructs/versions";
+} from "../constructs/alertmanager/config";
+import { toGeneratedYaml } from "../constructs/prometheus/config";
+import { ConfigError } from "../constructs/core/validation";
+import { IMAGES } from "./support/versions";
 import { RunResult, binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const WEBHOOK_URL_FILE = "/run/secrets/alertmanager-webhook-url";

@@ -1,9 +1,10 @@
 import { Testing } from "cdktf";
 import { Construct } from "constructs";
-import { DemoApiProps, demoApiService } from "../constructs/api-service";
-import { MonitoringNetwork } from "../constructs/network";
-import { Service } from "../constructs/service";
-import { IMAGES } from "../constructs/versions";
+import { DemoApiProps, addDemoApi, demoApiService } from "../constructs/api";
+import { MonitoringNetwork } from "../constructs/core/network";
+import { Service } from "../constructs/core/service";
+import { IMAGES } from "./support/versions";
+import { TEST_API, newTestStack, synthJson } from "./support/stack";
 import { HEALTHCHECK_COMMAND } from "@monitoring-stack/api/contract";
 
 function synthApi(props: Partial<DemoApiProps> = {}): { synthesized: string; api: Service } {
@@ -95,42 +96,63 @@ describe("demoApiService", () => {
       { jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" },
     ]);
   });
+});
+
+describe("addDemoApi", () => {
+  /** The messages of every problem of a stack the demo API was added to with `props`. */
+  function apiProblems(props: Partial<DemoApiProps>): string[] {
+    const stack = newTestStack();
+    addDemoApi(stack, { ...TEST_API, ...props });
+    return stack.configProblems().map((problem) => problem.message);
+  }
+
+  it("adds the demo API as the service api, valid by default", () => {
+    const stack = newTestStack();
+    const api = addDemoApi(stack, TEST_API);
+    expect(stack.services.get("api")).toBe(api);
+    expect(stack.configProblems()).toEqual([]);
+  });
 
   it("fails when hostPort is out of range", () => {
-    expect(() => synthApi({ hostPort: 0 })).toThrow("hostPort must be an integer between 1 and 65535 (got 0)");
+    expect(apiProblems({ hostPort: 0 })).toEqual(["api.hostPort must be an integer between 1 and 65535 (got 0)"]);
   });
 
   it("fails when the base image is latest", () => {
-    expect(() => synthApi({ image: "node:latest" })).toThrow(
-      'image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "node:latest")',
-    );
+    expect(apiProblems({ image: "node:latest" })).toEqual([
+      'api.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "node:latest")',
+    ]);
   });
 
   it("fails when the log level is unknown", () => {
-    expect(() => synthApi({ logLevel: "loud" as "info" })).toThrow(
-      'logLevel must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
-    );
+    expect(apiProblems({ logLevel: "loud" as "info" })).toEqual([
+      'api.logLevel must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    ]);
   });
 
   it("fails when the memory limit is too small", () => {
-    expect(() => synthApi({ memoryMb: 16 })).toThrow("memoryMb must be an integer between 64 and 65536 (got 16)");
+    expect(apiProblems({ memoryMb: 16 })).toEqual(["api.memoryMb must be an integer between 64 and 65536 (got 16)"]);
   });
 
   it("fails when the bind address is not an IPv4 address", () => {
-    expect(() => synthApi({ bindAddress: "localhost" })).toThrow(
-      'bindAddress must be an IPv4 address such as "127.0.0.1" (loopback only) or "0.0.0.0" (every interface) (got "localhost")',
-    );
+    expect(apiProblems({ bindAddress: "localhost" })).toEqual([
+      'api.bindAddress must be an IPv4 address such as "127.0.0.1" (loopback only) or "0.0.0.0" (every interface) (got "localhost")',
+    ]);
   });
 
   it("fails when the build context is empty", () => {
-    expect(() => synthApi({ buildContext: " " })).toThrow('buildContext must be the path of the app/ folder (got "")');
+    // Checked once, by Service (the service's build context).
+    expect(apiProblems({ buildContext: " " })).toEqual([
+      'api.build.context must be the path of a Docker build context (got " ")',
+    ]);
   });
 
-  it("reports every invalid setting at once", () => {
-    expect(() => synthApi({ hostPort: 0, memoryMb: 1 })).toThrow(
-      "Demo API: 2 invalid settings:\n" +
-        "  - hostPort must be an integer between 1 and 65535 (got 0)\n" +
-        "  - memoryMb must be an integer between 64 and 65536 (got 1)",
+  it("reports every invalid setting at once, when the stack is synthesized", () => {
+    const stack = newTestStack();
+    addDemoApi(stack, { ...TEST_API, hostPort: 0, memoryMb: 1 });
+    expect(() => synthJson(stack)).toThrow(
+      'MonitoringStack "monitoring": 2 invalid settings:\n' +
+        "  - api.hostPort must be an integer between 1 and 65535 (got 0)\n" +
+        "  - api.memoryMb must be an integer between 64 and 65536 (got 1)",
     );
   });
 });

@@ -7,12 +7,16 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Testing } from "cdktf";
 import { parse } from "yaml";
-import type { AlertRulesDocument } from "../constructs/alert-rules";
-import { ConfigError } from "../constructs/validation";
-import { MonitoringStack, STACK_NAME } from "../constructs/monitoring-stack";
+import type { AlertRulesDocument } from "../constructs/core/rules";
+import { ConfigError } from "../constructs/core/validation";
+import { addAlertmanager } from "../constructs/alertmanager";
+import { addBlackboxExporter } from "../constructs/blackbox-exporter";
+import { MonitoringStack } from "../constructs/monitoring-stack";
+import { PLATFORM_OVERVIEW_UID } from "../constructs/platform-overview";
+import { addNodeExporter } from "../constructs/node-exporter";
 import type { DashboardModule } from "../dashboards/types";
 import { jobOf } from "../dashboards/types";
-import { TEST_STACK_PROPS, containerNamed, newTestStack, synthJson } from "./support/stack";
+import { containerNamed, newTestStack, synthJson } from "./support/stack";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const newStack = newTestStack;
@@ -223,9 +227,15 @@ describe("composition: the user stories through the public API", () => {
     const json = synth(stack);
     expect(prometheusYaml(stack).rule_files).toEqual(["rules/alerts.yml", "rules/orders.yml"]);
     expect(ruleFile(stack, "rules/orders.yml")).toEqual(ORDERS_RULES);
-    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual(["orders-overview", "orders-json"]);
+    // After the stack's own Platform Overview, which every MonitoringStack has.
+    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual([
+      PLATFORM_OVERVIEW_UID,
+      "orders-overview",
+      "orders-json",
+    ]);
     // (the test synth sorts keys)
     expect(Object.keys(json.output.dashboard_urls.value as Record<string, string>)).toEqual([
+      PLATFORM_OVERVIEW_UID,
       "orders-json",
       "orders-overview",
     ]);
@@ -242,15 +252,17 @@ describe("composition: the user stories through the public API", () => {
     // then everything derived sees it
     expect(() => synth(stack)).not.toThrow();
     expect(targetDownExpr(stack)).toContain('job=~"grafana|orders|orders-probe|prometheus"');
-    expect(stack.dashboards[0].model).toMatchObject({ uid: "orders-overview" });
+    expect(stack.dashboards.find((d) => d.uid === "orders-overview")?.model).toMatchObject({ uid: "orders-overview" });
   });
 
   it("fails when a dashboard or a rule needs a service that is never added", () => {
     const stack = newStack();
     stack.addAlertRules("orders", ORDERS_RULES);
     stack.addDashboard(ORDERS_DASHBOARD);
+    // Both in one round: the rule, and the dashboard through the lint.
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       'alertRules.orders.groups[0].rules[0].expr selects job "orders", which is not scraped (jobs: grafana, prometheus); add the service or scrape job, or fix the selector',
+      'module:orders, dashboard: the dashboard needs the service "orders", which the stack does not deploy (deployed: grafana, prometheus); add it with addService or remove the dashboard. Fix: make the module build for the stack it is added to (the problem names what it needs).',
     ]);
     // The rules are fine once the service exists; the dashboard then still names what it lacks, through the lint.
     const withoutService = newStack();
@@ -326,7 +338,8 @@ describe("composition: every problem at once", () => {
     });
     expect(containerNamed(synth(stack), "monitoring-node").mounts).toEqual([
       { type: "bind", source: "/proc", target: "/host/proc", read_only: true },
-      { type: "volume", source: "node-data", target: "/data", read_only: false },
+      // Writable: no read_only attribute, false being the provider's default.
+      { type: "volume", source: "node-data", target: "/data" },
     ]);
   });
 
@@ -354,9 +367,15 @@ describe("composition: every problem at once", () => {
   });
 
   it("fails when a container name would be too long for Docker, instead of throwing from the construct", () => {
-    const stack = new MonitoringStack(Testing.app(), STACK_NAME, { ...TEST_STACK_PROPS, networkName: "n".repeat(40) });
+    const stack = newStack({ networkName: "n".repeat(40) });
     stack.addService("a".repeat(30), ORDERS);
-    expect(synthError(stack).problems.map((problem) => problem.path)).toEqual([`${"a".repeat(30)} (container name)`]);
+    const name = "a".repeat(30);
+    expect(synthError(stack).problems).toEqual([
+      {
+        path: name,
+        message: `${name}: its container name "${"n".repeat(40)}-${name}" (networkName, "-", the service name, and the replica number) is longer than Docker's 63 characters; shorten networkName or the service name`,
+      },
+    ]);
   });
 
   it("fails when a service gives neither an image nor a build", () => {
@@ -427,6 +446,142 @@ describe("composition: every problem at once", () => {
     stack.addAlertRules("Bad", ORDERS_RULES);
     const error = synthError(stack);
     expect(error.message.split("\n")[0]).toBe('MonitoringStack "monitoring": 3 invalid settings:');
-    expect(error.problems.map((problem) => problem.path)).toEqual(["orders.image", "alertRules.Bad", 'scrape job "x"']);
+    // The stack's own calls first, then every construct's (the service), then the targets of nothing deployed.
+    expect(error.problems.map((problem) => problem.path)).toEqual(["alertRules.Bad", 'scrape job "x"', "orders.image"]);
+  });
+
+  it("reports a bad setting, a host-port clash and a bad dashboard at once, each once", () => {
+    // given a stack with an invalid setting, two services on one host port and a dashboard reading an unknown metric
+    const stack = newStack({ prometheus: { retentionDays: 0 } });
+    stack.addService("orders", { ...ORDERS, hostPort: 18080 });
+    stack.addService("billing", { image: "acme/billing:2.0.0", port: 8080, hostPort: 18080 });
+    stack.addDashboard({
+      ...ORDERS_DASHBOARD,
+      build: (ctx) => {
+        const model = ORDERS_DASHBOARD.build(ctx);
+        const panel = (model.panels as Record<string, unknown>[])[0];
+        return {
+          ...model,
+          panels: [
+            { ...panel, targets: [{ refId: "A", datasource: ctx.datasource, expr: "sum(orders_queue_depth)" }] },
+          ],
+        };
+      },
+    });
+    // when it is synthesized, then one ConfigError lists the three problems, each exactly once
+    const error = synthError(stack);
+    const messages = error.problems.map((problem) => problem.message);
+    const expected = [
+      "prometheus.retentionDays must be an integer between 1 and 3650 (got 0)",
+      "billing.hostPort clashes with orders.hostPort: both publish port 18080 on 127.0.0.1; give each service its own host port",
+      'module:orders, panel "Backlog" (id 1), target A: metric "orders_queue_depth" is not exposed by any deployed service (query "sum(orders_queue_depth)"). Fix: deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) that exposes it.',
+    ];
+    for (const message of expected) {
+      expect({ message, count: messages.filter((m) => m === message).length }).toEqual({ message, count: 1 });
+    }
+    expect(messages).toHaveLength(expected.length);
+    expect(error.message.split("\n")[0]).toBe('MonitoringStack "monitoring": 3 invalid settings:');
+    expect(error.problems.map((problem) => problem.path).sort()).toEqual(
+      ["billing.hostPort", "dashboards.module:orders", "prometheus.retentionDays"].sort(),
+    );
+  });
+});
+
+describe("composition: each problem once, whatever it causes", () => {
+  const messages = (stack: MonitoringStack): string[] => synthError(stack).problems.map((problem) => problem.message);
+
+  it("fails when a service name would take the Terraform address of something the stack has", () => {
+    const stack = newStack();
+    stack.addService("network", ORDERS);
+    expect(messages(stack)).toEqual([
+      'network: the name "network" would have the Terraform address of something the stack already has (construct "Network"); give the service another name',
+    ]);
+  });
+
+  it("fails once when Alertmanager or an exporter is added twice", () => {
+    const stack = newStack();
+    addAlertmanager(stack);
+    addAlertmanager(stack);
+    addNodeExporter(stack);
+    addNodeExporter(stack);
+    addBlackboxExporter(stack);
+    addBlackboxExporter(stack);
+    expect(messages(stack)).toEqual([
+      "alertmanager: the stack already has a service or construct of that name; add Alertmanager once",
+      'node-exporter: the name "node-exporter" is already taken; give each service its own name',
+      'blackbox-exporter: the name "blackbox-exporter" is already taken; give each service its own name',
+    ]);
+  });
+
+  it("checks the valid targets of a scrape job in the round that reports its invalid ones", () => {
+    const stack = newStack();
+    stack.addScrapeJob("mixed", { targets: ["bad", "db:5432", "db:5433"] });
+    expect(messages(stack)).toEqual([
+      'scrapeJobs.mixed.targets[0] must be "host:port" (got "bad")',
+      'scrape job "mixed": target host "db" is no service deployed on network "monitoring" (deployed: grafana, prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network',
+    ]);
+  });
+
+  it("fails once for a job rendered at synth with a bad target or with none", () => {
+    const stack = newStack();
+    stack.addScrapeJob("bad", { targets: () => ["bad"] });
+    stack.addScrapeJob("none", { targets: () => [] });
+    expect(messages(stack)).toEqual([
+      'scrapeJobs.bad.targets[0] must be "host:port" (got "bad")',
+      'scrapeJobs.none.targets must list at least one "host:port" (got [])',
+    ]);
+  });
+
+  it("fails once for two services whose replicas' host ports clash, and once for an invalid host port", () => {
+    const stack = newStack();
+    stack.addService("a", { ...ORDERS, replicas: 2, hostPort: 14000 });
+    stack.addService("b", { ...ORDERS, replicas: 2, hostPort: 14000 });
+    stack.addService("c", { ...ORDERS, hostPort: 0 });
+    stack.addService("d", { ...ORDERS, hostPort: 0 });
+    expect(messages(stack)).toEqual([
+      "b.hostPort clashes with a.hostPort: both publish port 14000 on 127.0.0.1; give each service its own host port",
+      "c.hostPort must be an integer between 1 and 65535 (got 0)",
+      "d.hostPort must be an integer between 1 and 65535 (got 0)",
+    ]);
+  });
+
+  it("fails once when the network name is invalid, not again through every name derived from it", () => {
+    const stack = newStack({ networkName: "bad!" });
+    stack.addService("orders", ORDERS);
+    expect(messages(stack)).toEqual([
+      'networkName must start with a letter or digit and contain only letters, digits, "_", "." and "-" (at most 63 characters) (got "bad!")',
+    ]);
+  });
+
+  it("reports a scrape timeout over the interval with the other Prometheus settings, in one round", () => {
+    const stack = newStack({ prometheus: { retentionDays: 0, scrapeTimeoutSeconds: 100, sampleLimit: -1 } });
+    expect(messages(stack)).toEqual([
+      "prometheus.retentionDays must be an integer between 1 and 3650 (got 0)",
+      "prometheus.sampleLimit must be an integer between 1 and 10000000 (got -1)",
+      "prometheus.scrapeTimeoutSeconds must not exceed scrapeIntervalSeconds (15) (got 100)",
+    ]);
+  });
+
+  it("fails when the blackbox exporter's probe timeout is out of range", () => {
+    const stack = newStack();
+    addBlackboxExporter(stack, { probeTimeoutSeconds: -3 });
+    expect(messages(stack)).toEqual([
+      "blackbox-exporter.probeTimeoutSeconds must be an integer between 1 and 300 (got -3)",
+    ]);
+  });
+
+  it("fails at synth, before writing anything, when the password file's folder cannot be written", () => {
+    const stack = newStack({ grafana: { adminPasswordFile: "/proc/sys/monitoring-grafana-password" } });
+    expect(messages(stack)).toEqual([
+      "grafana.adminPasswordFile (/proc/sys/monitoring-grafana-password): does not exist and cannot be created: /proc/sys is not writable (EACCES); point grafana.adminPasswordFile at a file in an existing folder you can write, or leave it unset to use the default",
+    ]);
+  });
+
+  it("fails with a ConfigError, not a stack trace, when writing the password file fails at synth after all", () => {
+    // /proc is writable for root's access check, but no file can be created in it.
+    const stack = newStack({ grafana: { adminPasswordFile: "/proc/monitoring-grafana-password" } });
+    expect(synthError(stack).message).toBe(
+      "Grafana admin password: 1 invalid setting:\n  - grafana.adminPasswordFile (/proc/monitoring-grafana-password): cannot be written (ENOENT); point grafana.adminPasswordFile at a file in an existing folder you can write, or leave it unset to use the default",
+    );
   });
 });

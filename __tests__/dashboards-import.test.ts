@@ -1,11 +1,9 @@
 import { importDashboard } from "../dashboards/imported";
 import type { DashboardContext } from "../dashboards/types";
+import { newTestStack } from "./support/stack";
 
-const ctx: DashboardContext = {
-  datasource: { type: "prometheus", uid: "prometheus" },
-  jobs: { api: "api", prometheus: "prometheus", grafana: "grafana" },
-  scrapeIntervalSeconds: 15,
-};
+/** The context of a stack's Grafana: its provisioned Prometheus datasource is what imports are rewritten to. */
+const ctx: DashboardContext = newTestStack().dashboardContext();
 const OURS = { type: "prometheus", uid: "prometheus" };
 
 /** A one-panel dashboard whose panel and target use the given datasource references. */
@@ -38,6 +36,10 @@ function panel0(model: Record<string, unknown> | undefined): Record<string, unkn
 const PROMETHEUS_INPUT = { name: "DS_PROMETHEUS", label: "Prometheus", type: "datasource", pluginId: "prometheus" };
 
 describe("importDashboard rewrites foreign datasource references", () => {
+  it("rewrites to the stack's provisioned datasource", () => {
+    expect(ctx.datasource).toEqual(OURS);
+  });
+
   it("rewrites a ${DS_...} input string declared in __inputs as Prometheus, and drops the export-only fields", () => {
     // given an export "for sharing externally"
     const file = dashboardWith("${DS_PROMETHEUS}", "${DS_PROMETHEUS}", {

@@ -1,12 +1,21 @@
-import { renderDashboards } from "../dashboards";
-import { formatLintProblems, knownMetricNames, lintDashboards, trafficSeriesNames } from "../dashboards/lint";
+import { addDemoApi, API_CATALOG, API_SERIES_RULES, apiOverview } from "../constructs/api";
+import { platformOverview } from "../constructs/platform-overview";
+import { renderDashboards, SCRAPE_SERIES } from "../dashboards";
+import { formatLintProblems, lintDashboards } from "../dashboards/lint";
 import type { DashboardContext } from "../dashboards/types";
+import { newTestStack, TEST_API } from "./support/stack";
 
-const ctx: DashboardContext = {
-  datasource: { type: "prometheus", uid: "prometheus" },
-  jobs: { api: "api", prometheus: "prometheus", grafana: "grafana" },
-  scrapeIntervalSeconds: 15,
-};
+/** A stack of Prometheus, Grafana and the demo API, added as main.ts adds it. */
+function apiStack(): ReturnType<typeof newTestStack> {
+  const stack = newTestStack();
+  addDemoApi(stack, TEST_API);
+  return stack;
+}
+
+/** The context that stack builds and lints its dashboards with: its jobs, metric names and the API's series rule. */
+const ctx: DashboardContext = apiStack().dashboardContext();
+/** The dashboards the demo API adds, in its order. */
+const API_MODULES = [apiOverview, platformOverview];
 const DS = { type: "prometheus", uid: "prometheus" };
 
 type Json = Record<string, unknown>;
@@ -44,7 +53,7 @@ function validDashboard(): Json {
 function renderErrorLines(...models: Json[]): string[] {
   const files = models.map((model, i) => ({ fileName: `bad-${i + 1}.json`, content: JSON.stringify(model) }));
   try {
-    renderDashboards(ctx, files);
+    renderDashboards(ctx, files, API_MODULES);
   } catch (error) {
     return (error as Error).message.split("\n");
   }
@@ -57,7 +66,11 @@ function panels(model: Json): Json[] {
 
 describe("dashboard lint", () => {
   it("passes a valid imported dashboard (the baseline every failing case breaks once)", () => {
-    const rendered = renderDashboards(ctx, [{ fileName: "ok.json", content: JSON.stringify(validDashboard()) }]);
+    const rendered = renderDashboards(
+      ctx,
+      [{ fileName: "ok.json", content: JSON.stringify(validDashboard()) }],
+      API_MODULES,
+    );
     expect(rendered.map((d) => d.source)).toEqual(["module:api-overview", "module:platform-overview", "json:ok.json"]);
   });
 
@@ -168,9 +181,10 @@ describe("dashboard lint", () => {
     (panels(model)[0].targets as Json[])[0].expr = "sum(rate(kafka_messages_in_total[$__rate_interval]))";
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by the stack ' +
-        '(query "sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: use a metric from ' +
-        "app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in dashboards/self-metrics.ts.",
+      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by any ' +
+        'deployed service (query "sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: deploy the service ' +
+        "that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) " +
+        "that exposes it.",
     ]);
   });
 
@@ -181,10 +195,10 @@ describe("dashboard lint", () => {
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 2 problems:",
       '  - json:bad-1.json, panel "Left" (id 1), target A: selects job "kafka", which the stack does not deploy ' +
-        '(deployed jobs: api, prometheus, grafana), in "up{job=\\"kafka\\"}". Fix: query only the jobs the stack ' +
+        '(deployed jobs: api, grafana, prometheus), in "up{job=\\"kafka\\"}". Fix: query only the jobs the stack ' +
         "deploys, or deploy the service first (its job then appears in prometheus.yml).",
       '  - json:bad-1.json, panel "Right" (id 2), target A: selects job "spark", which the stack does not deploy ' +
-        '(deployed jobs: api, prometheus, grafana), in "up{job=~\\"api|spark\\"}". Fix: query only the jobs the ' +
+        '(deployed jobs: api, grafana, prometheus), in "up{job=~\\"api|spark\\"}". Fix: query only the jobs the ' +
         "stack deploys, or deploy the service first (its job then appears in prometheus.yml).",
     ]);
   });
@@ -193,7 +207,11 @@ describe("dashboard lint", () => {
     const model = validDashboard();
     (panels(model)[0].targets as Json[])[0].expr = 'sum(up{job=~"api|grafana"}) + sum(up{job=~"prom.*"})';
     (panels(model)[1].targets as Json[])[0].expr = 'up{job=~"$job", job!="kafka"}';
-    const [rendered] = renderDashboards(ctx, [{ fileName: "good.json", content: JSON.stringify(model) }]).slice(-1);
+    const [rendered] = renderDashboards(
+      ctx,
+      [{ fileName: "good.json", content: JSON.stringify(model) }],
+      API_MODULES,
+    ).slice(-1);
     expect(rendered.source).toBe("json:good.json");
   });
 
@@ -221,7 +239,11 @@ describe("dashboard lint", () => {
   it("fails when a file is malformed JSON, naming the file", () => {
     let message = "";
     try {
-      renderDashboards(ctx, [{ fileName: "big-data.json", content: '{ "title": "Big Data Ecosystem Overview", }' }]);
+      renderDashboards(
+        ctx,
+        [{ fileName: "big-data.json", content: '{ "title": "Big Data Ecosystem Overview", }' }],
+        API_MODULES,
+      );
     } catch (error) {
       message = (error as Error).message;
     }
@@ -243,7 +265,9 @@ describe("dashboard lint", () => {
   it("accepts increase over $__range, a total over the dashboard's time range", () => {
     const model = validDashboard();
     (panels(model)[1].targets as Json[])[0].expr = "sum(increase(process_cpu_seconds_total[$__range]))";
-    expect(() => renderDashboards(ctx, [{ fileName: "ok.json", content: JSON.stringify(model) }])).not.toThrow();
+    expect(() =>
+      renderDashboards(ctx, [{ fileName: "ok.json", content: JSON.stringify(model) }], API_MODULES),
+    ).not.toThrow();
   });
 
   it("fails when a traffic query does not exclude the non-traffic endpoints", () => {
@@ -253,7 +277,8 @@ describe("dashboard lint", () => {
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
       '  - json:bad-1.json, panel "Right" (id 2), target A: http_requests_total is selected without excluding the ' +
-        'non-traffic endpoints /health, /ready in "sum(rate(http_requests_total{endpoint!~\\"/metrics\\"}' +
+        "endpoint values /health, /ready (they serve probes and scrapes, not user traffic) in " +
+        '"sum(rate(http_requests_total{endpoint!~\\"/metrics\\"}' +
         '[$__rate_interval]))". Fix: add endpoint!~"/metrics|/health|/ready" to the selector.',
     ]);
   });
@@ -295,9 +320,9 @@ describe("dashboard lint", () => {
     });
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is not exposed by the stack (query ' +
-        "\"nope_total\"). Fix: use a metric from app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in " +
-        "dashboards/self-metrics.ts.",
+      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is not exposed by any deployed ' +
+        'service (query "nope_total"). Fix: deploy the service that exposes it, or list it in the metricNames of the ' +
+        "service (addService) or scrape job (addScrapeJob) that exposes it.",
     ]);
   });
 
@@ -385,8 +410,8 @@ describe("dashboard lint", () => {
 });
 
 describe("lint building blocks", () => {
-  it("knows the API's series (histograms as _bucket/_count/_sum), runtime, scrape and self metrics", () => {
-    const known = knownMetricNames();
+  it("knows the series the stack's services declare: the API's (histograms as _bucket/_count/_sum), runtime, scrape and self metrics", () => {
+    const known = new Set(ctx.metricNames);
     for (const name of [
       "http_requests_total",
       "http_request_duration_seconds_bucket",
@@ -403,14 +428,68 @@ describe("lint building blocks", () => {
     }
     expect(known.has("http_request_duration_seconds")).toBe(false);
     expect(known.has("kafka_messages_in_total")).toBe(false);
+    expect([...known].filter((name) => API_CATALOG.includes(name))).toEqual([...API_CATALOG].sort());
   });
 
-  it("treats the HTTP metrics with an endpoint label as traffic", () => {
-    expect([...trafficSeriesNames()].sort()).toEqual([
-      "http_request_duration_seconds_bucket",
-      "http_request_duration_seconds_count",
-      "http_request_duration_seconds_sum",
-      "http_requests_total",
+  it("fails when a query reads a metric of a service the stack does not deploy (no API, no API series)", () => {
+    const withoutApi = newTestStack().dashboardContext();
+    expect(withoutApi.metricNames).toEqual(expect.arrayContaining([...SCRAPE_SERIES, "prometheus_tsdb_head_series"]));
+    const model = validDashboard();
+    (panels(model)[1].targets as Json[])[0].expr = 'sum(rate(http_requests_total{job="prometheus"}[$__rate_interval]))';
+    expect(lintDashboards([{ source: "json:a.json", model }], withoutApi)).toEqual([
+      {
+        source: "json:a.json",
+        where: 'panel "Right" (id 2), target A',
+        problem:
+          'metric "http_requests_total" is not exposed by any deployed service (query ' +
+          '"sum(rate(http_requests_total{job=\\"prometheus\\"}[$__rate_interval]))")',
+        fix:
+          "deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape " +
+          "job (addScrapeJob) that exposes it",
+      },
+    ]);
+  });
+
+  it("takes the traffic rule from the API service: its HTTP series with an endpoint label exclude the non-traffic endpoints", () => {
+    expect(ctx.seriesRules).toEqual(API_SERIES_RULES);
+    expect(API_SERIES_RULES.map((rule) => [[...rule.series].sort(), rule.label, rule.values])).toEqual([
+      [
+        [
+          "http_request_duration_seconds_bucket",
+          "http_request_duration_seconds_count",
+          "http_request_duration_seconds_sum",
+          "http_requests_total",
+        ],
+        "endpoint",
+        ["/metrics", "/health", "/ready"],
+      ],
+    ]);
+    expect(newTestStack().dashboardContext().seriesRules).toEqual([]);
+  });
+
+  it("fails when a selector keeps a label value a user's service excludes (seriesExclusions)", () => {
+    const stack = newTestStack();
+    stack.addService("orders", {
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      metricNames: ["orders_requests_total"],
+      seriesExclusions: [
+        { series: ["orders_requests_total"], label: "path", values: ["/healthz"], reason: "the probe, not orders" },
+      ],
+    });
+    const model = validDashboard();
+    (panels(model)[0].targets as Json[])[0].expr =
+      'sum(rate(orders_requests_total{path!="/healthz"}[$__rate_interval]))';
+    (panels(model)[1].targets as Json[])[0].expr = 'sum(rate(orders_requests_total{job="orders"}[$__rate_interval]))';
+    expect(lintDashboards([{ source: "json:a.json", model }], stack.dashboardContext())).toEqual([
+      {
+        source: "json:a.json",
+        where: 'panel "Right" (id 2), target A',
+        problem:
+          "orders_requests_total is selected without excluding the path values /healthz (the probe, not orders) in " +
+          '"sum(rate(orders_requests_total{job=\\"orders\\"}[$__rate_interval]))"',
+        fix: 'add path!~"/healthz" to the selector',
+      },
     ]);
   });
 

@@ -19,13 +19,9 @@ import {
   substituteVariables,
   unquotePromqlString,
 } from "../dashboards/promql";
-import {
-  GRAFANA_SELF_METRICS,
-  histogramSeries,
-  PROMETHEUS_SELF_METRICS,
-  SCRAPE_SERIES,
-  seriesNames,
-} from "../dashboards/self-metrics";
+import { histogramSeries, PROCESS_SERIES, SCRAPE_SERIES, seriesNames } from "../dashboards/metrics";
+import { GRAFANA_SELF_METRICS } from "../constructs/grafana/catalog";
+import { PROMETHEUS_SELF_METRICS } from "../constructs/prometheus/catalog";
 
 describe("query helpers (house style)", () => {
   it("writes selectors with quoted, escaped values", () => {
@@ -77,7 +73,7 @@ describe("query helpers (house style)", () => {
 });
 
 describe("declared self-metrics", () => {
-  it("lists Prometheus', Grafana's and the scrape series names exactly", () => {
+  it("lists Prometheus', Grafana's, the scrape and the process series names exactly", () => {
     expect(PROMETHEUS_SELF_METRICS).toEqual([
       "prometheus_config_last_reload_successful",
       "prometheus_rule_evaluation_failures_total",
@@ -97,6 +93,12 @@ describe("declared self-metrics", () => {
       "scrape_samples_scraped",
       "scrape_series_added",
       "up",
+    ]);
+    expect(PROCESS_SERIES).toEqual([
+      "process_cpu_seconds_total",
+      "process_open_fds",
+      "process_resident_memory_bytes",
+      "process_start_time_seconds",
     ]);
   });
 });

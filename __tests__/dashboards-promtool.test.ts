@@ -10,15 +10,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { apiOverviewQueries, grafanaTimeVariables, platformOverviewQueries, substituteVariables } from "../dashboards";
+import { apiOverviewQueries } from "../constructs/api";
+import { platformOverviewQueries } from "../constructs/platform-overview";
+import { grafanaTimeVariables, substituteVariables } from "../dashboards";
 import type { DashboardContext } from "../dashboards/types";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+import { synthMonitoringStack } from "./support/stack";
 
-const ctx: DashboardContext = {
-  datasource: { type: "prometheus", uid: "prometheus" },
-  jobs: { api: "api", prometheus: "prometheus", grafana: "grafana" },
-  scrapeIntervalSeconds: 15,
-};
+/** The context the default stack builds its dashboards with (jobs api, prometheus, grafana; 15s scrapes). */
+const ctx: DashboardContext = synthMonitoringStack().stack.dashboardContext();
 
 /** The dashboard variables at their defaults ("All"), as Grafana sends them. */
 const VALUES = {

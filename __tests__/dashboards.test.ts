@@ -1,18 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Testing } from "cdktf";
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
-import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
+import { API_OVERVIEW_UID, API_SERIES_RULES, apiOverview, apiOverviewQueries } from "../constructs/api";
+import { PLATFORM_OVERVIEW_UID, platformOverview } from "../constructs/platform-overview";
+import { BLACKBOX_EXPORTER_CATALOG, PROBE_SERIES, PROBES_UID } from "../constructs/blackbox-exporter";
+import { GRAFANA_CATALOG } from "../constructs/grafana/catalog";
+import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
+import { HOST_UID, NODE_EXPORTER_CATALOG } from "../constructs/node-exporter";
+import { PROMETHEUS_CATALOG } from "../constructs/prometheus/catalog";
 import {
   analyzePromql,
-  API_OVERVIEW_UID,
-  apiOverviewQueries,
-  DASHBOARD_MODULES,
   defaultVariableValues,
-  GRAFANA_SELF_METRICS,
   panelQueries,
-  PLATFORM_OVERVIEW_UID,
-  PROMETHEUS_SELF_METRICS,
-  queriesNeedingGrafana,
   renderDashboards,
   SCRAPE_SERIES,
   substituteVariables,
@@ -21,12 +21,9 @@ import {
   type RenderedDashboard,
 } from "../dashboards";
 import { STACK_TAG } from "../dashboards/house-style";
-
-const ctx: DashboardContext = {
-  datasource: { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID },
-  jobs: { api: "api", prometheus: "prometheus", grafana: "grafana" },
-  scrapeIntervalSeconds: 15,
-};
+import { buildMonitoringStack } from "../main";
+import { metricOwners, missingOwners } from "../scripts/verify/panel-queries";
+import { synthMonitoringStack, testApp, testInputs } from "./support/stack";
 
 type Json = Record<string, unknown>;
 
@@ -58,33 +55,54 @@ function topLevelPanels(model: Readonly<Json>): Json[] {
   return model.panels as Json[];
 }
 
-const rendered = renderDashboards(ctx, shippedFiles());
-const allQueries = rendered.flatMap((d) => panelQueries(d.model));
+/** The stack main.ts deploys (every component it enables, the shipped JSON dashboards), synthesized. */
+function deployedStack(): ReturnType<typeof buildMonitoringStack> {
+  const { app, folder } = testApp();
+  const stack = buildMonitoringStack(app, { ...testInputs(folder), importedDashboards: shippedFiles() });
+  Testing.synth(stack);
+  return stack;
+}
+
+const stack = deployedStack();
+/** The context the stack builds and lints its dashboards with. */
+const ctx: DashboardContext = stack.dashboardContext();
+/** The stack's own dashboard and the demo API's, in the order the stack adds them. */
+const API_MODULES = [platformOverview, apiOverview];
+/** Every dashboard the stack deploys, built and imported. */
+const deployed = stack.dashboards;
+const allQueries = deployed.flatMap((d) => panelQueries(d.model));
 
 describe("renderDashboards", () => {
   it("renders the built dashboards in module order, then the imported ones by file name", () => {
-    expect(rendered.map((d) => [d.source, d.uid, d.title])).toEqual([
-      ["module:api-overview", API_OVERVIEW_UID, "API Overview"],
+    expect(renderDashboards(ctx, shippedFiles(), API_MODULES).map((d) => [d.source, d.uid, d.title])).toEqual([
       ["module:platform-overview", PLATFORM_OVERVIEW_UID, "Platform Overview"],
+      ["module:api-overview", API_OVERVIEW_UID, "API Overview"],
       ["json:api-status-codes.json", "monitoring-api-status-codes", "API Status Codes"],
     ]);
-    expect(DASHBOARD_MODULES.map((m) => m.name)).toEqual(["api-overview", "platform-overview"]);
+    // The stack: its own dashboard, each component's in the order main.ts adds the components, then dashboards/json/.
+    expect(deployed.map((d) => [d.source, d.uid])).toEqual([
+      ["module:platform-overview", PLATFORM_OVERVIEW_UID],
+      ["module:api-overview", API_OVERVIEW_UID],
+      ["module:host", HOST_UID],
+      ["module:service-health", PROBES_UID],
+      ["json:api-status-codes.json", "monitoring-api-status-codes"],
+    ]);
   });
 
   it("is deterministic: same input, byte-identical output, whatever order the files come in", () => {
     const files = [...shippedFiles(), { fileName: "a-first.json", content: JSON.stringify(minimalImport()) }];
-    const once = JSON.stringify(renderDashboards(ctx, files));
-    expect(JSON.stringify(renderDashboards(ctx, [...files].reverse()))).toBe(once);
-    expect(renderDashboards(ctx, files).map((d) => d.source)).toEqual([
-      "module:api-overview",
+    const once = JSON.stringify(renderDashboards(ctx, files, API_MODULES));
+    expect(JSON.stringify(renderDashboards(ctx, [...files].reverse(), API_MODULES))).toBe(once);
+    expect(renderDashboards(ctx, files, API_MODULES).map((d) => d.source)).toEqual([
       "module:platform-overview",
+      "module:api-overview",
       "json:a-first.json",
       "json:api-status-codes.json",
     ]);
   });
 
   it("gives every built dashboard a stable uid, title, tags, refresh and time range, and no top-level id", () => {
-    for (const d of rendered.filter((r) => r.source.startsWith("module:"))) {
+    for (const d of deployed.filter((r) => r.source.startsWith("module:"))) {
       expect(d.model).not.toHaveProperty("id");
       expect(d.uid.length).toBeLessThanOrEqual(40);
       expect(d.model).toMatchObject({
@@ -100,12 +118,17 @@ describe("renderDashboards", () => {
   });
 
   it("refreshes as often as Prometheus scrapes, but not more than every 30s", () => {
-    const slow = renderDashboards({ ...ctx, scrapeIntervalSeconds: 60 });
-    expect(slow.map((d) => d.model.refresh)).toEqual(["60s", "60s"]);
+    const slow = synthMonitoringStack({ scrapeIntervalSeconds: 60 }).stack.dashboards;
+    expect(slow.map((d) => [d.uid, d.model.refresh])).toEqual([
+      [PLATFORM_OVERVIEW_UID, "60s"],
+      [API_OVERVIEW_UID, "60s"],
+      [HOST_UID, "60s"],
+      [PROBES_UID, "60s"],
+    ]);
   });
 
-  it("lays out the API Overview: stats on top, then traffic, errors and latency, saturation", () => {
-    const panels = topLevelPanels(byUid(rendered, API_OVERVIEW_UID).model).map((p) => [
+  it("lays out the API Overview: stats on top, then traffic, errors and latency, saturation, runtime", () => {
+    const panels = topLevelPanels(byUid(deployed, API_OVERVIEW_UID).model).map((p) => [
       p.id,
       p.type,
       p.title,
@@ -125,16 +148,18 @@ describe("renderDashboards", () => {
       [11, "timeseries", "Latency by endpoint (p50 / p95 / p99)", { h: 8, w: 12, x: 12, y: 14 }],
       [12, "row", "Saturation", { h: 1, w: 24, x: 0, y: 22 }],
       [13, "timeseries", "In-flight requests", { h: 8, w: 24, x: 0, y: 23 }],
+      [14, "row", "Runtime", { h: 1, w: 24, x: 0, y: 31 }],
+      [15, "timeseries", "Event-loop lag", { h: 8, w: 12, x: 0, y: 32 }],
+      [16, "timeseries", "Heap", { h: 8, w: 12, x: 12, y: 32 }],
     ]);
   });
 
-  it("lays out the Platform Overview: targets, scrapes, processes, API runtime, Prometheus, Grafana", () => {
-    const panels = topLevelPanels(byUid(rendered, PLATFORM_OVERVIEW_UID).model);
+  it("lays out the Platform Overview: targets, scrapes, processes, Prometheus, Grafana", () => {
+    const panels = topLevelPanels(byUid(deployed, PLATFORM_OVERVIEW_UID).model);
     expect(panels.filter((p) => p.type === "row").map((p) => p.title)).toEqual([
       "Scrape targets",
       "Scrapes",
       "Processes",
-      "API runtime",
       "Prometheus",
       "Grafana",
     ]);
@@ -148,7 +173,7 @@ describe("renderDashboards", () => {
     const variables = (d: RenderedDashboard): unknown =>
       ((d.model.templating as Json).list as Json[]).map((v) => [v.name, v.query, v.allValue, v.current]);
     const all = { selected: true, text: ["All"], value: ["$__all"] };
-    expect(variables(byUid(rendered, API_OVERVIEW_UID))).toEqual([
+    expect(variables(byUid(deployed, API_OVERVIEW_UID))).toEqual([
       ["instance", 'label_values(up{job="api"}, instance)', ".*", all],
       [
         "endpoint",
@@ -157,11 +182,11 @@ describe("renderDashboards", () => {
         all,
       ],
     ]);
-    expect(variables(byUid(rendered, PLATFORM_OVERVIEW_UID))).toEqual([["job", "label_values(up, job)", ".*", all]]);
+    expect(variables(byUid(deployed, PLATFORM_OVERVIEW_UID))).toEqual([["job", "label_values(up, job)", ".*", all]]);
   });
 
   it("renders the error-ratio stat like this (for reviewers)", () => {
-    const panel = topLevelPanels(byUid(rendered, API_OVERVIEW_UID).model).find((p) => p.title === "Error ratio (5xx)");
+    const panel = topLevelPanels(byUid(deployed, API_OVERVIEW_UID).model).find((p) => p.title === "Error ratio (5xx)");
     expect(panel).toMatchInlineSnapshot(`
      {
        "datasource": {
@@ -235,7 +260,7 @@ describe("renderDashboards", () => {
   });
 
   it("rewrites the shipped example's foreign datasource references (input, name, foreign uid)", () => {
-    const example = byUid(rendered, "monitoring-api-status-codes");
+    const example = byUid(deployed, "monitoring-api-status-codes");
     const rewrites = example.rewrites ?? [];
     expect(rewrites.filter((r) => r.includes("-> {"))).toHaveLength(8);
     expect(rewrites.some((r) => r.includes("(exported datasource input)"))).toBe(true);
@@ -245,12 +270,14 @@ describe("renderDashboards", () => {
   });
 
   it("takes job names and the datasource from the context, never from literals", () => {
+    const jobs = { api: "svc-api", prometheus: "svc-prom", grafana: "svc-graf" };
     const other: DashboardContext = {
+      ...ctx,
       datasource: { type: "prometheus", uid: "other-ds" },
-      jobs: { api: "svc-api", prometheus: "svc-prom", grafana: "svc-graf" },
-      scrapeIntervalSeconds: 15,
+      jobs,
+      deployedJobs: Object.values(jobs),
     };
-    const dashboards = renderDashboards(other, shippedFiles());
+    const dashboards = renderDashboards(other, shippedFiles(), API_MODULES);
     const jobValues = dashboards
       .filter((d) => d.source.startsWith("module:"))
       .flatMap((d) => panelQueries(d.model))
@@ -266,19 +293,21 @@ describe("renderDashboards", () => {
   });
 
   it("fails when the context is unusable, naming every field at once", () => {
-    const bad = {
+    const bad: DashboardContext = {
+      ...ctx,
       datasource: { type: "loki", uid: "" },
       jobs: { api: "api", prometheus: "api", grafana: "" },
       scrapeIntervalSeconds: 0,
     };
-    expect(() => renderDashboards(bad)).toThrow(
+    const fix = "Fix: build the context from the stack.";
+    expect(() => renderDashboards(bad, shippedFiles(), API_MODULES)).toThrow(
       [
-        "Cannot render dashboards:",
-        '  - ctx.datasource.type must be "prometheus": every dashboard query is PromQL (got "loki")',
-        `  - ctx.datasource.uid must be the provisioned datasource's uid (got "")`,
-        '  - ctx.jobs.grafana must be the service\'s Prometheus job name (got "")',
-        '  - ctx.jobs must name a different job for every service (got {"api":"api","prometheus":"api","grafana":""})',
-        "  - ctx.scrapeIntervalSeconds must be a whole number of seconds >= 1 (got 0)",
+        "Dashboards failed the lint with 5 problems:",
+        `  - context, dashboard context: ctx.datasource.type must be "prometheus": every dashboard query is PromQL (got "loki"). ${fix}`,
+        `  - context, dashboard context: ctx.datasource.uid must be the provisioned datasource's uid (got ""). ${fix}`,
+        `  - context, dashboard context: ctx.jobs.grafana must be the service's Prometheus job name (got ""). ${fix}`,
+        `  - context, dashboard context: ctx.jobs must name a different job for every service (got {"api":"api","prometheus":"api","grafana":""}). ${fix}`,
+        `  - context, dashboard context: ctx.scrapeIntervalSeconds must be a whole number of seconds >= 1 (got 0). ${fix}`,
       ].join("\n"),
     );
   });
@@ -345,7 +374,6 @@ describe("panelQueries and the e2e helpers", () => {
         instant: false,
         hidden: false,
         metricNames: ["grafana_http_request_in_flight"],
-        needsGrafana: true,
       },
       {
         dashboardUid: "u",
@@ -357,7 +385,6 @@ describe("panelQueries and the e2e helpers", () => {
         instant: true,
         hidden: false,
         metricNames: ["up"],
-        needsGrafana: false,
       },
       {
         dashboardUid: "u",
@@ -369,23 +396,57 @@ describe("panelQueries and the e2e helpers", () => {
         instant: false,
         hidden: true,
         metricNames: ["grafana_http_request_in_flight", "up"],
-        needsGrafana: false,
       },
     ]);
   });
 
-  it("marks exactly the Grafana panels as needing a real Grafana", () => {
-    expect(queriesNeedingGrafana(allQueries).map((q) => [q.dashboardUid, q.panelTitle])).toEqual([
-      [PLATFORM_OVERVIEW_UID, "Grafana HTTP requests by status"],
-      [PLATFORM_OVERVIEW_UID, "Grafana HTTP latency p95"],
-      [PLATFORM_OVERVIEW_UID, "Grafana in-flight requests"],
-      [PLATFORM_OVERVIEW_UID, "Grafana datasource requests"],
+  it("names the services a query needs that do not run, from the catalogs the services declare", () => {
+    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs);
+    const grafana = stack.grafana.name;
+    const withoutGrafana = (service: string): boolean => service !== grafana;
+    const [onlyGrafana, up, upPlusGrafana] = panelQueries({
+      uid: "u",
+      title: "T",
+      panels: [
+        {
+          type: "stat",
+          id: 1,
+          title: "P",
+          targets: [
+            { refId: "A", expr: "grafana_http_request_in_flight" },
+            { refId: "B", expr: "up" },
+            { refId: "C", expr: "up + grafana_http_request_in_flight" },
+          ],
+        },
+      ],
+    });
+    expect(missingOwners(onlyGrafana, owners, withoutGrafana)).toEqual([grafana]);
+    // Prometheus records `up` for every target itself.
+    expect(owners.up).toEqual([stack.prometheus.name]);
+    expect(missingOwners(up, owners, withoutGrafana)).toEqual([]);
+    // A binary operation over a series that is absent is empty: the query needs Grafana too.
+    expect(missingOwners(upPlusGrafana, owners, withoutGrafana)).toEqual([grafana]);
+    expect(missingOwners(onlyGrafana, owners, () => true)).toEqual([]);
+  });
+
+  it("needs a real Grafana for exactly the Grafana panels", () => {
+    const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs);
+    const grafana = stack.grafana.name;
+    const needing = allQueries.flatMap((q) => {
+      const missing = missingOwners(q, owners, (service) => service !== grafana);
+      return missing.length > 0 ? [[q.dashboardUid, q.panelTitle, missing]] : [];
+    });
+    expect(needing).toEqual([
+      [PLATFORM_OVERVIEW_UID, "Grafana HTTP requests by status", [grafana]],
+      [PLATFORM_OVERVIEW_UID, "Grafana HTTP latency p95", [grafana]],
+      [PLATFORM_OVERVIEW_UID, "Grafana in-flight requests", [grafana]],
+      [PLATFORM_OVERVIEW_UID, "Grafana datasource requests", [grafana]],
     ]);
   });
 
   it("gives every variable a default, so every query becomes plain PromQL", () => {
     const timing = { scrapeIntervalSeconds: 15, rangeSeconds: 3600 };
-    expect(defaultVariableValues(byUid(rendered, API_OVERVIEW_UID).model, timing)).toEqual({
+    expect(defaultVariableValues(byUid(deployed, API_OVERVIEW_UID).model, timing)).toEqual({
       __interval: "15s",
       __interval_ms: "15000",
       __rate_interval: "60s",
@@ -396,7 +457,7 @@ describe("panelQueries and the e2e helpers", () => {
       instance: ".*",
       endpoint: ".*",
     });
-    for (const d of rendered) {
+    for (const d of deployed) {
       const values = defaultVariableValues(d.model, timing);
       for (const query of panelQueries(d.model)) {
         const plain = substituteVariables(query.expr, values);
@@ -434,28 +495,44 @@ describe("contract: every deployed dashboard, built and imported", () => {
     ),
     ...Object.values(RUNTIME_METRICS),
   ]);
-  const declared = new Set<string>([...SCRAPE_SERIES, ...PROMETHEUS_SELF_METRICS, ...GRAFANA_SELF_METRICS]);
+  /** What the other deployed services and the probe job declare, from their catalogs, and the scrape series. */
+  const declared = new Set<string>([
+    ...SCRAPE_SERIES,
+    ...PROMETHEUS_CATALOG,
+    ...GRAFANA_CATALOG,
+    ...NODE_EXPORTER_CATALOG,
+    ...BLACKBOX_EXPORTER_CATALOG,
+    ...PROBE_SERIES,
+  ]);
 
   it("covers every dashboard and has queries to check", () => {
-    expect(rendered).toHaveLength(DASHBOARD_MODULES.length + shippedFiles().length);
+    expect(deployed.filter((d) => d.source.startsWith("module:"))).toHaveLength(
+      deployed.length - shippedFiles().length,
+    );
+    expect(deployed.filter((d) => d.source.startsWith("module:")).length).toBeGreaterThan(0);
+    expect(deployed.filter((d) => d.source.startsWith("json:")).map((d) => d.source)).toEqual(
+      shippedFiles().map((file) => `json:${file.fileName}`),
+    );
     expect(allQueries.length).toBeGreaterThan(30);
   });
 
-  it("uses only metrics from the metrics module or the declared self-metric lists", () => {
+  it("uses only metrics the deployed services and scrape jobs declare in their catalogs", () => {
     const unknown = allQueries.flatMap((q) =>
       analyzePromql(q.expr)
         .metricNames.filter((m) => !apiSeries.has(m) && !declared.has(m))
         .map((m) => `${q.dashboardUid} / ${q.panelTitle} / ${q.refId}: ${m}`),
     );
     expect(unknown).toEqual([]);
+    // The lint reads the same list from the stack.
+    expect(ctx.metricNames).toEqual([...new Set([...apiSeries, ...declared])].sort());
     const used = new Set(allQueries.flatMap((q) => q.metricNames));
     expect(used.has(HTTP_METRICS.requestsTotal.name)).toBe(true);
-    expect([...declared].filter((m) => used.has(m)).length).toBeGreaterThan(5);
+    expect([...declared].filter((m) => used.has(m) && !apiSeries.has(m)).length).toBeGreaterThan(5);
   });
 
   it("references only the provisioned datasource (panels, targets, variables)", () => {
     const expected = { type: PROMETHEUS_DATASOURCE_TYPE, uid: PROMETHEUS_DATASOURCE_UID };
-    for (const d of rendered) {
+    for (const d of deployed) {
       const refs = datasourceRefs(d.model).filter(({ path }) => !path.startsWith(".annotations"));
       expect(refs.length).toBeGreaterThan(0);
       for (const { path, ref } of refs) expect({ uid: d.uid, path, ref }).toEqual({ uid: d.uid, path, ref: expected });
@@ -478,6 +555,10 @@ describe("contract: every deployed dashboard, built and imported", () => {
     const trafficMetrics = Object.values(HTTP_METRICS)
       .filter((m) => (m.labels as readonly string[]).includes(HTTP_LABELS.endpoint))
       .flatMap((m) => (m.type === "histogram" ? [`${m.name}_bucket`, `${m.name}_count`, `${m.name}_sum`] : [m.name]));
+    // The lint enforces the rule the API service declares (seriesExclusions), over these same series.
+    expect(ctx.seriesRules).toEqual(API_SERIES_RULES);
+    expect([...API_SERIES_RULES[0].series].sort()).toEqual([...trafficMetrics].sort());
+    expect(API_SERIES_RULES[0]).toMatchObject({ label: HTTP_LABELS.endpoint, values: NON_TRAFFIC_ENDPOINTS });
     let checked = 0;
     for (const q of allQueries) {
       for (const s of analyzePromql(q.expr).selectors) {

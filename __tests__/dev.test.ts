@@ -1,13 +1,16 @@
 /**
  * `npm run dev` as a user runs it: started as a child process (node with tsx, as `npm run dev` runs it), waited for
  * until it prints its URLs, checked by `npm run verify -- --skip-grafana` with no URL flags (verify finds the API and
- * Prometheus on the stack's host ports, exactly where dev started them), then stopped with SIGTERM: both processes it
- * started must be gone.
+ * Prometheus on the stack's host ports, exactly where dev started them), then stopped with SIGTERM: every process it
+ * started (one per service with a local process: the API, Prometheus, the exporters) must be gone.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
-import { freeLoopbackPort, processAlive } from "../scripts/harness/local-stack";
+import { DemoApi } from "../constructs/api";
+import { Prometheus } from "../constructs/prometheus";
+import { inspectMonitoringStack } from "../main";
+import { DEMO_API_BINARY, freeLoopbackPort, processAlive } from "../scripts/harness/local-stack";
 import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -48,7 +51,29 @@ async function waitFor(child: Child, pattern: RegExp, timeoutMs: number): Promis
   }
 }
 
-describeWithBinaries("npm run dev", ["prometheus"], () => {
+/** The stack dev runs (the default one), and what of it runs as a process here. */
+const { stack } = inspectMonitoringStack({}, { scrapeIntervalSeconds: 1 });
+const services = [...stack.services.values()];
+const LOCAL = services.filter((service) => service.localRun !== undefined).map((service) => service.name);
+const NOT_LOCAL = services.filter((service) => service.localRun === undefined).map((service) => service.name);
+const BINARY_NAMES = [
+  ...new Set(
+    services.flatMap((service) =>
+      service.localRun !== undefined && service.localRun.binary !== DEMO_API_BINARY ? [service.localRun.binary] : [],
+    ),
+  ),
+];
+
+/** The lines dev prints for the services it started: name, port and PID. */
+function startedServices(output: string): { name: string; port: number; pid: number }[] {
+  return [...output.matchAll(/^ {2}(\S+) +http:\/\/127\.0\.0\.1:(\d+) {3}\(pid (\d+)\)$/gm)].map((match) => ({
+    name: match[1],
+    port: Number(match[2]),
+    pid: Number(match[3]),
+  }));
+}
+
+describeWithBinaries("npm run dev", BINARY_NAMES, () => {
   let dev: Child | undefined;
   /** The PIDs dev printed, stopped here by PID should the test fail before dev stops them itself. */
   const started: number[] = [];
@@ -65,7 +90,7 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
   }, TIMEOUTS_MS.stop);
 
   it(
-    "starts the API and Prometheus on the stack's ports, passes verify --skip-grafana, and stops both on SIGTERM",
+    "starts every service with a local process (the API and Prometheus on the stack's ports), passes verify --skip-grafana, and stops them all on SIGTERM",
     async () => {
       // given the stack's host ports set to free ones, and a 1 s scrape interval so verify's data checks are quick
       const [apiPort, prometheusPort, grafanaPort] = [
@@ -84,16 +109,18 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
       // when dev starts
       dev = startTsx("scripts/dev.ts", [], env);
       await waitFor(dev, /^dev: ready$/m, TIMEOUTS_MS.ready);
-      const apiPid = Number((await waitFor(dev, /API {9}http:\/\/127\.0\.0\.1:(\d+) {3}\(pid (\d+)\)/, 0))[2]);
-      const prometheusPid = Number(
-        (await waitFor(dev, /Prometheus {2}http:\/\/127\.0\.0\.1:\d+ {3}\(pid (\d+)/, 0))[1],
-      );
-      started.push(apiPid, prometheusPid);
+      const printed = startedServices(dev.output());
+      started.push(...printed.map((service) => service.pid));
 
-      // then it printed the stack's URLs
-      expect(dev.output()).toContain(`API         http://127.0.0.1:${apiPort}   (pid ${apiPid})`);
-      expect(dev.output()).toContain(`Prometheus  http://127.0.0.1:${prometheusPort}   (pid ${prometheusPid}`);
-      expect([processAlive(apiPid), processAlive(prometheusPid)]).toEqual([true, true]);
+      // then it started every service with a local process, the API and Prometheus on the stack's host ports, and
+      // says which services it did not start
+      expect(printed.map((service) => service.name).sort()).toEqual([...LOCAL].sort());
+      const port = (name: string) => printed.find((service) => service.name === name)?.port;
+      expect([port(DemoApi.NAME), port(Prometheus.NAME)]).toEqual([apiPort, prometheusPort]);
+      expect(printed.map((service) => [service.name, processAlive(service.pid)])).toEqual(
+        printed.map((service) => [service.name, true]),
+      );
+      for (const name of NOT_LOCAL) expect(dev.output()).toMatch(new RegExp(`^ {2}${name} +not started: `, "m"));
 
       // and verify, with no URL flags, finds both and passes
       const verify = startTsx("scripts/verify.ts", ["--skip-grafana", "--burst-seconds", "2"], env);
@@ -105,17 +132,24 @@ describeWithBinaries("npm run dev", ["prometheus"], () => {
         exit: 0,
         output: expect.stringContaining(`API         http://127.0.0.1:${apiPort}  (from the stack's settings)`),
       });
+      expect(verify.output()).toContain(`Prometheus  http://127.0.0.1:${prometheusPort}  (from the stack's settings)`);
       expect(verify.output()).toMatch(/verify: \d+ passed, 0 failed/);
 
-      // when dev gets SIGTERM, then it stops both processes and exits 0
+      // when dev gets SIGTERM, then it stops every process it started and exits 0
       dev.process.kill("SIGTERM");
+      let stopTimer: NodeJS.Timeout | undefined;
       const stopped = await Promise.race([
         dev.exited,
-        new Promise<"timeout">((resolveTimeout) => setTimeout(() => resolveTimeout("timeout"), TIMEOUTS_MS.stop)),
+        new Promise<"timeout">((resolveTimeout) => {
+          stopTimer = setTimeout(() => resolveTimeout("timeout"), TIMEOUTS_MS.stop);
+        }),
       ]);
+      clearTimeout(stopTimer);
       expect(stopped).toBe(0);
       expect(dev.output()).toContain("dev: stopped");
-      expect([processAlive(apiPid), processAlive(prometheusPid)]).toEqual([false, false]);
+      expect(printed.map((service) => [service.name, processAlive(service.pid)])).toEqual(
+        printed.map((service) => [service.name, false]),
+      );
     },
     TIMEOUTS_MS.ready + TIMEOUTS_MS.verify + TIMEOUTS_MS.stop,
   );

@@ -1,7 +1,8 @@
 /**
- * The Docker suite's applier, without an engine: it refuses what it does not map and resolves build paths exactly as
- * provider 3.6.2 does. (A pulled image is looked up on the engine first, as the provider's findImage does: here that
- * lookup gets no answer, so the pull is refused.) (Its behaviour against a real engine is docker-deploy.test.ts.)
+ * The Docker suite's applier, without an engine: it refuses what it does not map, reports what cannot run here, and
+ * resolves build paths exactly as provider 3.6.2 does. (A pulled image is looked up on the engine first, as the
+ * provider's findImage does: here that lookup gets no answer, so the image, and its container, are not run.) (Its
+ * behaviour against a real engine is docker-deploy.test.ts.)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,7 +22,7 @@ function withStack(json: TerraformJson, run: (stackDir: string) => Promise<void>
 
 describe("the test applier refuses what it does not map", () => {
   const stack = () =>
-    JSON.parse(synthMonitoringStack({ alertmanager: { enabled: true } }).synthesized) as {
+    JSON.parse(synthMonitoringStack({}, { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" }).synthesized) as {
       resource: Record<string, Record<string, Record<string, unknown>>>;
     };
 
@@ -32,9 +33,9 @@ describe("the test applier refuses what it does not map", () => {
   it("fails when a container has an attribute it does not map", () => {
     const json = stack();
     const [name, container] = Object.entries(json.resource.docker_container ?? {})[0] ?? [];
-    json.resource.docker_container = { [String(name)]: { ...container, privileged: true } };
+    json.resource.docker_container = { [String(name)]: { ...container, sysctls: { "net.core.somaxconn": "1024" } } };
     expect(() => checkAllMapped(json as unknown as TerraformJson)).toThrow(
-      `docker_container.${String(name)}: the test applier does not map "privileged"`,
+      `docker_container.${String(name)}: the test applier does not map "sysctls"`,
     );
   });
 
@@ -61,16 +62,44 @@ describe("the test applier refuses what it does not map", () => {
     });
   });
 
-  it("fails on a resource type or a pulled image it cannot create here", async () => {
+  it("fails on a resource type it does not map", async () => {
     await withStack({ resource: { docker_volume: { v: { name: "v" } } } }, async (dir) => {
       await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
         "resource type docker_volume is not mapped by the test applier",
       );
     });
-    await withStack({ resource: { docker_image: { i: { name: "redis:7" } } } }, async (dir) => {
-      await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
-        "docker_image.i: pulls redis:7: it is not on the engine (or no engine answered) and no registry is reachable here",
-      );
+  });
+
+  it("reports a pulled image that is not here, what is built FROM it and what runs them, as not run", async () => {
+    const json = {
+      resource: {
+        docker_image: {
+          pulled: { name: "ghcr.io/acme/orders:1.4.2", keep_locally: true },
+          built: { name: "monitoring-orders:local", build: { context: "/x", build_args: { BASE_IMAGE: "redis:7.4" } } },
+        },
+        docker_container: {
+          orders: { name: "monitoring-orders", image: "${docker_image.pulled.image_id}" },
+          cache: { name: "monitoring-cache", image: "${docker_image.built.image_id}" },
+        },
+      },
+      provider: { grafana: [{ url: "http://127.0.0.1:3000" }] },
+    } as unknown as TerraformJson;
+    await withStack(json, async (dir) => {
+      const report = await new DockerApplier(noEngine, "t").apply(dir);
+      expect(report.notRun).toEqual([
+        { address: "provider.grafana", reason: "no provider downloads here" },
+        {
+          address: "docker_image.built",
+          reason: "builds FROM redis:7.4, which is not here (no stand-in has this tag)",
+        },
+        {
+          address: "docker_image.pulled",
+          reason: "pulls ghcr.io/acme/orders:1.4.2: no registry answers here and no stand-in has this tag",
+        },
+        { address: "docker_container.cache", reason: "runs docker_image.built, which is not run here" },
+        { address: "docker_container.orders", reason: "runs docker_image.pulled, which is not run here" },
+      ]);
+      expect(report.created).toEqual([]);
     });
   });
 });

@@ -7,8 +7,8 @@
  *
  * It runs when an engine answers; otherwise it is registered skipped with reason `no-docker-engine`
  * (support/skips.ts), which the skip reporter prints as a banner and, under CI=true (where .ci/run makes this suite
- * mandatory), turns into a failed run. Grafana cannot run here: its container and the grafana_* resources are
- * reported as not run.
+ * mandatory), turns into a failed run. What cannot run here (an image no stand-in has: Grafana's; the grafana_*
+ * resources) is reported as not run by the applier, and the suite derives that set from the stand-ins and cdk.tf.json.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -22,12 +22,14 @@ import { probeEngine } from "./support/docker/engine";
 import { describeUnless } from "./support/skips";
 import { PROJECT_ROOT, ProjectCopy, copyProject, synthIn } from "./support/docker/project-copy";
 import { ensureStandIns, standIns } from "./support/docker/stand-ins";
-import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/container-defaults";
+import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/core/container-defaults";
 import { inspectMonitoringStack } from "../main";
 import { dashboardQueries, describeQuery, runPanelQuery } from "../scripts/verify/panel-queries";
 import { PrometheusClient } from "../scripts/verify/prometheus-client";
-import { GRAFANA_SELF_METRICS, metricNamesInExpr } from "../dashboards";
-import { EXPORTER_NAMES } from "../dashboards/exporter-metrics";
+import { PROBE_JOB } from "../constructs/blackbox-exporter";
+import { NODE_EXPORTER_NAME } from "../constructs/node-exporter";
+import { metricOwners, missingOwners } from "../scripts/verify/panel-queries";
+import { SCRAPE_SERIES } from "../dashboards/metrics";
 
 const execFileAsync = promisify(execFile);
 const engine = probeEngine();
@@ -95,6 +97,35 @@ async function execIn(
   return { code: ExitCode ?? -1, output };
 }
 
+/**
+ * The docker_image and docker_container addresses that cannot run here, from cdk.tf.json and the stand-in tags alone:
+ * a pulled image no stand-in has, an image built FROM one (a build argument naming it), and the containers running
+ * either. The applier must report exactly these.
+ */
+function expectedNotRun(json: TerraformJson, standInTags: ReadonlySet<string>): string[] {
+  const images = Object.entries(json.resource?.docker_image ?? {});
+  const missing = images
+    .filter(([, image]) => {
+      if (image.build === undefined) return !standInTags.has(String(image.name));
+      const args = Object.values((image.build as { build_args?: Record<string, string> }).build_args ?? {});
+      return args.some((value) => /:[\w][\w.-]*$/.test(value) && !standInTags.has(value) && !/:local$/.test(value));
+    })
+    .map(([name]) => name);
+  const containers = Object.entries(json.resource?.docker_container ?? {})
+    .filter(([, container]) => missing.some((image) => container.image === `\${docker_image.${image}.image_id}`))
+    .map(([name]) => `docker_container.${name}`);
+  return [...missing.map((name) => `docker_image.${name}`), ...containers].sort();
+}
+
+/** The aliases of the containers at `addresses`: the services they run. */
+function aliasesOf(json: TerraformJson, addresses: readonly string[]): string[] {
+  return addresses.flatMap((address) => {
+    const container = json.resource?.docker_container?.[address.split(".")[1] ?? ""];
+    const networks = (container?.networks_advanced ?? []) as { aliases?: string[] }[];
+    return networks.flatMap((item) => item.aliases ?? []);
+  });
+}
+
 interface Targets {
   readonly data: {
     readonly activeTargets: { labels: Record<string, string>; health: string; scrapeUrl: string; lastError: string }[];
@@ -124,6 +155,8 @@ describeUnless(
     let report: ApplyReport;
     let urls: { api: string; prometheus: string; alertmanager: string };
     let alertmanagerPort: number;
+    /** The services that do not run here (no stand-in for their image), as the applier reported them. */
+    let notRunServices: string[];
 
     const containerOf = (alias: string): string => {
       const entry = Object.entries(json.resource?.docker_container ?? {}).find(([, container]) =>
@@ -147,7 +180,7 @@ describeUnless(
         log(`stand-in ${standIn.tag} mirrors: ${standIn.mirrors}`);
         for (const difference of standIn.differences) log(`stand-in ${standIn.tag} differs: ${difference}`);
       }
-      log("grafana/grafana: NOT RUN (no Grafana binary and no registry here; never faked)");
+
       const [api, prometheus, grafana, alertmanager] = await Promise.all([
         freePort(),
         freePort(),
@@ -171,6 +204,11 @@ describeUnless(
       applier = new DockerApplier(docker, runId, log);
       synth();
       report = await applier.apply(stackDir);
+      notRunServices = aliasesOf(
+        json,
+        report.notRun.map((item) => item.address).filter((address) => address.startsWith("docker_container.")),
+      );
+      log(`NOT RUN (no stand-in under their image's tag, never faked): ${notRunServices.join(", ")}`);
       log(`deployed in ${Math.round((Date.now() - started) / 1000)} s`);
     }, 900_000);
 
@@ -196,20 +234,27 @@ describeUnless(
       copy?.remove();
     }, 120_000);
 
-    it("applies every docker resource and reports exactly Grafana's as not run", () => {
+    it("applies every docker resource it has images for, and reports exactly the others and the other providers' as not run", () => {
       const notRun = report.notRun.map((item) => item.address);
-      expect(notRun.filter((address) => address.startsWith("docker_"))).toEqual([
-        expect.stringMatching(/^docker_image\./),
-        expect.stringMatching(/^docker_container\./),
-      ]);
-      expect(
-        notRun.filter((address) => !address.startsWith("docker_")).every((address) => /grafana/.test(address)),
-      ).toBe(true);
+      const tags = new Set(standIns(CACHE_DIR).map((standIn) => standIn.tag));
+      const expected = expectedNotRun(json, tags);
+      expect(notRun.filter((address) => address.startsWith("docker_")).sort()).toEqual(expected);
+      // The only image no stand-in has in the default stack is Grafana's: no Grafana binary exists here.
+      expect(notRunServices).toEqual(["grafana"]);
+      const otherProviders = Object.keys(json.provider ?? {}).filter((name) => name !== "docker");
+      expect(notRun.filter((address) => !address.startsWith("docker_")).sort()).toEqual(
+        [
+          ...otherProviders.map((name) => `provider.${name}`),
+          ...Object.entries(json.resource ?? {})
+            .filter(([type]) => otherProviders.includes(type.split("_")[0] ?? ""))
+            .flatMap(([type, resources]) => Object.keys(resources).map((name) => `${type}.${name}`)),
+        ].sort(),
+      );
       expect(report.created).toHaveLength(
         Object.keys(json.resource?.docker_network ?? {}).length +
           Object.keys(json.resource?.docker_image ?? {}).length +
           Object.keys(json.resource?.docker_container ?? {}).length -
-          2,
+          expected.length,
       );
       log(`not run: ${report.notRun.map((item) => `${item.address} (${item.reason})`).join("; ")}`);
     });
@@ -262,61 +307,58 @@ describeUnless(
 
     it("the hardening holds from inside every container", async () => {
       const addresses = applier.addresses("docker_container");
-      // Every container synthesized but Grafana's: the API, Prometheus, node-exporter and blackbox-exporter.
-      expect(addresses).toHaveLength(Object.keys(json.resource?.docker_container ?? {}).length - 1);
-      for (const alias of ["api", "prometheus", EXPORTER_NAMES.nodeExporter, EXPORTER_NAMES.blackboxExporter]) {
+      // Every container synthesized but those not run.
+      expect(addresses).toHaveLength(Object.keys(json.resource?.docker_container ?? {}).length - notRunServices.length);
+      const { stack } = inspectMonitoringStack({ ...process.env, ...env });
+      for (const alias of [...stack.services.keys()].filter((name) => !notRunServices.includes(name))) {
         expect(addresses.map((address) => applier.dockerId(address))).toContain(containerOf(alias));
       }
       for (const address of addresses) await assertHardened(address);
     });
 
-    it("Prometheus reaches every deployed target by its alias: all up but Grafana's, every probe succeeds but Grafana's", async () => {
-      const grafanaHealth = /^http:\/\/grafana:/;
+    it("Prometheus reaches every deployed target by its alias: all up but those not run, every probe succeeds but theirs", async () => {
+      const notRunHealth = (url: string): boolean =>
+        notRunServices.some((service) => url.startsWith(`http://${service}:`));
       const targets = await eventually(
-        "every target but Grafana's up, every probe but Grafana's succeeding",
+        "every target up but those of services not run, every probe succeeding but theirs",
         60_000,
         async () => {
           const answer = (await getJson(`${urls.prometheus}/api/v1/targets`)) as Targets;
-          const others = answer.data.activeTargets.filter((target) => target.labels.job !== "grafana");
+          const others = answer.data.activeTargets.filter(
+            (target) => !notRunServices.includes(target.labels.job ?? ""),
+          );
           if (others.length === 0 || !others.every((target) => target.health === "up")) return undefined;
           const probes = await new PrometheusClient(urls.prometheus).query(
-            `probe_success{job="${EXPORTER_NAMES.probes}"}`,
+            `probe_success{job="${PROBE_JOB}"}`,
             Date.now() / 1000,
           );
           const failing = probes.series
             .filter((series) => series.values[0] !== 1)
             .map((series) => series.metric.instance);
-          const probed =
-            probes.series.length === others.filter((target) => target.labels.job === EXPORTER_NAMES.probes).length;
-          return probed && failing.length === 1 && grafanaHealth.test(failing[0] ?? "")
+          const probed = probes.series.length === others.filter((target) => target.labels.job === PROBE_JOB).length;
+          return probed && failing.length === notRunServices.length && failing.every((url) => notRunHealth(url ?? ""))
             ? answer.data.activeTargets
             : undefined;
         },
       );
       expect(targets.find((target) => target.labels.job === "api")?.scrapeUrl).toBe("http://api:8000/metrics");
-      expect([...new Set(targets.map((target) => target.labels.job))].sort()).toEqual(
-        [
-          "api",
-          EXPORTER_NAMES.blackboxExporter,
-          "grafana",
-          EXPORTER_NAMES.nodeExporter,
-          EXPORTER_NAMES.probes,
-          "prometheus",
-        ].sort(),
-      );
-      expect(targets.find((target) => target.labels.job === EXPORTER_NAMES.nodeExporter)?.scrapeUrl).toBe(
+      const { stack } = inspectMonitoringStack({ ...process.env, ...env });
+      expect([...new Set(targets.map((target) => target.labels.job))].sort()).toEqual(stack.deployedJobs);
+      expect(targets.find((target) => target.labels.job === NODE_EXPORTER_NAME)?.scrapeUrl).toBe(
         "http://node-exporter:9100/metrics",
       );
-      // Grafana's target exists (the stack deploys Grafana) and is down only because Grafana cannot run here.
-      expect(targets.find((target) => target.labels.job === "grafana")?.health).not.toBe("up");
-      // One probe per health endpoint, each scraped through blackbox-exporter; only Grafana's endpoint fails.
-      const probeTargets = targets.filter((target) => target.labels.job === EXPORTER_NAMES.probes);
+      // The targets of services not run exist (the stack deploys them) and are down only because they cannot run here.
+      for (const service of notRunServices) {
+        expect(targets.find((target) => target.labels.job === service)?.health).not.toBe("up");
+      }
+      // One probe per health endpoint, each scraped through blackbox-exporter; only those of services not run fail.
+      const probeTargets = targets.filter((target) => target.labels.job === PROBE_JOB);
       expect(probeTargets.map((target) => target.labels.instance).sort()).toEqual(
-        inspectMonitoringStack({ ...process.env, ...env })
-          .stack.healthEndpoints.map((endpoint) => endpoint.url)
-          .sort(),
+        stack.healthEndpoints.map((endpoint) => endpoint.url).sort(),
       );
-      expect(probeTargets.filter((target) => grafanaHealth.test(target.labels.instance ?? ""))).toHaveLength(1);
+      expect(probeTargets.filter((target) => notRunHealth(target.labels.instance ?? ""))).toHaveLength(
+        stack.healthEndpoints.filter((endpoint) => notRunServices.includes(endpoint.service)).length,
+      );
       for (const target of probeTargets) expect(target.scrapeUrl).toMatch(/^http:\/\/blackbox-exporter:9115\/probe\?/);
     }, 90_000);
 
@@ -335,7 +377,7 @@ describeUnless(
       expect(result.stdout).toMatch(/SKIP/);
     }, 150_000);
 
-    it("every dashboard panel query returns data, except those reading only Grafana's own metrics", async () => {
+    it("every dashboard panel query returns data, except those that need a service not run here", async () => {
       const { stack } = inspectMonitoringStack({ ...process.env, ...env });
       const client = new PrometheusClient(urls.prometheus);
       const end = Date.now() / 1000;
@@ -345,12 +387,11 @@ describeUnless(
         stepSeconds: SCRAPE_INTERVAL_SECONDS,
         scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
       };
-      const grafanaOwn: ReadonlySet<string> = new Set(GRAFANA_SELF_METRICS);
+      const owners = metricOwners(stack.services.values(), stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs);
       const withoutData: string[] = [];
       let checked = 0;
       for (const item of dashboardQueries(stack.dashboards)) {
-        const names = [...metricNamesInExpr(item.query.expr)];
-        if (names.length > 0 && names.every((metric) => grafanaOwn.has(metric))) continue;
+        if (missingOwners(item.query, owners, (name) => !notRunServices.includes(name)).length > 0) continue;
         const outcome = await runPanelQuery(client, item, window);
         checked += 1;
         if (outcome.status !== "data")
@@ -407,8 +448,9 @@ describeUnless(
       expect(await docker.listContainers({ all: true, filters: { label: [`${APPLIER_LABEL}=${runId}`] } })).toEqual([]);
       expect(await docker.listNetworks({ filters: { name: [network] } })).toEqual([]);
       const present = (await docker.listVolumes()).Volumes.map((volume) => volume.Name);
-      // Grafana's volume is never created here (its container does not run).
-      for (const volume of volumes.filter((name) => !/grafana/.test(name))) expect(present).toContain(volume);
+      // The volumes of services not run are never created here (their containers do not run).
+      const notRunVolumes = notRunServices.map((service) => `${network}-${service}-data`);
+      for (const volume of volumes.filter((name) => !notRunVolumes.includes(name))) expect(present).toContain(volume);
     }, 120_000);
 
     describe("with ALERTMANAGER_ENABLED=true", () => {
@@ -423,9 +465,11 @@ describeUnless(
         expect(info.State.Health?.Status).toBe("healthy");
         const address = applier.addresses("docker_container").find((candidate) => applier.dockerId(candidate) === id);
         await assertHardened(address ?? "");
-        await eventually("every target but Grafana's up, alertmanager included", 30_000, async () => {
+        await eventually("every target up but those not run, alertmanager included", 30_000, async () => {
           const answer = (await getJson(`${urls.prometheus}/api/v1/targets`)) as Targets;
-          const others = answer.data.activeTargets.filter((target) => target.labels.job !== "grafana");
+          const others = answer.data.activeTargets.filter(
+            (target) => !notRunServices.includes(target.labels.job ?? ""),
+          );
           return others.some((target) => target.labels.job === "alertmanager") &&
             others.every((target) => target.health === "up")
             ? true

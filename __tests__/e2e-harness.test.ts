@@ -1,50 +1,76 @@
 /**
- * The end-to-end harness' one edit of the generated files: each job's target address becomes a loopback address,
- * and nothing else changes. A job without a loopback address, or a target that is not the one the stack rendered,
- * fails loudly instead of being scraped somewhere unexpected.
+ * The end-to-end harness' one edit of the generated files: every rendered `host:port` (scrape targets, the probed
+ * URLs, the Alertmanagers) becomes the loopback address of the service it names, and nothing else changes. An address
+ * without a loopback address fails loudly instead of being scraped somewhere unexpected.
  */
 import { parse } from "yaml";
-import { targetAddress } from "../constructs/scrape-target";
-import { buildDefaultMonitoringStack, mapTargetsToLoopback, mapUrlToLoopback } from "../scripts/harness/local-stack";
+import { DemoApi } from "../constructs/api";
+import type { MonitoringStack } from "../constructs/monitoring-stack";
+import { inspectMonitoringStack } from "../main";
+import {
+  buildDefaultMonitoringStack,
+  mapTargetsToLoopback,
+  mapUrlToLoopback,
+  loopbackAddresses,
+  whyNotRun,
+} from "../scripts/harness/local-stack";
+import { BINARIES } from "../scripts/harness/binaries";
+import { newTestStack } from "./support/stack";
+
+/**
+ * One made-up loopback port per service, and every `host:port` the stack renders for it (its scrape targets and its
+ * health URLs) mapped there: the map startLocalStack builds, without starting anything.
+ */
+function loopbackOf(stack: MonitoringStack): Record<string, string> {
+  const loopback: Record<string, string> = {};
+  [...stack.services.values()].forEach((service, index) => {
+    const address = `127.0.0.1:${40_001 + index}`;
+    for (const target of service.scrapeTargets) loopback[`${target.host}:${target.port}`] = address;
+    for (const url of service.healthUrls) loopback[new URL(url).host] = address;
+  });
+  return loopback;
+}
 
 const stack = buildDefaultMonitoringStack(1);
 const files = stack.prometheus.configFiles();
-const rendered = Object.fromEntries(stack.prometheus.scrapeTargets.map((t) => [t.jobName, targetAddress(t)]));
-const loopback = {
-  api: "127.0.0.1:40001",
-  prometheus: "127.0.0.1:40002",
-  grafana: "127.0.0.1:40003",
-  "node-exporter": "127.0.0.1:40004",
-  "blackbox-exporter": "127.0.0.1:40005",
-  // The probe job scrapes the blackbox exporter.
-  probes: "127.0.0.1:40005",
-};
+const loopback = loopbackOf(stack);
+
 type StaticConfig = { targets: string[]; labels?: Record<string, string> };
+type PrometheusYml = {
+  scrape_configs: { job_name: string; static_configs: StaticConfig[] }[];
+  alerting?: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+};
+
+/** An address through the map; fails the test (not the harness) when the map has none. */
+function mapped(address: string, map: Readonly<Record<string, string>>): string {
+  const to = map[address];
+  if (to === undefined) throw new Error(`the test's map has no loopback address for ${address}`);
+  return to;
+}
 
 describe("mapTargetsToLoopback", () => {
   it("replaces every target address, and the probed URLs' addresses, and nothing else; rule files stay as generated", () => {
-    // given the generated files and a loopback address per job
+    // given the generated files and the loopback address of every rendered host:port
     // when
-    const mapped = mapTargetsToLoopback(files, rendered, loopback);
-    // then only static_configs targets differ
-    const original = parse(files[0].content) as {
-      scrape_configs: { job_name: string; static_configs: StaticConfig[] }[];
-    };
-    const result = parse(mapped[0].content) as typeof original;
-    const byRendered = Object.fromEntries(
-      Object.entries(rendered).map(([job, address]) => [address, loopback[job as keyof typeof loopback]]),
-    );
-    expect(result.scrape_configs.map((config) => [config.job_name, config.static_configs])).toEqual(
+    const result = mapTargetsToLoopback(files, loopback);
+
+    // then only static_configs targets and the URLs in their labels differ
+    const original = parse(files[0].content) as PrometheusYml;
+    const written = parse(result[0].content) as PrometheusYml;
+    expect(written.scrape_configs.map((config) => [config.job_name, config.static_configs])).toEqual(
       original.scrape_configs.map((config) => [
         config.job_name,
         config.static_configs.map((entry) => ({
-          targets: entry.targets.map(() => loopback[config.job_name as keyof typeof loopback]),
+          targets: entry.targets.map((target) => mapped(target, loopback)),
           ...(entry.labels !== undefined
             ? {
                 labels: Object.fromEntries(
                   Object.entries(entry.labels).map(([name, value]) => [
                     name,
-                    value.replace(/^http:\/\/([^/]+)/, (_url, address: string) => `http://${byRendered[address]}`),
+                    value.replace(
+                      /^http:\/\/([^/]+)/,
+                      (_url, address: string) => `http://${mapped(address, loopback)}`,
+                    ),
                   ]),
                 ),
               }
@@ -52,37 +78,141 @@ describe("mapTargetsToLoopback", () => {
         })),
       ]),
     );
-    // The probe of the API's health endpoint now reaches the API's loopback port.
-    const probes = result.scrape_configs.find((config) => config.job_name === "probes");
-    expect(probes?.static_configs.map((entry) => entry.labels?.__param_target)).toContain(
-      `http://${loopback.api}/health`,
+    // Every rendered scrape target had a loopback address, and the probe of the API's health endpoint now reaches the
+    // API's loopback port.
+    expect(stack.prometheus.scrapedTargets.length).toBeGreaterThan(0);
+    const api = stack.services.get(DemoApi.NAME);
+    const apiHealth = api?.healthUrls[0] ?? "";
+    const probeTargets = written.scrape_configs.flatMap((config) =>
+      config.static_configs.map((entry) => entry.labels?.__param_target),
     );
-    const withoutTargets = (doc: typeof original): unknown => ({
+    expect(probeTargets).toContain(mapUrlToLoopback(apiHealth, loopback));
+    expect(mapUrlToLoopback(apiHealth, loopback)).toBe(
+      `http://${mapped(`${api?.scrapeTargets[0].host}:${api?.scrapeTargets[0].port}`, loopback)}/health`,
+    );
+    const withoutTargets = (doc: PrometheusYml): unknown => ({
       ...doc,
       scrape_configs: doc.scrape_configs.map((config) => ({ ...config, static_configs: undefined })),
     });
-    expect(withoutTargets(result)).toEqual(withoutTargets(original));
-    expect(mapped[0].content.startsWith("# Generated by the monitoring stack")).toBe(true);
-    expect(mapped.slice(1)).toEqual(files.slice(1));
+    expect(withoutTargets(written)).toEqual(withoutTargets(original));
+    expect(result[0].content.startsWith("# Generated by the monitoring stack")).toBe(true);
+    expect(result.slice(1)).toEqual(files.slice(1));
   });
 
-  it("fails when a rendered job has no loopback address", () => {
-    const withoutGrafana = Object.fromEntries(Object.entries(loopback).filter(([job]) => job !== "grafana"));
-    expect(() => mapTargetsToLoopback(files, rendered, withoutGrafana)).toThrow(
-      'no loopback address for job "grafana": give scripts/harness/local-stack.ts one for every rendered job',
+  it("replaces the Alertmanager's address too, when the stack sends alerts to one", () => {
+    const withAlertmanager = inspectMonitoringStack(
+      { ALERTMANAGER_ENABLED: "true" },
+      { scrapeIntervalSeconds: 1 },
+    ).stack;
+    const map = loopbackOf(withAlertmanager);
+    const generated = withAlertmanager.prometheus.configFiles();
+    const original = parse(generated[0].content) as PrometheusYml;
+    expect(original.alerting?.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets))).toHaveLength(1);
+
+    const written = parse(mapTargetsToLoopback(generated, map)[0].content) as PrometheusYml;
+
+    expect(written.alerting?.alertmanagers).toEqual(
+      original.alerting?.alertmanagers.map((alertmanager) => ({
+        static_configs: alertmanager.static_configs.map((config) => ({
+          targets: config.targets.map((target) => mapped(target, map)),
+        })),
+      })),
     );
   });
 
-  it("fails when a probed URL names an address no job renders", () => {
-    expect(() => mapUrlToLoopback("http://orders:8080/health", rendered, loopback)).toThrow(
-      "the URL http://orders:8080/health names orders:8080, which is no rendered job's address: the harness cannot map it to loopback",
+  it("fails when a rendered target has no loopback address", () => {
+    const withoutGrafana = Object.fromEntries(
+      Object.entries(loopback).filter(([address]) => address !== "grafana:3000"),
     );
-    expect(mapUrlToLoopback("http_2xx", rendered, loopback)).toBe("http_2xx");
+
+    expect(() => mapTargetsToLoopback(files, withoutGrafana)).toThrow(
+      'no loopback address for the target of job "grafana" grafana:3000: it is no service of the stack the harness runs',
+    );
   });
 
-  it("fails when a target is not the address the stack rendered for its job", () => {
-    expect(() => mapTargetsToLoopback(files, { ...rendered, api: "api:9999" }, loopback)).toThrow(
-      'job "api" has target api:8000, expected api:9999',
+  it("fails when a target is not an address the map knows (the stack rendered another one)", () => {
+    const { "api:8000": apiLoopback, ...others } = loopback;
+    const elsewhere = { ...others, "api:9999": apiLoopback };
+
+    expect(() => mapTargetsToLoopback(files, elsewhere)).toThrow(
+      'no loopback address for the target of job "api" api:8000: it is no service of the stack the harness runs',
     );
+  });
+
+  it("fails when an Alertmanager has no loopback address", () => {
+    const file = {
+      path: "prometheus.yml",
+      content:
+        "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [alerts:9093]\nscrape_configs: []\n",
+    };
+
+    expect(() => mapTargetsToLoopback([file], loopback)).toThrow(
+      "no loopback address for the Alertmanager alerts:9093: it is no service of the stack the harness runs",
+    );
+  });
+
+  it("fails when prometheus.yml has no scrape_configs list", () => {
+    expect(() => mapTargetsToLoopback([{ path: "prometheus.yml", content: "global: {}\n" }], loopback)).toThrow(
+      "prometheus.yml has no scrape_configs list",
+    );
+  });
+});
+
+describe("mapUrlToLoopback", () => {
+  it("maps a URL's address and keeps its path; any other text is unchanged", () => {
+    expect(mapUrlToLoopback("http://api:8000/health", { "api:8000": "127.0.0.1:40003" })).toBe(
+      "http://127.0.0.1:40003/health",
+    );
+    expect(mapUrlToLoopback("https://api:8000", { "api:8000": "127.0.0.1:40003" })).toBe("https://127.0.0.1:40003");
+    expect(mapUrlToLoopback("http_2xx", loopback)).toBe("http_2xx");
+  });
+
+  it("fails when a probed URL names an address of no service the harness runs", () => {
+    expect(() => mapUrlToLoopback("http://orders:8080/health", loopback)).toThrow(
+      "the URL http://orders:8080/health names orders:8080, which is no address of a service the harness runs: it cannot map it to loopback",
+    );
+  });
+});
+
+describe("whyNotRun", () => {
+  it("runs what declares a local process with a binary the components declare, and says why not for the rest", () => {
+    const stack = newTestStack();
+    const own = stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
+    const unknown = stack.addService("cache", {
+      image: "redis:7.4.1",
+      port: 6379,
+      localRun: { binary: "redis-server", args: () => [] },
+    });
+    expect(whyNotRun(stack.prometheus)).toBeUndefined();
+    expect(own !== undefined && whyNotRun(own)).toBe("no local process (localRun)");
+    expect(unknown !== undefined && whyNotRun(unknown)).toBe(
+      `its binary "redis-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
+    );
+    // Given its path, the binary runs.
+    expect(unknown !== undefined && whyNotRun(unknown, { "redis-server": "/usr/bin/redis-server" })).toBeUndefined();
+  });
+});
+
+describe("loopbackAddresses", () => {
+  it("maps every service's addresses to its loopback port, and leaves a target outside the network where it is", () => {
+    const stack = newTestStack();
+    stack.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true });
+    const ports = new Map([
+      ["prometheus", 40001],
+      ["grafana", 40002],
+    ]);
+    const loopback = loopbackAddresses(stack, ports);
+    expect(loopback).toEqual({
+      "10.0.0.5:9187": "10.0.0.5:9187",
+      "prometheus:9090": "127.0.0.1:40001",
+      "grafana:3000": "127.0.0.1:40002",
+    });
+    // So the stack's files map without a loud failure: the outside target is scraped where it is.
+    const mapped = parse(mapTargetsToLoopback(stack.prometheus.configFiles(), loopback)[0].content) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(mapped.scrape_configs.find((job) => job.job_name === "legacy-db")?.static_configs[0].targets).toEqual([
+      "10.0.0.5:9187",
+    ]);
   });
 });

@@ -1,63 +1,89 @@
 import { ENV_SETTINGS, settingsFromEnv, withEnvHint } from "../constructs/env-config";
 
+/** No setting at all: the stack's props and every component's options keep their defaults. */
+const NOTHING_SET = { settings: { stack: {}, components: {} }, problems: [] };
+
+/** Every variable the app reads, set to a valid value that is not its default. */
+const EVERY_VARIABLE: Readonly<Record<string, string>> = {
+  MONITORING_NETWORK: "obs",
+  SCRAPE_INTERVAL_SECONDS: "30",
+  API_HOST_PORT: "18000",
+  API_BIND_ADDRESS: "0.0.0.0",
+  API_MEMORY_MB: "300",
+  API_LOG_LEVEL: "debug",
+  PROMETHEUS_HOST_PORT: "19090",
+  PROMETHEUS_BIND_ADDRESS: "10.0.0.5",
+  PROMETHEUS_MEMORY_MB: "2048",
+  PROMETHEUS_RETENTION_DAYS: "30",
+  PROMETHEUS_RETENTION_SIZE_MB: "4096",
+  GRAFANA_HOST_PORT: "13000",
+  GRAFANA_BIND_ADDRESS: "127.0.0.1",
+  GRAFANA_MEMORY_MB: "768",
+  GRAFANA_ADMIN_PASSWORD_FILE: "/etc/monitoring/grafana-password",
+  ALERT_API_ERROR_RATIO: "0.1",
+  ALERT_API_MIN_REQUESTS_PER_SECOND: ".5",
+  ALERT_API_LATENCY_P95_SECONDS: "2",
+  ALERT_RUNBOOK_BASE_URL: "https://example.org/runbooks#",
+  ALERTMANAGER_ENABLED: "true",
+  ALERTMANAGER_HOST_PORT: "19093",
+  ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
+  ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
+  CADVISOR_ENABLED: "true",
+};
+
 describe("settingsFromEnv", () => {
   it("leaves every default in place when nothing is set", () => {
-    expect(settingsFromEnv({})).toEqual({ settings: {}, problems: [] });
+    expect(settingsFromEnv({})).toEqual(NOTHING_SET);
   });
 
   it("ignores empty variables", () => {
-    expect(settingsFromEnv({ API_HOST_PORT: "  " })).toEqual({ settings: {}, problems: [] });
+    expect(settingsFromEnv({ API_HOST_PORT: "  " })).toEqual(NOTHING_SET);
   });
 
   it("maps each variable to its setting", () => {
-    const { settings, problems } = settingsFromEnv({
-      MONITORING_NETWORK: "obs",
-      SCRAPE_INTERVAL_SECONDS: "30",
-      API_HOST_PORT: "18000",
-      API_BIND_ADDRESS: "0.0.0.0",
-      API_MEMORY_MB: "300",
-      API_LOG_LEVEL: "debug",
-      PROMETHEUS_HOST_PORT: "19090",
-      PROMETHEUS_BIND_ADDRESS: "10.0.0.5",
-      PROMETHEUS_MEMORY_MB: "2048",
-      PROMETHEUS_RETENTION_DAYS: "30",
-      PROMETHEUS_RETENTION_SIZE_MB: "4096",
-      GRAFANA_HOST_PORT: "13000",
-      GRAFANA_BIND_ADDRESS: "127.0.0.1",
-      GRAFANA_MEMORY_MB: "768",
-      ALERT_API_ERROR_RATIO: "0.1",
-      ALERT_API_MIN_REQUESTS_PER_SECOND: ".5",
-      ALERT_API_LATENCY_P95_SECONDS: "2",
-      ALERT_RUNBOOK_BASE_URL: "https://example.org/runbooks#",
-      ALERTMANAGER_ENABLED: "true",
-      ALERTMANAGER_HOST_PORT: "19093",
-      ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
-      ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
-    });
+    const { settings, problems } = settingsFromEnv(EVERY_VARIABLE);
     expect(problems).toEqual([]);
     expect(settings).toEqual({
-      networkName: "obs",
-      scrapeIntervalSeconds: 30,
-      api: { hostPort: 18000, bindAddress: "0.0.0.0", memoryMb: 300, logLevel: "debug" },
-      prometheus: {
-        hostPort: 19090,
-        bindAddress: "10.0.0.5",
-        memoryMb: 2048,
-        retentionDays: 30,
-        retentionSizeMb: 4096,
-      },
-      grafana: { hostPort: 13000, bindAddress: "127.0.0.1", memoryMb: 768 },
-      alerting: {
-        thresholds: { apiErrorRatio: 0.1, apiMinRequestsPerSecond: 0.5, apiLatencyP95Seconds: 2 },
+      stack: {
+        networkName: "obs",
+        scrapeIntervalSeconds: 30,
         runbookBaseUrl: "https://example.org/runbooks#",
       },
-      alertmanager: {
-        enabled: true,
-        hostPort: 19093,
-        bindAddress: "127.0.0.1",
-        webhookUrlFile: "/etc/monitoring/webhook-url",
+      components: {
+        api: {
+          hostPort: 18000,
+          bindAddress: "0.0.0.0",
+          memoryMb: 300,
+          logLevel: "debug",
+          thresholds: { errorRatio: 0.1, minRequestsPerSecond: 0.5, latencyP95Seconds: 2 },
+        },
+        prometheus: {
+          hostPort: 19090,
+          bindAddress: "10.0.0.5",
+          memoryMb: 2048,
+          retentionDays: 30,
+          retentionSizeMb: 4096,
+        },
+        grafana: {
+          hostPort: 13000,
+          bindAddress: "127.0.0.1",
+          memoryMb: 768,
+          adminPasswordFile: "/etc/monitoring/grafana-password",
+        },
+        alertmanager: {
+          enabled: true,
+          hostPort: 19093,
+          bindAddress: "127.0.0.1",
+          webhookUrlFile: "/etc/monitoring/webhook-url",
+        },
+        cadvisor: { enabled: true },
       },
     });
+  });
+
+  it("sets every variable ENV_SETTINGS lists in the test above", () => {
+    // A variable added to a component's settings must be mapped above too.
+    expect(Object.keys(EVERY_VARIABLE).sort()).toEqual(ENV_SETTINGS.map((setting) => setting.env).sort());
   });
 
   it("fails when an integer variable is not an integer, naming the variable and value", () => {
@@ -70,7 +96,7 @@ describe("settingsFromEnv", () => {
   it("fails when a number variable is not a number", () => {
     expect(settingsFromEnv({ ALERT_API_ERROR_RATIO: "5%" }).problems).toEqual([
       {
-        path: "alerting.thresholds.apiErrorRatio",
+        path: "api.thresholds.errorRatio",
         message: 'ALERT_API_ERROR_RATIO must be a number such as 0.05 (got "5%")',
       },
     ]);
@@ -80,6 +106,35 @@ describe("settingsFromEnv", () => {
     expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "yes" }).problems).toEqual([
       { path: "alertmanager.enabled", message: 'ALERTMANAGER_ENABLED must be true or false (got "yes")' },
     ]);
+  });
+
+  it("fails once when an enable variable does not parse, not again for its component's settings", () => {
+    expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "yes", ALERTMANAGER_HOST_PORT: "19093" }).problems).toEqual([
+      { path: "alertmanager.enabled", message: 'ALERTMANAGER_ENABLED must be true or false (got "yes")' },
+    ]);
+  });
+
+  it("fails when a setting of a component that is not deployed is set, naming how to deploy it", () => {
+    expect(
+      settingsFromEnv({ ALERTMANAGER_HOST_PORT: "19093", ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url" })
+        .problems,
+    ).toEqual([
+      {
+        path: "alertmanager.hostPort",
+        message:
+          "ALERTMANAGER_HOST_PORT is set but alertmanager is not deployed: set ALERTMANAGER_ENABLED=true, or unset ALERTMANAGER_HOST_PORT",
+      },
+      {
+        path: "alertmanager.webhookUrlFile",
+        message:
+          "ALERTMANAGER_WEBHOOK_URL_FILE is set but alertmanager is not deployed: set ALERTMANAGER_ENABLED=true, or unset ALERTMANAGER_WEBHOOK_URL_FILE",
+      },
+    ]);
+    // Switched off explicitly: the same.
+    expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "false", ALERTMANAGER_HOST_PORT: "19093" }).problems).toHaveLength(
+      1,
+    );
+    expect(settingsFromEnv({ ALERTMANAGER_ENABLED: "true", ALERTMANAGER_HOST_PORT: "19093" }).problems).toEqual([]);
   });
 
   it("names a distinct variable for every setting", () => {
@@ -92,6 +147,14 @@ describe("withEnvHint", () => {
   it("tells which variable sets an invalid setting", () => {
     expect(withEnvHint({ path: "api.hostPort", message: "api.hostPort must be ... (got 0)" })).toBe(
       "api.hostPort must be ... (got 0) [set by API_HOST_PORT]",
+    );
+  });
+
+  it("given the environment, names the variable only when it is set there (a default was set by nobody)", () => {
+    const problem = { path: "grafana.adminPasswordFile", message: "grafana.adminPasswordFile (x): is empty" };
+    expect(withEnvHint(problem, {})).toBe("grafana.adminPasswordFile (x): is empty");
+    expect(withEnvHint(problem, { GRAFANA_ADMIN_PASSWORD_FILE: "x" })).toBe(
+      "grafana.adminPasswordFile (x): is empty [set by GRAFANA_ADMIN_PASSWORD_FILE]",
     );
   });
 

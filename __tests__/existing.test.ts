@@ -7,13 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
-import { App, TerraformStack, TerraformVariable } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import { parse } from "yaml";
-import { ExistingPrometheus } from "../constructs/existing-prometheus";
-import { Grafana } from "../constructs/grafana";
-import { MonitoringNetwork } from "../constructs/network";
+import { ExistingPrometheus } from "../constructs/prometheus/existing";
+import { ExistingGrafana, Grafana } from "../constructs/grafana";
+import { MonitoringNetwork } from "../constructs/core/network";
+import { Service } from "../constructs/core/service";
 import { Prometheus } from "../constructs/prometheus";
-import { ConfigError } from "../constructs/validation";
+import type { ISelfValidating } from "../constructs/core/validation";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 interface SynthJson {
@@ -36,15 +37,27 @@ function readJson(outdir: string): SynthJson {
   return JSON.parse(readFileSync(join(outdir, "stacks", "monitoring", "cdk.tf.json"), "utf8")) as SynthJson;
 }
 
-/** The problems a ConfigError carries, or a failure naming what was thrown instead. */
-function problemsOf(build: () => unknown): string[] {
+/** Every problem a self-validating construct reports, as `path: message`. */
+function problemsOf(construct: ISelfValidating): string[] {
+  return construct.configProblems().map((problem) => `${problem.path}: ${problem.message}`);
+}
+
+/**
+ * The errors cdktf's validation throws at synth, one per line (`[<construct path>] <message>`): in a plain
+ * `TerraformStack`, the constructs report their problems there (a `MonitoringStack` reports them in its ConfigError).
+ */
+function synthValidationErrors(app: App): string[] {
   try {
-    build();
+    app.synth();
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems.map((problem) => `${problem.path}: ${problem.message}`);
-    throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (!message.startsWith("Validation failed with the following errors:")) throw error;
+    return message
+      .split("\n")
+      .filter((line) => line.startsWith("  ["))
+      .map((line) => line.trim());
   }
-  throw new Error("expected a ConfigError, nothing was thrown");
+  throw new Error("expected synth to fail its validation, it succeeded");
 }
 
 const DASHBOARD = {
@@ -104,24 +117,26 @@ describe("Grafana.fromExisting: dashboards into a Grafana that already runs", ()
   });
 
   it("refuses every invalid attribute at once, never echoing a password from the URL", () => {
-    const { stack, network } = newStack(outdir);
+    const { app, stack, network } = newStack(outdir);
     const prometheus = new Prometheus(stack, "Prometheus", { network });
-    const problems = problemsOf(() =>
-      Grafana.fromExisting(stack, "Grafana", {
-        url: "https://admin:hunter2@grafana.acme.example",
-        prometheus,
-        prometheusUrl: "prometheus:9090",
-        authVariable: "grafana-auth",
-        folderTitle: " ",
-      }),
-    );
+    // The construct never throws: it reports every problem, and synth fails with all of them.
+    const grafana = Grafana.fromExisting(stack, "Grafana", {
+      url: "https://admin:hunter2@grafana.acme.example",
+      prometheus,
+      prometheusUrl: "prometheus:9090",
+      authVariable: "grafana-auth",
+      folderTitle: " ",
+    }) as ExistingGrafana;
+    const problems = problemsOf(grafana);
     expect(problems).toEqual([
       'Grafana.url: Grafana.url must not contain credentials (got "https://***@grafana.acme.example/"); remove them from the URL and pass them through the Terraform variable',
       'Grafana.prometheusUrl: Grafana.prometheusUrl must be the http(s) URL of the Prometheus server (got "prometheus:9090")',
       'Grafana.authVariable: Grafana.authVariable must be a Terraform variable name (letters, digits, "_"; got "grafana-auth")',
       'Grafana.folderTitle: Grafana.folderTitle must not be empty (got "")',
     ]);
-    expect(problems.join("\n")).not.toContain("hunter2");
+    const errors = synthValidationErrors(app);
+    expect(errors).toEqual(grafana.configProblems().map((problem) => `[monitoring/Grafana] ${problem.message}`));
+    expect([...problems, ...errors].join("\n")).not.toContain("hunter2");
   });
 
   it("refuses a dashboard uid added twice", () => {
@@ -149,8 +164,13 @@ describe("Prometheus.fromExisting: a Prometheus that already runs", () => {
       url: "http://prometheus.acme.internal:9090",
       scrapeIntervalSeconds: 30,
     }) as ExistingPrometheus;
-    const password = new TerraformVariable(stack, "grafana_admin_password", { type: "string", sensitive: true });
-    new Grafana(stack, "Grafana", { network, prometheus, adminPassword: password.stringValue });
+    // The admin password file in the scratch folder (generated at synth), Grafana as its own 472:0.
+    new Grafana(stack, "Grafana", {
+      network,
+      prometheus,
+      adminPasswordFile: join(outdir, "grafana-admin-password"),
+      user: "472:0",
+    });
     prometheus.addScrapeTarget({
       jobName: "legacy-db",
       host: "10.0.0.5",
@@ -218,22 +238,27 @@ describe("Prometheus.fromExisting: a Prometheus that already runs", () => {
   it("refuses at synth a target on the stack's network, which it cannot reach, saying what to do instead", () => {
     const { app, stack, network } = newStack(outdir);
     const prometheus = Prometheus.fromExisting(stack, "Prometheus", { url: "http://prometheus.acme.internal:9090" });
-    network.registerService("orders");
+    // A service on the stack's network (it adds itself to the network's registry).
+    new Service(stack, "Orders", { name: "orders", network, image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
     prometheus.addScrapeTarget({ jobName: "orders", host: "orders", port: 8080, metricsPath: "/metrics" });
-    expect(() => app.synth()).toThrow(
-      'scrape job "orders": target "orders:8080" is on the stack\'s Docker network, which the existing Prometheus at http://prometheus.acme.internal:9090 cannot reach (its aliases do not resolve outside the network); publish the service on a host port and add a scrape job with outsideNetwork: true at an address that Prometheus can reach, or let the stack create Prometheus',
-    );
+    expect(synthValidationErrors(app)).toEqual([
+      '[monitoring/Prometheus] scrape job "orders": target "orders:8080" is on the stack\'s Docker network, which the existing Prometheus at http://prometheus.acme.internal:9090 cannot reach (its aliases do not resolve outside the network); publish the service on a host port and add a scrape job with outsideNetwork: true at an address that Prometheus can reach, or let the stack create Prometheus',
+    ]);
   });
 
   it("refuses every invalid attribute at once", () => {
-    const { stack } = newStack(outdir);
-    expect(
-      problemsOf(() =>
-        Prometheus.fromExisting(stack, "Prometheus", { url: "ftp://prometheus", scrapeIntervalSeconds: 0 }),
-      ),
-    ).toEqual([
+    const { app, stack } = newStack(outdir);
+    const prometheus = Prometheus.fromExisting(stack, "Prometheus", {
+      url: "ftp://prometheus",
+      scrapeIntervalSeconds: 0,
+    }) as ExistingPrometheus;
+    expect(problemsOf(prometheus)).toEqual([
       'Prometheus.url: Prometheus.url must be the http(s) URL of the Prometheus server (got "ftp://prometheus")',
       "Prometheus.scrapeIntervalSeconds: Prometheus.scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
+    ]);
+    expect(synthValidationErrors(app)).toEqual([
+      '[monitoring/Prometheus] Prometheus.url must be the http(s) URL of the Prometheus server (got "ftp://prometheus")',
+      "[monitoring/Prometheus] Prometheus.scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
     ]);
   });
 

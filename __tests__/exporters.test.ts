@@ -11,23 +11,45 @@ import { Testing } from "cdktf";
 import { parse } from "yaml";
 import {
   addBlackboxExporter,
+  BLACKBOX_EXPORTER_CATALOG,
   BlackboxExporter,
   blackboxConfigFiles,
+  PROBE_METRICS,
+  PROBE_SERIES,
+  PROBES_UID,
   renderBlackboxConfig,
 } from "../constructs/blackbox-exporter";
-import { addCadvisor, Cadvisor } from "../constructs/cadvisor";
+import {
+  addCadvisor,
+  Cadvisor,
+  CADVISOR_DOCUMENTED_METRICS,
+  CADVISOR_METRICS,
+  CADVISOR_SERIES,
+  containersQueries,
+  CONTAINERS_UID,
+} from "../constructs/cadvisor";
 import { settingsFromEnv } from "../constructs/env-config";
 import { MonitoringStack } from "../constructs/monitoring-stack";
-import { addNodeExporter, NodeExporter } from "../constructs/node-exporter";
-import { renderPrometheusConfig } from "../constructs/prometheus-config";
-import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/scrape-target";
-import { ConfigError } from "../constructs/validation";
-import { IMAGES, VERSIONS } from "../constructs/versions";
-import { containersQueries, CONTAINERS_UID, HOST_UID, metricNamesInExpr, PROBES_UID } from "../dashboards";
-import { CADVISOR_DOCUMENTED_METRICS, CADVISOR_METRICS, EXPORTER_NAMES } from "../dashboards/exporter-metrics";
+import { PLATFORM_OVERVIEW_UID } from "../constructs/platform-overview";
+import {
+  addNodeExporter,
+  HOST_UID,
+  NODE_EXPORTER_CATALOG,
+  NODE_SERIES,
+  NodeExporter,
+} from "../constructs/node-exporter";
+import { GRAFANA_NAME } from "../constructs/grafana/defaults";
+import { renderPrometheusConfig } from "../constructs/prometheus/config";
+import { PROMETHEUS_NAME } from "../constructs/prometheus/defaults";
+import { scrapeTargetProblems, type ScrapeTarget } from "../constructs/core/scrape-target";
+import type { Service } from "../constructs/core/service";
+import { ConfigError } from "../constructs/core/validation";
+import { IMAGES, VERSIONS } from "./support/versions";
+import { metricNamesInExpr, PROCESS_SERIES } from "../dashboards";
 import * as library from "../constructs/index";
 import { inspectMonitoringStack } from "../main";
 import { containerNamed, newTestStack, synthJson } from "./support/stack";
+import { freeLoopbackPort, ProcessGroup, startLocalService } from "../scripts/harness/local-stack";
 import { binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const newStack = newTestStack;
@@ -54,6 +76,40 @@ function synthError(stack: MonitoringStack): ConfigError {
     throw error;
   }
   throw new Error("expected synth to fail");
+}
+
+/** The service `name` of `stack`; fails when there is none. */
+function serviceNamed(stack: MonitoringStack, name: string): Service {
+  const service = stack.services.get(name);
+  if (service === undefined) throw new Error(`no service ${name}`);
+  return service;
+}
+
+/** Runs `service` as the stack declares it runs locally, on a free loopback port; returns its base URL. */
+async function runLocally(service: Service, path: string, dir: string, processes: ProcessGroup): Promise<string> {
+  const binary = service.localRun?.binary ?? "";
+  const started = await startLocalService(service, {
+    dir,
+    port: await freeLoopbackPort(),
+    binaries: { [binary]: path },
+    processes,
+  });
+  if (started === undefined) throw new Error(`${service.name} declares no localRun`);
+  return started.service.baseUrl;
+}
+
+/** The body of a GET that must answer 200. */
+async function httpText(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status}: ${text}`);
+  return text;
+}
+
+/** The series names of a Prometheus text exposition (comments left out), sorted, each once. */
+function exposedSeries(text: string): string[] {
+  const names = text.split("\n").flatMap((line) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1] ?? []);
+  return [...new Set(names)].sort();
 }
 
 describe("the multi-target pattern: per-target params and labels", () => {
@@ -169,7 +225,7 @@ describe("health endpoints and scrape jobs rendered at synth", () => {
     const jobs = (stack: MonitoringStack): unknown =>
       (parse(stack.prometheus.configFiles()[0].content) as { scrape_configs: unknown }).scrape_configs;
     expect(jobs(second)).toEqual(jobs(first));
-    expect(scrapeConfig(first, BlackboxExporter.PROBE_JOB)?.static_configs).toHaveLength(4);
+    expect(scrapeConfig(first, BlackboxExporter.PROBE_JOB)?.static_configs).toHaveLength(first.healthEndpoints.length);
   });
 
   it("fails when a scrape job rendered at synth has no target, or a bad one", () => {
@@ -250,8 +306,8 @@ describe("the exporters' containers", () => {
   const json = synth(stack);
 
   it.each([
-    [NodeExporter.NAME, IMAGES.nodeExporter],
-    [BlackboxExporter.NAME, IMAGES.blackboxExporter],
+    [NodeExporter.NAME, IMAGES["node-exporter"]],
+    [BlackboxExporter.NAME, IMAGES["blackbox-exporter"]],
   ])("%s runs hardened with no relaxation, unpublished, from %s", (name, image) => {
     const container = containerNamed(json, `monitoring-${name}`);
     expect(container).toMatchObject({
@@ -296,22 +352,24 @@ describe("the exporters' containers", () => {
     ]);
   });
 
-  it("deploys the Host, Service health and Containers dashboards", () => {
-    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual([HOST_UID, PROBES_UID, CONTAINERS_UID]);
+  it("deploys the Host, Service health and Containers dashboards, after the stack's own Platform Overview", () => {
+    expect(stack.dashboards.map((dashboard) => dashboard.uid)).toEqual([
+      PLATFORM_OVERVIEW_UID,
+      HOST_UID,
+      PROBES_UID,
+      CONTAINERS_UID,
+    ]);
   });
 });
 
 describe("the default synth", () => {
   it("deploys node-exporter and blackbox-exporter, and cAdvisor only with CADVISOR_ENABLED=true", () => {
     const services = (env: Record<string, string>): string[] => [...inspectMonitoringStack(env).stack.services.keys()];
-    expect(services({})).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
-    expect(services({ CADVISOR_ENABLED: "false" })).toEqual(["api", NodeExporter.NAME, BlackboxExporter.NAME]);
-    expect(services({ CADVISOR_ENABLED: "true" })).toEqual([
-      "api",
-      NodeExporter.NAME,
-      BlackboxExporter.NAME,
-      Cadvisor.NAME,
-    ]);
+    // Every service on the network, the stack's own Prometheus and Grafana first.
+    const always = [PROMETHEUS_NAME, GRAFANA_NAME, "api", NodeExporter.NAME, BlackboxExporter.NAME];
+    expect(services({})).toEqual(always);
+    expect(services({ CADVISOR_ENABLED: "false" })).toEqual(always);
+    expect(services({ CADVISOR_ENABLED: "true" })).toEqual([...always, Cadvisor.NAME]);
   });
 
   it("fails when CADVISOR_ENABLED is not true or false", () => {
@@ -322,15 +380,14 @@ describe("the default synth", () => {
 });
 
 describe("cAdvisor's queries against its documented metric names (it cannot run here)", () => {
-  const ctx = {
-    datasource: { type: "prometheus", uid: "prometheus" },
-    jobs: { [EXPORTER_NAMES.cadvisor]: EXPORTER_NAMES.cadvisor },
-    scrapeIntervalSeconds: 15,
-  };
+  const stack = newStack();
+  const service = addCadvisor(stack);
+  const ctx = stack.dashboardContext();
 
   it("every metric the Containers dashboard queries is documented by cAdvisor", () => {
+    expect(ctx.jobs[Cadvisor.NAME]).toBe(Cadvisor.NAME);
     const used = Object.values(containersQueries(ctx)).flatMap((expr) => metricNamesInExpr(expr));
-    expect(used.length).toBe(4);
+    expect(used.length).toBe(Object.keys(containersQueries(ctx)).length);
     expect(used.filter((name) => !CADVISOR_DOCUMENTED_METRICS.includes(name))).toEqual([]);
   });
 
@@ -339,6 +396,12 @@ describe("cAdvisor's queries against its documented metric names (it cannot run 
       expect(CADVISOR_DOCUMENTED_METRICS).toContain(metric.name);
       expect(metric.labels.name).toBe("name");
     }
+  });
+
+  it("the cAdvisor service declares exactly its catalog's series, every one documented", () => {
+    expect(service?.metricNames).toEqual(CADVISOR_SERIES);
+    expect(CADVISOR_SERIES.filter((name) => !CADVISOR_DOCUMENTED_METRICS.includes(name))).toEqual([]);
+    expect(ctx.metricNames).toEqual(expect.arrayContaining([...CADVISOR_SERIES]));
   });
 
   it("the image tag is the researched version, on ghcr.io (where cAdvisor publishes since 0.53)", () => {
@@ -353,14 +416,20 @@ describe("the package entry point", () => {
       addBlackboxExporter,
       addCadvisor,
     ]);
-    expect(library.EXPORTER_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
+    expect(library.PROBE_ALERT_NAMES.probeFailed).toBe("ProbeFailed");
+    expect(library.HOST_ALERT_NAMES).toEqual({
+      hostCpuSaturated: "HostCpuSaturated",
+      hostMemoryPressure: "HostMemoryPressure",
+      hostDiskFilling: "HostDiskFilling",
+      hostFilesystemReadOnly: "HostFilesystemReadOnly",
+    });
   });
 });
 
 describe("the exporter image tags are the versions of the binaries the tests run", () => {
   it("node-exporter and blackbox-exporter images are tagged with VERSIONS", () => {
-    expect(IMAGES.nodeExporter).toBe(`prom/node-exporter:v${VERSIONS.nodeExporter}`);
-    expect(IMAGES.blackboxExporter).toBe(`prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`);
+    expect(IMAGES["node-exporter"]).toBe(`prom/node-exporter:v${VERSIONS.nodeExporter}`);
+    expect(IMAGES["blackbox-exporter"]).toBe(`prom/blackbox-exporter:v${VERSIONS.blackboxExporter}`);
   });
 });
 
@@ -369,8 +438,8 @@ describeWithBinaries(
   ["node-exporter", "blackbox-exporter"],
   (bins) => {
     it("the fetched binaries report the versions the image tags name", () => {
-      expect(`prom/node-exporter:v${binaryVersion("node-exporter")}`).toBe(IMAGES.nodeExporter);
-      expect(`prom/blackbox-exporter:v${binaryVersion("blackbox-exporter")}`).toBe(IMAGES.blackboxExporter);
+      expect(`prom/node-exporter:v${binaryVersion("node-exporter")}`).toBe(IMAGES["node-exporter"]);
+      expect(`prom/blackbox-exporter:v${binaryVersion("blackbox-exporter")}`).toBe(IMAGES["blackbox-exporter"]);
     });
 
     it("blackbox_exporter --config.check accepts the rendered config, and refuses a broken one", async () => {
@@ -392,6 +461,58 @@ describeWithBinaries(
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    describe("every series the exporters' catalogs declare is in the real binary's exposition", () => {
+      const stack = newStack();
+      addNodeExporter(stack);
+      addBlackboxExporter(stack);
+      const dir = mkdtempSync(join(tmpdir(), "exporters-exposition-"));
+      const started = new ProcessGroup();
+      let nodeExporter = "";
+      let blackbox = "";
+
+      beforeAll(async () => {
+        nodeExporter = await runLocally(serviceNamed(stack, NodeExporter.NAME), bins["node-exporter"], dir, started);
+        blackbox = await runLocally(
+          serviceNamed(stack, BlackboxExporter.NAME),
+          bins["blackbox-exporter"],
+          dir,
+          started,
+        );
+      });
+      afterAll(async () => {
+        await started.stopAll();
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      it("node-exporter: its host metrics and the process metrics, on /metrics", async () => {
+        const declared = serviceNamed(stack, NodeExporter.NAME).metricNames;
+        expect(declared).toEqual(NODE_EXPORTER_CATALOG);
+        expect(declared).toEqual(expect.arrayContaining([...NODE_SERIES, ...PROCESS_SERIES]));
+        const exposed = exposedSeries(await httpText(`${nodeExporter}/metrics`));
+        expect(declared.filter((name) => !exposed.includes(name))).toEqual([]);
+      });
+
+      it("blackbox-exporter: the process metrics on /metrics", async () => {
+        const declared = serviceNamed(stack, BlackboxExporter.NAME).metricNames;
+        expect(declared).toEqual(BLACKBOX_EXPORTER_CATALOG);
+        expect(declared).toEqual(expect.arrayContaining([...PROCESS_SERIES]));
+        const exposed = exposedSeries(await httpText(`${blackbox}/metrics`));
+        expect(declared.filter((name) => !exposed.includes(name))).toEqual([]);
+      });
+
+      it("blackbox-exporter: the probe job's series on /probe, for a health endpoint that answers", async () => {
+        // The probe job declares them; a probe of the exporter's own health endpoint, as the stack probes it.
+        expect(stack.dashboardContext().metricNames).toEqual(expect.arrayContaining([...PROBE_SERIES]));
+        const params = new URLSearchParams({
+          module: BlackboxExporter.HTTP_MODULE,
+          target: `${blackbox}${BlackboxExporter.HEALTH_PATH}`,
+        });
+        const text = await httpText(`${blackbox}/probe?${params.toString()}`);
+        expect(PROBE_SERIES.filter((name) => !exposedSeries(text).includes(name))).toEqual([]);
+        expect(text).toMatch(new RegExp(`^${PROBE_METRICS.success.name} 1$`, "m"));
+      });
     });
   },
 );

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binariesUpToDate, debianMirror, pinnedVersions, upstreamVersion } from "../scripts/fetch-binaries";
 import { BINARIES } from "./support/prometheus-binaries";
-import { VERSIONS } from "../constructs/versions";
+import { VERSIONS } from "./support/versions";
 
 describe("fetch-binaries", () => {
   it("compares Debian versions by their upstream part", () => {
@@ -28,7 +28,7 @@ describe("fetch-binaries", () => {
     expect(debianMirror([])).toBe("http://deb.debian.org/debian");
   });
 
-  it("pins every binary to constructs/versions.ts", () => {
+  it("pins every binary to the version its component deploys (each component's defaults.ts)", () => {
     expect(pinnedVersions()).toEqual({
       prometheus: VERSIONS.prometheus,
       promtool: VERSIONS.prometheus,

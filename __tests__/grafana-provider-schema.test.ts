@@ -1,8 +1,8 @@
 /**
- * Conformance of the hand-written Grafana bindings (`constructs/grafana-provider/`) to the real provider schema.
+ * Conformance of the hand-written Grafana bindings (`constructs/grafana/provider/`) to the real provider schema.
  *
  * The schema is the committed facts-only extract of `terraform providers schema -json` for grafana/grafana at the
- * pinned version (`constructs/grafana-provider/schema/`, written by `npm run provider-schema`), so this suite always
+ * pinned version (`constructs/grafana/provider/schema/`, written by `npm run provider-schema`), so this suite always
  * runs. When GRAFANA_PROVIDER_SCHEMA names a full `terraform providers schema -json` file, the suite also checks that
  * the extract is exactly what the script extracts from it (the extract is current). Everything checked is derived
  * from what each binding really synthesizes for a config with every field set, so a field added to a binding is
@@ -28,8 +28,8 @@ import {
   FolderConfig,
   GrafanaProvider,
   GrafanaProviderConfig,
-} from "../constructs/grafana-provider";
-import { PROVIDERS } from "../constructs/versions";
+} from "../constructs/grafana/provider";
+import { PROVIDERS } from "./support/versions";
 import { extractPath, extractProviderSchema, serializeExtract } from "../scripts/provider-schema";
 
 const SCHEMA_VARIABLE = "GRAFANA_PROVIDER_SCHEMA";

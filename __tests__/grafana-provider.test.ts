@@ -1,7 +1,7 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Construct } from "constructs";
-import { Dashboard, DataSource, Folder, GrafanaProvider } from "../constructs/grafana-provider";
-import { PROVIDERS } from "../constructs/versions";
+import { Dashboard, DataSource, Folder, GrafanaProvider } from "../constructs/grafana/provider";
+import { PROVIDERS } from "./support/versions";
 // Brings cdktf's jest matcher typings (toHaveResourceWithProperties, ...) into the type check; setup.ts registers them.
 
 /** The parts of a synthesized stack these tests read. */
@@ -35,7 +35,7 @@ function outputValues(stack: SynthesizedStack): Record<string, unknown> {
 const DASHBOARD_JSON = JSON.stringify({ uid: "api-overview", title: "API overview", panels: [] });
 
 describe("GrafanaProvider", () => {
-  it("declares grafana/grafana in required_providers with the constraint from versions.ts", () => {
+  it("declares grafana/grafana in required_providers with the constraint from grafana/defaults.ts", () => {
     const { stack } = synth((scope) => new GrafanaProvider(scope, "grafana"));
 
     expect(stack.terraform?.required_providers?.grafana).toEqual({

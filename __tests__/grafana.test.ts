@@ -1,14 +1,17 @@
-import { TerraformVariable, Testing } from "cdktf";
-import { Construct } from "constructs";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
 import { Grafana, GrafanaProps } from "../constructs/grafana";
-import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
-import { MonitoringNetwork } from "../constructs/network";
+import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
+import { MonitoringNetwork } from "../constructs/core/network";
 import { Prometheus } from "../constructs/prometheus";
-import { IMAGES } from "../constructs/versions";
+import { IMAGES } from "./support/versions";
+import { testApp } from "./support/stack";
 import type { RenderedDashboard } from "../dashboards/types";
 
-// What the variable reference synthesizes to; the construct only ever sees the token.
-const PASSWORD_EXPRESSION = "${var.grafana_admin_password}";
+// What the password synthesizes to: a sensitive local, never the value.
+const PASSWORD_EXPRESSION = "${local.grafana_admin_password_value}";
 
 const dashboard: RenderedDashboard = {
   uid: "test-dashboard",
@@ -17,24 +20,51 @@ const dashboard: RenderedDashboard = {
   model: { uid: "test-dashboard", title: "Test", panels: [] },
 };
 
+interface BuiltGrafana {
+  readonly stack: TerraformStack;
+  readonly grafana: Grafana;
+  /** The scratch project folder: `<folder>/cdktf.out` is the output folder, the password file in `<folder>/.secrets`. */
+  readonly folder: string;
+}
+
+/**
+ * Grafana and the Prometheus it queries, in a plain TerraformStack of a scratch project (see testApp): the password
+ * file `<folder>/.secrets/grafana-admin-password` (not created: Testing.synth does not write it), Grafana as 472:0.
+ */
+function buildGrafana(
+  props: Partial<GrafanaProps> = {},
+  extend: (grafana: Grafana, folder: string) => void = () => undefined,
+): BuiltGrafana {
+  const { app, folder } = testApp();
+  const stack = new TerraformStack(app, "monitoring");
+  new DockerProvider(stack, "docker");
+  const network = new MonitoringNetwork(stack, "Network");
+  const prometheus = new Prometheus(stack, "Prometheus", { network, scrapeIntervalSeconds: 30 });
+  const grafana = new Grafana(stack, "Grafana", {
+    network,
+    prometheus,
+    projectDir: folder,
+    user: "472:0",
+    ...props,
+  });
+  extend(grafana, folder);
+  return { stack, grafana, folder };
+}
+
 function synthGrafana(
   props: Partial<GrafanaProps> = {},
-  extend: (grafana: Grafana) => void = () => undefined,
+  extend: (grafana: Grafana, folder: string) => void = () => undefined,
 ): { json: SynthJson; grafana: Grafana; synthesized: string } {
-  let grafana: Grafana | undefined;
-  const synthesized = Testing.synthScope((scope: Construct) => {
-    const network = new MonitoringNetwork(scope, "Network");
-    const prometheus = new Prometheus(scope, "Prometheus", { network, scrapeIntervalSeconds: 30 });
-    const password = new TerraformVariable(scope, "grafana_admin_password", { type: "string", sensitive: true });
-    grafana = new Grafana(scope, "Grafana", { network, prometheus, adminPassword: password.stringValue, ...props });
-    extend(grafana);
-  });
-  return { json: JSON.parse(synthesized) as SynthJson, grafana: grafana as Grafana, synthesized };
+  const { stack, grafana } = buildGrafana(props, extend);
+  const synthesized = Testing.synth(stack);
+  return { json: JSON.parse(synthesized) as SynthJson, grafana, synthesized };
 }
 
 interface SynthJson {
   resource: Record<string, Record<string, Record<string, unknown>>>;
   provider: Record<string, Record<string, unknown>[]>;
+  variable: Record<string, Record<string, unknown>>;
+  locals: Record<string, unknown>;
 }
 
 function grafanaContainer(json: SynthJson): Record<string, unknown> {
@@ -47,6 +77,11 @@ function grafanaContainer(json: SynthJson): Record<string, unknown> {
 function containerAddress(json: SynthJson): string {
   const key = Object.entries(json.resource.docker_container).find(([, c]) => c.name === "monitoring-grafana")?.[0];
   return `docker_container.${key}`;
+}
+
+/** The messages of every problem Grafana reports about itself. */
+function problems(grafana: Grafana): string[] {
+  return grafana.configProblems().map((problem) => problem.message);
 }
 
 describe("Grafana", () => {
@@ -70,11 +105,24 @@ describe("Grafana", () => {
     );
   });
 
-  it("takes the admin password from the Terraform expression, never a literal", () => {
+  it("takes the admin password from a sensitive variable or the password file at deploy, never a literal", () => {
     const { json } = synthGrafana();
-    // The container never gets the value (docker inspect and the state would show it): it reads a mounted file.
-    expect(JSON.stringify(grafanaContainer(json))).not.toContain(PASSWORD_EXPRESSION);
     expect(json.provider.grafana[0].auth).toBe(`admin:${PASSWORD_EXPRESSION}`);
+    // TF_VAR_grafana_admin_password when set and not empty, else the file (relative to the stack's folder).
+    expect(json.variable.grafana_admin_password).toEqual({
+      type: "string",
+      default: "",
+      sensitive: true,
+      description: "Grafana admin password; when empty, the content of .secrets/grafana-admin-password is used",
+    });
+    expect(json.locals.grafana_admin_password_value).toBe(
+      '${sensitive(coalesce(trimspace(var.grafana_admin_password), try(trimspace(file("../../../.secrets/grafana-admin-password")), "")))}',
+    );
+    // The container never gets the value (docker inspect and the state would show it): it reads a mounted file.
+    const container = grafanaContainer(json);
+    expect(JSON.stringify(container)).not.toContain(PASSWORD_EXPRESSION);
+    expect(JSON.stringify(container)).not.toContain("var.grafana_admin_password");
+    expect(container.env).toContain("GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin-password");
   });
 
   it("points the provider at the host-published port on 127.0.0.1", () => {
@@ -84,12 +132,20 @@ describe("Grafana", () => {
     });
   });
 
-  it("keeps its database on a named volume", () => {
+  it("keeps its database on a named volume and mounts the password file read-only", () => {
+    const passwordFileMount = {
+      type: "bind",
+      source: '${abspath("${path.cwd}/../../../.secrets/grafana-admin-password")}',
+      target: "/run/secrets/grafana-admin-password",
+      read_only: true,
+    };
     expect(grafanaContainer(synthGrafana().json).mounts).toEqual([
       { type: "volume", source: "monitoring-grafana-data", target: "/var/lib/grafana" },
+      passwordFileMount,
     ]);
     expect(grafanaContainer(synthGrafana({ dataVolumeName: "gdb" }).json).mounts).toEqual([
       { type: "volume", source: "gdb", target: "/var/lib/grafana" },
+      passwordFileMount,
     ]);
   });
 
@@ -161,36 +217,51 @@ describe("Grafana", () => {
   });
 
   it("exposes its own /metrics as a scrape target", () => {
-    expect(synthGrafana().grafana.scrapeTarget).toEqual({
-      jobName: "grafana",
-      host: "grafana",
-      port: 3000,
-      metricsPath: "/metrics",
-    });
+    expect(synthGrafana().grafana.scrapeTargets).toEqual([
+      {
+        jobName: "grafana",
+        host: "grafana",
+        port: 3000,
+        metricsPath: "/metrics",
+      },
+    ]);
+  });
+
+  it("accepts the defaults", () => {
+    expect(buildGrafana().grafana.configProblems()).toEqual([]);
   });
 
   it("fails when a dashboard uid is added twice", () => {
     expect(() =>
-      synthGrafana({}, (grafana) => {
+      buildGrafana({}, (grafana) => {
         grafana.addDashboard(dashboard);
         grafana.addDashboard(dashboard);
       }),
     ).toThrow('Grafana "Grafana": a dashboard with uid "test-dashboard" was already added');
   });
 
-  it("fails when the admin password expression is empty", () => {
-    expect(() => synthGrafana({ adminPassword: "" })).toThrow(
-      'adminPassword must be a Terraform expression holding the password (got "")',
+  it("fails when the admin password file is empty", () => {
+    const { grafana, stack } = buildGrafana({}, (_grafana, folder) =>
+      writeFileSync(join(folder, ".secrets", "grafana-admin-password"), "\n"),
+    );
+    const message =
+      "grafana.adminPasswordFile (.secrets/grafana-admin-password): is empty: write the password into it, or delete it to have one generated; fix that, or set grafana.adminPasswordFile to a file in a folder you can write";
+    expect(problems(grafana)).toEqual([message]);
+    // In a plain TerraformStack the problem is a cdktf validation of the construct.
+    expect(() => Testing.synth(stack, true)).toThrow(
+      `Validation failed with the following errors:\n  [monitoring/Grafana] ${message}\n\n`,
     );
   });
 
   it("fails when the folder title is empty", () => {
-    expect(() => synthGrafana({ folderTitle: "  " })).toThrow('folderTitle must not be empty (got "")');
+    expect(problems(buildGrafana({ folderTitle: "  " }).grafana)).toEqual([
+      'grafana.folderTitle must not be empty (got "  ")',
+    ]);
   });
 
   it("fails when the image tag is latest", () => {
-    expect(() => synthGrafana({ image: "grafana/grafana:latest" })).toThrow(
-      'image must be pinned to a version tag, not "latest"',
-    );
+    expect(problems(buildGrafana({ image: "grafana/grafana:latest" }).grafana)).toEqual([
+      'grafana.image must be pinned to a version tag, not "latest", so every deploy runs the same image (got "grafana/grafana:latest")',
+    ]);
   });
 });

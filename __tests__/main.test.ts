@@ -1,8 +1,18 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { filesDigest } from "../constructs/config-image-files";
+import { filesDigest } from "../constructs/core/config-image-files";
+import { inspectMonitoringStack } from "../main";
 
 const projectRoot = resolve(__dirname, "..");
 
@@ -28,9 +38,30 @@ function synth(
 /** A Node stack trace line (`    at foo (file:1:2)`): never shown to a user. */
 const STACK_TRACE_LINE = /^\s+at .+(:\d+:\d+\)?|\(native\))$/m;
 
+/** The problems main.ts printed, one `  - ` line each. */
+function problemLines(stderr: string): string[] {
+  return stderr.split("\n").filter((line) => line.startsWith("  - "));
+}
+
+/** Every file below `dir` (none when it does not exist): what a failed synth left for Terraform to read. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((path) => statSync(join(dir, path)).isFile());
+}
+
 describe("main.ts (the cdktf app)", () => {
   let work: string;
   let passwordFile: string;
+
+  /**
+   * A problem with the password file as main.ts prints it: the setting, the file as a person finds it (relative to the
+   * project, the folder the output folder is in, `work` here; absolute when outside it), what is wrong, the fix, and
+   * the variable that sets it.
+   */
+  const passwordFileProblem = (file: string, what: string): string => {
+    const shown = file;
+    return `grafana.adminPasswordFile (${shown}): ${what}; point grafana.adminPasswordFile at a file in an existing folder you can write, or leave it unset to use the default [set by GRAFANA_ADMIN_PASSWORD_FILE]`;
+  };
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), "monitoring-main-"));
@@ -62,8 +93,8 @@ describe("main.ts (the cdktf app)", () => {
       "grafana_data_source",
       "grafana_folder",
     ]);
-    // The API, Prometheus, Grafana, node-exporter and blackbox-exporter; cAdvisor only with CADVISOR_ENABLED=true.
-    expect(Object.keys(json.resource.docker_container)).toHaveLength(5);
+    // One container per service of the stack (cAdvisor only with CADVISOR_ENABLED=true).
+    expect(Object.keys(json.resource.docker_container)).toHaveLength(inspectMonitoringStack({}).stack.services.size);
 
     const password = readFileSync(passwordFile, "utf8").trim();
     expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
@@ -139,7 +170,9 @@ describe("main.ts (the cdktf app)", () => {
     });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('PROMETHEUS_RETENTION_DAYS must be an integer (got "many")');
-    expect(existsSync(join(work, "bad", "stacks"))).toBe(false);
+    // No cdk.tf.json, manifest or build context: nothing Terraform could apply. (The App creates the output folder
+    // and its empty `stacks` folder before the synth checks anything.)
+    expect(filesUnder(join(work, "bad"))).toEqual([]);
   });
 
   it("fails with every invalid stack setting at once, each with the variable that sets it", () => {
@@ -163,35 +196,40 @@ describe("main.ts (the cdktf app)", () => {
     writeFileSync(empty, "\n");
     const result = synth(join(work, "bad3"), { GRAFANA_ADMIN_PASSWORD_FILE: empty });
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain("is empty: write the password into it, or delete it to have one generated");
+    expect(problemLines(result.stderr)).toEqual([
+      `  - ${passwordFileProblem(empty, "is empty: write the password into it, or delete it to have one generated")}`,
+    ]);
   });
 
   it("fails when the password file's folder is a file, naming it, without a stack trace", () => {
     const result = synth(join(work, "bad4"), { GRAFANA_ADMIN_PASSWORD_FILE: "/etc/passwd/pw" }, 30_000);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      "GRAFANA_ADMIN_PASSWORD_FILE=/etc/passwd/pw: /etc/passwd is a file, not a folder; point GRAFANA_ADMIN_PASSWORD_FILE at a file in an existing folder you can write",
-    );
+    expect(problemLines(result.stderr)).toEqual([
+      `  - ${passwordFileProblem("/etc/passwd/pw", "/etc/passwd is a file, not a folder")}`,
+    ]);
     expect(result.stderr).not.toMatch(STACK_TRACE_LINE);
-    expect(result.stderr.split("GRAFANA_ADMIN_PASSWORD_FILE=/etc/passwd/pw").length - 1).toBe(1);
+    expect(result.stderr.split("/etc/passwd/pw").length - 1).toBe(1);
   });
 
   it("fails at once when the password file's folder does not exist (no recursive mkdir under /proc)", () => {
     const result = synth(join(work, "bad5"), { GRAFANA_ADMIN_PASSWORD_FILE: "/proc/nope/pw" }, 30_000);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(
-      "GRAFANA_ADMIN_PASSWORD_FILE=/proc/nope/pw: the folder /proc/nope does not exist (it is not created for you)",
-    );
+    expect(problemLines(result.stderr)).toEqual([
+      `  - ${passwordFileProblem("/proc/nope/pw", "the folder /proc/nope does not exist (it is not created for you)")}`,
+    ]);
     expect(result.stderr).not.toMatch(STACK_TRACE_LINE);
   });
 
   it("fails when the password file is a folder", () => {
-    const result = synth(join(work, "bad6"), { GRAFANA_ADMIN_PASSWORD_FILE: work }, 30_000);
+    const folder = join(work, "secrets");
+    const result = synth(join(work, "bad6"), { GRAFANA_ADMIN_PASSWORD_FILE: folder }, 30_000);
 
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`GRAFANA_ADMIN_PASSWORD_FILE=${work}: is not a regular file (a folder?)`);
+    expect(problemLines(result.stderr)).toEqual([
+      `  - ${passwordFileProblem(folder, "is not a regular file (a folder?)")}`,
+    ]);
   });
 
   it("reports environment and stack problems in one round", () => {
@@ -208,16 +246,25 @@ describe("main.ts (the cdktf app)", () => {
     );
 
     expect(result.status).toBe(1);
-    expect(result.stderr.split("\n").filter((line) => line.startsWith("  - "))).toEqual([
-      '  - API_HOST_PORT must be an integer (got "abc")',
+    // Each once, in one error: the variables that do not parse, then the stack's own settings, then the constructs'.
+    expect(problemLines(result.stderr)).toEqual([
       '  - ALERTMANAGER_ENABLED must be true or false (got "maybe")',
+      '  - API_HOST_PORT must be an integer (got "abc")',
       "  - scrapeIntervalSeconds must be an integer between 1 and 3600 (got -1) [set by SCRAPE_INTERVAL_SECONDS]",
       "  - grafana.hostPort clashes with prometheus.hostPort: both publish port 9090 on 127.0.0.1; give each service its own host port [set by GRAFANA_HOST_PORT]",
     ]);
-    expect(result.stderr).toContain("Invalid settings: 4 invalid settings:");
-    // Nothing is left behind by a synth that fails: no password, no output folder.
+    expect(result.stderr.split("\n")[0]).toBe('MonitoringStack "monitoring": 4 invalid settings:');
+    // Nothing is left behind by a synth that fails: no password, nothing in the output folder.
     expect(existsSync(join(work, "never-written"))).toBe(false);
+    expect(filesUnder(join(work, "bad7"))).toEqual([]);
     expect(existsSync(join(work, "bad7"))).toBe(false);
+  });
+
+  it("generates no password when the stack is only inspected (npm run verify, npm run dev), only on a real synth", () => {
+    const file = join(work, "inspected-password");
+    const { stack } = inspectMonitoringStack({ GRAFANA_ADMIN_PASSWORD_FILE: file });
+    expect(stack.grafana.passwordFile.path).toBe(file);
+    expect(existsSync(file)).toBe(false);
   });
 
   it("generates the password file even when TF_VAR_grafana_admin_password is set: Grafana reads its password from it", () => {

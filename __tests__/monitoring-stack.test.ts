@@ -1,8 +1,10 @@
 import { parse } from "yaml";
-import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana-datasource";
+import { PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
-import { IMAGES, PROVIDERS } from "../constructs/versions";
-import { containerNamed, containers, onlyResource, synthMonitoringStack } from "./support/stack";
+import { IMAGES, PROVIDERS } from "./support/versions";
+import { Testing } from "cdktf";
+import { buildMonitoringStack } from "../main";
+import { containerNamed, containers, onlyResource, synthMonitoringStack, testApp, testInputs } from "./support/stack";
 
 /** A file the stack writes next to cdk.tf.json (the config images' build contexts). */
 function generated(stack: MonitoringStack, path: string): string {
@@ -117,7 +119,7 @@ describe("MonitoringStack", () => {
   });
 
   it("takes the alert thresholds from the stack config", () => {
-    const custom = synthMonitoringStack({ alerting: { thresholds: { apiLatencyP95Seconds: 2 } } }).stack;
+    const custom = synthMonitoringStack({}, { ALERT_API_LATENCY_P95_SECONDS: "2" }).stack;
     const rules = parse(generated(custom, "build/prometheus/rules/api.yml")) as {
       groups: { rules: { alert: string; expr: string }[] }[];
     };
@@ -165,10 +167,10 @@ describe("MonitoringStack", () => {
     expect(images.map((image) => [image.name, image.build?.build_args])).toEqual([
       ["monitoring-api:local", { NODE_IMAGE: IMAGES.node }],
       // The blackbox exporter's config baked into the pinned image (the pinned image itself pulled too).
-      ["monitoring-blackbox-exporter:local", { BASE_IMAGE: IMAGES.blackboxExporter }],
-      [IMAGES.blackboxExporter, undefined],
+      ["monitoring-blackbox-exporter:local", { BASE_IMAGE: IMAGES["blackbox-exporter"] }],
+      [IMAGES["blackbox-exporter"], undefined],
       [IMAGES.grafana, undefined],
-      [IMAGES.nodeExporter, undefined],
+      [IMAGES["node-exporter"], undefined],
       ["monitoring-prometheus:local", { BASE_IMAGE: IMAGES.prometheus }],
     ]);
   });
@@ -290,10 +292,10 @@ describe("MonitoringStack", () => {
   describe("validation: every invalid setting at once", () => {
     function problemsOf(
       props: Parameters<typeof synthMonitoringStack>[0],
-      api: Parameters<typeof synthMonitoringStack>[1] = {},
+      env: Parameters<typeof synthMonitoringStack>[1] = {},
     ): string {
       try {
-        synthMonitoringStack(props, api);
+        synthMonitoringStack(props, env);
       } catch (error) {
         return (error as Error).message;
       }
@@ -307,15 +309,13 @@ describe("MonitoringStack", () => {
     });
 
     it("fails when a port clashes through 0.0.0.0", () => {
-      expect(problemsOf({}, { hostPort: 3000, bindAddress: "0.0.0.0" })).toContain(
+      expect(problemsOf({}, { API_HOST_PORT: "3000", API_BIND_ADDRESS: "0.0.0.0" })).toContain(
         "api.hostPort clashes with grafana.hostPort: both publish port 3000 on 127.0.0.1 and 0.0.0.0",
       );
     });
 
     it("accepts the same host port on two distinct addresses", () => {
-      expect(() =>
-        synthMonitoringStack({ grafana: { bindAddress: "127.0.0.1" } }, { hostPort: 3000, bindAddress: "10.0.0.5" }),
-      ).not.toThrow();
+      expect(() => synthMonitoringStack({}, { API_HOST_PORT: "3000", API_BIND_ADDRESS: "10.0.0.5" })).not.toThrow();
     });
 
     it("fails when the scrape interval is 0", () => {
@@ -328,9 +328,9 @@ describe("MonitoringStack", () => {
       expect(problemsOf({ networkName: "my net" })).toContain("networkName must start with a letter or digit");
     });
 
-    it("fails when an alert threshold is out of range, naming it under alerting", () => {
-      expect(problemsOf({ alerting: { thresholds: { apiErrorRatio: 2 } } })).toContain(
-        "alerting.thresholds.apiErrorRatio must be a number greater than 0 and less than 1 (got 2)",
+    it("fails when an alert threshold is out of range, naming it under its component", () => {
+      expect(problemsOf({}, { ALERT_API_ERROR_RATIO: "2" })).toContain(
+        "api.thresholds.errorRatio must be a number greater than 0 and less than 1 (got 2); it is a threshold of ApiHighErrorRatio",
       );
     });
 
@@ -355,8 +355,18 @@ describe("MonitoringStack", () => {
           },
         ],
       });
-      const message = problemsOf({ importedDashboards: [{ fileName: "big-data.json", content: broken }] });
-      expect(message).toMatch(/^Dashboards failed the lint with 1 problem:/);
+      const { app, folder } = testApp();
+      const stack = buildMonitoringStack(app, {
+        ...testInputs(folder),
+        importedDashboards: [{ fileName: "big-data.json", content: broken }],
+      });
+      let message = "";
+      try {
+        Testing.synth(stack);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/^MonitoringStack "monitoring": 1 invalid setting:/);
       expect(message).toContain('json:big-data.json, panel "Kafka lag" (id 1)');
       expect(message).toContain("kafka_consumergroup_lag");
     });
@@ -369,7 +379,7 @@ describe("MonitoringStack", () => {
             prometheus: { retentionDays: 0, image: "prom/prometheus:latest" },
             grafana: { memoryMb: 1 },
           },
-          { hostPort: 70000 },
+          { API_HOST_PORT: "70000" },
         ),
       ).toBe(
         'MonitoringStack "monitoring": 5 invalid settings:\n' +

@@ -4,7 +4,7 @@ import {
   prometheusConfigProblems,
   renderPrometheusConfig,
   toGeneratedYaml,
-} from "../constructs/prometheus-config";
+} from "../constructs/prometheus/config";
 
 const input: PrometheusConfigInput = {
   scrapeIntervalSeconds: 15,

@@ -1,33 +1,60 @@
-import { Testing } from "cdktf";
-import { Construct } from "constructs";
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
-import { MonitoringNetwork } from "../constructs/network";
+import { MonitoringNetwork } from "../constructs/core/network";
+import { Service } from "../constructs/core/service";
 import { Prometheus, PrometheusProps } from "../constructs/prometheus";
-import { filesDigest } from "../constructs/config-image-files";
-import { IMAGES } from "../constructs/versions";
+import { GeneratedFile, filesDigest } from "../constructs/core/config-image-files";
+import { IMAGES } from "./support/versions";
+
+interface BuiltPrometheus {
+  readonly stack: TerraformStack;
+  readonly network: MonitoringNetwork;
+  readonly prometheus: Prometheus;
+}
+
+/** Prometheus on its own network in a plain TerraformStack (with the Docker provider, as a user's stack has). */
+function buildPrometheus(
+  props: Partial<PrometheusProps> = {},
+  extend: (prometheus: Prometheus, network: MonitoringNetwork, stack: TerraformStack) => void = () => undefined,
+): BuiltPrometheus {
+  const stack = new TerraformStack(Testing.app(), "stack");
+  new DockerProvider(stack, "docker");
+  const network = new MonitoringNetwork(stack, "Network");
+  const prometheus = new Prometheus(stack, "Prometheus", { network, ...props });
+  extend(prometheus, network, stack);
+  return { stack, network, prometheus };
+}
 
 function synthPrometheus(
   props: Partial<PrometheusProps> = {},
-  extend: (prometheus: Prometheus, network: MonitoringNetwork) => void = () => undefined,
+  extend: (prometheus: Prometheus, network: MonitoringNetwork, stack: TerraformStack) => void = () => undefined,
 ): { container: Record<string, unknown>; prometheus: Prometheus; synthesized: string } {
-  let prometheus: Prometheus | undefined;
-  const synthesized = Testing.synthScope((scope: Construct) => {
-    const network = new MonitoringNetwork(scope, "Network");
-    prometheus = new Prometheus(scope, "Prometheus", { network, ...props });
-    extend(prometheus, network);
-  });
+  const { stack, prometheus } = buildPrometheus(props, extend);
+  const synthesized = Testing.synth(stack);
   const json = JSON.parse(synthesized) as { resource: { docker_container: Record<string, Record<string, unknown>> } };
   return {
     container: Object.values(json.resource.docker_container)[0],
-    prometheus: prometheus as Prometheus,
+    prometheus,
     synthesized,
   };
 }
 
-/** prometheus.yml as baked into the image (from the build context main.ts writes next to cdk.tf.json). */
+/** The build context of Prometheus' config image (the Dockerfile and the files), as written next to cdk.tf.json. */
+function contextFiles(prometheus: Prometheus): GeneratedFile[] {
+  if (prometheus.configImage === undefined) throw new Error("Prometheus has no config image");
+  return prometheus.configImage.contextFiles();
+}
+
+/** prometheus.yml as baked into the image (from the build context the config image writes next to cdk.tf.json). */
 function bakedConfig(prometheus: Prometheus): Record<string, unknown> {
-  const file = prometheus.image.contextFiles().find((f) => f.path === "build/prometheus/prometheus.yml");
+  const file = contextFiles(prometheus).find((f) => f.path === "build/prometheus/prometheus.yml");
   return parse((file as { content: string }).content) as Record<string, unknown>;
+}
+
+/** The messages of every problem Prometheus reports about itself. */
+function problems(prometheus: Prometheus): string[] {
+  return prometheus.configProblems().map((problem) => problem.message);
 }
 
 describe("Prometheus", () => {
@@ -45,13 +72,13 @@ describe("Prometheus", () => {
     ]);
   });
 
-  it("renders prometheus.yml from the targets added after construction", () => {
-    const { prometheus } = synthPrometheus({}, (p, network) => {
-      network.registerService("api");
-      p.addScrapeTarget({ jobName: "api", host: "api", port: 8000, metricsPath: "/metrics" });
+  it("renders prometheus.yml from the services added to its network after construction", () => {
+    const { prometheus } = synthPrometheus({}, (_p, network, stack) => {
+      new Service(stack, "Api", { name: "api", network, image: "ghcr.io/acme/api:1.0.0", port: 8000 });
     });
-    const jobs = (bakedConfig(prometheus).scrape_configs as { job_name: string }[]).map((job) => job.job_name);
-    expect(jobs).toEqual(["api", "prometheus"]);
+    const jobs = bakedConfig(prometheus).scrape_configs as { job_name: string; static_configs: unknown }[];
+    expect(jobs.map((job) => job.job_name)).toEqual(["api", "prometheus"]);
+    expect(jobs[0].static_configs).toEqual([{ targets: ["api:8000"] }]);
   });
 
   it("scrapes every 15 s by default, with the timeout and evaluation interval derived from it", () => {
@@ -107,7 +134,7 @@ describe("Prometheus", () => {
     const { prometheus } = synthPrometheus({}, (p) =>
       p.addRuleFile("alerts", { groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] }),
     );
-    const files = prometheus.image.contextFiles();
+    const files = contextFiles(prometheus);
     expect(files.map((file) => file.path)).toEqual([
       "build/prometheus/Dockerfile",
       "build/prometheus/prometheus.yml",
@@ -120,7 +147,7 @@ describe("Prometheus", () => {
 
   it("builds its image FROM the pinned Prometheus image, copying every generated file to /etc/prometheus", () => {
     const { prometheus, synthesized } = synthPrometheus({}, (p) => p.addRuleFile("alerts", { groups: [] }));
-    const [dockerfile] = prometheus.image.contextFiles();
+    const [dockerfile] = contextFiles(prometheus);
     expect(dockerfile.content.split("\n").filter((line) => !line.startsWith("#"))).toEqual([
       "ARG BASE_IMAGE",
       "FROM ${BASE_IMAGE}",
@@ -137,7 +164,7 @@ describe("Prometheus", () => {
           dockerfile: "Dockerfile",
           build_args: { BASE_IMAGE: IMAGES.prometheus },
         },
-        triggers: { context_sha256: filesDigest(prometheus.image.contextFiles()) },
+        triggers: { context_sha256: filesDigest(contextFiles(prometheus)) },
         keep_locally: false,
       },
     );
@@ -145,7 +172,7 @@ describe("Prometheus", () => {
 
   it("rebuilds the image when the config changes", () => {
     const digest = (sampleLimit: number): string =>
-      filesDigest(synthPrometheus({ sampleLimit }).prometheus.image.contextFiles());
+      filesDigest(contextFiles(synthPrometheus({ sampleLimit }).prometheus));
     expect(digest(100)).not.toBe(digest(200));
     expect(digest(100)).toBe(digest(100));
   });
@@ -179,14 +206,17 @@ describe("Prometheus", () => {
   });
 
   it("fails when a target names no deployed service", () => {
-    const { prometheus } = synthPrometheus({}, (p) =>
+    const { prometheus, stack } = buildPrometheus({}, (p) =>
       p.addScrapeTarget({ jobName: "kafka", host: "kafka", port: 9092, metricsPath: "/metrics" }),
     );
-    expect(prometheus.problems().map((problem) => problem.message)).toEqual([
-      'scrape job "kafka": target host "kafka" is no service deployed on network "monitoring" (deployed: prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network',
-    ]);
-    // The same problem is a cdktf validation of the construct.
-    expect(prometheus.node.validate()).toEqual(prometheus.problems().map((problem) => problem.message));
+    const message =
+      'scrape job "kafka": target host "kafka" is no service deployed on network "monitoring" (deployed: prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network';
+    expect(problems(prometheus)).toEqual([message]);
+    // The same problem is a cdktf validation of the construct: a plain TerraformStack fails its synth with it.
+    expect(prometheus.node.validate()).toEqual([message]);
+    expect(() => Testing.synth(stack, true)).toThrow(
+      `Validation failed with the following errors:\n  [stack/Prometheus] ${message}\n\n`,
+    );
   });
 
   it("accepts a target outside the network only with the explicit opt-in", () => {
@@ -199,64 +229,80 @@ describe("Prometheus", () => {
         outsideNetwork: true,
       }),
     );
-    expect(prometheus.problems()).toEqual([]);
+    expect(prometheus.configProblems()).toEqual([]);
+    expect((bakedConfig(prometheus).scrape_configs as { job_name: string }[]).map((job) => job.job_name)).toEqual([
+      "legacy",
+      "prometheus",
+    ]);
   });
 
   it("checks hosts against the final set of services, whatever the call order", () => {
-    let network: MonitoringNetwork | undefined;
-    const { prometheus } = synthPrometheus({}, (p, n) => {
-      p.addScrapeTarget({ jobName: "worker", host: "worker", port: 9100, metricsPath: "/metrics" });
-      network = n;
-    });
-    network?.registerService("worker");
-    expect(prometheus.problems()).toEqual([]);
+    const { prometheus, network, stack } = buildPrometheus({}, (p) =>
+      p.addScrapeTarget({ jobName: "worker-sidecar", host: "worker", port: 9100, metricsPath: "/metrics" }),
+    );
+    expect(problems(prometheus)).toEqual([
+      'scrape job "worker-sidecar": target host "worker" is no service deployed on network "monitoring" (deployed: prometheus); add the service, remove the target, or set outsideNetwork: true for a host outside the network',
+    ]);
+    // The service the target names joins the network after the target was added.
+    new Service(stack, "Worker", { name: "worker", network, image: "ghcr.io/acme/worker:1.0.0", port: 8080 });
+    expect(prometheus.configProblems()).toEqual([]);
   });
 
   it("fails when a job name is added twice", () => {
-    const { prometheus } = synthPrometheus({}, (p) =>
+    const { prometheus } = buildPrometheus({}, (p) =>
       p.addScrapeTarget({ jobName: "prometheus", host: "prometheus", port: 9090, metricsPath: "/metrics" }),
     );
-    expect(prometheus.problems().map((problem) => problem.message)).toEqual([
+    expect(problems(prometheus)).toEqual([
       'scrape job "prometheus" is already scraped; give each service or scrape job its own name',
     ]);
   });
 
-  it("fails when a rule file name is used twice", () => {
-    expect(() =>
-      synthPrometheus({}, (p) => {
-        p.addRuleFile("alerts", { groups: [] });
-        p.addRuleFile("alerts", { groups: [] });
-      }),
-    ).toThrow('rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got "alerts")');
+  it("fails when alerts are sent to an Alertmanager that is not deployed", () => {
+    const { prometheus } = buildPrometheus({}, (p) => p.addAlertmanager({ host: "alertmanager", port: 9093 }));
+    expect(problems(prometheus)).toEqual([
+      'alertmanager host "alertmanager" is no service deployed on network "monitoring" (deployed: prometheus)',
+    ]);
   });
 
-  it("fails when the scrape interval is 0", () => {
-    expect(() => synthPrometheus({ scrapeIntervalSeconds: 0 })).toThrow(
-      "scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
-    );
+  it("fails when a rule file name is used twice", () => {
+    const { prometheus } = buildPrometheus({}, (p) => {
+      p.addRuleFile("alerts", { groups: [] });
+      p.addRuleFile("alerts", { groups: [] });
+    });
+    expect(problems(prometheus)).toEqual([
+      'alertRules.alerts: a rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got "alerts")',
+    ]);
+  });
+
+  it("fails when the scrape interval is 0 (and so the evaluation interval, which defaults to it)", () => {
+    expect(problems(buildPrometheus({ scrapeIntervalSeconds: 0 }).prometheus)).toEqual([
+      "prometheus.scrapeIntervalSeconds must be an integer between 1 and 3600 (got 0)",
+      "prometheus.evaluationIntervalSeconds must be an integer between 1 and 3600 (got 0)",
+    ]);
   });
 
   it("fails when the retention is 0 days", () => {
-    expect(() => synthPrometheus({ retentionDays: 0 })).toThrow(
-      "retentionDays must be an integer between 1 and 3650 (got 0)",
-    );
+    expect(problems(buildPrometheus({ retentionDays: 0 }).prometheus)).toEqual([
+      "prometheus.retentionDays must be an integer between 1 and 3650 (got 0)",
+    ]);
   });
 
   it("fails when the retention size is below 64 MiB", () => {
-    expect(() => synthPrometheus({ retentionSizeMb: 10 })).toThrow(
-      "retentionSizeMb must be an integer between 64 and 16777216 (got 10)",
-    );
+    expect(problems(buildPrometheus({ retentionSizeMb: 10 }).prometheus)).toEqual([
+      "prometheus.retentionSizeMb must be an integer between 64 and 16777216 (got 10)",
+    ]);
   });
 
   it("fails when the image is not pinned", () => {
-    expect(() => synthPrometheus({ image: "prom/prometheus" })).toThrow(
-      'image must be an image reference with an explicit version tag such as "grafana/grafana:12.2.1" (got "prom/prometheus")',
-    );
+    expect(problems(buildPrometheus({ image: "prom/prometheus" }).prometheus)).toEqual([
+      'prometheus.image must be an image reference with an explicit version tag such as "grafana/grafana:12.2.1" (got "prom/prometheus")',
+    ]);
   });
 
   it("fails when the data volume name is invalid", () => {
-    expect(() => synthPrometheus({ dataVolumeName: "my volume" })).toThrow(
-      'dataVolumeName must start with a letter or digit and contain only letters, digits, "_", "." and "-" (at most 63 characters) (got "my volume")',
-    );
+    // Checked once, by Service (the volume's mount), named as the user set it.
+    expect(problems(buildPrometheus({ dataVolumeName: "my volume" }).prometheus)).toEqual([
+      'prometheus.dataVolumeName must start with a letter or digit and contain only letters, digits, "_", "." and "-" (at most 63 characters) (got "my volume")',
+    ]);
   });
 });

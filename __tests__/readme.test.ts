@@ -1,18 +1,24 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Alertmanager } from "../constructs/alertmanager";
-import { ApiService } from "../constructs/api-service";
-import { ENV_SETTINGS } from "../constructs/env-config";
-import { Grafana } from "../constructs/grafana";
-import { Prometheus } from "../constructs/prometheus";
-import { EXPORTER_ALERT_NAMES } from "../constructs/exporter-rules";
-import { IMAGES } from "../constructs/versions";
+import { ALERTMANAGER_DEFAULTS } from "../constructs/alertmanager";
+import { DEMO_API_DEFAULTS } from "../constructs/api";
+import { ENV_SETTINGS, describeSetting } from "../constructs/env-config";
+import { GRAFANA_DEFAULTS } from "../constructs/grafana";
+import { PROMETHEUS_DEFAULTS } from "../constructs/prometheus";
+import { synthMonitoringStack } from "./support/stack";
+import { IMAGES } from "./support/versions";
 
 const root = join(__dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
 const scripts = Object.keys(
   (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: object }).scripts,
 );
+
+/** Every alert of every rule file of the stack, with every opt-in component enabled. */
+const ALERT_NAMES: readonly string[] = synthMonitoringStack(
+  {},
+  { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" },
+).stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules.map((rule) => rule.alert)));
 
 /** The cells of every Markdown table row, trimmed. */
 const rows = readme
@@ -27,10 +33,10 @@ const rows = readme
 
 describe("README.md tells the truth", () => {
   it.each([
-    ["`monitoring-api`", IMAGES.node, ApiService.DEFAULT_HOST_PORT],
-    ["`monitoring-prometheus`", IMAGES.prometheus, Prometheus.DEFAULT_HOST_PORT],
-    ["`monitoring-grafana`", IMAGES.grafana, Grafana.DEFAULT_HOST_PORT],
-    ["`monitoring-alertmanager` (opt-in)", IMAGES.alertmanager, Alertmanager.DEFAULT_HOST_PORT],
+    ["`monitoring-api`", IMAGES.node, DEMO_API_DEFAULTS.hostPort],
+    ["`monitoring-prometheus`", IMAGES.prometheus, PROMETHEUS_DEFAULTS.hostPort],
+    ["`monitoring-grafana`", IMAGES.grafana, GRAFANA_DEFAULTS.hostPort],
+    ["`monitoring-alertmanager` (opt-in)", IMAGES.alertmanager, ALERTMANAGER_DEFAULTS.hostPort],
   ])("the deployed table gives %s its image %s and host port %d", (container, image, port) => {
     const row = rows.find((cells) => cells[0] === container);
     expect(row?.[1]).toContain(image);
@@ -38,8 +44,8 @@ describe("README.md tells the truth", () => {
   });
 
   it.each([
-    ["`monitoring-node-exporter`", IMAGES.nodeExporter],
-    ["`monitoring-blackbox-exporter`", IMAGES.blackboxExporter],
+    ["`monitoring-node-exporter`", IMAGES["node-exporter"]],
+    ["`monitoring-blackbox-exporter`", IMAGES["blackbox-exporter"]],
     ["`monitoring-cadvisor` (opt-in)", IMAGES.cadvisor],
   ])("the deployed table gives the exporter %s its image %s and publishes nothing", (container, image) => {
     const row = rows.find((cells) => cells[0] === container);
@@ -47,17 +53,21 @@ describe("README.md tells the truth", () => {
     expect(row?.[2]).toBe("none (scraped inside the network)");
   });
 
-  it("has a runbook section for every host and probe alert the rules link to", () => {
-    for (const alert of Object.values(EXPORTER_ALERT_NAMES)) {
-      expect(readme).toContain(`\n### Runbook: ${alert}\n`);
-    }
+  it.each(ALERT_NAMES)("has the runbook section the rules link to for the alert %s", (alert) => {
+    expect(readme).toContain(`\n### Runbook: ${alert}\n`);
   });
 
-  it("documents every environment variable main.ts reads, with its setting and meaning", () => {
-    for (const setting of ENV_SETTINGS) {
-      expect(rows).toContainEqual([`\`${setting.env}\``, `\`${setting.path}\``, setting.description]);
-    }
+  it("has no runbook section for an alert no rule file defines", () => {
+    const sections = readme.split("\n").flatMap((line) => /^### Runbook: (\S+)$/.exec(line)?.slice(1) ?? []);
+    expect(sections.sort()).toEqual([...ALERT_NAMES].sort());
   });
+
+  it.each(ENV_SETTINGS.map((setting) => [setting.env, setting] as const))(
+    "documents the environment variable %s with its setting and its meaning (with its default)",
+    (env, setting) => {
+      expect(rows).toContainEqual([`\`${env}\``, `\`${setting.path}\``, describeSetting(setting)]);
+    },
+  );
 
   it("documents no environment variable that does not exist", () => {
     const documented = rows.flatMap((cells) => (/^`[A-Z][A-Z0-9_]+`$/.test(cells[0]) ? [cells[0].slice(1, -1)] : []));
@@ -83,7 +93,14 @@ describe("README.md tells the truth", () => {
   });
 
   it("needs nothing outside the repository: no ../shared in the README, CI or the code", () => {
-    const files = ["README.md", ".ci/run", "package.json", "jest.config.js", "constructs/versions.ts"];
+    // The pinned versions live in each component's defaults.ts, collected by the registry.
+    const defaults = readdirSync(join(root, "constructs"), { withFileTypes: true })
+      .filter(
+        (entry) => entry.isDirectory() && readdirSync(join(root, "constructs", entry.name)).includes("defaults.ts"),
+      )
+      .map((entry) => `constructs/${entry.name}/defaults.ts`);
+    expect(defaults.length).toBeGreaterThan(0);
+    const files = ["README.md", ".ci/run", "package.json", "jest.config.js", "constructs/components.ts", ...defaults];
     const mentions = files.filter((file) => readFileSync(join(root, file), "utf8").includes("../shared"));
 
     expect(mentions).toEqual([]);

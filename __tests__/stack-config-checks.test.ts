@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { GeneratedFile } from "../constructs/config-image-files";
+import { Alertmanager } from "../constructs/alertmanager";
+import type { GeneratedFile } from "../constructs/core/config-image-files";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 import { synthMonitoringStack } from "./support/stack";
 
@@ -21,32 +22,39 @@ describeWithBinaries("the stack's own config files pass promtool and amtool", ["
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.each([
+  // The environment variables main.ts reads, as a user sets them.
+  it.each<[string, Record<string, string>]>([
     ["the default stack", {}],
-    ["a stack with Alertmanager", { alertmanager: { enabled: true } }],
+    ["a stack with Alertmanager", { ALERTMANAGER_ENABLED: "true" }],
     [
       "a stack scraping every 5 s with custom thresholds",
-      { scrapeIntervalSeconds: 5, alerting: { thresholds: { apiErrorRatio: 0.2 } } },
+      { SCRAPE_INTERVAL_SECONDS: "5", ALERT_API_ERROR_RATIO: "0.2" },
     ],
-  ])("promtool check config accepts prometheus.yml and its rules for %s", async (_name, overrides) => {
-    writeFiles(dir, synthMonitoringStack(overrides).stack.prometheus.configFiles());
+  ])("promtool check config accepts prometheus.yml and its rules for %s", async (_name, env) => {
+    const { stack } = synthMonitoringStack({}, env);
+    writeFiles(dir, stack.prometheus.configFiles());
     const result = await runBinary(bins.promtool, ["check", "config", "--lint=all", "--lint-fatal", "prometheus.yml"], {
       cwd: dir,
       timeoutMs: 30_000,
     });
     expect({ exitCode: result.exitCode, output: result.stdout + result.stderr }).toEqual({
       exitCode: 0,
-      // rules/alerts.yml and the demo API's rules/api.yml
-      // alerts.yml, api.yml, and node-exporter's host.yml and the blackbox exporter's probes.yml.
-      output: expect.stringContaining("SUCCESS: 4 rule files found"),
+      // Every rule file the stack adds (Prometheus', the demo API's, node-exporter's, the blackbox exporter's).
+      output: expect.stringContaining(`SUCCESS: ${stack.ruleFiles.length} rule files found`),
     });
   });
 
   it("amtool check-config accepts the Alertmanager config the stack bakes in, with and without a webhook", async () => {
-    for (const alertmanager of [{ enabled: true }, { enabled: true, webhookUrlFile: "/etc/monitoring/webhook-url" }]) {
-      const stack = synthMonitoringStack({ alertmanager }).stack;
-      const config = stack.alertmanager?.image.contextFiles().find((f) => f.path.endsWith("/alertmanager.yml"));
-      writeFileSync(join(dir, "alertmanager.yml"), config?.content ?? "");
+    for (const env of [
+      { ALERTMANAGER_ENABLED: "true" },
+      { ALERTMANAGER_ENABLED: "true", ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url" },
+    ]) {
+      const alertmanager = synthMonitoringStack({}, env).stack.services.get(Alertmanager.NAME);
+      if (!(alertmanager instanceof Alertmanager)) throw new Error("the stack deploys no Alertmanager");
+      // The file exactly as the stack bakes it into the Alertmanager image.
+      const config = alertmanager.configImage?.contextFiles().find((f) => f.path.endsWith("/alertmanager.yml"));
+      if (config === undefined) throw new Error("the Alertmanager image holds no alertmanager.yml");
+      writeFileSync(join(dir, "alertmanager.yml"), config.content);
       const result = await runBinary(bins.amtool, ["check-config", "alertmanager.yml"], {
         cwd: dir,
         timeoutMs: 20_000,

@@ -1,15 +1,29 @@
 /**
  * `npm run traffic` as a user runs it: an unknown option points at --help, and Ctrl-C (SIGINT) stops the run early
- * with the summary of what was sent. Against the real API built from app/, on 127.0.0.1.
+ * with the summary of what was sent. Against the real API built from app/, on 127.0.0.1, run by the local-stack
+ * harness from a stack of only the API (and the Prometheus every stack has).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { ProcessGroup, startApi } from "../scripts/harness/local-stack";
+import { resolve } from "node:path";
+import { DemoApi, addDemoApi } from "../constructs/api";
+import { DEMO_API_BINARY, startLocalStack, type LocalStack } from "../scripts/harness/local-stack";
 import { parseTrafficArgs } from "../scripts/traffic";
+import { describeWithBinaries } from "./support/prometheus-binaries";
+import { TEST_API, newTestStack } from "./support/stack";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
+
+/** A stack of the API alone (besides Prometheus and Grafana, which every stack has), checked as synth would. */
+const stack = newTestStack({ scrapeIntervalSeconds: 1 });
+addDemoApi(stack, TEST_API);
+stack.finalize();
+const BINARY_NAMES = [
+  ...new Set(
+    [...stack.services.values()].flatMap((service) =>
+      service.localRun !== undefined && service.localRun.binary !== DEMO_API_BINARY ? [service.localRun.binary] : [],
+    ),
+  ),
+];
 
 function startTraffic(args: readonly string[]): {
   readonly exited: Promise<number | null>;
@@ -46,20 +60,20 @@ describe("npm run traffic", () => {
     expect(traffic.output()).toContain("usage: npm run traffic --");
   });
 
-  describe("against the real API", () => {
-    const processes = new ProcessGroup();
-    const dir = mkdtempSync(join(tmpdir(), "traffic-cli-"));
+  describeWithBinaries("against the real API", BINARY_NAMES, (bins) => {
+    let local: LocalStack | undefined;
     let baseUrl = "";
 
     beforeAll(async () => {
-      const api = await startApi(processes, dir);
-      baseUrl = `http://127.0.0.1:${api.port}`;
+      local = await startLocalStack({ stack, binaries: bins });
+      const api = local.services[DemoApi.NAME];
+      if (api === undefined) throw new Error(`the harness did not run ${DemoApi.NAME}`);
+      baseUrl = api.baseUrl;
     }, 150_000);
 
     afterAll(async () => {
-      await processes.stopAll();
-      rmSync(dir, { recursive: true, force: true });
-    });
+      await local?.stop();
+    }, 30_000);
 
     it("prints the summary of what was sent when Ctrl-C (SIGINT) stops it early", async () => {
       // given a run meant to last a minute

@@ -6,7 +6,7 @@ import {
   checkIntegerInRange,
   formatDuration,
   throwIfProblems,
-} from "../constructs/validation";
+} from "../constructs/core/validation";
 
 describe("checkImage", () => {
   it.each([

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { checkImage } from "../constructs/validation";
-import { IMAGES, PROVIDERS, VERSIONS } from "../constructs/versions";
+import { DEMO_API_DEFAULTS } from "../constructs/api/defaults";
+import { COMPONENTS, IMAGES } from "../constructs/components";
+import { checkImage } from "../constructs/core/validation";
+import { PROVIDERS } from "./support/versions";
 import { API_IMAGE_INPUTS } from "../main";
 import { extractPath } from "../scripts/provider-schema";
 import { BINARIES, binaryVersion, describeWithBinaries, type PrometheusBinary } from "./support/prometheus-binaries";
@@ -13,14 +15,31 @@ function tagVersion(image: string): string {
   return image.split(":")[1].replace(/^v/, "");
 }
 
-describe("constructs/versions.ts is the one home of every image tag", () => {
-  it.each(Object.entries(IMAGES))("%s is pinned to a version tag", (_name, image) => {
+/** Every image of every component: [component, image name, image]. */
+const componentImages = COMPONENTS.flatMap((component) =>
+  Object.entries(component.images).map(([name, image]) => [component.name, name, image] as const),
+);
+
+/** Every Debian binary of every component: [component, binary name, version, the component's images]. */
+const componentBinaries = COMPONENTS.flatMap((component) =>
+  (component.binaries ?? []).map(
+    (binary) => [component.name, binary.name, binary.version, Object.values(component.images)] as const,
+  ),
+);
+
+describe("constructs/components.ts lists every image tag, each pinned", () => {
+  it.each(componentImages)("%s's image %s (%s) is pinned to a version tag", (_component, _name, image) => {
     expect(checkImage("image", image)).toEqual([]);
   });
 
-  it("the API Dockerfile's default base image is IMAGES.node", () => {
+  it("names every image once: IMAGES holds each component's images under their names", () => {
+    expect(Object.keys(IMAGES)).toHaveLength(componentImages.length);
+    for (const [, name, image] of componentImages) expect(IMAGES[name]).toBe(image);
+  });
+
+  it("the API Dockerfile's default base image is the demo API's default image", () => {
     const dockerfile = readFileSync(join(root, "app", "Dockerfile"), "utf8");
-    expect(dockerfile.split("\n")[0]).toBe(`ARG NODE_IMAGE=${IMAGES.node}`);
+    expect(dockerfile.split("\n")[0]).toBe(`ARG NODE_IMAGE=${DEMO_API_DEFAULTS.image}`);
   });
 
   it("the API image's hashed inputs are exactly what its Dockerfile copies from the build context", () => {
@@ -39,12 +58,16 @@ describe("constructs/versions.ts is the one home of every image tag", () => {
     expect(extract.provider_version).toBe(PROVIDERS.grafana.version);
   });
 
-  it("the Prometheus and Alertmanager image tags are the pinned versions", () => {
-    expect([tagVersion(IMAGES.prometheus), tagVersion(IMAGES.alertmanager)]).toEqual([
-      VERSIONS.prometheus,
-      VERSIONS.alertmanager,
-    ]);
+  it("some components run Debian binaries in the tests", () => {
+    expect(componentBinaries.length).toBeGreaterThan(0);
   });
+
+  it.each(componentBinaries)(
+    "%s's Debian binary %s is pinned to %s, the version of the component's image tag",
+    (_component, _binary, version, images) => {
+      expect(images.map(tagVersion)).toEqual([version]);
+    },
+  );
 });
 
 describeWithBinaries(

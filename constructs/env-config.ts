@@ -1,199 +1,156 @@
-import type { ApiServiceOptions } from "./api-service";
-import type { MonitoringStackProps } from "./monitoring-stack";
-import { ConfigProblem, show } from "./validation";
+/**
+ * The environment variables the app (`main.ts`) reads, derived from the registry of components: each component
+ * declares the variables of its settings; the stack's own are below. A variable that does not parse is reported
+ * with its name, its value and what it must be; every problem is returned at once.
+ */
+import { COMPONENTS } from "./components";
+import type { ComponentInfo, EnvKind, EnvSetting } from "./core/component";
+import { DEFAULT_NETWORK_NAME } from "./core/network";
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from "./core/stack";
+import { ConfigProblem, show } from "./core/validation";
 
-/** The stack settings main.ts reads from environment variables (everything but paths and files). */
-export type StackSettings = Pick<
-  MonitoringStackProps,
-  "networkName" | "scrapeIntervalSeconds" | "prometheus" | "grafana" | "alerting" | "alertmanager"
-> & {
-  /** The demo API's settings; main.ts passes them to `demoApiService`. */
-  readonly api?: ApiServiceOptions;
-  /** cAdvisor: main.ts adds it (`addCadvisor`) only when enabled. */
-  readonly cadvisor?: { readonly enabled?: boolean };
-};
-
-type Kind = "integer" | "number" | "boolean" | "string";
-
-/** One environment variable and the stack setting it sets. */
-export interface EnvSetting {
-  /** The variable's name. */
-  readonly env: string;
-  /** The setting's path in {@link MonitoringStackProps} (`api.hostPort`). */
-  readonly path: string;
-  readonly kind: Kind;
-  /** What it does and its default, for the README and `--help`-style messages. */
-  readonly description: string;
-}
-
-/** Every environment variable the stack reads, in README order. */
-export const ENV_SETTINGS: readonly EnvSetting[] = [
+/** The stack's own settings (the props every monitoring stack has). */
+export const STACK_ENV_SETTINGS: readonly EnvSetting[] = [
   {
     env: "MONITORING_NETWORK",
     path: "networkName",
     kind: "string",
-    description: "Docker network name and prefix of container and volume names (default `monitoring`)",
+    description: "Docker network name and prefix of container and volume names",
+    default: DEFAULT_NETWORK_NAME,
   },
   {
     env: "SCRAPE_INTERVAL_SECONDS",
     path: "scrapeIntervalSeconds",
     kind: "integer",
-    description: "Prometheus scrape interval; also Grafana's `timeInterval` and the alert windows' unit (default 15)",
-  },
-  { env: "API_HOST_PORT", path: "api.hostPort", kind: "integer", description: "Host port of the API (default 8000)" },
-  {
-    env: "API_BIND_ADDRESS",
-    path: "api.bindAddress",
-    kind: "string",
-    description: "Host address the API port binds to (default `127.0.0.1`)",
-  },
-  { env: "API_MEMORY_MB", path: "api.memoryMb", kind: "integer", description: "API memory limit in MiB (default 256)" },
-  { env: "API_LOG_LEVEL", path: "api.logLevel", kind: "string", description: "API log level (default `info`)" },
-  {
-    env: "PROMETHEUS_HOST_PORT",
-    path: "prometheus.hostPort",
-    kind: "integer",
-    description: "Host port of Prometheus (default 9090)",
-  },
-  {
-    env: "PROMETHEUS_BIND_ADDRESS",
-    path: "prometheus.bindAddress",
-    kind: "string",
-    description: "Host address the Prometheus port binds to (default `127.0.0.1`)",
-  },
-  {
-    env: "PROMETHEUS_MEMORY_MB",
-    path: "prometheus.memoryMb",
-    kind: "integer",
-    description: "Prometheus memory limit in MiB (default 1024)",
-  },
-  {
-    env: "PROMETHEUS_RETENTION_DAYS",
-    path: "prometheus.retentionDays",
-    kind: "integer",
-    description: "Days of samples Prometheus keeps (default 15)",
-  },
-  {
-    env: "PROMETHEUS_RETENTION_SIZE_MB",
-    path: "prometheus.retentionSizeMb",
-    kind: "integer",
-    description: "TSDB size in MiB above which the oldest data is deleted (default 2048)",
-  },
-  {
-    env: "GRAFANA_HOST_PORT",
-    path: "grafana.hostPort",
-    kind: "integer",
-    description: "Host port of Grafana; the Grafana provider uses it too (default 3000)",
-  },
-  {
-    env: "GRAFANA_BIND_ADDRESS",
-    path: "grafana.bindAddress",
-    kind: "string",
-    description: "Host address the Grafana port binds to (default `127.0.0.1`)",
-  },
-  {
-    env: "GRAFANA_MEMORY_MB",
-    path: "grafana.memoryMb",
-    kind: "integer",
-    description: "Grafana memory limit in MiB (default 512)",
-  },
-  {
-    env: "ALERT_API_ERROR_RATIO",
-    path: "alerting.thresholds.apiErrorRatio",
-    kind: "number",
-    description: "5xx ratio above which ApiHighErrorRatio fires (default 0.05)",
-  },
-  {
-    env: "ALERT_API_MIN_REQUESTS_PER_SECOND",
-    path: "alerting.thresholds.apiMinRequestsPerSecond",
-    kind: "number",
-    description: "Traffic below which the API alerts stay quiet (default 0.1)",
-  },
-  {
-    env: "ALERT_API_LATENCY_P95_SECONDS",
-    path: "alerting.thresholds.apiLatencyP95Seconds",
-    kind: "number",
-    description: "p95 latency above which ApiHighLatencyP95 fires (default 0.5)",
+    description: "Prometheus scrape interval; also Grafana's `timeInterval` and the alert windows' unit",
+    default: DEFAULT_SCRAPE_INTERVAL_SECONDS,
   },
   {
     env: "ALERT_RUNBOOK_BASE_URL",
-    path: "alerting.runbookBaseUrl",
+    path: "runbookBaseUrl",
     kind: "string",
     description:
-      "Absolute http(s) prefix of every alert's `runbook_url`, e.g. your README's URL plus `#runbook-`; the lowercase alert name is appended (default: no link; every alert's `runbook` annotation names its README section)",
-  },
-  {
-    env: "ALERTMANAGER_ENABLED",
-    path: "alertmanager.enabled",
-    kind: "boolean",
-    description: "Deploy Alertmanager and send alerts to it (`true` or `false`, default `false`)",
-  },
-  {
-    env: "ALERTMANAGER_HOST_PORT",
-    path: "alertmanager.hostPort",
-    kind: "integer",
-    description: "Host port of Alertmanager (default 9093)",
-  },
-  {
-    env: "ALERTMANAGER_BIND_ADDRESS",
-    path: "alertmanager.bindAddress",
-    kind: "string",
-    description: "Host address the Alertmanager port binds to (default `127.0.0.1`)",
-  },
-  {
-    env: "ALERTMANAGER_WEBHOOK_URL_FILE",
-    path: "alertmanager.webhookUrlFile",
-    kind: "string",
-    description:
-      "Absolute path of a file on the Docker host holding the URL Alertmanager posts alerts to (default: none, alerts stay in its UI); mounted read-only, never in the config or state",
-  },
-  {
-    env: "CADVISOR_ENABLED",
-    path: "cadvisor.enabled",
-    kind: "boolean",
-    description:
-      "Deploy cAdvisor (container metrics; runs as root and privileged, see Host access) and the Containers dashboard (`true` or `false`, default `false`)",
+      "Absolute http(s) prefix of every alert's `runbook_url`, e.g. your README's URL plus `#runbook-`; the lowercase alert name is appended (unset: no link; every alert's `runbook` annotation names its README section)",
   },
 ];
 
+/** One environment variable as the app reads it: the setting's full path (`api.hostPort`), for docs and messages. */
+export interface AppEnvSetting extends EnvSetting {
+  /** The component whose setting it is; undefined for the stack's own. */
+  readonly component?: string;
+}
+
+/** Every environment variable the app reads, the stack's first, then each component's in registry order. */
+export const ENV_SETTINGS: readonly AppEnvSetting[] = [
+  ...STACK_ENV_SETTINGS,
+  ...COMPONENTS.flatMap((component): AppEnvSetting[] => [
+    ...(typeof component.enabled === "object"
+      ? [
+          {
+            env: component.enabled.variable,
+            path: `${component.name}.enabled`,
+            kind: "boolean" as const,
+            description: component.enabled.description,
+            default: component.enabled.default,
+            component: component.name,
+          },
+        ]
+      : []),
+    ...(component.settings ?? []).map((setting) => ({
+      ...setting,
+      path: `${component.name}.${setting.path}`,
+      component: component.name,
+    })),
+  ]),
+];
+
+/** A setting's description with its default, as the docs show it. */
+export function describeSetting(setting: EnvSetting): string {
+  if (setting.default === undefined) return setting.description;
+  const value = typeof setting.default === "string" ? `\`${setting.default}\`` : String(setting.default);
+  return `${setting.description} (default ${value})`;
+}
+
+/** What the environment sets: the stack's props, each component's options, and which switchable ones are on. */
+export interface AppSettings {
+  /** The stack's own props (`networkName`, `scrapeIntervalSeconds`, `runbookBaseUrl`). */
+  readonly stack: Readonly<Record<string, unknown>>;
+  /** Each component's options by its name, from its variables. */
+  readonly components: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
 /**
- * Builds the stack settings from environment variables. Unset or empty variables leave the construct defaults in
- * place; a variable that does not parse is reported with its name, its value and what it must be.
+ * Builds the settings from environment variables. Unset or empty variables leave the defaults in place; a variable
+ * that does not parse is a problem, and so is a setting of a component that is not enabled (it would be ignored).
  */
 export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>): {
-  readonly settings: StackSettings;
+  readonly settings: AppSettings;
   readonly problems: readonly ConfigProblem[];
 } {
-  const settings: Record<string, unknown> = {};
+  const stack: Record<string, unknown> = {};
+  const components: Record<string, Record<string, unknown>> = {};
   const problems: ConfigProblem[] = [];
   for (const setting of ENV_SETTINGS) {
     const raw = env[setting.env]?.trim();
     if (raw === undefined || raw === "") continue;
-    const parsed = parseValue(setting, raw);
+    const parsed = parseValue(setting.env, setting.kind, raw);
     if ("problem" in parsed) {
       problems.push({ path: setting.path, message: parsed.problem });
+      continue;
+    }
+    if (setting.component === undefined) {
+      setPath(stack, setting.path.split("."), parsed.value);
     } else {
-      setPath(settings, setting.path.split("."), parsed.value);
+      const options = (components[setting.component] ??= {});
+      setPath(options, setting.path.split(".").slice(1), parsed.value);
     }
   }
-  return { settings: settings as StackSettings, problems };
+  const unparsed = new Set(problems.map((problem) => problem.path));
+  for (const component of COMPONENTS) {
+    // An enable variable that does not parse is reported itself; its component's settings are not ignored for that.
+    if (typeof component.enabled === "object" && unparsed.has(`${component.name}.enabled`)) continue;
+    if (!isEnabled(component, components) && typeof component.enabled === "object") {
+      const variable = component.enabled.variable;
+      for (const setting of component.settings ?? []) {
+        const raw = env[setting.env]?.trim();
+        if (raw === undefined || raw === "") continue;
+        problems.push({
+          path: `${component.name}.${setting.path}`,
+          message: `${setting.env} is set but ${component.name} is not deployed: set ${variable}=true, or unset ${setting.env}`,
+        });
+      }
+    }
+  }
+  return { settings: { stack, components }, problems };
+}
+
+/** Whether the app adds `component`, by its enable variable (parsed into `components`) or its default. */
+export function isEnabled(
+  component: ComponentInfo,
+  components: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+): boolean {
+  if (typeof component.enabled !== "object") return true;
+  const value = components[component.name]?.enabled;
+  return typeof value === "boolean" ? value : component.enabled.default;
 }
 
 /** Parses one variable's text by its kind, or says what it must be. */
-function parseValue(setting: EnvSetting, raw: string): { value: string | number | boolean } | { problem: string } {
-  switch (setting.kind) {
+function parseValue(
+  env: string,
+  kind: EnvKind,
+  raw: string,
+): { value: string | number | boolean } | { problem: string } {
+  switch (kind) {
     case "integer":
-      return /^-?\d+$/.test(raw)
-        ? { value: Number(raw) }
-        : { problem: `${setting.env} must be an integer (got ${show(raw)})` };
+      return /^-?\d+$/.test(raw) ? { value: Number(raw) } : { problem: `${env} must be an integer (got ${show(raw)})` };
     case "number":
       return /^-?(\d+\.?\d*|\.\d+)$/.test(raw)
         ? { value: Number(raw) }
-        : { problem: `${setting.env} must be a number such as 0.05 (got ${show(raw)})` };
+        : { problem: `${env} must be a number such as 0.05 (got ${show(raw)})` };
     case "boolean":
       return raw === "true" || raw === "false"
         ? { value: raw === "true" }
-        : { problem: `${setting.env} must be true or false (got ${show(raw)})` };
+        : { problem: `${env} must be true or false (got ${show(raw)})` };
     case "string":
       return { value: raw };
   }
@@ -211,10 +168,13 @@ function setPath(target: Record<string, unknown>, keys: readonly string[], value
   setPath(child, rest, value);
 }
 
-/** Appends to a problem about a setting the environment variable that sets it, so the user knows what to change. */
-export function withEnvHint(problem: ConfigProblem): string {
+/**
+ * Appends to a problem about a setting the environment variable that sets it, so the user knows what to change; given
+ * `env`, only when that variable is set there (a default value was set by nobody).
+ */
+export function withEnvHint(problem: ConfigProblem, env?: Readonly<Record<string, string | undefined>>): string {
   const setting = ENV_SETTINGS.find((candidate) => candidate.path === problem.path);
-  return setting === undefined || problem.message.startsWith(setting.env)
-    ? problem.message
-    : `${problem.message} [set by ${setting.env}]`;
+  if (setting === undefined || problem.message.startsWith(setting.env)) return problem.message;
+  if (env !== undefined && (env[setting.env] ?? "").trim() === "") return problem.message;
+  return `${problem.message} [set by ${setting.env}]`;
 }

@@ -1,87 +1,108 @@
 /**
- * The package's entry point (`exports["."]` in package.json): everything another cdktf app needs to deploy the
- * monitoring stack and monitor its own services. Import it by the package name:
- * `import { MonitoringStack } from "monitoring-stack";` (see README "Monitor your own service").
+ * The package's entry point (`exports["."]` in package.json): the library another cdktf app composes. Import it by the
+ * package name: `import { MonitoringStack, addNodeExporter } from "monitoring-stack";` (see README "Monitor your own
+ * service"). The core (the stack, the network, `Service`, config images, validation), the stack with its Prometheus and
+ * Grafana, every component's `addXxx` with its options and defaults, and the dashboard and rule types. The demo API,
+ * which needs this repository's `app/`, is not part of it.
  */
+export { MonitoringStack, STACK_NAME, type MonitoringStackProps } from "./monitoring-stack";
 export {
-  MonitoringStack,
-  STACK_NAME,
-  monitoringStackProblems,
-  type AdminPasswordFile,
-  type AlertingOptions,
-  type AlertRuleContext,
-  type AlertRulesSource,
+  DEFAULT_SCRAPE_INTERVAL_SECONDS,
+  MonitoringStackBase,
+  type AlertRulesOptions,
   type DashboardSource,
   type HealthEndpoint,
-  type MonitoringStackProps,
+  type MonitoringBackends,
+  type MonitoringStackBaseProps,
+  type RuleFileSource,
   type ScrapeJobContext,
   type ScrapeJobOptions,
   type ScrapeJobTarget,
   type ScrapeJobTargets,
-} from "./monitoring-stack";
+} from "./core/stack";
 export {
+  SERVICE_DEFAULTS,
   Service,
   serviceProblems,
+  type LocalRunContext,
   type ServiceBuild,
   type ServiceConfigFiles,
   type ServiceHealthEndpoint,
   type ServiceHealthcheck,
+  type ServiceLocalRun,
   type ServiceMount,
   type ServiceOptions,
   type ServiceProps,
-} from "./service";
-export type { HardeningRelaxations } from "./container-defaults";
-export { MonitoringNetwork, type MonitoringNetworkProps } from "./network";
-export { Prometheus, type PrometheusOptions, type PrometheusProps } from "./prometheus";
-export { Grafana, GRAFANA_ADMIN_USER, type GrafanaOptions, type GrafanaProps } from "./grafana";
+} from "./core/service";
+export type { HardeningRelaxations } from "./core/container-defaults";
+export { DEFAULT_NETWORK_NAME, MonitoringNetwork, type MonitoringNetworkProps } from "./core/network";
+export type { IGrafana, IPrometheus } from "./core/backends";
+export { ConfigImage, type ConfigImageProps } from "./core/config-image";
+export type { GeneratedFile } from "./core/config-image-files";
+export type { ScrapeTarget } from "./core/scrape-target";
+export { ConfigError, type ConfigProblem, type ISelfValidating } from "./core/validation";
+export type {
+  AlertAnnotations,
+  AlertingRule,
+  AlertRuleContext,
+  AlertRuleGroup,
+  AlertRulesDocument,
+  AlertRulesSource,
+  AlertSeverity,
+  RuleTestCase,
+  RuleTests,
+} from "./core/rules";
+export type { BinarySpec, ComponentInfo, EnvSetting } from "./core/component";
 export {
   ExistingPrometheus,
   existingPrometheusProblems,
+  PROMETHEUS_ALERT_NAMES,
+  PROMETHEUS_DEFAULTS,
+  Prometheus,
   type ExistingPrometheusAttributes,
-  type IPrometheus,
-} from "./existing-prometheus";
+  type PrometheusAlertThresholds,
+  type PrometheusOptions,
+  type PrometheusProps,
+} from "./prometheus";
 export {
   ExistingGrafana,
   existingGrafanaProblems,
+  GRAFANA_ADMIN_USER,
+  GRAFANA_DEFAULTS,
+  Grafana,
+  PROMETHEUS_DATASOURCE_TYPE,
+  PROMETHEUS_DATASOURCE_UID,
   type ExistingGrafanaAttributes,
-  type IGrafana,
-} from "./existing-grafana";
-export { Alertmanager, type AlertmanagerOptions } from "./alertmanager";
-export { ConfigImage, type ConfigImageProps } from "./config-image";
-export type { GeneratedFile } from "./config-image-files";
-export type { ScrapeTarget } from "./scrape-target";
+  type GrafanaOptions,
+  type GrafanaProps,
+} from "./grafana";
+export { addAlertmanager, Alertmanager, ALERTMANAGER_DEFAULTS, type AlertmanagerOptions } from "./alertmanager";
 export {
-  ALERT_NAMES,
-  DEFAULT_ALERT_THRESHOLDS,
-  renderApiAlertRules,
-  type AlertAnnotations,
-  type AlertingRule,
-  type AlertRuleGroup,
-  type AlertRulesDocument,
-  type AlertSeverity,
-  type AlertThresholds,
-} from "./alert-rules";
-export { ApiService, demoApiService, type ApiServiceOptions, type DemoApiProps } from "./api-service";
-export { addNodeExporter, NodeExporter, nodeExporterService, type NodeExporterOptions } from "./node-exporter";
+  addNodeExporter,
+  DEFAULT_HOST_ALERT_THRESHOLDS,
+  HOST_ALERT_NAMES,
+  NODE_EXPORTER_DEFAULTS,
+  NodeExporter,
+  nodeExporterService,
+  type HostAlertThresholds,
+  type NodeExporterOptions,
+} from "./node-exporter";
 export {
   addBlackboxExporter,
+  BLACKBOX_EXPORTER_DEFAULTS,
   BlackboxExporter,
   blackboxExporterService,
+  PROBE_ALERT_NAMES,
   renderBlackboxConfig,
   type BlackboxExporterOptions,
 } from "./blackbox-exporter";
-export { addCadvisor, Cadvisor, cadvisorService, type CadvisorOptions } from "./cadvisor";
-export { DEFAULT_HOST_ALERT_THRESHOLDS, EXPORTER_ALERT_NAMES, type HostAlertThresholds } from "./exporter-rules";
-export { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "./grafana-datasource";
-export { ConfigError, type ConfigProblem } from "./validation";
-export { IMAGES, VERSIONS } from "./versions";
+export { addCadvisor, CADVISOR_DEFAULTS, Cadvisor, cadvisorService, type CadvisorOptions } from "./cadvisor";
 export {
   jobOf,
   type DashboardContext,
   type DashboardModule,
   type ImportedDashboardFile,
   type RenderedDashboard,
+  type SeriesRule,
 } from "../dashboards/types";
-export { DASHBOARD_MODULES, DashboardError } from "../dashboards";
-/** The demo API's metrics contract (metric and label names, probe paths), from its one home in app/. */
-export * from "@monitoring-stack/api/contract";
+export { DashboardError } from "../dashboards";

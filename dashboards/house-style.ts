@@ -25,7 +25,7 @@ import { PanelBuilder as TablePanelBuilder } from "@grafana/grafana-foundation-s
 import { PanelBuilder as TimeseriesPanelBuilder } from "@grafana/grafana-foundation-sdk/timeseries";
 import { allPanels, type JsonObject } from "./model";
 import { promqlString, regexAlternation, type PromqlMatcher } from "./promql";
-import { PROMETHEUS_LABELS } from "./self-metrics";
+import { HISTOGRAM_LABELS } from "./metrics";
 import type { DashboardContext } from "./types";
 
 /** The range every `rate`, `irate` and `increase` uses: Grafana's `$__rate_interval` (needs the datasource's `timeInterval`). */
@@ -107,7 +107,7 @@ export function sumBy(labels: readonly string[], expr: string): string {
  *   // histogram_quantile(0.95, sum by (le, endpoint) (rate(x_bucket{job="api"}[$__rate_interval])))
  */
 export function histogramQuantile(quantile: number, by: readonly string[], bucketSelector: string): string {
-  return `histogram_quantile(${quantile}, ${sumBy([PROMETHEUS_LABELS.le, ...by], rate(bucketSelector))})`;
+  return `histogram_quantile(${quantile}, ${sumBy([HISTOGRAM_LABELS.le, ...by], rate(bucketSelector))})`;
 }
 
 /**

@@ -1,39 +1,20 @@
 /**
- * Every dashboard the stack deploys, rendered and linted: the TypeScript dashboards of this folder plus the JSON
- * files of `dashboards/json/` (read by the caller), with foreign datasource references rewritten.
+ * The dashboard toolkit: house style (`house-style.ts`), the lint (`lint.ts`), JSON import (`imported.ts`), the
+ * dashboard model helpers (`model.ts`), PromQL analysis on the real grammar (`promql.ts`) and the facts of the
+ * Prometheus data model (`metrics.ts`). It knows no component and imports nothing from `constructs/`: each component
+ * brings its own dashboards (`constructs/<component>/`), the stack renders and lints them all with `renderDashboards`.
  *
  * The Grafana construct deploys each result as a `grafana_dashboard` (`config_json: JSON.stringify(model)`); the
  * end-to-end suite runs every `panelQueries(model)` against a real Prometheus.
  */
-import { PROMETHEUS_DATASOURCE_TYPE } from "../constructs/grafana-datasource";
-import { apiOverview } from "./api-overview";
 import { importDashboard } from "./imported";
 import { formatLintProblems, lintDashboards, type LintProblem } from "./lint";
-import { platformOverview } from "./platform-overview";
+import { PROMETHEUS_DATASOURCE_TYPE } from "./types";
 import type { DashboardContext, DashboardModule, ImportedDashboardFile, RenderedDashboard } from "./types";
 
-export { API_OVERVIEW_UID, apiOverviewQueries } from "./api-overview";
 export { importDashboard, type ImportedDashboard } from "./imported";
-export {
-  formatLintProblems,
-  knownMetricNames,
-  lintDashboards,
-  trafficSeriesNames,
-  type LintInput,
-  type LintProblem,
-} from "./lint";
-export {
-  allPanels,
-  defaultVariableValues,
-  panelQueries,
-  queriesNeedingGrafana,
-  templateVariables,
-  type PanelQuery,
-} from "./model";
-export { PLATFORM_OVERVIEW_UID, platformOverviewQueries } from "./platform-overview";
-export { HOST_UID, hostDashboard, hostQueries } from "./host";
-export { PROBES_UID, probesDashboard, probesQueries } from "./probes";
-export { CONTAINERS_UID, containersDashboard, containersQueries } from "./containers";
+export { formatLintProblems, lintDashboards, type LintInput, type LintProblem } from "./lint";
+export { allPanels, defaultVariableValues, panelQueries, templateVariables, type PanelQuery } from "./model";
 export {
   analyzePromql,
   grafanaTimeVariables,
@@ -43,28 +24,26 @@ export {
   type QueryTiming,
 } from "./promql";
 export {
-  GRAFANA_METRICS,
-  GRAFANA_SELF_METRICS,
-  PROMETHEUS_METRICS,
-  PROMETHEUS_SELF_METRICS,
+  HISTOGRAM_LABELS,
+  PROCESS_METRICS,
+  PROCESS_SERIES,
   SCRAPE_METRICS,
   SCRAPE_SERIES,
-} from "./self-metrics";
+  TARGET_LABELS,
+  histogramSeries,
+  seriesList,
+  seriesNames,
+  type DeclaredMetric,
+} from "./metrics";
 export {
   jobOf,
+  PROMETHEUS_DATASOURCE_TYPE,
   type DashboardContext,
   type DashboardModule,
   type ImportedDashboardFile,
   type RenderedDashboard,
+  type SeriesRule,
 } from "./types";
-export { apiOverview } from "./api-overview";
-export { platformOverview } from "./platform-overview";
-
-/**
- * The demo's TypeScript dashboards, in the order main.ts adds them to the stack (`addDashboard`); a user's dashboards
- * are added the same way, from the user's own code.
- */
-export const DASHBOARD_MODULES: readonly DashboardModule[] = [apiOverview, platformOverview];
 
 /** Problems with the dashboard context, one sentence each naming the field, the value and the rule. */
 export function contextProblems(ctx: DashboardContext): string[] {
@@ -107,23 +86,28 @@ export class DashboardError extends Error {
 }
 
 /**
- * Builds every TypeScript dashboard, reads and rewrites every imported one, lints them all together and returns them
- * ready to deploy.
+ * Builds every TypeScript dashboard, reads and rewrites every imported one, lints them all together, and returns the
+ * deployable ones with every problem found (file or module, panel title and id, problem, fix), without throwing.
  *
- * Pure and deterministic: built dashboards in `modules` order, then imported ones sorted by file name;
- * models keep a stable key order, so two synths are byte-identical.
- * @param imported the files of `dashboards/json/` as `{ fileName, content }` (the caller reads them).
- * @throws DashboardError listing every problem at once (file or module, panel title and id, problem, fix).
- * @example renderDashboards(ctx, [{ fileName: "extra.json", content: readFileSync(...) }]).map((d) => d.uid)
+ * Pure and deterministic: built dashboards in `modules` order, then imported ones sorted by file name; models keep a
+ * stable key order, so two synths are byte-identical.
  */
-export function renderDashboards(
+export function renderDashboardsWithProblems(
   ctx: DashboardContext,
-  imported: readonly ImportedDashboardFile[] = [],
-  modules: readonly DashboardModule[] = DASHBOARD_MODULES,
-): RenderedDashboard[] {
+  imported: readonly ImportedDashboardFile[],
+  modules: readonly DashboardModule[],
+): { readonly dashboards: RenderedDashboard[]; readonly problems: readonly LintProblem[] } {
   const ctxProblems = contextProblems(ctx);
   if (ctxProblems.length > 0) {
-    throw new DashboardError(`Cannot render dashboards:\n${ctxProblems.map((p) => `  - ${p}`).join("\n")}`);
+    return {
+      dashboards: [],
+      problems: ctxProblems.map((problem) => ({
+        source: "context",
+        where: "dashboard context",
+        problem,
+        fix: "build the context from the stack",
+      })),
+    };
   }
 
   const built = modules.map((m) => buildModule(m, ctx));
@@ -139,7 +123,7 @@ export function renderDashboards(
       source: `json:${f.fileName}`,
       where: "file",
       problem: "is given more than once",
-      fix: "pass each file of dashboards/json/ once",
+      fix: "add each file once",
     })),
     // Grouped per dashboard, in render order: what reading the file found, then the lint.
     ...[...new Set(all.map((d) => d.source))].flatMap((source) => [
@@ -147,15 +131,31 @@ export function renderDashboards(
       ...lint.filter((p) => p.source === source),
     ]),
   ];
-  if (problems.length > 0) throw new DashboardError(formatLintProblems(problems));
+  return {
+    dashboards: deployable.map((d) => ({
+      uid: String(d.model.uid),
+      title: String(d.model.title),
+      source: d.source,
+      model: d.model,
+      rewrites: d.rewrites,
+    })),
+    problems,
+  };
+}
 
-  return deployable.map((d) => ({
-    uid: String(d.model.uid),
-    title: String(d.model.title),
-    source: d.source,
-    model: d.model,
-    rewrites: d.rewrites,
-  }));
+/**
+ * {@link renderDashboardsWithProblems}, throwing when anything is wrong.
+ * @throws DashboardError listing every problem at once.
+ * @example renderDashboards(ctx, [{ fileName: "extra.json", content: readFileSync(...) }], [ordersDashboard]).map((d) => d.uid)
+ */
+export function renderDashboards(
+  ctx: DashboardContext,
+  imported: readonly ImportedDashboardFile[],
+  modules: readonly DashboardModule[],
+): RenderedDashboard[] {
+  const { dashboards, problems } = renderDashboardsWithProblems(ctx, imported, modules);
+  if (problems.length > 0) throw new DashboardError(formatLintProblems(problems));
+  return dashboards;
 }
 
 /** Builds one module; a build that fails (a service it needs is not deployed) or a uid other than the declared one is a problem. */
@@ -189,7 +189,14 @@ function buildModule(
       source,
       model: undefined,
       rewrites: [],
-      problems: [{ source, where: "dashboard", problem: message, fix: "see above" }],
+      problems: [
+        {
+          source,
+          where: "dashboard",
+          problem: message,
+          fix: "make the module build for the stack it is added to (the problem names what it needs)",
+        },
+      ],
     };
   }
 }

@@ -4,20 +4,13 @@
  * A dashboard passes when Grafana will accept it and it can show data in this stack: no top-level `id`; a valid uid
  * and title unique across all dashboards; unique panel ids; grid rectangles inside the grid and not overlapping;
  * every panel, target, query variable and annotation on the provisioned datasource; no `${DS_...}` left; every query
- * valid PromQL over metrics the stack exposes, every rate over `$__rate_interval`, and traffic queries without the
- * endpoints that serve probes and scrapes.
+ * valid PromQL over metrics the deployed services declare, every rate over `$__rate_interval`, and every selector
+ * leaving out the label values its series' owner requires (the demo API's probe and scrape endpoints).
  */
-import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
 import { allPanels, describePanel, isJsonObject, templateVariables, type JsonObject } from "./model";
 import { analyzePromql, matcherAccepts, regexAlternation, type PromqlAnalysis } from "./promql";
-import {
-  GRAFANA_SELF_METRICS,
-  PROMETHEUS_SELF_METRICS,
-  SCRAPE_SERIES,
-  TARGET_LABELS,
-  seriesNames,
-} from "./self-metrics";
-import type { DashboardContext } from "./types";
+import { TARGET_LABELS } from "./metrics";
+import type { DashboardContext, SeriesRule } from "./types";
 
 /** One thing wrong with one dashboard. */
 export interface LintProblem {
@@ -47,29 +40,6 @@ const RATE_WINDOW = ["$__rate_interval", "${__rate_interval}"];
 const INCREASE_WINDOW = [...RATE_WINDOW, "$__range", "${__range}"];
 const BUILT_IN_ANNOTATION_UIDS: ReadonlySet<string> = new Set(["grafana", "-- Grafana --"]);
 
-/**
- * Every series name a dashboard query may use: the API's metrics contract (histograms as their `_bucket`, `_count`,
- * `_sum` series) and the declared self-metrics of Prometheus, Grafana and the scrape series.
- */
-export function knownMetricNames(): ReadonlySet<string> {
-  return new Set([
-    ...Object.values(HTTP_METRICS).flatMap(seriesNames),
-    ...Object.values(RUNTIME_METRICS),
-    ...SCRAPE_SERIES,
-    ...PROMETHEUS_SELF_METRICS,
-    ...GRAFANA_SELF_METRICS,
-  ]);
-}
-
-/** Series of the API's HTTP metrics that carry the endpoint label: traffic queries over them exclude probes. */
-export function trafficSeriesNames(): ReadonlySet<string> {
-  return new Set(
-    Object.values(HTTP_METRICS)
-      .filter((m) => (m.labels as readonly string[]).includes(HTTP_LABELS.endpoint))
-      .flatMap(seriesNames),
-  );
-}
-
 /** The one datasource reference every panel and target must carry. */
 function datasourceRef(ctx: DashboardContext): { type: string; uid: string } {
   return { type: ctx.datasource.type, uid: ctx.datasource.uid };
@@ -94,7 +64,7 @@ function datasourceProblem(value: unknown, ctx: DashboardContext): { problem: st
 
 /** Lints one dashboard on its own (uniqueness across dashboards is checked by `lintDashboards`). */
 function lintOne(input: LintInput, ctx: DashboardContext, known: ReadonlySet<string>): LintProblem[] {
-  const scope: QueryScope = { known, jobs: ctx.deployedJobs ?? Object.values(ctx.jobs) };
+  const scope: QueryScope = { known, jobs: ctx.deployedJobs ?? Object.values(ctx.jobs), rules: ctx.seriesRules ?? [] };
   const problems: LintProblem[] = [];
   const add = (where: string, problem: string, fix: string): void => {
     problems.push({ source: input.source, where, problem, fix });
@@ -267,13 +237,14 @@ function lintPanels(model: JsonObject, ctx: DashboardContext, scope: QueryScope,
   }
 }
 
-/** Checks one PromQL query: syntax, metric names, rate windows, traffic selectors. */
-/** What a query may read: the known metric names and the jobs the stack renders. */
+/** What a query may read: the known metric names, the jobs the stack renders, the series rules. */
 interface QueryScope {
   readonly known: ReadonlySet<string>;
   readonly jobs: readonly string[];
+  readonly rules: readonly SeriesRule[];
 }
 
+/** Checks one PromQL query: syntax, metric names, jobs, rate windows, series rules. */
 function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProblem): void {
   const known = scope.known;
   const analysis = analyzePromql(expr);
@@ -296,18 +267,29 @@ function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProbl
       );
     }
   }
-  const traffic = trafficSeriesNames();
-  const exclusion = `${HTTP_LABELS.endpoint}!~"${regexAlternation(NON_TRAFFIC_ENDPOINTS)}"`;
+  lintSeriesRules(analysis, expr, where, scope.rules, add);
+}
+
+/** Every selector over a series a rule covers must leave out the rule's label values. */
+function lintSeriesRules(
+  analysis: PromqlAnalysis,
+  expr: string,
+  where: string,
+  rules: readonly SeriesRule[],
+  add: AddProblem,
+): void {
   for (const selector of analysis.selectors) {
-    if (selector.metric === undefined || !traffic.has(selector.metric)) continue;
-    const endpointMatchers = selector.matchers.filter((m) => m.label === HTTP_LABELS.endpoint);
-    const leaked = NON_TRAFFIC_ENDPOINTS.filter((e) => endpointMatchers.every((m) => matcherAccepts(m, e)));
-    if (leaked.length > 0) {
-      add(
-        where,
-        `${selector.metric} is selected without excluding the non-traffic endpoints ${leaked.join(", ")} in ${JSON.stringify(expr)}`,
-        `add ${exclusion} to the selector`,
-      );
+    for (const rule of rules) {
+      if (selector.metric === undefined || !rule.series.includes(selector.metric)) continue;
+      const matchers = selector.matchers.filter((m) => m.label === rule.label);
+      const leaked = rule.values.filter((value) => matchers.every((m) => matcherAccepts(m, value)));
+      if (leaked.length > 0) {
+        add(
+          where,
+          `${selector.metric} is selected without excluding the ${rule.label} values ${leaked.join(", ")} (${rule.reason}) in ${JSON.stringify(expr)}`,
+          `add ${rule.label}!~"${regexAlternation(rule.values)}" to the selector`,
+        );
+      }
     }
   }
 }
@@ -358,8 +340,8 @@ function lintMetricNames(
     if (known.has(name)) continue;
     add(
       where,
-      `metric "${name}" is not exposed by the stack (query ${JSON.stringify(expr)})`,
-      "use a metric from app/src/metrics.ts, or declare Prometheus' or Grafana's own metric in dashboards/self-metrics.ts",
+      `metric "${name}" is not exposed by any deployed service (query ${JSON.stringify(expr)})`,
+      "deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) that exposes it",
     );
   }
 }
@@ -412,7 +394,7 @@ function lintAnnotations(model: JsonObject, ctx: DashboardContext, add: AddProbl
  * @returns every problem found, in input order; empty when all pass.
  */
 export function lintDashboards(dashboards: readonly LintInput[], ctx: DashboardContext): LintProblem[] {
-  const known = ctx.metricNames !== undefined ? new Set(ctx.metricNames) : knownMetricNames();
+  const known: ReadonlySet<string> = new Set(ctx.metricNames);
   const problems = dashboards.flatMap((d) => lintOne(d, ctx, known));
   const uidOwners = new Map<string, string>();
   const titleOwners = new Map<string, string>();

@@ -4,7 +4,6 @@
  * imported dashboards alike.
  */
 import { analyzePromql, grafanaTimeVariables, type QueryTiming } from "./promql";
-import { GRAFANA_SELF_METRICS } from "./self-metrics";
 
 /** A JSON object. */
 export type JsonObject = Record<string, unknown>;
@@ -60,11 +59,6 @@ export interface PanelQuery {
   readonly hidden: boolean;
   /** Metric names the query reads (empty when it does not parse; the lint reports that). */
   readonly metricNames: readonly string[];
-  /**
-   * Every metric the query reads is one of Grafana's own (`GRAFANA_SELF_METRICS`): it can only return data where a
-   * Grafana is scraped, never on a machine without Grafana.
-   */
-  readonly needsGrafana: boolean;
 }
 
 /**
@@ -73,7 +67,6 @@ export interface PanelQuery {
  * Targets without an `expr` string are left out (they are not Prometheus queries; the lint reports them).
  */
 export function panelQueries(model: Readonly<Record<string, unknown>>): PanelQuery[] {
-  const grafanaMetrics: ReadonlySet<string> = new Set(GRAFANA_SELF_METRICS);
   const out: PanelQuery[] = [];
   for (const { panel } of allPanels(model)) {
     const targets = Array.isArray(panel.targets) ? panel.targets : [];
@@ -90,19 +83,10 @@ export function panelQueries(model: Readonly<Record<string, unknown>>): PanelQue
         instant: target.instant === true,
         hidden: target.hide === true,
         metricNames,
-        needsGrafana: metricNames.length > 0 && metricNames.every((m) => grafanaMetrics.has(m)),
       });
     }
   }
   return out;
-}
-
-/**
- * The queries that can only show data where Grafana itself is scraped; the end-to-end suite reports them as "not
- * provable here" on machines without a Grafana binary instead of running them.
- */
-export function queriesNeedingGrafana(queries: readonly PanelQuery[]): PanelQuery[] {
-  return queries.filter((q) => q.needsGrafana);
 }
 
 /** The template variables of a model (`templating.list`), objects only. */

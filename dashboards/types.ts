@@ -1,3 +1,6 @@
+/** The Grafana datasource type (plugin id) of Prometheus: every dashboard query is PromQL. */
+export const PROMETHEUS_DATASOURCE_TYPE = "prometheus";
+
 /** What every dashboard needs to know about the deployed stack; built by the stack, never read from the environment. */
 export interface DashboardContext {
   /** The provisioned Prometheus datasource every panel and target references. */
@@ -12,13 +15,27 @@ export interface DashboardContext {
    * @default the values of `jobs`
    */
   readonly deployedJobs?: readonly string[];
-  /**
-   * Every series name a query may read: the stack's self-metrics plus what each service declares.
-   * @default `knownMetricNames()`: the demo API's contract and the self-metrics
-   */
-  readonly metricNames?: readonly string[];
+  /** Every series name a query may read: the scrape series plus what each deployed service and job declares. */
+  readonly metricNames: readonly string[];
+  /** Label values that queries over some series must leave out, as the services declare them. @default none */
+  readonly seriesRules?: readonly SeriesRule[];
   /** How often Prometheus scrapes; the datasource's `timeInterval`. */
   readonly scrapeIntervalSeconds: number;
+}
+
+/**
+ * Series whose selectors must leave out some values of a label (the demo API's probe and scrape endpoints in its
+ * traffic series). @example { series: ["http_requests_total"], label: "endpoint", values: ["/metrics"], reason: "..." }
+ */
+export interface SeriesRule {
+  /** The series names the rule applies to. */
+  readonly series: readonly string[];
+  /** The label whose values must be excluded. */
+  readonly label: string;
+  /** The values every selector over those series must exclude. */
+  readonly values: readonly string[];
+  /** Why, for the lint's message (`they serve probes and scrapes, not user traffic`). */
+  readonly reason: string;
 }
 
 /** A dashboard JSON file dropped into `dashboards/json/`, as read by main.ts. */
@@ -45,7 +62,7 @@ export interface RenderedDashboard {
   readonly rewrites?: readonly string[];
 }
 
-/** A dashboard written in TypeScript: one module per dashboard in `dashboards/`, registered in `dashboards/index.ts`. */
+/** A dashboard written in TypeScript: a module built with the house style, added with the stack's `addDashboard`. */
 export interface DashboardModule {
   /** Module name; the rendered dashboard's source is `module:<name>`. */
   readonly name: string;

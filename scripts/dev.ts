@@ -1,29 +1,39 @@
 /**
- * `npm run dev`: the API and a real Prometheus on 127.0.0.1, running the stack's generated prometheus.yml and rule
- * files (targets mapped to loopback), without Docker. Prints the URLs, then runs until Ctrl-C or SIGTERM, which stop
- * both processes. The same harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
+ * `npm run dev`: every service of the stack that declares a local process (`localRun`: the API, the exporters,
+ * Prometheus last with the stack's generated prometheus.yml and rule files, targets mapped to loopback) on 127.0.0.1,
+ * without Docker. Prints the URLs, then runs until Ctrl-C or SIGTERM, which stop every process it started. The same
+ * harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
  *
  *   npm run dev                                    # then, in another terminal:
  *   npm run verify -- --skip-grafana               # the checklist against it (no Grafana here)
  *   npm run traffic                                # traffic to fill the dashboards' series
  *
  * The stack is built from the environment exactly as `npm run deploy` builds it (main.ts's `inspectMonitoringStack`),
- * so the API and Prometheus listen on the stack's host ports (API_HOST_PORT, PROMETHEUS_HOST_PORT; default 8000 and
- * 9090) and `verify` and `traffic` find them without flags. Grafana cannot run without Docker: its target is present
- * and down. Prometheus binaries come from `.cache/bin` (fetched on first use) or PROMETHEUS_BIN_DIR.
+ * so every published service listens on its host port (API_HOST_PORT, PROMETHEUS_HOST_PORT, ...) and `verify` and
+ * `traffic` find them without flags. A service without a local process (Grafana: it cannot run without Docker) is
+ * listed as not started; its target is present and down. The binaries come from `.cache/bin` (fetched on first use)
+ * or PROMETHEUS_BIN_DIR.
  */
 import { createServer } from "node:net";
-import { ApiService } from "../constructs/api-service";
+import { ENV_SETTINGS } from "../constructs/env-config";
 import { inspectMonitoringStack, exitOnUserError } from "../main";
 import { binDirOverridden, lookupBinary, missingBinariesMessage } from "./harness/binaries";
-import { LOOPBACK, processAlive, startLocalStack, type LocalStack } from "./harness/local-stack";
+import {
+  DEMO_API_BINARY,
+  LOOPBACK,
+  processAlive,
+  startLocalStack,
+  whyNotRun,
+  type LocalStack,
+} from "./harness/local-stack";
 import { ensureBinaries, FetchBinariesError } from "./fetch-binaries";
 import { waitForScrapes } from "./verify/run";
 
 const USAGE = `usage: npm run dev
 
-Starts the API and a real Prometheus on ${LOOPBACK} with the stack's generated config and rules, prints their URLs,
-and stops both on Ctrl-C (SIGINT) or SIGTERM. Settings come from the same environment variables as npm run deploy
+Starts every service of the stack that runs as a local process (the API, the exporters, and a real Prometheus with
+the stack's generated config and rules) on ${LOOPBACK}, prints their URLs, and stops them all on Ctrl-C (SIGINT) or
+SIGTERM. Settings come from the same environment variables as npm run deploy
 (API_HOST_PORT, PROMETHEUS_HOST_PORT, SCRAPE_INTERVAL_SECONDS, ...). Then, in another terminal:
   npm run verify -- --skip-grafana
   npm run traffic`;
@@ -49,8 +59,8 @@ function portProblem(port: number, variable: string): Promise<string | undefined
   });
 }
 
-/** A binary (prometheus, the exporters), fetched into .cache/bin on first use. */
-function binary(name: "prometheus" | "node-exporter" | "blackbox-exporter"): string {
+/** A binary the stack's services run (prometheus, the exporters), fetched into .cache/bin on first use. */
+function binary(name: string): string {
   let lookup = lookupBinary(name);
   if (lookup.path === undefined && !binDirOverridden()) {
     ensureBinaries(undefined, (line) => process.stdout.write(`${line}\n`));
@@ -75,36 +85,32 @@ async function main(): Promise<number> {
   } catch (error) {
     exitOnUserError(error);
   }
-  if (
-    stack.prometheus.configFiles().some((file) => file.path === "prometheus.yml" && /^alerting:/m.test(file.content))
-  ) {
-    process.stderr.write("npm run dev runs no Alertmanager: unset ALERTMANAGER_ENABLED (or set it to false)\n");
-    return 2;
-  }
-  const api = stack.services.get(ApiService.NAME);
-  if (api?.hostUrl === undefined) {
-    process.stderr.write(
-      `npm run dev needs the service "${ApiService.NAME}" published on a host port (main.ts adds it)\n`,
-    );
-    return 2;
-  }
-  const apiPort = portOf(api.hostUrl);
-  const prometheusPort = portOf(stack.prometheus.hostUrl);
+  // What runs here: every service that declares a local process; each published one on its host port.
+  const local = [...stack.services.values()].filter((service) => service.localRun !== undefined);
+  const ports: Record<string, number> = {};
+  for (const service of local) if (service.hostUrl !== undefined) ports[service.name] = portOf(service.hostUrl);
   const problems = (
-    await Promise.all([portProblem(apiPort, "API_HOST_PORT"), portProblem(prometheusPort, "PROMETHEUS_HOST_PORT")])
+    await Promise.all(
+      Object.entries(ports).map(([name, port]) =>
+        portProblem(
+          port,
+          ENV_SETTINGS.find((setting) => setting.path === `${name}.hostPort`)?.env ?? `${name}.hostPort`,
+        ),
+      ),
+    )
   ).filter((problem): problem is string => problem !== undefined);
   if (problems.length > 0) {
     process.stderr.write(`npm run dev cannot start:\n${problems.map((problem) => `  - ${problem}`).join("\n")}\n`);
     return 1;
   }
 
-  let prometheusBin: string;
-  let nodeExporterBin: string;
-  let blackboxExporterBin: string;
+  const binaries: Record<string, string> = {};
   try {
-    prometheusBin = binary("prometheus");
-    nodeExporterBin = binary("node-exporter");
-    blackboxExporterBin = binary("blackbox-exporter");
+    // Only the binaries the project fetches; a service with any other is reported not started.
+    for (const service of local) {
+      const name = service.localRun?.binary ?? "";
+      if (name !== DEMO_API_BINARY && whyNotRun(service) === undefined) binaries[name] = binary(name);
+    }
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
@@ -115,29 +121,21 @@ async function main(): Promise<number> {
   let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled = signal);
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => onSignal(signal));
 
-  process.stdout.write(
-    `dev: building the API and starting it, node-exporter, blackbox-exporter and Prometheus ${prometheusBin} ...\n`,
-  );
-  const local: LocalStack = await startLocalStack({
-    prometheusBin,
-    nodeExporterBin,
-    blackboxExporterBin,
-    stack,
-    apiPort,
-    prometheusPort,
-  });
+  process.stdout.write(`dev: starting ${local.map((service) => service.name).join(", ")} (Prometheus last) ...\n`);
+  const running: LocalStack = await startLocalStack({ stack, ports, binaries });
   let exitCode = 0;
   let watch: NodeJS.Timeout | undefined;
   let stopping: Promise<void> | undefined;
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolvePromise) => (resolveDone = resolvePromise));
+  const pids = Object.values(running.services)
+    .map((service) => `${service.name} ${service.pid}`)
+    .join(", ");
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(watch);
-      process.stdout.write(
-        `\ndev: ${why}: stopping the API (pid ${local.api.pid}) and Prometheus (pid ${local.prometheus.pid})\n`,
-      );
-      await local.stop();
+      process.stdout.write(`\ndev: ${why}: stopping ${pids}\n`);
+      await running.stop();
       process.stdout.write("dev: stopped\n");
       resolveDone();
     })();
@@ -149,37 +147,38 @@ async function main(): Promise<number> {
   // Ready means scraping: right after its start Prometheus has no targets yet, and verify would find none.
   const interval = stack.prometheus.scrapeIntervalSeconds;
   if (stopping === undefined) {
-    process.stdout.write(`dev: waiting for Prometheus' first scrape of the API (scrape interval ${interval} s) ...\n`);
+    process.stdout.write(
+      `dev: waiting for Prometheus' first scrape of every service (scrape interval ${interval} s) ...\n`,
+    );
     try {
-      await waitForScrapes(local.prometheus.client, api.jobName, 1, (3 * interval + 15) * 1000);
+      for (const service of Object.values(running.services)) {
+        await waitForScrapes(running.prometheus.client, stack.jobs[service.name], 1, (3 * interval + 15) * 1000);
+      }
     } catch (error) {
-      await stop("Prometheus did not scrape the API");
+      await stop("Prometheus did not scrape every service");
       throw error;
     }
   }
   if (stopping === undefined) {
     watch = setInterval(() => {
-      for (const [name, child] of [
-        ["the API", local.api],
-        ["Prometheus", local.prometheus],
-      ] as const) {
-        if (!processAlive(child.pid)) {
-          process.stderr.write(`dev: ${name} (pid ${child.pid}) exited; its output:\n${child.output()}\n`);
+      for (const service of Object.values(running.services)) {
+        if (!processAlive(service.pid)) {
+          process.stderr.write(`dev: ${service.name} (pid ${service.pid}) exited; its output:\n${service.output()}\n`);
           exitCode = 1;
-          void stop(`${name} exited`);
+          void stop(`${service.name} exited`);
           return;
         }
       }
     }, WATCH_INTERVAL_MS);
+    const width = Math.max(...[...stack.services.keys()].map((name) => name.length)) + 2;
     process.stdout.write(
       [
         "",
-        `  API         ${local.api.baseUrl}   (pid ${local.api.pid})`,
-        `  Prometheus  ${local.prometheus.url}   (pid ${local.prometheus.pid}; scrape interval ${interval} s)`,
-        ...Object.entries(local.exporters).map(
-          ([name, exporter]) => `  ${name.padEnd(18)}  ${exporter.address}   (pid ${exporter.pid})`,
+        ...Object.values(running.services).map(
+          (service) => `  ${service.name.padEnd(width)}${service.baseUrl}   (pid ${service.pid})`,
         ),
-        `  Grafana     not started (needs Docker); its target ${local.addresses[stack.grafana.scrapeTarget.jobName]} is down`,
+        ...Object.entries(running.notRun).map(([name, why]) => `  ${name.padEnd(width)}not started: ${why}`),
+        `  (scrape interval ${interval} s)`,
         "",
         "  In another terminal:  npm run verify -- --skip-grafana      npm run traffic",
         "  Ctrl-C stops them all.",

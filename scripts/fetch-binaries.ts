@@ -1,7 +1,7 @@
 /**
  * `npm run fetch-binaries [-- DIR]`: puts the Prometheus-family binaries the tests and `npm run dev` run (prometheus,
  * promtool, Alertmanager, amtool, node-exporter, blackbox-exporter) into DIR (default `.cache/bin`, gitignored),
- * exactly at the versions the stack deploys (constructs/versions.ts). jest's global setup calls it on first use.
+ * exactly at the versions the stack deploys (each component's defaults.ts, listed by constructs/components.ts). jest's global setup calls it on first use.
  *
  * Where they come from: Debian's archive, through a private apt directory (its own sources list, lists and cache in a
  * temporary folder; nothing installed system-wide, no root needed), unstable first, then testing; each package's
@@ -221,9 +221,9 @@ export function fetchBinaries(
   }
   throw new FetchBinariesError(
     [
-      "fetch-binaries: no Debian suite has the versions the stack deploys (constructs/versions.ts):",
+      "fetch-binaries: no Debian suite has the versions the stack deploys (each component's defaults.ts):",
       ...attempts.map((attempt) => `  ${attempt.suite}: ${attempt.problems.join("; ")}`),
-      "Either pin the versions Debian ships in constructs/versions.ts (and check the image tags exist), or set",
+      "Either pin the versions Debian ships in the components' defaults.ts (and check the image tags exist), or set",
       "PROMETHEUS_BIN_DIR to a directory holding the pinned versions.",
     ].join("\n"),
   );

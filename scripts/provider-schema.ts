@@ -1,23 +1,23 @@
 /**
  * `npm run provider-schema -- SCHEMA.json`: regenerates the committed facts-only extract of the Grafana provider's
- * schema (`constructs/grafana-provider/schema/grafana-<version>.json`) from `terraform providers schema -json`
+ * schema (`constructs/grafana/provider/schema/grafana-<version>.json`) from `terraform providers schema -json`
  * output, on a machine where Terraform can download the provider:
  *
  *   terraform providers schema -json > /tmp/grafana-schema.json   # in a folder whose config requires grafana/grafana
  *   npm run provider-schema -- /tmp/grafana-schema.json
  *
- * The extract holds only facts, for the provider block and the resources the bindings in constructs/grafana-provider/
+ * The extract holds only facts, for the provider block and the resources the bindings in constructs/grafana/provider/
  * declare: attribute and block names, types, required/optional/computed/sensitive/deprecated, nesting. Descriptions
  * and every other resource are dropped. Keys are sorted, so a regeneration from the same schema is byte-identical.
  * The conformance test (`__tests__/grafana-provider-schema.test.ts`) always runs against the extract.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Dashboard, DataSource, Folder } from "../constructs/grafana-provider";
-import { PROVIDERS } from "../constructs/versions";
+import { GRAFANA_PROVIDER } from "../constructs/grafana/defaults";
+import { Dashboard, DataSource, Folder } from "../constructs/grafana/provider";
 
 /** The registry address under which `terraform providers schema -json` lists the Grafana provider. */
-export const GRAFANA_PROVIDER_ADDRESS = `registry.terraform.io/${PROVIDERS.grafana.source}`;
+export const GRAFANA_PROVIDER_ADDRESS = `registry.terraform.io/${GRAFANA_PROVIDER.source}`;
 
 /** The resources the bindings declare, by Terraform type: only these are extracted. */
 export const BOUND_RESOURCE_TYPES: readonly string[] = [DataSource, Folder, Dashboard]
@@ -25,8 +25,8 @@ export const BOUND_RESOURCE_TYPES: readonly string[] = [DataSource, Folder, Dash
   .sort();
 
 /** Where the committed extract for a provider version lives. */
-export function extractPath(version: string = PROVIDERS.grafana.version): string {
-  return resolve(__dirname, "..", "constructs", "grafana-provider", "schema", `grafana-${version}.json`);
+export function extractPath(version: string = GRAFANA_PROVIDER.version): string {
+  return resolve(__dirname, "..", "constructs", "grafana", "provider", "schema", `grafana-${version}.json`);
 }
 
 const ATTRIBUTE_FACTS = ["type", "required", "optional", "computed", "sensitive", "deprecated"] as const;
@@ -88,7 +88,7 @@ function blockFacts(block: Json | undefined): JsonObject {
  * The facts-only extract of `terraform providers schema -json` output for the Grafana provider.
  * @throws when the input is not that output, or lacks a bound resource
  */
-export function extractProviderSchema(schemaJson: unknown, version: string = PROVIDERS.grafana.version): JsonObject {
+export function extractProviderSchema(schemaJson: unknown, version: string = GRAFANA_PROVIDER.version): JsonObject {
   const schemas = isObject(schemaJson) ? schemaJson.provider_schemas : undefined;
   const grafana = isObject(schemas) ? schemas[GRAFANA_PROVIDER_ADDRESS] : undefined;
   if (!isObject(grafana) || !isObject(grafana.provider) || !isObject(grafana.resource_schemas)) {
@@ -107,7 +107,7 @@ export function extractProviderSchema(schemaJson: unknown, version: string = PRO
   return {
     about:
       "Facts-only extract of `terraform providers schema -json` for the Grafana provider (no descriptions), for the " +
-      "resources the bindings in constructs/grafana-provider/ declare. Regenerate: npm run provider-schema -- FILE",
+      "resources the bindings in constructs/grafana/provider/ declare. Regenerate: npm run provider-schema -- FILE",
     format_version: isObject(schemaJson) ? (schemaJson.format_version ?? null) : null,
     provider_schemas: {
       [GRAFANA_PROVIDER_ADDRESS]: {
@@ -130,7 +130,7 @@ if (require.main === module) {
     (input === "--help" ? process.stdout : process.stderr).write(
       "usage: npm run provider-schema -- SCHEMA.json\n" +
         "  SCHEMA.json: `terraform providers schema -json` output that includes grafana/grafana " +
-        `${PROVIDERS.grafana.version}\n  writes ${extractPath()}\n`,
+        `${GRAFANA_PROVIDER.version}\n  writes ${extractPath()}\n`,
     );
     process.exit(input === "--help" ? 0 : 2);
   }
@@ -139,7 +139,7 @@ if (require.main === module) {
     const out = extractPath();
     writeFileSync(out, serializeExtract(extract));
     console.log(
-      `wrote ${join("constructs", "grafana-provider", "schema", `grafana-${PROVIDERS.grafana.version}.json`)} (${BOUND_RESOURCE_TYPES.join(", ")} and the provider block)`,
+      `wrote ${join("constructs", "grafana", "provider", "schema", `grafana-${GRAFANA_PROVIDER.version}.json`)} (${BOUND_RESOURCE_TYPES.join(", ")} and the provider block)`,
     );
   } catch (error) {
     process.stderr.write(`provider-schema: ${input}: ${error instanceof Error ? error.message : String(error)}\n`);

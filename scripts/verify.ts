@@ -22,8 +22,8 @@ const projectRoot = resolve(__dirname, "..");
 
 /** Builds the stack the way `npm run deploy` does and reads what a running stack must look like from it. */
 function expectationsFromStack(): { readonly exp: StackExpectations; readonly passwordFile: string } {
-  const { stack, props, passwordFile } = inspectMonitoringStack(process.env);
-  return { exp: stackExpectations(stack, props.grafanaAdminPasswordFile.pathForHumans), passwordFile };
+  const { stack } = inspectMonitoringStack(process.env);
+  return { exp: stackExpectations(stack), passwordFile: stack.grafana.passwordFile.path };
 }
 
 function readIfExists(path: string): string | undefined {

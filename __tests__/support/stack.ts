@@ -1,32 +1,58 @@
-import { Testing } from "cdktf";
-import type { DemoApiProps } from "../../constructs/api-service";
-import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "../../constructs/monitoring-stack";
-import { buildMonitoringStack } from "../../main";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App, Testing } from "cdktf";
+import { STACK_NAME, MonitoringStack, MonitoringStackProps } from "../../constructs/monitoring-stack";
+import { AppInputs, buildMonitoringStack, readAppInputs } from "../../main";
 
-/** The demo API's settings in every test stack; paths are fixed so snapshots do not depend on the machine. */
-export const TEST_API: DemoApiProps = { buildContext: "/project/app", sourceHash: "0".repeat(64) };
+/**
+ * A test app in a scratch project folder laid out like this one (`<folder>/cdktf.out` the output folder, the
+ * Grafana password file at `<folder>/.secrets/grafana-admin-password`), so every path the stack writes into
+ * cdk.tf.json is relative to the stack's folder exactly as in a real synth, whatever machine runs the tests.
+ */
+export function testApp(): { readonly app: App; readonly folder: string } {
+  const folder = mkdtempSync(join(tmpdir(), "monitoring-test-"));
+  mkdirSync(join(folder, ".secrets"));
+  return { app: Testing.app({ outdir: join(folder, "cdktf.out") }), folder };
+}
 
-/** Props every test stack needs; paths are fixed so snapshots do not depend on the machine. */
-export const TEST_STACK_PROPS: MonitoringStackProps = {
-  grafanaAdminPasswordFile: {
-    pathFromStackDir: "../../../.secrets/grafana-admin-password",
-    pathForHumans: ".secrets/grafana-admin-password",
-  },
-};
+/**
+ * Props every test stack gets: the password file in the scratch folder, Grafana running as its own 472:0 (the file
+ * does not exist, so its owner would be whoever runs the tests).
+ */
+export function testStackProps(folder: string): MonitoringStackProps {
+  return {
+    projectDir: folder,
+    grafana: { adminPasswordFile: join(folder, ".secrets", "grafana-admin-password"), user: "472:0" },
+  };
+}
 
-/** Builds the whole stack as main.ts does (the demo API through the public API) in a test app and synthesizes it. */
+/** The demo API's build context and source digest in every test stack, fixed so snapshots do not depend on the machine. */
+export const TEST_API = { buildContext: "/project/app", sourceHash: "0".repeat(64) } as const;
+
+/** The app's inputs for an empty environment, with the test's paths. */
+export function testInputs(folder: string, env: Readonly<Record<string, string | undefined>> = {}): AppInputs {
+  const inputs = readAppInputs("cdktf.out", env);
+  return {
+    ...inputs,
+    props: { ...inputs.props, ...testStackProps(folder) },
+    api: TEST_API,
+    // The imported dashboards are tested on their own (dashboards-import.test.ts), not in every stack.
+    importedDashboards: [],
+  };
+}
+
+/** Builds the whole stack as main.ts does (every component through the public API) in a test app and synthesizes it. */
 export function synthMonitoringStack(
   overrides: Partial<MonitoringStackProps> = {},
-  api: Partial<DemoApiProps> = {},
+  env: Readonly<Record<string, string | undefined>> = {},
 ): {
   readonly stack: MonitoringStack;
   readonly synthesized: string;
   readonly json: TerraformJson;
 } {
-  const stack = buildMonitoringStack(Testing.app(), {
-    props: { ...TEST_STACK_PROPS, ...overrides },
-    api: { ...TEST_API, ...api },
-  });
+  const { app, folder } = testApp();
+  const stack = buildMonitoringStack(app, testInputs(folder, env), overrides);
   const synthesized = Testing.synth(stack);
   return { stack, synthesized, json: JSON.parse(synthesized) as TerraformJson };
 }
@@ -38,7 +64,10 @@ export interface TerraformJson {
   readonly output: Record<string, { value: unknown; description?: string }>;
   readonly variable: Record<string, Record<string, unknown>>;
   readonly locals: Record<string, unknown>;
-  readonly terraform: { required_providers: Record<string, { source: string; version?: string }> };
+  readonly terraform: {
+    required_providers: Record<string, { source: string; version?: string }>;
+    backend?: Record<string, unknown>;
+  };
 }
 
 /** The one resource of `type` in the synthesized JSON; fails when there is not exactly one. */
@@ -50,9 +79,10 @@ export function onlyResource(json: TerraformJson, type: string): Record<string, 
   return resources[0];
 }
 
-/** An empty stack with the test props, for tests that add to it through the public API. */
-export function newTestStack(): MonitoringStack {
-  return new MonitoringStack(Testing.app(), STACK_NAME, TEST_STACK_PROPS);
+/** An empty stack (Prometheus and Grafana only) with the test props, for tests that add to it through the public API. */
+export function newTestStack(props: MonitoringStackProps = {}): MonitoringStack {
+  const { app, folder } = testApp();
+  return new MonitoringStack(app, STACK_NAME, { ...testStackProps(folder), ...props });
 }
 
 /** Synthesizes a stack a test built. */

@@ -10,7 +10,8 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { VERSIONS } from "../../constructs/versions";
+import { BINARIES as COMPONENT_BINARIES } from "../../constructs/components";
+import type { BinarySpec as ComponentBinarySpec } from "../../constructs/core/component";
 
 /** The environment variable naming the directory that holds the binaries. */
 export const PROMETHEUS_BIN_DIR_ENV = "PROMETHEUS_BIN_DIR";
@@ -22,39 +23,16 @@ export const DEFAULT_BIN_DIR = resolve(__dirname, "..", "..", ".cache", "bin");
 export const INSTALL_COMMAND = "npm run fetch-binaries";
 
 /** One binary: its Debian package, the file it installs, and the upstream version it must report. */
-export interface BinarySpec {
-  /** The Debian package that ships it. */
-  readonly debianPackage: string;
-  /** File names to look for, in order: Debian's name first (`prometheus-alertmanager`), then upstream's. */
-  readonly fileNames: readonly string[];
-  /** The `X.Y.Z` version it must report (from constructs/versions.ts). */
-  readonly version: string;
-}
+export type BinarySpec = ComponentBinarySpec;
 
-/** Every binary the project runs, by the name suites use. */
-export const BINARIES = {
-  prometheus: { debianPackage: "prometheus", fileNames: ["prometheus"], version: VERSIONS.prometheus },
-  promtool: { debianPackage: "promtool", fileNames: ["promtool"], version: VERSIONS.prometheus },
-  alertmanager: {
-    debianPackage: "prometheus-alertmanager",
-    fileNames: ["prometheus-alertmanager", "alertmanager"],
-    version: VERSIONS.alertmanager,
-  },
-  amtool: { debianPackage: "prometheus-alertmanager", fileNames: ["amtool"], version: VERSIONS.alertmanager },
-  "node-exporter": {
-    debianPackage: "prometheus-node-exporter",
-    fileNames: ["prometheus-node-exporter", "node_exporter"],
-    version: VERSIONS.nodeExporter,
-  },
-  "blackbox-exporter": {
-    debianPackage: "prometheus-blackbox-exporter",
-    fileNames: ["prometheus-blackbox-exporter", "blackbox_exporter"],
-    version: VERSIONS.blackboxExporter,
-  },
-} as const satisfies Record<string, BinarySpec>;
+/**
+ * Every binary the project runs, by the name suites use: each component declares its own (constructs/components.ts),
+ * at the version its image pins.
+ */
+export const BINARIES: Readonly<Record<string, BinarySpec>> = COMPONENT_BINARIES;
 
-/** The binaries the harness knows, by the name suites use. */
-export type PrometheusBinary = keyof typeof BINARIES;
+/** A binary the harness knows, by the name suites use (`prometheus`, `node-exporter`). */
+export type PrometheusBinary = string;
 
 /** The default bound of {@link runBinary} and {@link binaryVersion}, in milliseconds. */
 export const DEFAULT_RUN_TIMEOUT_MS = 30_000;
@@ -85,11 +63,15 @@ export function binDirOverridden(env: NodeJS.ProcessEnv = process.env): boolean 
  * @param env the environment to read. @default process.env
  */
 export function lookupBinary(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): BinaryLookup {
+  const spec = BINARIES[name];
+  if (spec === undefined) {
+    throw new Error(`no binary named "${name}": the components declare ${Object.keys(BINARIES).sort().join(", ")}`);
+  }
   const dir = binDir(env);
   const searched = binDirOverridden(env)
     ? `${PROMETHEUS_BIN_DIR_ENV}=${dir}`
     : `${dir} (the project's cache; ${PROMETHEUS_BIN_DIR_ENV} is not set)`;
-  for (const fileName of BINARIES[name].fileNames) {
+  for (const fileName of spec.fileNames) {
     const candidate = join(dir, fileName);
     if (isExecutableFile(candidate)) {
       return { name, path: candidate, searched };

@@ -1,12 +1,14 @@
 /**
- * The local stack, one implementation for `npm run dev` and the end-to-end suites: the real API (built from app/) and
- * a real Prometheus running the stack's generated prometheus.yml and rule files, both on 127.0.0.1, in a temporary
- * directory.
+ * The local stack, one implementation for `npm run dev` and the end-to-end suites: every service of the stack that
+ * declares how it runs as a local process (`localRun`: the API built from app/, the exporters' and Prometheus' Debian
+ * binaries) runs on 127.0.0.1 in a temporary directory, with the config files the stack renders; Prometheus last,
+ * with the stack's generated prometheus.yml and rule files.
  *
- * The stack is built in-process from the same props `npm run deploy` uses (main.ts's `inspectMonitoringStack`); the
- * suites use the default stack with a short scrape interval as a stack setting, `npm run dev` the user's environment. The only change made to the generated files is the address of each target:
- * container alias and port (`api:8000`) become a loopback address. Grafana cannot run here (no binary, no images),
- * so its target points at a loopback port where nothing listens: present, and down.
+ * The services are learned from the stack (main.ts's `inspectMonitoringStack`, the same props `npm run deploy` uses;
+ * the suites use the default stack with a short scrape interval): nothing here names a service. The only change made
+ * to the generated files is the address of each target: container alias and port (`api:8000`) become a loopback
+ * address. A service without `localRun` (Grafana: no binary, no images here; a user's own image) is reported "not
+ * run", and its target points at a loopback port where nothing listens: present, and down.
  *
  * Every process is started by this harness, listens on 127.0.0.1, and is stopped by its PID in `stop()`, also when
  * the start fails half-way; every wait is bounded.
@@ -24,18 +26,18 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import { DEMO_API_BINARY } from "../../constructs/api/defaults";
+import { LOOPBACK } from "../../constructs/core/container-defaults";
+import type { Service } from "../../constructs/core/service";
 import type { MonitoringStack } from "../../constructs/monitoring-stack";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
-import { targetAddress } from "../../constructs/scrape-target";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
-import { blackboxExporterFlags, BlackboxExporter } from "../../constructs/blackbox-exporter";
-import { nodeExporterFlags, NodeExporter } from "../../constructs/node-exporter";
-import { requireBinary, startBinary, type RunningBinary } from "./binaries";
+import { BINARIES, requireBinary, startBinary, type RunningBinary } from "./binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 const APP_DIR = join(PROJECT_ROOT, "app");
@@ -43,18 +45,14 @@ const APP_DIR = join(PROJECT_ROOT, "app");
 const API_BUILD_CACHE = join(PROJECT_ROOT, "node_modules", ".cache", "monitoring-stack-e2e");
 
 /** The loopback address every process listens on. */
-export const LOOPBACK = "127.0.0.1";
+export { LOOPBACK };
 
 /** Bounds of the harness' waits, in milliseconds. */
 export const HARNESS_TIMEOUTS_MS = {
   /** Compiling the API with tsc. */
   build: 120_000,
-  /** The API printing its "api listening" line. */
-  apiStart: 15_000,
-  /** Prometheus answering 200 on /-/ready. */
-  prometheusReady: 30_000,
-  /** An exporter logging "Listening on". */
-  exporterStart: 15_000,
+  /** A service printing the line that says it serves (Prometheus: "Server is ready"). */
+  serviceStart: 30_000,
   /** Stopping one process (SIGTERM, then SIGKILL). */
   stop: 10_000,
 } as const;
@@ -131,50 +129,61 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** The `localRun.binary` of the API built from app/ (compiled by {@link buildApi}, run with this Node.js). */
+export { DEMO_API_BINARY };
+
 /**
- * The generated Prometheus files with each job's target address replaced by `addresses[job]`; everything else
- * (comments, order, intervals, limits, rule files) is left exactly as generated.
- * @throws when a job has no loopback address, or a target is not the address the stack rendered for its job.
+ * The generated Prometheus files with every scrape target's address (and every probed URL's, and every
+ * Alertmanager's) replaced by its loopback address; everything else (comments, order, intervals, limits, rule files)
+ * is left exactly as generated.
+ * @param loopback the loopback `host:port` of every rendered `host:port` (`api:8000` -> `127.0.0.1:40001`)
+ * @throws when an address has no loopback address (the harness would scrape something unexpected)
  */
 export function mapTargetsToLoopback(
   files: readonly PrometheusConfigFile[],
-  renderedAddresses: Readonly<Record<string, string>>,
-  loopbackAddresses: Readonly<Record<string, string>>,
+  loopback: Readonly<Record<string, string>>,
 ): PrometheusConfigFile[] {
+  const map = (address: string, what: string): string => {
+    const mapped = loopback[address];
+    if (mapped === undefined) {
+      throw new Error(`no loopback address for ${what} ${address}: it is no service of the stack the harness runs`);
+    }
+    return mapped;
+  };
   return files.map((file) => {
     if (file.path !== "prometheus.yml") return file;
     const document = parseDocument(file.content);
-    if (document.has("alerting")) {
-      throw new Error(
-        "prometheus.yml has an alerting section: map the Alertmanager addresses in scripts/harness/local-stack.ts too",
-      );
-    }
     const scrapeConfigs = document.get("scrape_configs");
     if (!isSeq(scrapeConfigs)) throw new Error("prometheus.yml has no scrape_configs list");
+    const staticConfigsOf = (node: unknown) => {
+      const staticConfigs = isMap(node) ? node.get("static_configs") : undefined;
+      return isSeq(staticConfigs) ? staticConfigs.items : [];
+    };
     for (const scrapeConfig of scrapeConfigs.items) {
       if (!isMap(scrapeConfig)) throw new Error("a scrape_configs entry is not a map");
       const job = String(scrapeConfig.get("job_name"));
-      const loopback = loopbackAddresses[job];
-      if (loopback === undefined) {
-        throw new Error(
-          `no loopback address for job "${job}": give scripts/harness/local-stack.ts one for every rendered job`,
-        );
-      }
-      const staticConfigs = scrapeConfig.get("static_configs");
-      for (const staticConfig of isSeq(staticConfigs) ? staticConfigs.items : []) {
+      for (const staticConfig of staticConfigsOf(scrapeConfig)) {
         const labels = isMap(staticConfig) ? staticConfig.get("labels") : undefined;
         for (const label of isMap(labels) ? labels.items : []) {
           // A probe's URL (`__param_target`, `instance`) names a service by its network address: map it too.
           if (isScalar(label.value) && typeof label.value.value === "string") {
-            label.value.value = mapUrlToLoopback(label.value.value, renderedAddresses, loopbackAddresses);
+            label.value.value = mapUrlToLoopback(label.value.value, loopback);
           }
         }
         const targets = isMap(staticConfig) ? staticConfig.get("targets") : undefined;
         for (const target of isSeq(targets) ? targets.items : []) {
-          if (!isScalar(target) || target.value !== renderedAddresses[job]) {
-            throw new Error(`job "${job}" has target ${String(target)}, expected ${renderedAddresses[job]}`);
-          }
-          target.value = loopback;
+          if (!isScalar(target)) throw new Error(`job "${job}" has a target that is not a string`);
+          target.value = map(String(target.value), `the target of job "${job}"`);
+        }
+      }
+    }
+    const alerting = document.get("alerting");
+    const alertmanagers = isMap(alerting) ? alerting.get("alertmanagers") : undefined;
+    for (const alertmanager of isSeq(alertmanagers) ? alertmanagers.items : []) {
+      for (const staticConfig of staticConfigsOf(alertmanager)) {
+        const targets = isMap(staticConfig) ? staticConfig.get("targets") : undefined;
+        for (const target of isSeq(targets) ? targets.items : []) {
+          if (isScalar(target)) target.value = map(String(target.value), "the Alertmanager");
         }
       }
     }
@@ -183,24 +192,19 @@ export function mapTargetsToLoopback(
 }
 
 /**
- * `http://api:8000/health` with the loopback address of the job rendered at `api:8000`; any other text unchanged.
- * @throws when the URL's address is no job's rendered address (the harness could not reach it)
+ * `http://api:8000/health` with the loopback address of `api:8000`; any other text unchanged.
+ * @throws when the URL's address has no loopback address (the harness could not reach it)
  */
-export function mapUrlToLoopback(
-  value: string,
-  renderedAddresses: Readonly<Record<string, string>>,
-  loopbackAddresses: Readonly<Record<string, string>>,
-): string {
+export function mapUrlToLoopback(value: string, loopback: Readonly<Record<string, string>>): string {
   const match = /^(https?:\/\/)([^/]+)(\/.*)?$/.exec(value);
   if (match === null) return value;
-  const job = Object.keys(renderedAddresses).find((name) => renderedAddresses[name] === match[2]);
-  const loopback = job !== undefined ? loopbackAddresses[job] : undefined;
-  if (loopback === undefined) {
+  const mapped = loopback[match[2]];
+  if (mapped === undefined) {
     throw new Error(
-      `the URL ${value} names ${match[2]}, which is no rendered job's address: the harness cannot map it to loopback`,
+      `the URL ${value} names ${match[2]}, which is no address of a service the harness runs: it cannot map it to loopback`,
     );
   }
-  return `${match[1]}${loopback}${match[3] ?? ""}`;
+  return `${match[1]}${mapped}${match[3] ?? ""}`;
 }
 
 /** A process the harness started. */
@@ -210,44 +214,52 @@ export interface HarnessProcess {
   output(): string;
 }
 
-/** The running end-to-end stack. */
+/** A service the harness runs: its process and where it listens. */
+export interface LocalService extends HarnessProcess {
+  /** The service's name in the stack. */
+  readonly name: string;
+  /** `127.0.0.1:<port>`. */
+  readonly address: string;
+  /** `http://127.0.0.1:<port>`. */
+  readonly baseUrl: string;
+}
+
+/** The running local stack. */
 export interface LocalStack {
   /** The stack the files were generated from. */
   readonly stack: MonitoringStack;
-  /** The temporary directory: Prometheus' config (`config/`) and TSDB (`data/`). */
+  /** The temporary directory: each service's `config/` and `data/` under its name. */
   readonly dir: string;
   /** The files Prometheus runs, as written (targets mapped to loopback). */
   readonly files: readonly PrometheusConfigFile[];
-  /** The loopback address of each job's target. */
+  /** The loopback address of every rendered `host:port`. */
+  readonly loopback: Readonly<Record<string, string>>;
+  /** The loopback address of each service's job (of its first replica), by job. */
   readonly addresses: Readonly<Record<string, string>>;
-  readonly api: HarnessProcess & { readonly baseUrl: string };
-  /** The exporters the stack deploys, run as binaries on 127.0.0.1, by service name (`node-exporter`). */
-  readonly exporters: Readonly<Record<string, HarnessProcess & { readonly address: string }>>;
-  readonly prometheus: HarnessProcess & { readonly url: string; readonly client: PrometheusClient };
+  /** Every service running as a process, by name (Prometheus included). */
+  readonly services: Readonly<Record<string, LocalService>>;
+  /** Every service that is not run here, by name, with why. */
+  readonly notRun: Readonly<Record<string, string>>;
+  /** Prometheus, with a client. */
+  readonly prometheus: LocalService & { readonly url: string; readonly client: PrometheusClient };
   /** When the harness started, in Unix seconds (the start of every query window). */
   readonly startedAtSeconds: number;
-  /** Stops the API (by PID); the rest keeps running. Idempotent. */
-  stopApi(): Promise<void>;
+  /** Stops one service (by PID); the rest keeps running. Idempotent. */
+  stopService(name: string): Promise<void>;
   /** Stops every process (by PID) and removes the temporary directory. Idempotent; never rejects. */
   stop(): Promise<void>;
 }
 
 /** Options of {@link startLocalStack}. */
 export interface LocalStackOptions {
-  /** Absolute path of the `prometheus` binary. */
-  readonly prometheusBin: string;
   /** The stack to run. @default buildDefaultMonitoringStack(scrapeIntervalSeconds) */
   readonly stack?: MonitoringStack;
   /** The stack's scrape interval when no `stack` is given, in seconds. @default 1 */
   readonly scrapeIntervalSeconds?: number;
-  /** Port of the API on 127.0.0.1. @default a free port the OS picks */
-  readonly apiPort?: number;
-  /** Port of Prometheus on 127.0.0.1. @default a free port */
-  readonly prometheusPort?: number;
-  /** Absolute path of the node-exporter binary, run when the stack deploys node-exporter. @default requireBinary */
-  readonly nodeExporterBin?: string;
-  /** Absolute path of the blackbox-exporter binary, run when the stack deploys it. @default requireBinary */
-  readonly blackboxExporterBin?: string;
+  /** The 127.0.0.1 port of a service, by name (`{ api: 8000, prometheus: 9090 }`). @default a free port the OS picks */
+  readonly ports?: Readonly<Record<string, number>>;
+  /** The path of a binary, by its name (`node-exporter`). @default the project's cache (requireBinary) */
+  readonly binaries?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -292,142 +304,200 @@ export class ProcessGroup {
   }
 }
 
-/** A Prometheus started by {@link startPrometheus}. */
-export interface RunningPrometheus {
-  readonly binary: RunningBinary;
-  readonly url: string;
-  readonly client: PrometheusClient;
+/** How a service's local process is started: the program and its leading arguments. */
+function program(service: Service, binaries: Readonly<Record<string, string>>): { path: string; args: string[] } {
+  const binary = service.localRun?.binary ?? "";
+  if (binary === DEMO_API_BINARY) return { path: process.execPath, args: [buildApi()] };
+  return { path: binaries[binary] ?? requireBinary(binary), args: [] };
 }
 
 /**
- * Writes `files` under `<dir>/config` (relative paths kept: `rule_files` are resolved relative to prometheus.yml),
- * starts Prometheus on `127.0.0.1:<port>` with its TSDB in `<dir>/data`, and waits until `/-/ready` answers 200.
- * Rejects at once, with Prometheus' output, when it exits instead (a config it refuses, a port taken).
+ * Why a service cannot run here, or undefined when it can: it declares no local process, or its binary is neither
+ * given nor one the components declare (the project fetches only those).
  */
-export async function startPrometheus(
-  prometheusBin: string,
-  files: readonly PrometheusConfigFile[],
-  dir: string,
-  port: number,
-  processes: ProcessGroup,
-): Promise<RunningPrometheus> {
-  const configDir = join(dir, "config");
-  for (const file of files) {
-    mkdirSync(dirname(join(configDir, file.path)), { recursive: true });
-    writeFileSync(join(configDir, file.path), file.content);
+export function whyNotRun(service: Service, binaries: Readonly<Record<string, string>> = {}): string | undefined {
+  const binary = service.localRun?.binary;
+  if (binary === undefined) return "no local process (localRun)";
+  if (binary === DEMO_API_BINARY || binaries[binary] !== undefined || BINARIES[binary] !== undefined) return undefined;
+  return `its binary "${binary}" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`;
+}
+
+/** Resolves once something accepts connections on `127.0.0.1:port`; rejects when `binary` exits or after `timeoutMs`. */
+async function waitForPort(port: number, binary: RunningBinary, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolveOpen) => {
+      const socket = connect(port, LOOPBACK);
+      socket.once("connect", () => {
+        socket.destroy();
+        resolveOpen(true);
+      });
+      socket.once("error", () => resolveOpen(false));
+    });
+    if (open) return;
+    if (!processAlive(binary.pid))
+      throw new Error(`it exited before listening on ${LOOPBACK}:${port}:\n${binary.output()}`);
+    if (Date.now() > deadline) {
+      throw new Error(`it did not listen on ${LOOPBACK}:${port} within ${timeoutMs} ms:\n${binary.output()}`);
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
-  const url = `http://${LOOPBACK}:${port}`;
-  const binary = processes.add(
-    startBinary(
-      prometheusBin,
-      [
-        `--config.file=${join(configDir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=${LOOPBACK}:${port}`,
-      ],
-      { cwd: dir, env: { PATH: process.env.PATH } },
-    ),
-  );
-  await binary.waitForOutput(/Server is ready to receive web requests/, HARNESS_TIMEOUTS_MS.prometheusReady);
-  const client = new PrometheusClient(url, { timeoutMs: 5000 });
-  const ready = await client.ready();
-  if (ready.status !== 200) {
-    throw new Error(`Prometheus logged ready, but /-/ready answered ${ready.status}:\n${binary.output()}`);
-  }
-  return { binary, url, client };
+}
+
+/** Every rendered `host:port` of a service (its aliases on its port, metrics port and health port). */
+function renderedAddresses(service: Service): string[] {
+  const addresses = [
+    ...service.scrapeTargets.map((target) => `${target.host}:${target.port}`),
+    ...service.healthUrls.map((url) => /^https?:\/\/([^/]+)/.exec(url)?.[1] ?? ""),
+  ];
+  return [...new Set(addresses.filter((address) => address !== ""))];
 }
 
 /**
- * Starts the API built from app/ on 127.0.0.1 with `port` (0: a port the OS picks), and reads the port it listens on
- * from its "api listening" log line.
+ * Where the harness reaches every address the stack renders: each service's aliases and ports on its loopback port
+ * (`ports`, by service name), and a target outside the stack's network where it is.
  */
-export async function startApi(
-  processes: ProcessGroup,
-  cwd: string,
-  requestedPort = 0,
-): Promise<{ binary: RunningBinary; port: number }> {
-  const binary = processes.add(
-    startBinary(process.execPath, [buildApi()], {
-      cwd,
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(requestedPort),
-        HOST: LOOPBACK,
-        LOG_LEVEL: "info",
-        NODE_ENV: "production",
-      },
+export function loopbackAddresses(
+  stack: MonitoringStack,
+  ports: ReadonlyMap<string, number>,
+): Readonly<Record<string, string>> {
+  const loopback: Record<string, string> = {};
+  for (const target of stack.prometheus.scrapedTargets) {
+    if (target.outsideNetwork === true) loopback[`${target.host}:${target.port}`] = `${target.host}:${target.port}`;
+  }
+  for (const service of stack.services.values()) {
+    for (const address of renderedAddresses(service)) loopback[address] = `${LOOPBACK}:${ports.get(service.name)}`;
+  }
+  return loopback;
+}
+
+/**
+ * Starts one service as the stack declares it runs locally (`localRun`: the program, its arguments and environment,
+ * its rendered config files in `<dir>/<name>/config`, an empty `<dir>/<name>/data`) on `127.0.0.1:<port>`, and waits
+ * until it says it serves. The process joins `processes` before the wait, so it is stopped even when the start fails.
+ * @returns undefined for a service without `localRun`
+ */
+export async function startLocalService(
+  service: Service,
+  options: {
+    readonly dir: string;
+    readonly port: number;
+    /** The files to give it. @default the service's own `configFiles()` */
+    readonly configFiles?: readonly PrometheusConfigFile[];
+    readonly binaries?: Readonly<Record<string, string>>;
+    readonly processes: ProcessGroup;
+  },
+): Promise<{ readonly service: LocalService; readonly binary: RunningBinary } | undefined> {
+  const localRun = service.localRun;
+  if (localRun === undefined) return undefined;
+  const serviceDir = join(options.dir, service.name);
+  const ctx = {
+    host: LOOPBACK,
+    port: options.port,
+    address: `${LOOPBACK}:${options.port}`,
+    configDir: join(serviceDir, "config"),
+    dataDir: join(serviceDir, "data"),
+  };
+  mkdirSync(ctx.dataDir, { recursive: true });
+  for (const file of options.configFiles ?? service.configFiles()) {
+    mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
+    writeFileSync(join(ctx.configDir, file.path), file.content);
+  }
+  const { path, args } = program(service, options.binaries ?? {});
+  const binary = options.processes.add(
+    startBinary(path, [...args, ...localRun.args(ctx)], {
+      cwd: serviceDir,
+      env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
     }),
   );
-  await binary.waitForOutput(/"msg":"api listening"/, HARNESS_TIMEOUTS_MS.apiStart);
-  const port = Number(/"port":(\d+)[^\n]*"msg":"api listening"/.exec(binary.output())?.[1]);
-  if (!Number.isInteger(port) || port <= 0) {
-    throw new Error(`cannot read the API's port from its log:\n${binary.output()}`);
+  if (localRun.readyPattern !== undefined) {
+    await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
+  } else {
+    await waitForPort(options.port, binary, HARNESS_TIMEOUTS_MS.serviceStart);
   }
-  return { binary, port };
+  return {
+    binary,
+    service: {
+      name: service.name,
+      pid: binary.pid,
+      output: binary.output,
+      address: ctx.address,
+      baseUrl: `http://${ctx.address}`,
+    },
+  };
 }
 
 /**
- * Builds and starts the API, writes the stack's Prometheus files with loopback targets, starts Prometheus and waits
- * until it is ready. When any step fails, whatever was started is stopped before the error is rethrown.
+ * Starts every service of the stack that can run here, on 127.0.0.1, each with the config files the stack renders for
+ * it, and Prometheus last with the stack's files, targets mapped to loopback; waits until each says it serves (and
+ * Prometheus' /-/ready answers 200). When any step fails, whatever was started is stopped before the error is
+ * rethrown.
  */
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const startedAtSeconds = Date.now() / 1000;
   const stack = options.stack ?? buildDefaultMonitoringStack(options.scrapeIntervalSeconds ?? 1);
   const dir = mkdtempSync(join(tmpdir(), "monitoring-local-"));
   const processes = new ProcessGroup();
+  const binaries = options.binaries ?? {};
+  const running = new Map<string, { service: LocalService; binary: RunningBinary }>();
+  const notRun: Record<string, string> = {};
   try {
-    const api = await startApi(processes, dir, options.apiPort ?? 0);
-    const prometheusPort = options.prometheusPort ?? (await freeLoopbackPort());
-    // Nothing listens here: Grafana cannot run on this machine, so its target must be down.
-    const grafanaPort = await freeLoopbackPort();
-    // Ports are picked free and used later: make sure the picks did not collide with each other.
-    if (new Set([api.port, prometheusPort, grafanaPort]).size !== 3) {
-      throw new Error(`loopback ports collided: api ${api.port}, prometheus ${prometheusPort}, grafana ${grafanaPort}`);
-    }
-    const addresses: Record<string, string> = {
-      [stack.jobs.api]: `${LOOPBACK}:${api.port}`,
-      [stack.prometheus.scrapeTarget.jobName]: `${LOOPBACK}:${prometheusPort}`,
-      [stack.grafana.scrapeTarget.jobName]: `${LOOPBACK}:${grafanaPort}`,
-    };
-    const exporters = await startExporters(stack, dir, processes, options);
-    for (const [name, exporter] of Object.entries(exporters)) {
-      addresses[stack.jobs[name]] = exporter.address;
-    }
-    // The probe job scrapes the blackbox exporter's /probe.
-    const blackbox = exporters[BlackboxExporter.NAME];
-    if (
-      blackbox !== undefined &&
-      stack.prometheus.scrapeTargets.some((t) => t.jobName === BlackboxExporter.PROBE_JOB)
-    ) {
-      addresses[BlackboxExporter.PROBE_JOB] = blackbox.address;
-    }
-    // Every job but the probe job (which scrapes the blackbox exporter) has its own port.
-    const taken = Object.entries(addresses)
-      .filter(([job]) => job !== BlackboxExporter.PROBE_JOB)
-      .map(([, address]) => address);
+    const all = [...stack.services.values()];
+    const prometheusService = all.find((service) => service.name === stack.prometheus.name);
+    if (prometheusService === undefined) throw new Error("the stack has no Prometheus service to run");
+    // A port for every service, the ones not run included (nothing listens there: their targets are down).
+    const ports = new Map<string, number>();
+    for (const service of all) ports.set(service.name, options.ports?.[service.name] ?? (await freeLoopbackPort()));
+    const taken = [...ports.values()];
     if (new Set(taken).size !== taken.length) {
-      throw new Error(`loopback ports collided: ${JSON.stringify(addresses)}`);
+      throw new Error(`loopback ports collided: ${JSON.stringify(Object.fromEntries(ports))}`);
     }
-    const rendered = Object.fromEntries(stack.prometheus.scrapeTargets.map((t) => [t.jobName, targetAddress(t)]));
-    const files = mapTargetsToLoopback(stack.prometheus.configFiles(), rendered, addresses);
-    const prometheus = await startPrometheus(options.prometheusBin, files, dir, prometheusPort, processes);
+    const loopback = loopbackAddresses(stack, ports);
+    const files = mapTargetsToLoopback(stack.prometheus.configFiles(), loopback);
+
+    const start = async (service: Service, configFiles: readonly PrometheusConfigFile[]): Promise<void> => {
+      const started = await startLocalService(service, {
+        dir,
+        port: ports.get(service.name) ?? 0,
+        configFiles,
+        binaries,
+        processes,
+      });
+      if (started !== undefined) running.set(service.name, started);
+    };
+    for (const service of all) {
+      if (service === prometheusService) continue;
+      const why = whyNotRun(service, binaries);
+      if (why !== undefined) {
+        notRun[service.name] = `${why}: its target ${LOOPBACK}:${ports.get(service.name)} is down`;
+        continue;
+      }
+      await start(service, service.configFiles());
+    }
+    await start(prometheusService, files);
+    const prometheus = running.get(prometheusService.name);
+    if (prometheus === undefined) throw new Error("Prometheus declares no local process (localRun)");
+    const client = new PrometheusClient(prometheus.service.baseUrl, { timeoutMs: 5000 });
+    const ready = await client.ready();
+    if (ready.status !== 200) {
+      throw new Error(`Prometheus logged ready, but /-/ready answered ${ready.status}:\n${prometheus.binary.output()}`);
+    }
 
     let stopped = false;
     return {
       stack,
       dir,
       files,
-      addresses,
-      api: { pid: api.binary.pid, output: api.binary.output, baseUrl: `http://${LOOPBACK}:${api.port}` },
-      exporters,
-      prometheus: {
-        pid: prometheus.binary.pid,
-        output: prometheus.binary.output,
-        url: prometheus.url,
-        client: prometheus.client,
-      },
+      loopback,
+      addresses: Object.fromEntries(all.map((service) => [service.jobName, `${LOOPBACK}:${ports.get(service.name)}`])),
+      services: Object.fromEntries([...running].map(([name, entry]) => [name, entry.service])),
+      notRun,
+      prometheus: { ...prometheus.service, url: prometheus.service.baseUrl, client },
       startedAtSeconds,
-      stopApi: () => processes.stop(api.binary),
+      stopService: async (name: string) => {
+        const entry = running.get(name);
+        if (entry !== undefined) await processes.stop(entry.binary);
+      },
       async stop(): Promise<void> {
         if (stopped) return;
         stopped = true;
@@ -440,43 +510,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-}
-
-/**
- * Starts the exporters `stack` deploys as the real binaries on free loopback ports: node-exporter with the flags its
- * container gets, minus the host mounts (it reads this machine's own /proc, /sys and /, unprivileged); the blackbox
- * exporter with the config the stack renders and bakes into its image. Waits until each logs "Listening on".
- */
-async function startExporters(
-  stack: MonitoringStack,
-  dir: string,
-  processes: ProcessGroup,
-  options: LocalStackOptions,
-): Promise<Record<string, HarnessProcess & { readonly address: string }>> {
-  const started: Record<string, HarnessProcess & { readonly address: string }> = {};
-  const start = async (name: string, bin: string, args: (address: string) => string[]): Promise<void> => {
-    const address = `${LOOPBACK}:${await freeLoopbackPort()}`;
-    const binary = processes.add(startBinary(bin, args(address), { cwd: dir, env: { PATH: process.env.PATH } }));
-    await binary.waitForOutput(/Listening on/, HARNESS_TIMEOUTS_MS.exporterStart);
-    started[name] = { pid: binary.pid, output: binary.output, address };
-  };
-  if (stack.services.has(NodeExporter.NAME)) {
-    await start(NodeExporter.NAME, options.nodeExporterBin ?? requireBinary("node-exporter"), (address) =>
-      nodeExporterFlags(address),
-    );
-  }
-  const blackbox = stack.services.get(BlackboxExporter.NAME);
-  if (blackbox !== undefined) {
-    const configDir = join(dir, "blackbox");
-    for (const file of blackbox.configFiles()) {
-      mkdirSync(dirname(join(configDir, file.path)), { recursive: true });
-      writeFileSync(join(configDir, file.path), file.content);
-    }
-    await start(BlackboxExporter.NAME, options.blackboxExporterBin ?? requireBinary("blackbox-exporter"), (address) =>
-      blackboxExporterFlags(join(configDir, BlackboxExporter.CONFIG_FILE), address),
-    );
-  }
-  return started;
 }
 
 /** What {@link startSuccessfulTraffic} sent. */

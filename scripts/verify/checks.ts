@@ -318,7 +318,7 @@ export function ruleChecks(
         "Prometheus",
         errorTitle,
         failing.join("; "),
-        `a rule fails at evaluation time: see ${prometheusUrl}/rules and docker logs ${exp.containers.prometheus}; fix the rule in constructs/alert-rules.ts (README: Runbook: PrometheusRuleEvaluationFailures)`,
+        `a rule fails at evaluation time: see ${prometheusUrl}/rules and docker logs ${exp.containers.prometheus}; fix the rule in the rules.ts of its component (constructs/<component>/) (README: Runbook: PrometheusRuleEvaluationFailures)`,
       ),
     );
   } else {

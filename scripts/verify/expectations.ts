@@ -5,13 +5,14 @@
  */
 import { parse } from "yaml";
 import { HTTP_METRICS, RUNTIME_METRICS } from "@monitoring-stack/api/contract";
-import { ALERT_NAMES } from "../../constructs/alert-rules";
+import type { ScrapeTarget } from "../../constructs/core/scrape-target";
 import { Grafana, GRAFANA_ADMIN_USER } from "../../constructs/grafana";
-import { PROMETHEUS_DATASOURCE_UID } from "../../constructs/grafana-datasource";
 import type { MonitoringStack } from "../../constructs/monitoring-stack";
-import type { ScrapeTarget } from "../../constructs/scrape-target";
+import { PROMETHEUS_ALERT_NAMES } from "../../constructs/prometheus";
 import type { RenderedDashboard } from "../../dashboards/types";
+import { SCRAPE_SERIES } from "../../dashboards/metrics";
 import { isObject } from "./http";
+import { metricOwners } from "./panel-queries";
 
 /** A rule of the stack's rule files: its group, its name and its PromQL. */
 export interface ExpectedRule {
@@ -61,16 +62,14 @@ export interface StackExpectations {
   readonly containers: Readonly<Record<ServiceName, string>>;
   /** Where a person finds the Grafana admin password file, relative to the project root. */
   readonly passwordFileForHumans: string;
+  /** The name of the Grafana service (`--skip-grafana` skips what only it can answer). */
+  readonly grafanaService: string;
+  /** The services whose catalogs declare each metric (the scrape series: Prometheus). */
+  readonly metricOwners: Readonly<Record<string, readonly string[]>>;
 }
 
-/**
- * Reads the expectations from a built (not necessarily synthesized) stack.
- * @param passwordFileForHumans the admin password file as the stack props name it (`pathForHumans`).
- */
-export function stackExpectations(
-  stack: MonitoringStack,
-  passwordFileForHumans = ".secrets/grafana-admin-password",
-): StackExpectations {
+/** Reads the expectations from a built (not necessarily synthesized) stack. */
+export function stackExpectations(stack: MonitoringStack): StackExpectations {
   const ruleFiles = stack.prometheus.configFiles().filter((file) => file.path !== "prometheus.yml");
   const rules = ruleFiles.flatMap((file) => rulesOf(parse(file.content)));
   const ruleGroups = [...new Set(rules.map((rule) => rule.group))];
@@ -78,40 +77,32 @@ export function stackExpectations(
   const services = [...stack.services.values()];
   return {
     // Sorted by job, as prometheus.yml lists them: the same order whatever the order of the add calls.
-    scrapeTargets: [...stack.prometheus.scrapeTargets].sort((a, b) =>
+    scrapeTargets: [...stack.prometheus.scrapedTargets].sort((a, b) =>
       a.jobName < b.jobName ? -1 : a.jobName > b.jobName ? 1 : 0,
     ),
-    jobs: {
-      ...Object.fromEntries(services.map((service) => [service.name, service.jobName])),
-      prometheus: stack.prometheus.scrapeTarget.jobName,
-      grafana: stack.grafana.scrapeTarget.jobName,
-    },
+    jobs: stack.jobs,
     scrapeIntervalSeconds: stack.prometheus.scrapeIntervalSeconds,
     prometheusImage: stack.prometheus.options.image,
     rules,
     ruleGroups,
-    watchdogAlert: rules.some((rule) => rule.name === ALERT_NAMES.watchdog) ? ALERT_NAMES.watchdog : undefined,
+    watchdogAlert: rules.some((rule) => rule.name === PROMETHEUS_ALERT_NAMES.watchdog)
+      ? PROMETHEUS_ALERT_NAMES.watchdog
+      : undefined,
     dashboards: stack.dashboards,
-    datasourceUid: PROMETHEUS_DATASOURCE_UID,
+    datasourceUid: stack.grafana.datasourceRef.uid,
     prometheusInternalUrl: stack.prometheus.internalUrl,
     dashboardFolderUid: Grafana.FOLDER_UID,
     grafanaAdminUser: GRAFANA_ADMIN_USER,
     apiMetricFamilies: [...Object.values(HTTP_METRICS).map((metric) => metric.name), ...Object.values(RUNTIME_METRICS)],
-    hostUrls: {
-      ...Object.fromEntries(
-        services.flatMap((service) => (service.hostUrl !== undefined ? [[service.name, service.hostUrl]] : [])),
-      ),
-      prometheus: stack.prometheus.hostUrl,
-      grafana: stack.grafana.hostUrl,
-    },
-    containers: {
-      ...Object.fromEntries(
-        services.map((service) => [service.name, service.containers[0]?.nameInput ?? `${network}-${service.name}`]),
-      ),
-      prometheus: stack.prometheus.container.nameInput ?? `${network}-prometheus`,
-      grafana: stack.grafana.container.nameInput ?? `${network}-grafana`,
-    },
-    passwordFileForHumans,
+    hostUrls: Object.fromEntries(
+      services.flatMap((service) => (service.hostUrl !== undefined ? [[service.name, service.hostUrl]] : [])),
+    ),
+    containers: Object.fromEntries(
+      services.map((service) => [service.name, service.containers[0]?.nameInput ?? `${network}-${service.name}`]),
+    ),
+    passwordFileForHumans: stack.grafana.passwordFile.pathForHumans,
+    grafanaService: stack.grafana.name,
+    metricOwners: metricOwners(services, stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs),
   };
 }
 

@@ -42,6 +42,49 @@ export function dashboardQueries(dashboards: readonly RenderedDashboard[]): Dash
   return dashboards.flatMap((dashboard) => panelQueries(dashboard.model).map((query) => ({ dashboard, query })));
 }
 
+/**
+ * The services whose catalogs declare each metric (`metricNames`): a service's own series, a scrape job's series (the
+ * services its targets are: the blackbox exporter for the probes), and Prometheus for the scrape series it records for
+ * every target. Who must run for a query over the metric to show data.
+ */
+export function metricOwners(
+  services: Iterable<{ readonly name: string; readonly metricNames: readonly string[] }>,
+  prometheus: string,
+  scrapeSeries: readonly string[],
+  scrapeJobs: readonly { readonly metricNames: readonly string[]; readonly services: readonly string[] }[] = [],
+): Readonly<Record<string, readonly string[]>> {
+  const owners: Record<string, string[]> = {};
+  const add = (metric: string, owner: string): void => {
+    const list = (owners[metric] ??= []);
+    if (!list.includes(owner)) list.push(owner);
+  };
+  for (const service of services) for (const metric of service.metricNames) add(metric, service.name);
+  for (const job of scrapeJobs)
+    for (const metric of job.metricNames) for (const owner of job.services) add(metric, owner);
+  for (const metric of scrapeSeries) add(metric, prometheus);
+  return owners;
+}
+
+/** What {@link missingOwners} returns for a metric no service declares: nothing here can answer it. */
+export const UNOWNED = "(no deployed service declares it)";
+
+/**
+ * The services a query needs but that do not run (`runs` says which do): for each metric it reads, when no owner
+ * runs, its owners ({@link UNOWNED} for a metric nobody declares). Empty: the query can show data here.
+ */
+export function missingOwners(
+  query: PanelQuery,
+  owners: Readonly<Record<string, readonly string[]>>,
+  runs: (service: string) => boolean,
+): string[] {
+  const missing = query.metricNames.flatMap((metric) => {
+    const of = owners[metric] ?? [];
+    if (of.length === 0) return [UNOWNED];
+    return of.some(runs) ? [] : of;
+  });
+  return [...new Set(missing)].sort();
+}
+
 /** How reports and test titles name a query: `API Overview › "Request rate" (panel 2) [A]`. */
 export function describeQuery(query: PanelQuery): string {
   const panelId = query.panelId === undefined ? "" : ` (panel ${query.panelId})`;

@@ -25,6 +25,7 @@ import {
   dashboardQueries,
   dashboardWindow,
   describeQuery,
+  missingOwners,
   runPanelQuery,
   type PanelQueryOutcome,
 } from "./panel-queries";
@@ -197,7 +198,11 @@ async function dataChecks(
   progress(`running every panel query of ${exp.dashboards.length} dashboards ...`);
   for (const item of dashboardQueries(exp.dashboards)) {
     const title = describeQuery(item.query);
-    if (item.query.needsGrafana && options.skipGrafana) {
+    const grafana = exp.grafanaService;
+    if (
+      options.skipGrafana &&
+      missingOwners(item.query, exp.metricOwners, (name) => name !== grafana).includes(grafana)
+    ) {
       results.push(skip("Data", title, `reads only Grafana's own metrics; ${SKIP_GRAFANA_REASON}`));
       continue;
     }
@@ -230,8 +235,10 @@ function queryResult(
   const hint =
     missing.length > 0
       ? `Prometheus has no series named ${missing.join(", ")}: the target exposing ${missing.length === 1 ? "it" : "them"} is down or does not expose ${missing.length === 1 ? "it" : "them"} (see the targets above)` +
-        (outcome.query.needsGrafana
-          ? `; Grafana's own metrics need GF_METRICS_ENABLED=true in ${exp.containers.grafana}`
+        (missingOwners(outcome.query, exp.metricOwners, (name) => name !== exp.grafanaService).includes(
+          exp.grafanaService,
+        )
+          ? `; Grafana's own metrics need GF_METRICS_ENABLED=true in ${exp.containers[exp.grafanaService]}`
           : "")
       : `the metrics exist, but no series matches the panel's selectors in the dashboard's time range: check the query's job and label matchers in dashboards/`;
   return fail("Data", title, outcome.seriesCount > 0 ? "only NaN samples" : "no data", hint);

@@ -5,9 +5,11 @@
  * closest real thing: the JSON Terraform would read, applied to a real engine.
  *
  * Strict by design: every attribute is mapped one to one or the apply FAILS (nothing is silently ignored), every
- * interpolation is resolved explicitly or the apply fails. Resources are found by type, never by construct id.
- * Grafana cannot run here (no binary, no registry): its pulled image, its container (the one running that image) and
- * every `grafana_*` resource are reported as not run; any other resource it cannot map fails.
+ * interpolation is resolved explicitly or the apply fails. Resources are found by type, never by construct id, and
+ * no service is named here: what it learns comes from cdk.tf.json. What cannot run here is reported "not run", with
+ * why: an image that is not on the engine (no registry answers, no stand-in has its tag: Grafana's, a user's own),
+ * whatever is built from it or runs it, and every resource of another provider (the `grafana_*` ones); any other
+ * resource or attribute it cannot map fails.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -66,6 +68,8 @@ interface Applied {
 }
 
 const NETWORK_ATTRIBUTES = new Set(["name", "driver"]);
+/** An image reference with a tag (`prom/prometheus:v3.5.3`), as a build argument names a base image. */
+const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]*$/;
 const IMAGE_ATTRIBUTES = new Set(["name", "build", "triggers", "keep_locally"]);
 const BUILD_ATTRIBUTES = new Set(["context", "dockerfile", "build_args"]);
 const CONTAINER_ATTRIBUTES = new Set([
@@ -84,6 +88,7 @@ const CONTAINER_ATTRIBUTES = new Set([
   "tmpfs",
   "capabilities",
   "security_opts",
+  "privileged",
   "memory",
   "memory_swap",
   "log_driver",
@@ -239,12 +244,15 @@ export class DockerApplier {
     checkAllMapped(json);
     const notRunImages = new Set<string>();
 
+    // Resources of any provider but docker need that provider, which Terraform cannot download here: not run.
+    const otherProviders = Object.keys(json.provider ?? {}).filter((name) => name !== "docker");
     for (const type of Object.keys(resources).sort()) {
-      if (type.startsWith("grafana_")) {
+      const provider = type.split("_")[0];
+      if (provider !== "docker" && otherProviders.includes(provider)) {
         for (const name of Object.keys(resources[type] ?? {}).sort()) {
           report.notRun.push({
             address: `${type}.${name}`,
-            reason: "Grafana resources need Terraform's Grafana provider and a running Grafana; neither exists here",
+            reason: `needs Terraform's ${provider} provider (and what it talks to), which cannot run here`,
           });
         }
       } else if (!["docker_network", "docker_image", "docker_container"].includes(type)) {
@@ -252,9 +260,9 @@ export class DockerApplier {
       }
     }
     for (const [name, provider] of Object.entries(json.provider ?? {})) {
-      if (name === "grafana") report.notRun.push({ address: "provider.grafana", reason: "no Grafana here" });
-      else if (name !== "docker") throw new Error(`provider ${name} is not mapped by the test applier`);
-      else if (
+      if (name !== "docker") {
+        report.notRun.push({ address: `provider.${name}`, reason: "no provider downloads here" });
+      } else if (
         Array.isArray(provider) &&
         provider.some((item) => Object.keys(asObject("provider.docker", item)).length > 0)
       ) {
@@ -287,32 +295,42 @@ export class DockerApplier {
       checkMapped(address, raw, IMAGE_ATTRIBUTES);
       if (raw.build === undefined) {
         // The provider's findImage: an image already on the engine under exactly this name is used as is (no pull);
-        // only a missing one is pulled. No registry answers here, so a pull can only fail; Grafana's image (no
-        // stand-in: no binary) is the one expected case and is reported as not run.
+        // only a missing one is pulled. No registry answers here, so an image without a stand-in under this exact tag
+        // (Grafana's: no binary; a user's own image) is not run, nor is anything built from it or running it.
         const imageName = asString(`${address}.name`, raw.name);
-        const local = await this.docker
-          .getImage(imageName)
-          .inspect()
-          .catch(() => undefined);
-        if (local !== undefined && !/^grafana\/grafana:/.test(imageName)) {
+        const local = await this.localImageId(imageName);
+        if (local !== undefined) {
           wanted.add(address);
           const config = this.resolveDeep(address, raw, resolver(address));
           pending.push(
             this.ensure(address, config, options, report, () =>
-              Promise.resolve(this.localImage(address, config, local.Id)),
+              Promise.resolve(this.localImage(address, config, local)),
             ),
           );
           continue;
         }
-        if (!/^grafana\/grafana:/.test(imageName)) {
-          throw new Error(
-            `${address}: pulls ${imageName}: it is not on the engine (or no engine answered) and no registry is reachable here; only Grafana is expected to be pulled (give it a stand-in under this exact tag)`,
-          );
-        }
         notRunImages.add(name);
         report.notRun.push({
           address,
-          reason: `${imageName} is pulled from a registry; no registry and no Grafana binary here`,
+          reason: `pulls ${imageName}: no registry answers here and no stand-in has this tag`,
+        });
+        continue;
+      }
+      // A build FROM an image that is not here cannot run either (the base is a build argument, as the stack writes it).
+      const buildArgs = asObject(`${address}.build`, raw.build).build_args;
+      const bases = buildArgs === undefined ? [] : Object.values(asObject(`${address}.build.build_args`, buildArgs));
+      const missingBase = (
+        await Promise.all(
+          bases
+            .filter((value): value is string => typeof value === "string" && IMAGE_REFERENCE.test(value))
+            .map(async (base) => ((await this.localImageId(base)) === undefined ? base : undefined)),
+        )
+      ).find((base) => base !== undefined);
+      if (missingBase !== undefined) {
+        notRunImages.add(name);
+        report.notRun.push({
+          address,
+          reason: `builds FROM ${missingBase}, which is not here (no stand-in has this tag)`,
         });
         continue;
       }
@@ -326,7 +344,7 @@ export class DockerApplier {
       const address = `docker_container.${name}`;
       const imageRef = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(typeof raw.image === "string" ? raw.image : "");
       if (imageRef !== null && notRunImages.has(imageRef[1] ?? "")) {
-        report.notRun.push({ address, reason: "runs the Grafana image, which cannot exist here" });
+        report.notRun.push({ address, reason: `runs docker_image.${imageRef[1]}, which is not run here` });
         continue;
       }
       wanted.add(address);
@@ -553,6 +571,15 @@ export class DockerApplier {
    * A `docker_image` without `build` whose image the engine already has: the provider's findImage returns the local
    * image without pulling, and sets `image_id` to its ID.
    */
+  /** The id of the image on the engine under exactly `name`, or undefined when there is none. */
+  private async localImageId(name: string): Promise<string | undefined> {
+    const image = await this.docker
+      .getImage(name)
+      .inspect()
+      .catch(() => undefined);
+    return image?.Id;
+  }
+
   private localImage(address: string, config: JsonObject, imageId: string): Omit<Applied, "fingerprint"> {
     const name = asString(`${address}.name`, config.name);
     if (config.keep_locally !== true) {
@@ -675,6 +702,8 @@ export class DockerApplier {
         ...(capabilities.drop !== undefined
           ? { CapDrop: asStringList(at("capabilities.drop"), capabilities.drop) }
           : {}),
+        // The provider's `privileged` is HostConfig.Privileged.
+        ...(config.privileged !== undefined ? { Privileged: config.privileged === true } : {}),
         ...(config.security_opts !== undefined
           ? { SecurityOpt: asStringList(at("security_opts"), config.security_opts) }
           : {}),

@@ -25,7 +25,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import type Docker from "dockerode";
-import { IMAGES } from "../../../constructs/versions";
+import { IMAGES } from "../versions";
 
 /** The Node.js release of `IMAGES.node` and the npm it bundles upstream. */
 const NODE_VERSION = /^node:(\d+\.\d+\.\d+)-/.exec(IMAGES.node)?.[1] ?? "";
@@ -291,7 +291,7 @@ function exporterStandIn(spec: {
 /** `prom/node-exporter:v1.11.1`: busybox base, /bin/node_exporter, user nobody, EXPOSE 9100, no CMD. */
 function nodeExporterStandIn(): StandIn {
   return exporterStandIn({
-    tag: IMAGES.nodeExporter,
+    tag: IMAGES["node-exporter"],
     binary: "node-exporter",
     path: "/bin/node_exporter",
     port: 9100,
@@ -313,7 +313,7 @@ const BLACKBOX_DEFAULT_CONFIG = "modules:\n  http_2xx:\n    prober: http\n";
 /** `prom/blackbox-exporter:v0.28.0`: busybox base, /bin/blackbox_exporter, its config in /etc/blackbox_exporter. */
 function blackboxExporterStandIn(): StandIn {
   return exporterStandIn({
-    tag: IMAGES.blackboxExporter,
+    tag: IMAGES["blackbox-exporter"],
     binary: "blackbox-exporter",
     path: "/bin/blackbox_exporter",
     port: 9115,

@@ -1,0 +1,263 @@
+/**
+ * Every rule file of the default stack, checked by the real promtool (Prometheus 3.5): `check config` on the generated
+ * prometheus.yml, `check rules` on each rule file, and `test rules` on every promtool case a component registered next
+ * to its rules (`rules.cases.ts`, passed to `stack.addAlertRules(name, rules, { tests })`).
+ *
+ * Nothing here names a component or an alert: the rule files, the alerts and the cases are read from the synthesized
+ * stack, and the cases are rendered from the same context the rules are (scrape interval, jobs, runbook base URL), so
+ * a threshold or the scrape interval changes both sides. Every alert must have a case where it fires and one where it
+ * must not (an alert that always fires, `vector(1)`, only the first).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { parse, stringify } from "yaml";
+import type { AlertRuleContext, AlertRulesDocument, RuleTestCase, RuleTestGroup } from "../constructs/core/rules";
+import { formatDuration } from "../constructs/core/validation";
+import { toGeneratedYaml } from "../constructs/prometheus/config";
+import { describeWithBinaries, runBinary, type RunResult } from "./support/prometheus-binaries";
+import { synthMonitoringStack } from "./support/stack";
+
+const { stack } = synthMonitoringStack();
+const CONFIG_FILES = stack.prometheus.configFiles();
+const PROMETHEUS_YML = "prometheus.yml";
+
+/** The context the stack renders its rule files with, from the stack's final set of services. */
+const CONTEXT: AlertRuleContext = {
+  scrapeIntervalSeconds: stack.scrapeIntervalSeconds,
+  jobs: stack.jobs,
+  deployedJobs: stack.deployedJobs,
+  ...(stack.runbookBaseUrl !== undefined ? { runbookBaseUrl: stack.runbookBaseUrl } : {}),
+};
+
+/** Where prometheus.yml lists a rule file, relative to its own directory. */
+function ruleFilePath(name: string): string {
+  return `rules/${name}.yml`;
+}
+
+/** Every rule file as rendered, with its cases rendered from the same context. */
+const RULE_FILES = stack.ruleFiles.map((file) => ({
+  name: file.name,
+  path: ruleFilePath(file.name),
+  document: file.render(),
+  cases: file.tests?.(CONTEXT) ?? [],
+}));
+const CASES = RULE_FILES.flatMap((file) => file.cases.map((ruleCase) => ({ file, ruleCase })));
+
+/** An alert that fires whatever the data: its cases can only show it firing. */
+function alwaysFires(expr: string): boolean {
+  return expr.trim() === "vector(1)";
+}
+
+const ALERTS = RULE_FILES.flatMap((file) =>
+  file.document.groups.flatMap((group) =>
+    group.rules.map((rule) => ({ file: file.name, alert: rule.alert, alwaysFires: alwaysFires(rule.expr) })),
+  ),
+);
+
+const PROMTOOL_TIMEOUT_MS = 20_000;
+
+/** The unit-test file of one case: the rule file it proves, evaluated at the stack's interval. */
+function ruleTestFile(file: string, group: RuleTestGroup): string {
+  return stringify(
+    {
+      rule_files: [file],
+      evaluation_interval: formatDuration(stack.scrapeIntervalSeconds),
+      tests: [group],
+    },
+    { lineWidth: 0 },
+  );
+}
+
+function slug(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+}
+
+/** The parts of a promtool run a failed assertion should show. */
+function outcome(result: RunResult): { exitCode: number | null; timedOut: boolean; output: string } {
+  return { exitCode: result.exitCode, timedOut: result.timedOut, output: `${result.stdout}${result.stderr}` };
+}
+
+/** A copy of a rule file with its first expression broken, the way a typo in a renderer would break it. */
+function withBrokenExpr(document: AlertRulesDocument): AlertRulesDocument {
+  return {
+    groups: document.groups.map((group, g) => ({
+      ...group,
+      rules: group.rules.map((rule, r) => (g === 0 && r === 0 ? { ...rule, expr: `${rule.expr})` } : rule)),
+    })),
+  };
+}
+
+describe("the default stack's rule files and their promtool cases", () => {
+  it("lists every rule file in prometheus.yml, as rules/<name>.yml", () => {
+    const listed = (
+      parse(CONFIG_FILES.find((file) => file.path === PROMETHEUS_YML)?.content ?? "") as {
+        rule_files?: string[];
+      }
+    ).rule_files;
+
+    expect(listed).toEqual(RULE_FILES.map((file) => file.path));
+    expect(CONFIG_FILES.map((file) => file.path)).toEqual([PROMETHEUS_YML, ...RULE_FILES.map((file) => file.path)]);
+  });
+
+  it("writes each rule file exactly as its source renders it", () => {
+    for (const file of RULE_FILES) {
+      expect({ file: file.path, content: CONFIG_FILES.find((written) => written.path === file.path)?.content }).toEqual(
+        { file: file.path, content: toGeneratedYaml(file.document) },
+      );
+    }
+  });
+
+  it("has a firing case and a non-firing case for every alert of every rule file (an always-firing alert: a firing one)", () => {
+    const covered = (fires: boolean) => new Set(CASES.filter((c) => c.ruleCase.fires === fires).map((c) => key(c)));
+    const key = (c: { file: { name: string }; ruleCase: RuleTestCase }) => `${c.file.name}: ${c.ruleCase.alert}`;
+    const alertKeys = ALERTS.map((a) => `${a.file}: ${a.alert}`);
+
+    expect(alertKeys.filter((name) => !covered(true).has(name))).toEqual([]);
+    expect(
+      ALERTS.filter((a) => !a.alwaysFires)
+        .map((a) => `${a.file}: ${a.alert}`)
+        .filter((name) => !covered(false).has(name)),
+    ).toEqual([]);
+    // Every case is about an alert of its own rule file, so the coverage above cannot be met by a stray case.
+    expect(CASES.map((c) => key(c)).filter((name) => !alertKeys.includes(name))).toEqual([]);
+    expect(ALERTS.filter((a) => a.alwaysFires).length).toBeLessThan(ALERTS.length);
+  });
+
+  it("has cases whose expectations match what they claim: a firing case expects an alert, a quiet one none", () => {
+    const mismatched = CASES.filter(({ ruleCase }) => {
+      const ownEvaluations = ruleCase.group.alert_rule_test.filter((test) => test.alertname === ruleCase.alert);
+      const expectsAlert = ownEvaluations.some((test) => test.exp_alerts.length > 0);
+      return ownEvaluations.length === 0 || expectsAlert !== ruleCase.fires;
+    }).map(({ ruleCase }) => ruleCase.title);
+
+    expect(mismatched).toEqual([]);
+  });
+
+  it("gives every case its own title", () => {
+    const titles = CASES.map((c) => c.ruleCase.title);
+
+    expect(titles.filter((title, index) => titles.indexOf(title) !== index)).toEqual([]);
+  });
+});
+
+describeWithBinaries("promtool on the default stack's prometheus.yml and rule files", ["promtool"], (bins) => {
+  let dir = "";
+
+  function write(relativePath: string, content: string): void {
+    const path = join(dir, relativePath);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+
+  function promtool(args: readonly string[]): Promise<RunResult> {
+    return runBinary(bins.promtool, args, { cwd: dir, timeoutMs: PROMTOOL_TIMEOUT_MS });
+  }
+
+  function runCase(file: string, group: RuleTestGroup, fileName = `${slug(group.name)}.test.yml`): Promise<RunResult> {
+    write(fileName, ruleTestFile(file, group));
+    return promtool(["test", "rules", fileName]);
+  }
+
+  // broken/prometheus.yml and its rule files, the first of which has a broken expression.
+  function writeBrokenCopy(): string {
+    const [first] = RULE_FILES;
+    for (const file of CONFIG_FILES) write(join("broken", file.path), file.content);
+    write(join("broken", first.path), toGeneratedYaml(withBrokenExpr(first.document)));
+    return join("broken", first.path);
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "rule-cases-"));
+    for (const file of CONFIG_FILES) write(file.path, file.content);
+  });
+
+  afterAll(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("check config accepts the generated prometheus.yml with every lint, and finds every rule file and rule", async () => {
+    const result = await promtool(["check", "config", "--lint=all", "--lint-fatal", PROMETHEUS_YML]);
+
+    expect(outcome(result)).toEqual({
+      exitCode: 0,
+      timedOut: false,
+      output: expect.stringContaining(`SUCCESS: ${RULE_FILES.length} rule files found`),
+    });
+    for (const file of RULE_FILES) {
+      const rules = file.document.groups.flatMap((group) => group.rules).length;
+      expect(result.stdout).toContain(`Checking ${file.path}\n  SUCCESS: ${rules} rules found`);
+    }
+  });
+
+  it.each(RULE_FILES.map((file) => [file.path, file] as const))(
+    "check rules accepts %s with every lint enabled",
+    async (path, file) => {
+      const rules = file.document.groups.flatMap((group) => group.rules).length;
+
+      const result = await promtool(["check", "rules", "--lint=all", "--lint-fatal", path]);
+
+      expect(outcome(result)).toEqual({
+        exitCode: 0,
+        timedOut: false,
+        output: expect.stringContaining(`SUCCESS: ${rules} rules found`),
+      });
+    },
+  );
+
+  it("check rules fails on a rule file with a broken expression", async () => {
+    const broken = writeBrokenCopy();
+
+    const result = await promtool(["check", "rules", broken]);
+
+    expect(outcome(result)).toEqual({
+      exitCode: 1,
+      timedOut: false,
+      output: expect.stringMatching(/FAILED[\s\S]*parse error/),
+    });
+  });
+
+  it("check config fails when prometheus.yml lists a broken rule file", async () => {
+    writeBrokenCopy();
+
+    const result = await promtool(["check", "config", join("broken", PROMETHEUS_YML)]);
+
+    expect(outcome(result)).toEqual({
+      exitCode: 1,
+      timedOut: false,
+      output: expect.stringMatching(/FAILED[\s\S]*parse error/),
+    });
+  });
+
+  describe("test rules", () => {
+    for (const { file, ruleCase } of CASES) {
+      it(ruleCase.title, async () => {
+        const result = await runCase(file.path, ruleCase.group);
+
+        expect(outcome(result)).toEqual({ exitCode: 0, timedOut: false, output: expect.stringContaining("SUCCESS") });
+      });
+    }
+
+    it("fails when a firing case expects no alert, so these cases can fail", async () => {
+      // given the first firing case, expecting no alert at any of its evaluations
+      const firing = CASES.find((c) => c.ruleCase.fires);
+      if (firing === undefined) throw new Error("no firing case");
+      const wrong: RuleTestGroup = {
+        ...firing.ruleCase.group,
+        name: "wrong expectation",
+        alert_rule_test: firing.ruleCase.group.alert_rule_test.map((test) => ({ ...test, exp_alerts: [] })),
+      };
+
+      const result = await runCase(firing.file.path, wrong);
+
+      expect(outcome(result)).toEqual({
+        exitCode: 1,
+        timedOut: false,
+        output: expect.stringMatching(new RegExp(`FAILED[\\s\\S]*alertname: ${firing.ruleCase.alert}`)),
+      });
+    });
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * The pinned versions the tests compare against, read from their one home in each component's folder (and the
+ * registry's image table), under the short names the tests use.
+ */
+import { ALERTMANAGER_VERSION } from "../../constructs/alertmanager/defaults";
+import { BLACKBOX_EXPORTER_VERSION } from "../../constructs/blackbox-exporter/defaults";
+import { CADVISOR_VERSION } from "../../constructs/cadvisor/defaults";
+import { DOCKER_PROVIDER } from "../../constructs/core/stack";
+import { GRAFANA_PROVIDER } from "../../constructs/grafana/defaults";
+import { NODE_EXPORTER_VERSION } from "../../constructs/node-exporter/defaults";
+import { PROMETHEUS_VERSION } from "../../constructs/prometheus/defaults";
+
+export { IMAGES } from "../../constructs/components";
+
+/** Upstream versions of the programs the stack deploys. */
+export const VERSIONS = {
+  prometheus: PROMETHEUS_VERSION,
+  alertmanager: ALERTMANAGER_VERSION,
+  nodeExporter: NODE_EXPORTER_VERSION,
+  blackboxExporter: BLACKBOX_EXPORTER_VERSION,
+  cadvisor: CADVISOR_VERSION,
+} as const;
+
+/** The Terraform providers. */
+export const PROVIDERS = { docker: DOCKER_PROVIDER, grafana: GRAFANA_PROVIDER } as const;

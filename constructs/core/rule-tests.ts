@@ -1,0 +1,89 @@
+/**
+ * A small toolkit for writing `promtool test rules` cases next to the rules they prove (each component's
+ * `rules.cases.ts`): input series in promtool's expanding notation, evaluation times, and Go's template formatting of
+ * values as Prometheus' `humanize*` functions print them. Pure: the test suite writes the files and runs promtool.
+ */
+import type { AlertRuleTest, RuleTestGroup, RuleTestSeries } from "./rules";
+import { formatDuration } from "./validation";
+
+/** Labels of a series. */
+export type Labels = Readonly<Record<string, string>>;
+
+/** An alert expected at one evaluation: its labels and annotations. */
+export type ExpectedAlert = AlertRuleTest["exp_alerts"][number];
+
+/**
+ * A precondition of a case: the fixture only proves what its title says when `condition` holds (a threshold far from
+ * the fixture's values, a window long enough...). Throws, so a case that no longer proves anything fails its test.
+ */
+export function requireThat(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`promtool case precondition failed: ${what}`);
+}
+
+/** One input series: `metric{labels}` and its values. */
+export function series(metric: string, labels: Labels, values: string): RuleTestSeries {
+  const matchers = Object.entries(labels).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+  return { series: `${metric}{${matchers.join(",")}}`, values };
+}
+
+/** `samples` samples of the same value, in promtool's expanding notation. */
+export function flat(value: number, samples: number): string {
+  return `${value}+0x${samples - 1}`;
+}
+
+/** A counter starting at 0 and growing by `perStep` every step, `samples` samples. */
+export function counter(perStep: number, samples: number): string {
+  return `0+${perStep}x${samples - 1}`;
+}
+
+/** A counter growing by 1 every `everySteps` steps: sparse traffic. */
+export function sparseCounter(everySteps: number, samples: number): string {
+  return Array.from({ length: samples }, (_, index) => Math.floor(index / everySteps)).join(" ");
+}
+
+/** Number of samples from 0 s up to and including `seconds`, one every `stepSeconds`. */
+export function samplesUntil(seconds: number, stepSeconds: number): number {
+  requireThat(seconds % stepSeconds === 0, `${seconds} s is a whole number of ${stepSeconds} s steps`);
+  return seconds / stepSeconds + 1;
+}
+
+/** A test group whose samples are `stepSeconds` apart. */
+export function testGroup(
+  name: string,
+  stepSeconds: number,
+  inputSeries: readonly RuleTestSeries[],
+  tests: readonly AlertRuleTest[],
+): RuleTestGroup {
+  return { name, interval: formatDuration(stepSeconds), input_series: inputSeries, alert_rule_test: tests };
+}
+
+/** One evaluation: at `seconds`, `alertname` has exactly `alerts` firing (none: it must not fire; pending does not count). */
+export function evaluation(seconds: number, alertname: string, alerts: readonly ExpectedAlert[]): AlertRuleTest {
+  return { eval_time: formatDuration(seconds), alertname, exp_alerts: alerts };
+}
+
+/** Go's `%.4g` for values in [1e-4, 1e4), as the `humanize*` template functions print them. */
+export function go4g(value: number): string {
+  requireThat(
+    Math.abs(value) >= 1e-4 && Math.abs(value) < 1e4,
+    `${value} is in [1e-4, 1e4), where %.4g prints no exponent`,
+  );
+  return String(Number(value.toPrecision(4)));
+}
+
+/** What `humanizePercentage` prints for a ratio. */
+export function humanizePercentage(ratio: number): string {
+  return `${go4g(ratio * 100)}%`;
+}
+
+/** What `humanizeDuration` prints for a duration under a minute. */
+export function humanizeDuration(seconds: number): string {
+  requireThat(seconds < 60, `${seconds} s is under a minute`);
+  return seconds >= 1 ? `${go4g(seconds)}s` : `${go4g(seconds * 1000)}ms`;
+}
+
+/** What `humanize` prints for a value under 1000. */
+export function humanize(value: number): string {
+  requireThat(value < 1000, `${value} is under 1000`);
+  return go4g(value);
+}

@@ -1,0 +1,270 @@
+/**
+ * What every component's alert rules share: the rule file document as Prometheus reads it, the runbook annotations,
+ * the durations derived from the scrape interval, and the synth-time check of a rule file (PromQL on the real grammar,
+ * `job` selectors of jobs that are scraped). Pure: no cdktf import.
+ *
+ * A `for:` duration is never shorter than {@link FOR_SCRAPE_INTERVALS} scrape intervals (one missed scrape must not
+ * fire an alert) and a rate window never shorter than {@link RATE_WINDOW_SCRAPE_INTERVALS} scrape intervals
+ * (`rate()` needs several samples, and survives a missed one).
+ */
+import { analyzePromql } from "../../dashboards/promql";
+import { ConfigProblem, joinPath, show } from "./validation";
+
+/** How urgent an alert is; Alertmanager routes on it. `none` is for the Watchdog, which is not a problem. */
+export type AlertSeverity = "critical" | "warning" | "none";
+
+/** The annotations every alert carries. */
+export interface AlertAnnotations {
+  /** One line: what is wrong. */
+  readonly summary: string;
+  /** What is wrong, with the measured value and the threshold. */
+  readonly description: string;
+  /**
+   * Where the alert's runbook is, as text: the stack's own rules name their README section ({@link runbookLocation}).
+   * @default none (a user's rule may link its runbook with `runbook_url` instead)
+   */
+  readonly runbook?: string;
+  /** Link to the alert's runbook section; only with an absolute `runbookBaseUrl`. */
+  readonly runbook_url?: string;
+}
+
+/** One alerting rule, with keys in the order Prometheus documents them. */
+export interface AlertingRule {
+  /** The alert's name. */
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: AlertSeverity };
+  readonly annotations: AlertAnnotations;
+}
+
+/** One rule group. */
+export interface AlertRuleGroup {
+  readonly name: string;
+  readonly rules: readonly AlertingRule[];
+}
+
+/** The rule file document as Prometheus reads it. */
+export interface AlertRulesDocument {
+  readonly groups: readonly AlertRuleGroup[];
+}
+
+/** What a function rendering a rule file at synth gets: the final set of jobs and the stack's settings. */
+export interface AlertRuleContext {
+  /** How often Prometheus scrapes, in seconds: the unit of `for:` durations and rate windows. */
+  readonly scrapeIntervalSeconds: number;
+  /** The job of every service, by service name, from the final set of services. */
+  readonly jobs: Readonly<Record<string, string>>;
+  /** Every job prometheus.yml renders, sorted. */
+  readonly deployedJobs: readonly string[];
+  /** Absolute http(s) prefix of every `runbook_url`, when the stack sets one. @default none */
+  readonly runbookBaseUrl?: string;
+}
+
+/** Alert rules as a document, or a function rendering it at synth from the final set of services. */
+export type AlertRulesSource = AlertRulesDocument | ((ctx: AlertRuleContext) => AlertRulesDocument);
+
+/** A `for:` duration must span at least this many scrape intervals, so a single missed scrape never fires. */
+export const FOR_SCRAPE_INTERVALS = 2;
+
+/** A rate window must span at least this many scrape intervals (the same rule as Grafana's `$__rate_interval`). */
+export const RATE_WINDOW_SCRAPE_INTERVALS = 4;
+
+/** The longest `for:` duration or rate window accepted, in seconds (one day). */
+export const MAX_ALERT_DURATION_SECONDS = 86_400;
+
+/** The shortest `for:` duration the scrape interval allows, in seconds. */
+export function minimumForSeconds(scrapeIntervalSeconds: number): number {
+  return FOR_SCRAPE_INTERVALS * scrapeIntervalSeconds;
+}
+
+/** The shortest rate window the scrape interval allows, in seconds. */
+export function minimumRateWindowSeconds(scrapeIntervalSeconds: number): number {
+  return RATE_WINDOW_SCRAPE_INTERVALS * scrapeIntervalSeconds;
+}
+
+/**
+ * Where an alert's runbook is, as text every alert of the stack carries in its `runbook` annotation: the README
+ * section, which Prometheus' and Alertmanager's UIs show as it is. A relative link (`README.md#...`) would not open
+ * from either UI, so `runbook_url` is only set from an absolute base URL.
+ */
+export function runbookLocation(alertName: string): string {
+  return `README.md, section "Runbook: ${alertName}"`;
+}
+
+/** The `runbook_url` of an alert: the base URL plus the lowercase alert name. */
+export function runbookUrl(alertName: string, runbookBaseUrl: string): string {
+  return `${runbookBaseUrl}${alertName.toLowerCase()}`;
+}
+
+/** The runbook annotations of one of the stack's alerts: the README section always, a link only from a base URL. */
+export function runbookAnnotations(
+  alertName: string,
+  runbookBaseUrl: string | undefined,
+): Pick<AlertAnnotations, "runbook" | "runbook_url"> {
+  return runbookBaseUrl === undefined
+    ? { runbook: runbookLocation(alertName) }
+    : { runbook: runbookLocation(alertName), runbook_url: runbookUrl(alertName, runbookBaseUrl) };
+}
+
+/** Problems with `runbookBaseUrl`: it must be an absolute http(s) prefix, or unset. */
+export function runbookBaseUrlProblems(path: string, value: string | undefined): ConfigProblem[] {
+  if (value === undefined || isAbsoluteHttpUrl(value)) return [];
+  return [
+    {
+      path,
+      message: `${path} must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert's runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got ${show(value)})`,
+    },
+  ];
+}
+
+function isAbsoluteHttpUrl(text: string): boolean {
+  if (/\s/.test(text)) return false;
+  try {
+    const url = new URL(text);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** One duration setting of a component's alerts, for {@link durationProblems}. */
+export interface DurationSetting {
+  /** The setting's name under the component's thresholds (`targetDownForSeconds`). */
+  readonly key: string;
+  /** The value given, or undefined when it is left to its default. */
+  readonly value: number | undefined;
+  /** The alerts it belongs to, for the message (`TargetDown`). */
+  readonly alerts: string;
+  /** A `for:` duration or a rate window. */
+  readonly kind: "for" | "window";
+}
+
+/**
+ * Every duration given below what the scrape interval allows (2 intervals for a `for:`, 4 for a rate window) or above
+ * a day, named under `path` (`prometheus.alertThresholds`), with what a bad value would break.
+ */
+export function durationProblems(
+  path: string,
+  scrapeIntervalSeconds: number,
+  durations: readonly DurationSetting[],
+): ConfigProblem[] {
+  const scrapeIsValid = Number.isInteger(scrapeIntervalSeconds) && scrapeIntervalSeconds >= 1;
+  return durations.flatMap((duration) => {
+    const value = duration.value;
+    if (value === undefined) return [];
+    const multiple = duration.kind === "for" ? FOR_SCRAPE_INTERVALS : RATE_WINDOW_SCRAPE_INTERVALS;
+    // Without a valid scrape interval the minimum is unknown; the interval's own problem is reported by the stack.
+    const minimum = scrapeIsValid ? multiple * scrapeIntervalSeconds : 1;
+    if (Number.isInteger(value) && value >= minimum && value <= MAX_ALERT_DURATION_SECONDS) return [];
+    const settingPath = joinPath(path, duration.key);
+    const why =
+      duration.kind === "for"
+        ? `the for: duration of ${duration.alerts} must span at least ${multiple} scrape intervals (${multiple} × ${scrapeIntervalSeconds}s) so one missed scrape cannot fire it`
+        : `the rate window of ${duration.alerts} must span at least ${multiple} scrape intervals (${multiple} × ${scrapeIntervalSeconds}s) so rate() always has enough samples`;
+    return [
+      {
+        path: settingPath,
+        message: `${settingPath} must be a whole number of seconds between ${minimum} and ${MAX_ALERT_DURATION_SECONDS}; ${why} (got ${show(value)})`,
+      },
+    ];
+  });
+}
+
+/**
+ * Problems with a rule file: at least one group, unique group names, every alert named, with PromQL that parses on
+ * the real grammar, and no `job=` selector of a job that is not scraped.
+ */
+export function ruleDocumentProblems(
+  path: string,
+  document: AlertRulesDocument,
+  deployedJobs: readonly string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const groups = Array.isArray(document.groups) ? document.groups : [];
+  if (groups.length === 0) {
+    problems.push({ path, message: `${path} must have at least one rule group (got ${show(document)})` });
+  }
+  const seen = new Set<string>();
+  groups.forEach((group, g) => {
+    const groupPath = `${path}.groups[${g}]`;
+    if (typeof group.name !== "string" || group.name.trim() === "" || seen.has(group.name)) {
+      problems.push({
+        path: groupPath,
+        message: `${groupPath}.name must be a unique, non-empty group name (got ${show(group.name)})`,
+      });
+    }
+    seen.add(group.name);
+    const rules: readonly AlertingRule[] = group.rules ?? [];
+    rules.forEach((rule, r) => {
+      const rulePath = `${groupPath}.rules[${r}]`;
+      if (typeof rule.alert !== "string" || rule.alert.trim() === "") {
+        problems.push({ path: rulePath, message: `${rulePath}.alert must name the alert (got ${show(rule.alert)})` });
+      }
+      const analysis = analyzePromql(typeof rule.expr === "string" ? rule.expr : "");
+      for (const error of analysis.errors) {
+        problems.push({
+          path: `${rulePath}.expr`,
+          message: `${rulePath}.expr is not valid PromQL: ${error} (got ${show(rule.expr)})`,
+        });
+      }
+      // One problem per job the rule asks for, however many selectors name it.
+      const unknownJobs = new Set(
+        analysis.selectors.flatMap((selector) =>
+          selector.matchers
+            .filter((m) => m.label === "job" && m.op === "=" && !deployedJobs.includes(m.value))
+            .map((m) => m.value),
+        ),
+      );
+      for (const job of unknownJobs) {
+        problems.push({
+          path: `${rulePath}.expr`,
+          message: `${rulePath}.expr selects job ${show(job)}, which is not scraped (jobs: ${deployedJobs.join(", ")}); add the service or scrape job, or fix the selector`,
+        });
+      }
+    });
+  });
+  return problems;
+}
+
+/** One input series of a promtool test: a selector and its samples in promtool's expanding notation. */
+export interface RuleTestSeries {
+  readonly series: string;
+  readonly values: string;
+}
+
+/** One alert expectation of a promtool test at one evaluation time; `exp_alerts: []` means "must not be firing". */
+export interface AlertRuleTest {
+  readonly eval_time: string;
+  readonly alertname: string;
+  readonly exp_alerts: readonly {
+    readonly exp_labels: Readonly<Record<string, string>>;
+    readonly exp_annotations?: Readonly<Record<string, string>>;
+  }[];
+}
+
+/** One test group of promtool's unit-test format (`promtool test rules`). */
+export interface RuleTestGroup {
+  readonly name: string;
+  /** The interval between the input samples (`15s`). */
+  readonly interval: string;
+  readonly input_series: readonly RuleTestSeries[];
+  readonly alert_rule_test: readonly AlertRuleTest[];
+}
+
+/** One promtool case of a rule file: what it proves, and the test group that proves it. */
+export interface RuleTestCase {
+  /** The alert it is about. */
+  readonly alert: string;
+  /** Whether it shows the alert firing (`true`) or shows that it must not fire (`false`). */
+  readonly fires: boolean;
+  /** What it proves, as a test title (`HostCpuSaturated fires above the threshold for its for: duration`). */
+  readonly title: string;
+  readonly group: RuleTestGroup;
+}
+
+/**
+ * The promtool cases of a rule file, rendered at synth from the same context as its rules (so a threshold or the
+ * scrape interval changes both sides): every alert needs a case where it fires and one where it must not.
+ */
+export type RuleTests = (ctx: AlertRuleContext) => readonly RuleTestCase[];

@@ -1,0 +1,545 @@
+import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
+import { join, relative, resolve } from "node:path";
+import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct, IConstruct } from "constructs";
+import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
+import { SCRAPE_SERIES } from "../../dashboards/metrics";
+import type {
+  DashboardContext,
+  DashboardModule,
+  ImportedDashboardFile,
+  RenderedDashboard,
+  SeriesRule,
+} from "../../dashboards/types";
+import type { IGrafana, IPrometheus } from "./backends";
+import type { GeneratedFile } from "./config-image-files";
+import { MonitoringNetwork } from "./network";
+import {
+  AlertRuleContext,
+  AlertRulesDocument,
+  AlertRulesSource,
+  RuleTests,
+  ruleDocumentProblems,
+  runbookBaseUrlProblems,
+} from "./rules";
+import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
+import { Service, ServiceOptions } from "./service";
+import { ConfigProblem, checkIntegerInRange, isSelfValidating, show, throwIfProblems } from "./validation";
+
+/** The Docker provider: its registry source; its version is fixed by the prebuilt `@cdktf/provider-docker` package. */
+export const DOCKER_PROVIDER = { source: "kreuzwerker/docker" } as const;
+
+/** How often Prometheus scrapes unless `scrapeIntervalSeconds` says otherwise, in seconds. */
+export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
+
+/** The settings every monitoring stack has, whatever its components. */
+export interface MonitoringStackBaseProps {
+  /** Docker network name; also the prefix of container and volume names. @default DEFAULT_NETWORK_NAME */
+  readonly networkName?: string;
+  /**
+   * How often Prometheus scrapes every target, in seconds. Also Grafana's `timeInterval` and the unit of the alert
+   * rules' windows. @default DEFAULT_SCRAPE_INTERVAL_SECONDS
+   */
+  readonly scrapeIntervalSeconds?: number;
+  /**
+   * The local backend's state file, relative to the stack's folder (`<outdir>/stacks/<id>`, where Terraform runs).
+   * @default `terraform.<id>.tfstate` in {@link projectDir} (where cdktf's own default puts it), written relative to
+   *   the stack's folder so that `cdk.tf.json` does not depend on where the checkout lives
+   */
+  readonly localStatePath?: string;
+  /**
+   * The project's folder: the default state file and relative paths of files the stack reads (the Grafana password
+   * file) are in it. @default the folder the app runs in
+   */
+  readonly projectDir?: string;
+  /**
+   * Absolute http(s) prefix of every alert's `runbook_url`; the lowercase alert name is appended (your README's URL
+   * plus `#runbook-` gives clickable links). @default none: every alert's `runbook` annotation names its README section
+   */
+  readonly runbookBaseUrl?: string;
+}
+
+/** A scrape job that is no service of the stack. @example { targets: ["10.0.0.5:9187"], outsideNetwork: true } */
+export interface ScrapeJobOptions {
+  /**
+   * The `host:port` addresses to scrape, or `{ address, params, labels }` for the multi-target exporter pattern (one
+   * exporter address scraped once per thing it probes). A host must be a service deployed on the stack's network
+   * unless `outsideNetwork` is set. Pass a function to render the targets at synth from the final set of services
+   * (every health endpoint, whatever the order of the add calls).
+   * @example (ctx) => ctx.healthEndpoints.map((e) => ({ address: "blackbox-exporter:9115", params: { module: "http_2xx", target: e.url }, labels: { instance: e.url } }))
+   */
+  readonly targets: ScrapeJobTargets | ((ctx: ScrapeJobContext) => ScrapeJobTargets);
+  /** HTTP path of the metrics endpoint. @default "/metrics" */
+  readonly metricsPath?: string;
+  /**
+   * The targets are outside the stack's Docker network (a host address, another machine): scrape them although the
+   * stack does not deploy them. Prometheus reaches them from inside its container, so use an address it can route to.
+   * @default false: every host must be a service the stack deploys
+   */
+  readonly outsideNetwork?: boolean;
+  /**
+   * Series names the targets expose; dashboards may query them. @default none: only the scrape series (`up`, ...)
+   */
+  readonly metricNames?: readonly string[];
+}
+
+/** One target of a scrape job: `host:port`, or an address with URL parameters and labels. */
+export type ScrapeJobTarget =
+  | string
+  | {
+      /** `host:port` of what Prometheus scrapes (the exporter). */
+      readonly address: string;
+      /** URL query parameters of this target's scrapes (`{ module: "http_2xx", target: url }`). @default none */
+      readonly params?: Readonly<Record<string, string>>;
+      /** Labels of this target's series (`{ instance: url }`); no `__` names, no `job`. @default none */
+      readonly labels?: Readonly<Record<string, string>>;
+    };
+
+/** The targets of a scrape job. */
+export type ScrapeJobTargets = readonly ScrapeJobTarget[];
+
+/** A service's HTTP health endpoint, as declared (`healthEndpoint`), one per replica. */
+export interface HealthEndpoint {
+  /** The service's name (`api`, `prometheus`). */
+  readonly service: string;
+  /** The URL inside the network (`http://api:8000/health`). */
+  readonly url: string;
+}
+
+/** What a function passed as {@link ScrapeJobOptions.targets} renders the targets from, at synth. */
+export interface ScrapeJobContext {
+  /** Every health endpoint of the final set of services, sorted by URL. */
+  readonly healthEndpoints: readonly HealthEndpoint[];
+  /** The job of every service, by service name. */
+  readonly jobs: Readonly<Record<string, string>>;
+}
+
+/** A dashboard: a TypeScript module (grafana-foundation-sdk builders) or a JSON file's content. */
+export type DashboardSource = DashboardModule | ImportedDashboardFile;
+
+/** Options of {@link MonitoringStackBase.addAlertRules}. */
+export interface AlertRulesOptions {
+  /**
+   * The rule file's `promtool test rules` cases, rendered at synth from the final set of services like the rules:
+   * the test suite runs them with the real promtool. @default none
+   */
+  readonly tests?: RuleTests;
+}
+
+/** A rule file added with {@link MonitoringStackBase.addAlertRules}, as the tests and tools see it. */
+export interface RuleFileSource {
+  /** The file's name: `rules/<name>.yml`. */
+  readonly name: string;
+  /** Renders the document from the final set of services. */
+  readonly render: () => AlertRulesDocument;
+  /** Its promtool cases, when the adder declared them. */
+  readonly tests?: RuleTests;
+}
+
+/** The Prometheus and Grafana a stack feeds, created by {@link MonitoringStackBase}'s subclass. */
+export interface MonitoringBackends<P extends IPrometheus, G extends IGrafana> {
+  readonly prometheus: P;
+  readonly grafana: G;
+}
+
+/**
+ * The core of a monitoring stack, which knows no component: providers, backend, the network and its registry of
+ * services, and the open registries that grow through {@link addService}, {@link addScrapeJob},
+ * {@link addAlertRules} and {@link addDashboard}. Everything derived from the set of services (prometheus.yml,
+ * TargetDown's jobs, the dashboards' lint, the outputs) is computed at synth from the final set, so the order of the
+ * calls does not matter. Every problem of every construct and call is reported at synth, once, in one
+ * {@link ConfigError}: constructs record their problems instead of throwing ({@link ISelfValidating}).
+ *
+ * `MonitoringStack` is this core with the Prometheus and Grafana components; `backends` creates them.
+ */
+export class MonitoringStackBase<
+  P extends IPrometheus = IPrometheus,
+  G extends IGrafana = IGrafana,
+> extends TerraformStack {
+  /** The Docker network, and its registry of services. */
+  public readonly network: MonitoringNetwork;
+  /** How often Prometheus scrapes, in seconds (the default when the setting is invalid; that is reported). */
+  public readonly scrapeIntervalSeconds: number;
+  /** The prefix of every `runbook_url`, when set. */
+  public readonly runbookBaseUrl: string | undefined;
+  /** The project's folder (absolute): relative paths are resolved against it. */
+  public readonly projectDir: string;
+  /** The Prometheus every service and scrape job is scraped by. */
+  public readonly prometheus: P;
+  /** The Grafana every dashboard is deployed into. */
+  public readonly grafana: G;
+
+  private readonly scrapeJobRegistry = new Map<string, { readonly metricNames: readonly string[] }>();
+  private readonly dashboardSources: DashboardSource[] = [];
+  private readonly problems: ConfigProblem[] = [];
+  private readonly reportedProblems: ConfigProblem[] = [];
+  private readonly ruleFileSources = new Map<string, RuleFileSource>();
+  private readonly renderedScrapeJobs: (() => { readonly problems: readonly ConfigProblem[] })[] = [];
+  private finalized = false;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: MonitoringStackBaseProps,
+    backends: (stack: MonitoringStackBase<P, G>) => MonitoringBackends<P, G>,
+  ) {
+    super(scope, id);
+    const interval = props.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
+    const intervalProblems = checkIntegerInRange("scrapeIntervalSeconds", interval, 1, 3600);
+    // Resolved once: everything derived from the interval gets a valid one, so a bad value is reported only here.
+    this.scrapeIntervalSeconds = intervalProblems.length === 0 ? interval : DEFAULT_SCRAPE_INTERVAL_SECONDS;
+    this.runbookBaseUrl = props.runbookBaseUrl;
+    this.projectDir = resolve(props.projectDir ?? ".");
+    this.problems.push(...intervalProblems, ...runbookBaseUrlProblems("runbookBaseUrl", props.runbookBaseUrl));
+
+    new DockerProvider(this, "docker", {});
+    new LocalBackend(this, {
+      path:
+        props.localStatePath ??
+        relative(resolve(App.of(this).outdir, "stacks", id), join(this.projectDir, `terraform.${id}.tfstate`)),
+    });
+    this.network = new MonitoringNetwork(
+      this,
+      "Network",
+      props.networkName !== undefined ? { name: props.networkName } : {},
+    );
+    // Runs at synth (cdktf invokes aspects before validating and writing), after every add call; added first, so it
+    // runs before any aspect of a construct of the stack (Grafana's, which writes its password file).
+    Aspects.of(this).add({
+      visit: (node: IConstruct) => {
+        if (node === this) this.finalize();
+      },
+    });
+    const created = backends(this);
+    this.prometheus = created.prometheus;
+    this.grafana = created.grafana;
+  }
+
+  /**
+   * Adds a service: `replicas` hardened containers from `options.image` or `options.build`, scraped by one job named
+   * `name` (one target per replica), with an output `<name>_url` when it is published on the host. Its problems are
+   * reported at synth with every other.
+   * @returns the service, or undefined when the name is already taken (reported at synth)
+   * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
+   */
+  public addService(name: string, options: ServiceOptions): Service | undefined {
+    const id = constructId(name);
+    const taken = this.services.has(name) || this.scrapeJobRegistry.has(name);
+    // Two names can share a construct id (`foo_bar`, `foobar`; `Orders`, `orders`), which cdktf would refuse.
+    const idTaken = !taken && this.node.tryFindChild(id) !== undefined;
+    if (taken || idTaken) {
+      this.problems.push({
+        path: name,
+        message: taken
+          ? `${name}: the name ${show(name)} is already taken; give each service its own name`
+          : `${name}: the name ${show(name)} would have the Terraform address of something the stack already has (construct ${show(id)}); give the service another name`,
+      });
+      return undefined;
+    }
+    return new Service(this, id, { ...options, name, network: this.network });
+  }
+
+  /**
+   * Adds a Prometheus job `name` scraping `options.targets`. A target host must be a service the stack deploys (added
+   * before or after this call) unless `options.outsideNetwork` is set: the stack never scrapes what it does not know.
+   * @example monitoring.addScrapeJob("legacy-db", { targets: ["10.0.0.5:9187"], outsideNetwork: true })
+   */
+  public addScrapeJob(name: string, options: ScrapeJobOptions): void {
+    const path = `scrapeJobs.${name}`;
+    if (this.services.has(name) || this.scrapeJobRegistry.has(name)) {
+      this.problems.push({
+        path,
+        message: `${path}: the job name ${show(name)} is already taken; give each job its own name`,
+      });
+      return;
+    }
+    const targets = options.targets;
+    if (typeof targets !== "function") {
+      const converted = scrapeJobTargets(path, name, options, targets);
+      this.problems.push(...converted.problems);
+      // The valid targets are scraped (and checked against what is deployed) in the same round.
+      if (converted.targets.length > 0) this.prometheus.addScrapeTarget(...converted.targets);
+    } else {
+      const render = () => scrapeJobTargets(path, name, options, targets(this.scrapeJobContext()));
+      this.renderedScrapeJobs.push(render);
+      // The stack checks the rendered targets (an empty list included); Prometheus gets the valid ones.
+      this.prometheus.addScrapeJobRenderedAtSynth(name, () => render().targets, { requireTargets: false });
+    }
+    this.scrapeJobRegistry.set(name, { metricNames: [...(options.metricNames ?? [])] });
+  }
+
+  /**
+   * Adds a rule file `rules/<name>.yml`: a document, or a function rendering it at synth from the final set of
+   * services (so its rules can cover services added later), with its promtool cases.
+   * @example monitoring.addAlertRules("orders", { groups: [{ name: "orders", rules: [{ alert: "OrdersSlow", expr: "...", for: "5m", labels: { severity: "warning" }, annotations }] }] })
+   */
+  public addAlertRules(name: string, rules: AlertRulesSource, options: AlertRulesOptions = {}): void {
+    const path = `alertRules.${name}`;
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name) || this.ruleFileSources.has(name)) {
+      this.problems.push({
+        path,
+        message: `${path}: a rule file name must be unique and contain only lowercase letters, digits, "_" and "-" (got ${show(name)})`,
+      });
+      return;
+    }
+    const render = (): AlertRulesDocument => (typeof rules === "function" ? rules(this.alertRuleContext()) : rules);
+    this.ruleFileSources.set(name, { name, render, ...(options.tests !== undefined ? { tests: options.tests } : {}) });
+    this.prometheus.addRuleFile(name, render);
+  }
+
+  /**
+   * Adds a dashboard: a TypeScript module (built at synth with the final set of jobs) or a JSON file's content
+   * (rewritten to the provisioned datasource). Every dashboard passes the lint at synth, against the final set of jobs
+   * and metrics.
+   */
+  public addDashboard(dashboard: DashboardSource): void {
+    this.dashboardSources.push(dashboard);
+  }
+
+  /**
+   * Reports problems found outside the stack's constructs (the app's environment variables, a component's own
+   * settings): they are reported at synth with every other problem, in the same round.
+   */
+  public reportProblems(...problems: readonly ConfigProblem[]): void {
+    this.reportedProblems.push(...problems);
+  }
+
+  /** Every service on the stack's network, by name, in the order created (Prometheus and Grafana first). */
+  public get services(): ReadonlyMap<string, Service> {
+    return new Map(this.network.services.map((service) => [service.name, service]));
+  }
+
+  /** The job of every service, by service name. */
+  public get jobs(): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.network.services.map((service) => [service.name, service.jobName]));
+  }
+
+  /** Every job prometheus.yml renders, sorted. */
+  public get deployedJobs(): readonly string[] {
+    return [...new Set(this.prometheus.scrapedTargets.map((target) => target.jobName))].sort();
+  }
+
+  /** Every HTTP health endpoint of the final set of services (`healthEndpoint`, every replica), sorted by URL. */
+  public get healthEndpoints(): readonly HealthEndpoint[] {
+    const endpoints = this.network.services.flatMap((service) =>
+      service.healthUrls.map((url) => ({ service: service.name, url })),
+    );
+    return endpoints.sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
+  }
+
+  /** Every rule file added with {@link addAlertRules}, in the order added. */
+  public get ruleFiles(): readonly RuleFileSource[] {
+    return [...this.ruleFileSources.values()];
+  }
+
+  /**
+   * Every scrape job added with {@link addScrapeJob}: the series it declares and the services its targets are (a
+   * probe job's series come from the exporter it scrapes; a job outside the network has none).
+   */
+  public get scrapeJobs(): readonly {
+    readonly name: string;
+    readonly metricNames: readonly string[];
+    readonly services: readonly string[];
+  }[] {
+    const owners = new Map(
+      this.network.services.flatMap((service) => service.aliases.map((alias) => [alias, service.name])),
+    );
+    return [...this.scrapeJobRegistry].map(([name, job]) => ({
+      name,
+      metricNames: job.metricNames,
+      services: [
+        ...new Set(
+          this.prometheus.scrapedTargets
+            .filter((target) => target.jobName === name)
+            .flatMap((target) => owners.get(target.host) ?? []),
+        ),
+      ],
+    }));
+  }
+
+  /** Every series name a dashboard or rule may read: the scrape series, and what every service and job declares. */
+  public get metricNames(): readonly string[] {
+    return [
+      ...new Set([
+        ...SCRAPE_SERIES,
+        ...this.network.services.flatMap((service) => service.metricNames),
+        ...[...this.scrapeJobRegistry.values()].flatMap((job) => job.metricNames),
+      ]),
+    ].sort();
+  }
+
+  /** Every dashboard deployed, TypeScript and imported, rendered from the final set of services. */
+  public get dashboards(): readonly RenderedDashboard[] {
+    return this.renderDashboards().dashboards;
+  }
+
+  /** The context every dashboard is built and linted with, from the final set of services. */
+  public dashboardContext(): DashboardContext {
+    const seriesRules: SeriesRule[] = this.network.services.flatMap((service) => service.seriesExclusions);
+    return {
+      datasource: { ...this.grafana.datasourceRef },
+      jobs: this.jobs,
+      deployedJobs: this.deployedJobs,
+      metricNames: this.metricNames,
+      seriesRules,
+      scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+    };
+  }
+
+  /**
+   * Every problem of the stack, from the final set, each once: the stack's settings and calls, every construct's own
+   * (services, the network, Prometheus, Grafana), targets of nothing deployed, rule files, and the dashboards' lint.
+   */
+  public configProblems(): ConfigProblem[] {
+    return [...this.problemsBeforeDashboards(), ...lintAsProblems(this.renderDashboards().problems)];
+  }
+
+  /**
+   * Checks the final set and creates what depends on it (the dashboards, the outputs). Runs once, at synth;
+   * `npm run verify` and the tests may call it on a stack they do not synthesize.
+   * @throws ConfigError listing every problem
+   */
+  public finalize(): void {
+    if (this.finalized) return;
+    const { dashboards, problems: lint } = this.renderDashboards();
+    throwIfProblems(`MonitoringStack "${this.node.id}"`, [...this.problemsBeforeDashboards(), ...lintAsProblems(lint)]);
+    const dashboardUrls: Record<string, string> = {};
+    for (const dashboard of dashboards) {
+      dashboardUrls[dashboard.uid] = this.grafana.addDashboard(dashboard).url;
+    }
+    for (const service of this.network.services) {
+      if (service.hostUrl !== undefined) {
+        new TerraformOutput(this, `${service.name}_url`, {
+          value: service.hostUrl,
+          description: service.description,
+        });
+      }
+    }
+    new TerraformOutput(this, "dashboard_urls", { value: dashboardUrls, description: "Dashboards by uid" });
+    const volumes = this.network.services.flatMap((service) => service.volumeNames);
+    if (volumes.length > 0) {
+      new TerraformOutput(this, "data_volumes", {
+        value: volumes,
+        description: "Named volumes that keep the data; `destroy` leaves them, `docker volume rm` deletes them",
+      });
+    }
+    this.finalized = true;
+  }
+
+  /**
+   * The files Terraform needs next to `cdk.tf.json` (the build contexts of the config images), paths relative to the
+   * stack's folder; each config image writes its own when the stack is synthesized.
+   */
+  public generatedFiles(): GeneratedFile[] {
+    return this.network.services.flatMap((service) => service.configImage?.contextFiles() ?? []);
+  }
+
+  private problemsBeforeDashboards(): ConfigProblem[] {
+    const constructs = this.node
+      .findAll()
+      .filter((node) => node !== this)
+      .flatMap((node) => (isSelfValidating(node) ? node.configProblems() : []));
+    const deployedJobs = this.deployedJobs;
+    const rules = [...this.ruleFileSources.values()].flatMap((file) =>
+      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs),
+    );
+    // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
+    return [
+      ...this.reportedProblems,
+      ...this.problems,
+      ...constructs,
+      ...this.renderedScrapeJobs.flatMap((render) => render().problems),
+      ...rules,
+    ];
+  }
+
+  private renderDashboards(): { dashboards: RenderedDashboard[]; problems: readonly LintProblem[] } {
+    const modules = this.dashboardSources.filter((d): d is DashboardModule => "build" in d);
+    const files = this.dashboardSources.filter((d): d is ImportedDashboardFile => !("build" in d));
+    return renderDashboardsWithProblems(this.dashboardContext(), files, modules);
+  }
+
+  private scrapeJobContext(): ScrapeJobContext {
+    return { healthEndpoints: this.healthEndpoints, jobs: this.jobs };
+  }
+
+  private alertRuleContext(): AlertRuleContext {
+    return {
+      scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+      jobs: this.jobs,
+      deployedJobs: this.deployedJobs,
+      ...(this.runbookBaseUrl !== undefined ? { runbookBaseUrl: this.runbookBaseUrl } : {}),
+    };
+  }
+}
+
+/** The dashboards' lint problems as setting problems: one per problem, naming the dashboard, where, and the fix. */
+function lintAsProblems(problems: readonly LintProblem[]): ConfigProblem[] {
+  return problems.map((problem) => ({
+    path: `dashboards.${problem.source}`,
+    message: `${problem.source}, ${problem.where}: ${problem.problem}. Fix: ${problem.fix}.`,
+  }));
+}
+
+/** The targets of a scrape job as ScrapeTargets, and every problem with their shape. */
+function scrapeJobTargets(
+  path: string,
+  jobName: string,
+  options: ScrapeJobOptions,
+  targets: ScrapeJobTargets,
+): { readonly targets: ScrapeTarget[]; readonly problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const converted: ScrapeTarget[] = [];
+  targets.forEach((target, i) => {
+    const address = typeof target === "string" ? target : target.address;
+    const match = /^([A-Za-z0-9._-]+):(\d+)$/.exec(address);
+    if (match === null) {
+      problems.push({
+        path: `${path}.targets[${i}]`,
+        message: `${path}.targets[${i}] must be "host:port" (got ${show(address)})`,
+      });
+      return;
+    }
+    const scrapeTarget: ScrapeTarget = {
+      jobName,
+      host: match[1],
+      port: Number(match[2]),
+      metricsPath: options.metricsPath ?? "/metrics",
+      ...(options.outsideNetwork === true ? { outsideNetwork: true } : {}),
+      ...(typeof target !== "string" && target.params !== undefined ? { params: { ...target.params } } : {}),
+      ...(typeof target !== "string" && target.labels !== undefined ? { labels: { ...target.labels } } : {}),
+    };
+    // The job name is the call's, checked once below; the rest is this target's.
+    const targetProblems = scrapeTargetProblems(`${path}.targets[${i}]`, scrapeTarget).filter(
+      (p) => !p.path.endsWith(".jobName"),
+    );
+    problems.push(...targetProblems);
+    // Only valid targets reach Prometheus, which checks them against what is deployed in the same round.
+    if (targetProblems.length === 0) converted.push(scrapeTarget);
+  });
+  const jobNameProblems = scrapeTargetProblems(path, { jobName, host: "x", port: 1, metricsPath: "/" }).map((p) => ({
+    path,
+    message: p.message.replace(`${path}.jobName`, `${path}: the job name`),
+  }));
+  if (jobNameProblems.length > 0) return { targets: [], problems: [...jobNameProblems, ...problems] };
+  if (targets.length === 0) {
+    problems.push({
+      path: `${path}.targets`,
+      message: `${path}.targets must list at least one "host:port" (got [])`,
+    });
+  }
+  return { targets: converted, problems };
+}
+
+/**
+ * A cdktf construct id from a service name: `api` -> `Api`, `legacy-db` -> `LegacyDb` (stable Terraform addresses).
+ * Characters a construct id cannot hold are dropped; such a name is reported by the service anyway.
+ */
+export function constructId(name: string): string {
+  const id = name
+    .replace(/[^A-Za-z0-9-]/g, "")
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+  return id === "" ? "Service" : id;
+}
