@@ -3,7 +3,7 @@
  * rule evaluation failures, config reloads, the Watchdog) and the demo API's (`rules/api.yml`), their thresholds'
  * validation, how the stack reports a bad setting, and the README's runbook for every alert.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { HTTP_LABELS, HTTP_METRICS, NON_TRAFFIC_ENDPOINTS } from "@monitoring-stack/api/contract";
@@ -16,10 +16,8 @@ import {
   renderApiAlertRules,
   resolveApiAlertThresholds,
 } from "../constructs/api";
-import { PROBE_ALERT_NAMES } from "../constructs/blackbox-exporter";
 import { AlertingRule, AlertRulesDocument, ruleDocumentProblems } from "../constructs/core/rules";
 import { ConfigError } from "../constructs/core/validation";
-import { HOST_ALERT_NAMES } from "../constructs/node-exporter";
 import {
   DEFAULT_PROMETHEUS_ALERT_THRESHOLDS,
   PROMETHEUS_ALERT_NAMES,
@@ -101,7 +99,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
         summary: "The API answers more than 5% of requests with a 5xx status",
         description:
           "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).",
-        runbook: 'README.md, section "Runbook: ApiHighErrorRatio"',
+        runbook: "docs/runbooks/ApiHighErrorRatio.md",
       },
     });
   });
@@ -115,7 +113,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
       expect(["critical", "warning", "none"]).toContain(r.labels.severity);
       expect(r.annotations.summary.length).toBeGreaterThan(10);
       expect(r.annotations.description.length).toBeGreaterThan(r.annotations.summary.length);
-      expect(r.annotations.runbook).toBe(`README.md, section "Runbook: ${r.alert}"`);
+      expect(r.annotations.runbook).toBe(`docs/runbooks/${r.alert}.md`);
       // A relative link would open from neither Prometheus' nor Alertmanager's UI.
       expect(r.annotations).not.toHaveProperty("runbook_url");
     }
@@ -270,7 +268,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
   });
 
   it("links every alert's runbook_url under an absolute runbook base URL, keeping the runbook text", () => {
-    const runbookBaseUrl = "https://example.test/monitoring#runbook-";
+    const runbookBaseUrl = "https://example.test/monitoring/docs/runbooks/";
     const inputs = {
       prometheus: { ...PROMETHEUS_INPUT, runbookBaseUrl },
       api: { ...API_INPUT, runbookBaseUrl },
@@ -278,13 +276,13 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
 
     expect(allRules(inputs).map((r) => r.annotations.runbook_url)).toEqual(
       expect.arrayContaining([
-        "https://example.test/monitoring#runbook-targetdown",
-        "https://example.test/monitoring#runbook-apihigherrorratio",
+        "https://example.test/monitoring/docs/runbooks/TargetDown.md",
+        "https://example.test/monitoring/docs/runbooks/ApiHighErrorRatio.md",
       ]),
     );
     expect(rule(inputs, A.watchdog).annotations).toMatchObject({
-      runbook: 'README.md, section "Runbook: Watchdog"',
-      runbook_url: "https://example.test/monitoring#runbook-watchdog",
+      runbook: "docs/runbooks/Watchdog.md",
+      runbook_url: "https://example.test/monitoring/docs/runbooks/Watchdog.md",
     });
   });
 
@@ -313,7 +311,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: Target {{ $labels.instance }} of job {{ $labels.job }} is down
                description: "Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data."
-               runbook: 'README.md, section "Runbook: TargetDown"'
+               runbook: docs/runbooks/TargetDown.md
        - name: prometheus
          rules:
            - alert: PrometheusRuleEvaluationFailures
@@ -324,7 +322,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: Prometheus fails to evaluate rule group {{ $labels.rule_group }}
                description: "{{ $labels.instance }} failed {{ $value | humanize }} rule evaluations in group {{ $labels.rule_group }} over the last 5m; alerts of that group may not fire. The Prometheus log names the rule and the error."
-               runbook: 'README.md, section "Runbook: PrometheusRuleEvaluationFailures"'
+               runbook: docs/runbooks/PrometheusRuleEvaluationFailures.md
            - alert: PrometheusConfigReloadFailed
              expr: prometheus_config_last_reload_successful{job="prometheus"} == 0
              for: 5m
@@ -333,7 +331,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: Prometheus {{ $labels.instance }} failed to reload its configuration
                description: The last configuration reload of {{ $labels.instance }} failed, so Prometheus still runs its previous prometheus.yml and rule files; changes deployed since then are not in effect.
-               runbook: 'README.md, section "Runbook: PrometheusConfigReloadFailed"'
+               runbook: docs/runbooks/PrometheusConfigReloadFailed.md
        - name: meta
          rules:
            - alert: Watchdog
@@ -344,7 +342,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: "Alerting pipeline heartbeat: this alert always fires"
                description: Watchdog fires all the time to prove that Prometheus evaluates the alert rules and delivers alerts. If it is missing from Prometheus' Alerts page (or from Alertmanager), alerting is broken and no other alert can be trusted.
-               runbook: 'README.md, section "Runbook: Watchdog"'
+               runbook: docs/runbooks/Watchdog.md
      "
     `);
   });
@@ -369,7 +367,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: The API answers more than 5% of requests with a 5xx status
                description: "{{ $value | humanizePercentage }} of the requests to job {{ $labels.job }} failed with a 5xx status over the last 5m (threshold 5%, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted)."
-               runbook: 'README.md, section "Runbook: ApiHighErrorRatio"'
+               runbook: docs/runbooks/ApiHighErrorRatio.md
            - alert: ApiHighLatencyP95
              expr: |-
                histogram_quantile(0.95, sum by (job, le) (rate(http_request_duration_seconds_bucket{job="api",endpoint!~"/metrics|/health|/ready"}[5m])))
@@ -382,7 +380,7 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              annotations:
                summary: The API's p95 latency is above 500ms
                description: The p95 latency of job {{ $labels.job }} is {{ $value | humanizeDuration }} over the last 5m (threshold 500ms, checked only while traffic is at least 0.1 req/s; /metrics, /health, /ready are not counted).
-               runbook: 'README.md, section "Runbook: ApiHighLatencyP95"'
+               runbook: docs/runbooks/ApiHighLatencyP95.md
      "
     `);
   });
@@ -494,7 +492,7 @@ describe("the alert thresholds' and rule files' problems", () => {
 
   it("fails when the runbook base URL is not an absolute http(s) URL (a relative link opens from no UI)", () => {
     expect(messages(newTestStack({ runbookBaseUrl: "README.md#runbook-" }).configProblems())).toEqual([
-      'runbookBaseUrl must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert\'s runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got "README.md#runbook-")',
+      'runbookBaseUrl must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/docs/runbooks/", so Prometheus and Alertmanager can open every alert\'s runbook_url (this prefix plus "<AlertName>.md"); leave it unset for no link (got "README.md#runbook-")',
     ]);
     for (const bad of ["", "my runbooks#", "ftp://example.test/#", "https://exa mple.test/#", "file:///README.md#"]) {
       expect(newTestStack({ runbookBaseUrl: bad }).configProblems()).toHaveLength(1);
@@ -529,55 +527,32 @@ describe("the alert thresholds' and rule files' problems", () => {
   });
 });
 
-// GitHub's heading anchors: lowercase, punctuation dropped (letters, digits, spaces, "-" and "_" kept), spaces to "-".
-function githubAnchor(heading: string): string {
-  return heading
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N} _-]/gu, "")
-    .replace(/ /g, "-");
-}
-
-function readmeHeadings(markdown: string): string[] {
-  const headings: string[] = [];
-  let inFence = false;
-  for (const line of markdown.split("\n")) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const match = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
-    if (!inFence && match !== null) headings.push(match[1]);
-  }
-  return headings;
-}
-
 describe("runbooks", () => {
-  const readme = readFileSync(join(__dirname, "..", "README.md"), "utf8");
-  const anchors = readmeHeadings(readme).map(githubAnchor);
+  const dir = join(__dirname, "..", "docs", "runbooks");
+  const pages = readdirSync(dir).filter((name) => name !== "README.md" && name.endsWith(".md"));
 
-  it("computes anchors the way GitHub does", () => {
-    expect(githubAnchor("Runbook: ApiHighLatencyP95")).toBe("runbook-apihighlatencyp95");
-    expect(githubAnchor("What gets deployed (and where)")).toBe("what-gets-deployed-and-where");
-  });
-
-  it("names a runbook heading in README.md for every alert of the stack, whose anchor runbook_url links to", () => {
-    const { stack } = synthMonitoringStack({ runbookBaseUrl: "https://example.test/README.md#runbook-" });
+  it("names its page in docs/runbooks/ for every alert of the stack, which runbook_url links to", () => {
+    const { stack } = synthMonitoringStack(
+      { runbookBaseUrl: "https://example.test/monitoring/docs/runbooks/" },
+      { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" },
+    );
     const rules = stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules));
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) {
-      const heading = /^README\.md, section "(.+)"$/.exec(r.annotations.runbook ?? "")?.[1] ?? "";
-      expect(readmeHeadings(readme)).toContain(heading);
-      expect(r.annotations.runbook_url).toBe(`https://example.test/README.md#${githubAnchor(heading)}`);
+      expect(r.annotations.runbook).toBe(`docs/runbooks/${r.alert}.md`);
+      expect(r.annotations.runbook_url).toBe(`https://example.test/monitoring/docs/runbooks/${r.alert}.md`);
+      const page = readFileSync(join(dir, `${r.alert}.md`), "utf8");
+      expect(page.split("\n")[0]).toBe(`# Runbook: ${r.alert}`);
     }
   });
 
-  it("has no runbook for an alert that does not exist", () => {
-    const alertAnchors = [
-      ...Object.values(PROMETHEUS_ALERT_NAMES),
-      ...Object.values(API_ALERT_NAMES),
-      ...Object.values(HOST_ALERT_NAMES),
-      ...Object.values(PROBE_ALERT_NAMES),
-    ].map((name) => githubAnchor(`Runbook: ${name}`));
-    const runbookAnchors = anchors.filter((anchor) => anchor.startsWith("runbook-"));
-
-    expect(runbookAnchors.sort()).toEqual(alertAnchors.sort());
+  it("has a page only for an alert some rule file defines, each listed in the index", () => {
+    const { stack } = synthMonitoringStack({}, { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" });
+    const alerts = stack.ruleFiles.flatMap((file) =>
+      file.render().groups.flatMap((group) => group.rules.map((rule) => rule.alert)),
+    );
+    expect(pages.map((page) => page.replace(/\.md$/, "")).sort()).toEqual([...new Set(alerts)].sort());
+    const index = readFileSync(join(dir, "README.md"), "utf8");
+    for (const page of pages) expect(index).toContain(`](${page})`);
   });
 });

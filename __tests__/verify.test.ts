@@ -356,7 +356,7 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     expect(results[1]).toMatchObject({
       detail: expect.stringMatching(/^group broken, rule ManyToMany: .*many-to-many matching not allowed/),
       hint: expect.stringMatching(
-        /^a rule fails at evaluation time: see http:\/\/127\.0\.0\.1:\d+\/rules and docker logs monitoring-prometheus; fix the rule in the rules\.ts of its component \(constructs\/<component>\/\) \(README: Runbook: PrometheusRuleEvaluationFailures\)$/,
+        /^a rule fails at evaluation time: see http:\/\/127\.0\.0\.1:\d+\/rules and docker logs monitoring-prometheus; fix the rule in the rules\.ts of its component \(constructs\/<component>\/\) \(runbook: docs\/runbooks\/PrometheusRuleEvaluationFailures\.md\)$/,
       ),
     });
   });

@@ -30,7 +30,7 @@ export const STACK_ENV_SETTINGS: readonly EnvSetting[] = [
     path: "runbookBaseUrl",
     kind: "string",
     description:
-      "Absolute http(s) prefix of every alert's `runbook_url`, e.g. your README's URL plus `#runbook-`; the lowercase alert name is appended (unset: no link; every alert's `runbook` annotation names its README section)",
+      "Absolute http(s) prefix of every alert's `runbook_url`, e.g. the URL of your `docs/runbooks/` folder; `<AlertName>.md` is appended (unset: no link; every alert's `runbook` annotation names its page)",
   },
 ];
 

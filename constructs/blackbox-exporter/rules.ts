@@ -20,7 +20,7 @@ export interface ProbeAlertRulesInput {
   readonly scrapeIntervalSeconds: number;
   /** How long a probe must keep failing before ProbeFailed fires, in seconds. @default 60, or 2 scrape intervals */
   readonly forSeconds?: number;
-  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming the README section */
+  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming its page (docs/runbooks/) */
   readonly runbookBaseUrl?: string;
 }
 

@@ -20,7 +20,7 @@ export interface AlertAnnotations {
   /** What is wrong, with the measured value and the threshold. */
   readonly description: string;
   /**
-   * Where the alert's runbook is, as text: the stack's own rules name their README section ({@link runbookLocation}).
+   * Where the alert's runbook is, as text: the stack's own rules name their page under docs/runbooks/ ({@link runbookLocation}).
    * @default none (a user's rule may link its runbook with `runbook_url` instead)
    */
   readonly runbook?: string;
@@ -84,20 +84,20 @@ export function minimumRateWindowSeconds(scrapeIntervalSeconds: number): number 
 }
 
 /**
- * Where an alert's runbook is, as text every alert of the stack carries in its `runbook` annotation: the README
- * section, which Prometheus' and Alertmanager's UIs show as it is. A relative link (`README.md#...`) would not open
- * from either UI, so `runbook_url` is only set from an absolute base URL.
+ * Where an alert's runbook is, as text every alert of the stack carries in its `runbook` annotation: its page in the
+ * project (`docs/runbooks/<AlertName>.md`), which Prometheus' and Alertmanager's UIs show as it is. A relative link
+ * would not open from either UI, so `runbook_url` is only set from an absolute base URL.
  */
 export function runbookLocation(alertName: string): string {
-  return `README.md, section "Runbook: ${alertName}"`;
+  return `docs/runbooks/${alertName}.md`;
 }
 
-/** The `runbook_url` of an alert: the base URL plus the lowercase alert name. */
+/** The `runbook_url` of an alert: the base URL plus the alert's page, `<AlertName>.md`. */
 export function runbookUrl(alertName: string, runbookBaseUrl: string): string {
-  return `${runbookBaseUrl}${alertName.toLowerCase()}`;
+  return `${runbookBaseUrl}${alertName}.md`;
 }
 
-/** The runbook annotations of one of the stack's alerts: the README section always, a link only from a base URL. */
+/** The runbook annotations of one of the stack's alerts: its page always, a link only from a base URL. */
 export function runbookAnnotations(
   alertName: string,
   runbookBaseUrl: string | undefined,
@@ -113,7 +113,7 @@ export function runbookBaseUrlProblems(path: string, value: string | undefined):
   return [
     {
       path,
-      message: `${path} must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/README.md#runbook-", so Prometheus and Alertmanager can open every alert's runbook_url (this prefix plus the lowercase alert name); leave it unset for no link (got ${show(value)})`,
+      message: `${path} must be an absolute http(s) URL prefix without spaces, such as "https://git.example.com/acme/monitoring/blob/main/docs/runbooks/", so Prometheus and Alertmanager can open every alert's runbook_url (this prefix plus "<AlertName>.md"); leave it unset for no link (got ${show(value)})`,
     },
   ];
 }

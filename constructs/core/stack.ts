@@ -53,8 +53,8 @@ export interface MonitoringStackBaseProps {
    */
   readonly projectDir?: string;
   /**
-   * Absolute http(s) prefix of every alert's `runbook_url`; the lowercase alert name is appended (your README's URL
-   * plus `#runbook-` gives clickable links). @default none: every alert's `runbook` annotation names its README section
+   * Absolute http(s) prefix of every alert's `runbook_url`; `<AlertName>.md` is appended (the URL of your
+   * `docs/runbooks/` folder gives clickable links). @default none: every alert's `runbook` annotation names its page
    */
   readonly runbookBaseUrl?: string;
 }

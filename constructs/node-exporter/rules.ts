@@ -58,7 +58,7 @@ export interface HostAlertRulesInput {
   readonly scrapeIntervalSeconds: number;
   /** @default DEFAULT_HOST_ALERT_THRESHOLDS, durations raised to the minimum */
   readonly thresholds?: HostAlertThresholds;
-  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming the README section */
+  /** Absolute http(s) prefix of `runbook_url`. @default none: only the `runbook` annotation naming its page (docs/runbooks/) */
   readonly runbookBaseUrl?: string;
 }
 

@@ -235,7 +235,7 @@ export function targetChecks(
         `${ofJob.length - notUp.length}/${ofJob.length} up; ${detail}`,
         onlyUnknown
           ? `Prometheus has not scraped it yet: wait one scrape interval (${exp.scrapeIntervalSeconds} s) and rerun`
-          : `Prometheus cannot scrape ${expected.host}:${expected.port}${expected.metricsPath}: docker logs --tail 50 ${container}; docker ps -a --filter name=${container}; details on ${prometheusUrl}/targets (README: Runbook: TargetDown)`,
+          : `Prometheus cannot scrape ${expected.host}:${expected.port}${expected.metricsPath}: docker logs --tail 50 ${container}; docker ps -a --filter name=${container}; details on ${prometheusUrl}/targets (runbook: docs/runbooks/TargetDown.md)`,
       ),
     );
   }
@@ -318,7 +318,7 @@ export function ruleChecks(
         "Prometheus",
         errorTitle,
         failing.join("; "),
-        `a rule fails at evaluation time: see ${prometheusUrl}/rules and docker logs ${exp.containers.prometheus}; fix the rule in the rules.ts of its component (constructs/<component>/) (README: Runbook: PrometheusRuleEvaluationFailures)`,
+        `a rule fails at evaluation time: see ${prometheusUrl}/rules and docker logs ${exp.containers.prometheus}; fix the rule in the rules.ts of its component (constructs/<component>/) (runbook: docs/runbooks/PrometheusRuleEvaluationFailures.md)`,
       ),
     );
   } else {
