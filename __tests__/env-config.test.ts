@@ -29,6 +29,10 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
   ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
   CADVISOR_ENABLED: "true",
+  POSTGRES_EXPORTER_ENABLED: "true",
+  POSTGRES_EXPORTER_TARGET: "db.internal:5432",
+  POSTGRES_EXPORTER_USER: "monitor",
+  POSTGRES_EXPORTER_PASSWORD_FILE: "/etc/monitoring/postgres-password",
 };
 
 describe("settingsFromEnv", () => {
@@ -77,6 +81,12 @@ describe("settingsFromEnv", () => {
           webhookUrlFile: "/etc/monitoring/webhook-url",
         },
         cadvisor: { enabled: true },
+        "postgres-exporter": {
+          enabled: true,
+          target: "db.internal:5432",
+          user: "monitor",
+          passwordFile: "/etc/monitoring/postgres-password",
+        },
       },
     });
   });

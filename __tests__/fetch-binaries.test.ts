@@ -36,6 +36,9 @@ describe("fetch-binaries", () => {
       amtool: VERSIONS.alertmanager,
       "node-exporter": VERSIONS.nodeExporter,
       "blackbox-exporter": VERSIONS.blackboxExporter,
+      "postgres-exporter": VERSIONS.postgresExporter,
+      postgres: VERSIONS.postgresServer,
+      "postgres-initdb": VERSIONS.postgresServer,
     });
   });
 

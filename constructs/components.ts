@@ -10,6 +10,7 @@ import { cadvisorComponent } from "./cadvisor";
 import type { BinarySpec, ComponentInfo } from "./core/component";
 import { grafanaComponent } from "./grafana";
 import { nodeExporterComponent } from "./node-exporter";
+import { postgresExporterComponent } from "./postgres-exporter";
 import { prometheusComponent } from "./prometheus";
 
 /** Every component, in the order the app adds them. */
@@ -21,6 +22,7 @@ export const COMPONENTS: readonly ComponentInfo[] = [
   nodeExporterComponent,
   blackboxExporterComponent,
   cadvisorComponent,
+  postgresExporterComponent,
 ];
 
 /** Every image any component deploys, by its name (`prometheus`, `node-exporter`): pinned tags. */

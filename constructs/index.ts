@@ -98,6 +98,14 @@ export {
 } from "./blackbox-exporter";
 export { addCadvisor, CADVISOR_DEFAULTS, Cadvisor, cadvisorService, type CadvisorOptions } from "./cadvisor";
 export {
+  addPostgresExporter,
+  POSTGRES_EXPORTER_DEFAULTS,
+  PostgresExporter,
+  postgresExporterService,
+  type PostgresAlertThresholds,
+  type PostgresExporterOptions,
+} from "./postgres-exporter";
+export {
   jobOf,
   type DashboardContext,
   type DashboardModule,

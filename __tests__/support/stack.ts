@@ -106,3 +106,14 @@ export function containerNamed(json: TerraformJson, name: string): SynthesizedCo
   if (found === undefined) throw new Error(`no container ${name}`);
   return found;
 }
+
+/**
+ * The environment that enables every opt-in component, with the settings each requires (an exporter's target): the
+ * tests that must see every alert, rule file and promtool case use it.
+ */
+export const ALL_COMPONENTS_ENV: Readonly<Record<string, string>> = {
+  ALERTMANAGER_ENABLED: "true",
+  CADVISOR_ENABLED: "true",
+  POSTGRES_EXPORTER_ENABLED: "true",
+  POSTGRES_EXPORTER_TARGET: "postgres:5432",
+};

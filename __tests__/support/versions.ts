@@ -8,6 +8,7 @@ import { CADVISOR_VERSION } from "../../constructs/cadvisor/defaults";
 import { DOCKER_PROVIDER } from "../../constructs/core/stack";
 import { GRAFANA_PROVIDER } from "../../constructs/grafana/defaults";
 import { NODE_EXPORTER_VERSION } from "../../constructs/node-exporter/defaults";
+import { POSTGRES_EXPORTER_VERSION, POSTGRES_SERVER_VERSION } from "../../constructs/postgres-exporter/defaults";
 import { PROMETHEUS_VERSION } from "../../constructs/prometheus/defaults";
 
 export { IMAGES } from "../../constructs/components";
@@ -19,6 +20,9 @@ export const VERSIONS = {
   nodeExporter: NODE_EXPORTER_VERSION,
   blackboxExporter: BLACKBOX_EXPORTER_VERSION,
   cadvisor: CADVISOR_VERSION,
+  postgresExporter: POSTGRES_EXPORTER_VERSION,
+  /** Not deployed: the PostgreSQL server the exporter is tested against. */
+  postgresServer: POSTGRES_SERVER_VERSION,
 } as const;
 
 /** The Terraform providers. */
