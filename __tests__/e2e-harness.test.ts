@@ -178,18 +178,20 @@ describe("whyNotRun", () => {
   it("runs what declares a local process with a binary the components declare, and says why not for the rest", () => {
     const stack = newTestStack();
     const own = stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
-    const unknown = stack.addService("cache", {
-      image: "redis:7.4.1",
-      port: 6379,
-      localRun: { binary: "redis-server", args: () => [] },
+    const unknown = stack.addService("queue", {
+      image: "rabbitmq:4.1.0",
+      port: 5672,
+      localRun: { binary: "rabbitmq-server", args: () => [] },
     });
     expect(whyNotRun(stack.prometheus)).toBeUndefined();
     expect(own !== undefined && whyNotRun(own)).toBe("no local process (localRun)");
     expect(unknown !== undefined && whyNotRun(unknown)).toBe(
-      `its binary "redis-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
+      `its binary "rabbitmq-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
     );
     // Given its path, the binary runs.
-    expect(unknown !== undefined && whyNotRun(unknown, { "redis-server": "/usr/bin/redis-server" })).toBeUndefined();
+    expect(
+      unknown !== undefined && whyNotRun(unknown, { "rabbitmq-server": "/usr/sbin/rabbitmq-server" }),
+    ).toBeUndefined();
   });
 });
 

@@ -33,6 +33,9 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   POSTGRES_EXPORTER_TARGET: "db.internal:5432",
   POSTGRES_EXPORTER_USER: "monitor",
   POSTGRES_EXPORTER_PASSWORD_FILE: "/etc/monitoring/postgres-password",
+  REDIS_EXPORTER_ENABLED: "true",
+  REDIS_EXPORTER_TARGET: "cache.internal:6379",
+  REDIS_EXPORTER_PASSWORD_FILE: "/etc/monitoring/redis-passwords.json",
 };
 
 describe("settingsFromEnv", () => {
@@ -86,6 +89,11 @@ describe("settingsFromEnv", () => {
           target: "db.internal:5432",
           user: "monitor",
           passwordFile: "/etc/monitoring/postgres-password",
+        },
+        "redis-exporter": {
+          enabled: true,
+          target: "cache.internal:6379",
+          passwordFile: "/etc/monitoring/redis-passwords.json",
         },
       },
     });

@@ -20,6 +20,7 @@ import {
   PostgresExporter,
 } from "../constructs/postgres-exporter";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
+import { addRedisExporter, REDIS_EXPORTER_CATALOG, REDIS_UID, RedisExporter } from "../constructs/redis-exporter";
 import { PROCESS_SERIES } from "../dashboards";
 import { freeLoopbackPort, startLocalStack, type LocalStack } from "../scripts/harness/local-stack";
 import { pollUntil } from "../scripts/verify/http";
@@ -30,7 +31,7 @@ import {
   type PanelQueryOutcome,
 } from "../scripts/verify/panel-queries";
 import { describeWithBinaries } from "./support/prometheus-binaries";
-import { postgresServer, POSTGRES_TEST_USER } from "./support/servers";
+import { postgresServer, POSTGRES_TEST_USER, redisServer } from "./support/servers";
 import { newTestStack } from "./support/stack";
 
 const SCRAPE_INTERVAL_SECONDS = 1;
@@ -42,7 +43,11 @@ chmodSync(dir, 0o755);
 const secrets = {
   postgresPasswordFile: join(dir, "postgres-password"),
   postgresPassword: "pg-e2e-secret",
+  redisPasswordFile: join(dir, "redis-passwords.json"),
+  redisPassword: "redis-e2e-secret",
 };
+/** The Redis server's memory limit, so the memory share has a denominator. */
+const REDIS_MAX_MEMORY_MB = 64;
 
 /** One exporter component under test: its service, the rule group and dashboard it adds, its catalog. */
 interface ExporterCase {
@@ -61,6 +66,13 @@ const CASES: readonly ExporterCase[] = [
     dashboardUid: POSTGRES_UID,
     catalog: POSTGRES_EXPORTER_CATALOG,
   },
+  {
+    exporter: RedisExporter.NAME,
+    upMetric: "redis_up",
+    ruleGroup: "redis",
+    dashboardUid: REDIS_UID,
+    catalog: REDIS_EXPORTER_CATALOG,
+  },
 ];
 
 function buildStack(): MonitoringStack {
@@ -71,6 +83,8 @@ function buildStack(): MonitoringStack {
     user: POSTGRES_TEST_USER,
     passwordFile: secrets.postgresPasswordFile,
   });
+  stack.addService("redis", redisServer(secrets.redisPassword, REDIS_MAX_MEMORY_MB));
+  addRedisExporter(stack, { target: "redis:6379", passwordFile: secrets.redisPasswordFile });
   return stack;
 }
 
@@ -114,7 +128,16 @@ describeWithBinaries(
     beforeAll(async () => {
       const startedAt = Date.now();
       writeFileSync(secrets.postgresPasswordFile, `${secrets.postgresPassword}\n`, { mode: 0o644 });
-      e2e = await startLocalStack({ stack, binaries: bins });
+      // redis_exporter's password file keys the password by the server's address: the deployed one, and the
+      // loopback one the harness runs the server on (chosen here, so the same file serves both).
+      const redisPort = await freeLoopbackPort();
+      const redisPasswords = {
+        "redis://redis:6379": secrets.redisPassword,
+        [`redis://127.0.0.1:${redisPort}`]: secrets.redisPassword,
+      };
+      writeFileSync(secrets.redisPasswordFile, JSON.stringify(redisPasswords), { mode: 0o644 });
+      e2e = await startLocalStack({ stack, binaries: bins, ports: { redis: redisPort } });
+
       // Every exporter up and reaching its server, then long enough for a rate window ($__rate_interval: 4 scrapes).
       await pollUntil(
         async () => {
@@ -123,6 +146,15 @@ describeWithBinaries(
         },
         { timeoutMs: WAIT_MS, what: "every exporter to reach its server" },
       );
+      // Once scraped: a key, a lookup that finds it and one that does not, so the keys and hit-ratio panels have
+      // something to show (counters must grow between two scrapes for a rate).
+      const reply = await redisCommands(`127.0.0.1:${redisPort}`, [
+        `AUTH ${secrets.redisPassword}`,
+        "SET e2e:key 1",
+        "GET e2e:key",
+        "GET e2e:missing",
+      ]);
+      expect(reply.startsWith("+OK\r\n+OK\r\n")).toBe(true);
       await new Promise((resolveWait) => setTimeout(resolveWait, 6 * SCRAPE_INTERVAL_SECONDS * 1000));
       const window = {
         startSeconds: running().startedAtSeconds,
@@ -143,7 +175,7 @@ describeWithBinaries(
 
     it("runs every server and exporter here (nothing the components need is left out)", () => {
       for (const c of CASES) expect(Object.keys(running().services)).toContain(c.exporter);
-      expect(Object.keys(running().services)).toEqual(expect.arrayContaining(["postgres"]));
+      expect(Object.keys(running().services)).toEqual(expect.arrayContaining(["postgres", "redis"]));
     });
 
     it("covers every dashboard the exporter components add", () => {
@@ -216,5 +248,3 @@ export function redisCommands(address: string, commands: readonly string[]): Pro
     socket.write(commands.map((command) => `${command}\r\n`).join(""));
   });
 }
-
-void freeLoopbackPort;

@@ -39,6 +39,8 @@ describe("fetch-binaries", () => {
       "postgres-exporter": VERSIONS.postgresExporter,
       postgres: VERSIONS.postgresServer,
       "postgres-initdb": VERSIONS.postgresServer,
+      "redis-exporter": VERSIONS.redisExporter,
+      "redis-server": VERSIONS.redisServer,
     });
   });
 

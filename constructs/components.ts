@@ -12,6 +12,7 @@ import { grafanaComponent } from "./grafana";
 import { nodeExporterComponent } from "./node-exporter";
 import { postgresExporterComponent } from "./postgres-exporter";
 import { prometheusComponent } from "./prometheus";
+import { redisExporterComponent } from "./redis-exporter";
 
 /** Every component, in the order the app adds them. */
 export const COMPONENTS: readonly ComponentInfo[] = [
@@ -23,6 +24,7 @@ export const COMPONENTS: readonly ComponentInfo[] = [
   blackboxExporterComponent,
   cadvisorComponent,
   postgresExporterComponent,
+  redisExporterComponent,
 ];
 
 /** Every image any component deploys, by its name (`prometheus`, `node-exporter`): pinned tags. */

@@ -106,6 +106,14 @@ export {
   type PostgresExporterOptions,
 } from "./postgres-exporter";
 export {
+  addRedisExporter,
+  REDIS_EXPORTER_DEFAULTS,
+  RedisExporter,
+  redisExporterService,
+  type RedisAlertThresholds,
+  type RedisExporterOptions,
+} from "./redis-exporter";
+export {
   jobOf,
   type DashboardContext,
   type DashboardModule,

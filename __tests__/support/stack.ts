@@ -116,4 +116,6 @@ export const ALL_COMPONENTS_ENV: Readonly<Record<string, string>> = {
   CADVISOR_ENABLED: "true",
   POSTGRES_EXPORTER_ENABLED: "true",
   POSTGRES_EXPORTER_TARGET: "postgres:5432",
+  REDIS_EXPORTER_ENABLED: "true",
+  REDIS_EXPORTER_TARGET: "redis:6379",
 };

@@ -10,6 +10,7 @@ import { GRAFANA_PROVIDER } from "../../constructs/grafana/defaults";
 import { NODE_EXPORTER_VERSION } from "../../constructs/node-exporter/defaults";
 import { POSTGRES_EXPORTER_VERSION, POSTGRES_SERVER_VERSION } from "../../constructs/postgres-exporter/defaults";
 import { PROMETHEUS_VERSION } from "../../constructs/prometheus/defaults";
+import { REDIS_EXPORTER_VERSION, REDIS_SERVER_VERSION } from "../../constructs/redis-exporter/defaults";
 
 export { IMAGES } from "../../constructs/components";
 
@@ -23,6 +24,9 @@ export const VERSIONS = {
   postgresExporter: POSTGRES_EXPORTER_VERSION,
   /** Not deployed: the PostgreSQL server the exporter is tested against. */
   postgresServer: POSTGRES_SERVER_VERSION,
+  redisExporter: REDIS_EXPORTER_VERSION,
+  /** Not deployed: the Redis server the exporter is tested against. */
+  redisServer: REDIS_SERVER_VERSION,
 } as const;
 
 /** The Terraform providers. */
