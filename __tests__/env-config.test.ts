@@ -36,6 +36,8 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   REDIS_EXPORTER_ENABLED: "true",
   REDIS_EXPORTER_TARGET: "cache.internal:6379",
   REDIS_EXPORTER_PASSWORD_FILE: "/etc/monitoring/redis-passwords.json",
+  NGINX_EXPORTER_ENABLED: "true",
+  NGINX_EXPORTER_STATUS_URL: "http://edge.internal:8080/stub_status",
 };
 
 describe("settingsFromEnv", () => {
@@ -95,6 +97,7 @@ describe("settingsFromEnv", () => {
           target: "cache.internal:6379",
           passwordFile: "/etc/monitoring/redis-passwords.json",
         },
+        "nginx-exporter": { enabled: true, statusUrl: "http://edge.internal:8080/stub_status" },
       },
     });
   });

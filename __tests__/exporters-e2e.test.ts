@@ -20,6 +20,7 @@ import {
   PostgresExporter,
 } from "../constructs/postgres-exporter";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
+import { addNginxExporter, NGINX_EXPORTER_CATALOG, NGINX_UID, NginxExporter } from "../constructs/nginx-exporter";
 import { addRedisExporter, REDIS_EXPORTER_CATALOG, REDIS_UID, RedisExporter } from "../constructs/redis-exporter";
 import { PROCESS_SERIES } from "../dashboards";
 import { freeLoopbackPort, startLocalStack, type LocalStack } from "../scripts/harness/local-stack";
@@ -31,7 +32,7 @@ import {
   type PanelQueryOutcome,
 } from "../scripts/verify/panel-queries";
 import { describeWithBinaries } from "./support/prometheus-binaries";
-import { postgresServer, POSTGRES_TEST_USER, redisServer } from "./support/servers";
+import { nginxConfig, nginxServer, postgresServer, POSTGRES_TEST_USER, redisServer } from "./support/servers";
 import { newTestStack } from "./support/stack";
 
 const SCRAPE_INTERVAL_SECONDS = 1;
@@ -45,6 +46,7 @@ const secrets = {
   postgresPassword: "pg-e2e-secret",
   redisPasswordFile: join(dir, "redis-passwords.json"),
   redisPassword: "redis-e2e-secret",
+  nginxConfigFile: join(dir, "nginx.conf"),
 };
 /** The Redis server's memory limit, so the memory share has a denominator. */
 const REDIS_MAX_MEMORY_MB = 64;
@@ -73,6 +75,13 @@ const CASES: readonly ExporterCase[] = [
     dashboardUid: REDIS_UID,
     catalog: REDIS_EXPORTER_CATALOG,
   },
+  {
+    exporter: NginxExporter.NAME,
+    upMetric: "nginx_up",
+    ruleGroup: "nginx",
+    dashboardUid: NGINX_UID,
+    catalog: NGINX_EXPORTER_CATALOG,
+  },
 ];
 
 function buildStack(): MonitoringStack {
@@ -85,6 +94,8 @@ function buildStack(): MonitoringStack {
   });
   stack.addService("redis", redisServer(secrets.redisPassword, REDIS_MAX_MEMORY_MB));
   addRedisExporter(stack, { target: "redis:6379", passwordFile: secrets.redisPasswordFile });
+  stack.addService("nginx", nginxServer(secrets.nginxConfigFile));
+  addNginxExporter(stack, { statusUrl: "http://nginx:8080/stub_status" });
   return stack;
 }
 
@@ -136,7 +147,10 @@ describeWithBinaries(
         [`redis://127.0.0.1:${redisPort}`]: secrets.redisPassword,
       };
       writeFileSync(secrets.redisPasswordFile, JSON.stringify(redisPasswords), { mode: 0o644 });
-      e2e = await startLocalStack({ stack, binaries: bins, ports: { redis: redisPort } });
+      // NGINX's config names its port: chosen here too.
+      const nginxPort = await freeLoopbackPort();
+      writeFileSync(secrets.nginxConfigFile, nginxConfig(nginxPort), { mode: 0o644 });
+      e2e = await startLocalStack({ stack, binaries: bins, ports: { redis: redisPort, nginx: nginxPort } });
 
       // Every exporter up and reaching its server, then long enough for a rate window ($__rate_interval: 4 scrapes).
       await pollUntil(
@@ -175,7 +189,7 @@ describeWithBinaries(
 
     it("runs every server and exporter here (nothing the components need is left out)", () => {
       for (const c of CASES) expect(Object.keys(running().services)).toContain(c.exporter);
-      expect(Object.keys(running().services)).toEqual(expect.arrayContaining(["postgres", "redis"]));
+      expect(Object.keys(running().services)).toEqual(expect.arrayContaining(["postgres", "redis", "nginx"]));
     });
 
     it("covers every dashboard the exporter components add", () => {

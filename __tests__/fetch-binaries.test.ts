@@ -41,6 +41,8 @@ describe("fetch-binaries", () => {
       "postgres-initdb": VERSIONS.postgresServer,
       "redis-exporter": VERSIONS.redisExporter,
       "redis-server": VERSIONS.redisServer,
+      "nginx-exporter": VERSIONS.nginxExporter,
+      nginx: VERSIONS.nginxServer,
     });
   });
 

@@ -9,6 +9,7 @@ import { blackboxExporterComponent } from "./blackbox-exporter";
 import { cadvisorComponent } from "./cadvisor";
 import type { BinarySpec, ComponentInfo } from "./core/component";
 import { grafanaComponent } from "./grafana";
+import { nginxExporterComponent } from "./nginx-exporter";
 import { nodeExporterComponent } from "./node-exporter";
 import { postgresExporterComponent } from "./postgres-exporter";
 import { prometheusComponent } from "./prometheus";
@@ -25,6 +26,7 @@ export const COMPONENTS: readonly ComponentInfo[] = [
   cadvisorComponent,
   postgresExporterComponent,
   redisExporterComponent,
+  nginxExporterComponent,
 ];
 
 /** Every image any component deploys, by its name (`prometheus`, `node-exporter`): pinned tags. */

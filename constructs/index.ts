@@ -114,6 +114,14 @@ export {
   type RedisExporterOptions,
 } from "./redis-exporter";
 export {
+  addNginxExporter,
+  NGINX_EXPORTER_DEFAULTS,
+  NginxExporter,
+  nginxExporterService,
+  type NginxAlertThresholds,
+  type NginxExporterOptions,
+} from "./nginx-exporter";
+export {
   jobOf,
   type DashboardContext,
   type DashboardModule,

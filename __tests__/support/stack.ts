@@ -118,4 +118,6 @@ export const ALL_COMPONENTS_ENV: Readonly<Record<string, string>> = {
   POSTGRES_EXPORTER_TARGET: "postgres:5432",
   REDIS_EXPORTER_ENABLED: "true",
   REDIS_EXPORTER_TARGET: "redis:6379",
+  NGINX_EXPORTER_ENABLED: "true",
+  NGINX_EXPORTER_STATUS_URL: "http://nginx:8080/stub_status",
 };

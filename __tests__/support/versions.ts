@@ -9,6 +9,7 @@ import { DOCKER_PROVIDER } from "../../constructs/core/stack";
 import { GRAFANA_PROVIDER } from "../../constructs/grafana/defaults";
 import { NODE_EXPORTER_VERSION } from "../../constructs/node-exporter/defaults";
 import { POSTGRES_EXPORTER_VERSION, POSTGRES_SERVER_VERSION } from "../../constructs/postgres-exporter/defaults";
+import { NGINX_EXPORTER_VERSION, NGINX_SERVER_VERSION } from "../../constructs/nginx-exporter/defaults";
 import { PROMETHEUS_VERSION } from "../../constructs/prometheus/defaults";
 import { REDIS_EXPORTER_VERSION, REDIS_SERVER_VERSION } from "../../constructs/redis-exporter/defaults";
 
@@ -27,6 +28,9 @@ export const VERSIONS = {
   redisExporter: REDIS_EXPORTER_VERSION,
   /** Not deployed: the Redis server the exporter is tested against. */
   redisServer: REDIS_SERVER_VERSION,
+  nginxExporter: NGINX_EXPORTER_VERSION,
+  /** Not deployed: the NGINX server the exporter is tested against. */
+  nginxServer: NGINX_SERVER_VERSION,
 } as const;
 
 /** The Terraform providers. */
