@@ -122,8 +122,9 @@ export function postgresExporterService(options: PostgresExporterOptions): Servi
     memoryMb: options.memoryMb ?? POSTGRES_EXPORTER_DEFAULTS.memoryMb,
     command: postgresExporterFlags(`:${PostgresExporter.PORT}`),
     env: postgresExporterEnv(options, options.target, passwordPath),
+    // A relative path is reported once, as the passwordFile setting (not again as the mount's source).
     mounts:
-      options.passwordFile !== undefined
+      options.passwordFile?.startsWith("/") === true
         ? [{ type: "bind", source: options.passwordFile, target: PostgresExporter.PASSWORD_PATH, readOnly: true }]
         : [],
     metricNames: POSTGRES_EXPORTER_CATALOG,

@@ -88,8 +88,9 @@ export function redisExporterService(options: RedisExporterOptions): ServiceOpti
     description: `Redis metrics of ${options.target}`,
     memoryMb: options.memoryMb ?? REDIS_EXPORTER_DEFAULTS.memoryMb,
     command: redisExporterFlags(`:${RedisExporter.PORT}`, options.target, passwordPath),
+    // A relative path is reported once, as the passwordFile setting (not again as the mount's source).
     mounts:
-      options.passwordFile !== undefined
+      options.passwordFile?.startsWith("/") === true
         ? [{ type: "bind", source: options.passwordFile, target: RedisExporter.PASSWORD_PATH, readOnly: true }]
         : [],
     metricNames: REDIS_EXPORTER_CATALOG,
