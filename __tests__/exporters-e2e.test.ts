@@ -22,7 +22,7 @@ import {
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { addNginxExporter, NGINX_EXPORTER_CATALOG, NGINX_UID, NginxExporter } from "../constructs/nginx-exporter";
 import { addRedisExporter, REDIS_EXPORTER_CATALOG, REDIS_UID, RedisExporter } from "../constructs/redis-exporter";
-import { PROCESS_SERIES } from "../dashboards";
+import { metricNamesInExpr, PROCESS_SERIES } from "../dashboards";
 import { freeLoopbackPort, startLocalStack, type LocalStack } from "../scripts/harness/local-stack";
 import { pollUntil } from "../scripts/verify/http";
 import {
@@ -31,6 +31,12 @@ import {
   runPanelQuery,
   type PanelQueryOutcome,
 } from "../scripts/verify/panel-queries";
+import {
+  communityQueries,
+  exporterDashboardEntries,
+  fillVariables,
+  loadDashboard,
+} from "./support/community-dashboards";
 import { describeWithBinaries } from "./support/prometheus-binaries";
 import { nginxConfig, nginxServer, postgresServer, POSTGRES_TEST_USER, redisServer } from "./support/servers";
 import { newTestStack } from "./support/stack";
@@ -209,6 +215,29 @@ describeWithBinaries(
       });
     });
 
+    it("reports, for each exporter's community dashboard, its panels with data out of those whose metrics are present", async () => {
+      const outcomes = await communityOutcomes(running());
+      for (const outcome of outcomes) {
+        console.log(
+          `community dashboard ${outcome.file}: ${outcome.withData} of ${outcome.metricsPresent} panels whose metrics are present show data (${outcome.panels} panels)${outcome.empty.length > 0 ? `; empty: ${outcome.empty.join(" | ")}` : ""}`,
+        );
+      }
+      expect(outcomes.map((o) => o.file).sort()).toEqual(
+        exporterDashboardEntries()
+          .map((e) => e.file)
+          .sort(),
+      );
+      // Every metric these dashboards query is exposed by the tested exporters, and every panel shows data.
+      for (const outcome of outcomes) {
+        expect({ ...outcome, empty: outcome.empty }).toEqual({
+          ...outcome,
+          metricsPresent: outcome.panels,
+          withData: outcome.panels,
+          empty: [],
+        });
+      }
+    });
+
     it.each(CASES.map((c) => [c.ruleGroup, c] as const))(
       "every alert of rule group %s evaluates without error",
       async (_group, c) => {
@@ -245,6 +274,65 @@ describeWithBinaries(
     );
   },
 );
+
+/** What one community dashboard showed against the real exporters. */
+interface CommunityOutcome {
+  readonly file: string;
+  readonly panels: number;
+  /** Panels all of whose metrics Prometheus has. */
+  readonly metricsPresent: number;
+  /** Of those, the panels where a query returned data. */
+  readonly withData: number;
+  /** Panels whose metrics are present but that showed nothing, with why. */
+  readonly empty: readonly string[];
+}
+
+/** Runs every panel query of the exporters' community dashboards over the run, as Grafana would on "All". */
+async function communityOutcomes(e2e: LocalStack): Promise<CommunityOutcome[]> {
+  const present = new Set(await e2e.prometheus.client.metricNames());
+  const endSeconds = Date.now() / 1000;
+  const timing = {
+    scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
+    rangeSeconds: Math.max(1, Math.round(endSeconds - e2e.startedAtSeconds)),
+  };
+  const outcomes: CommunityOutcome[] = [];
+  for (const entry of exporterDashboardEntries()) {
+    const model = loadDashboard(entry);
+    const byPanel = new Map<string, { metricsPresent: boolean; data: boolean; errors: string[] }>();
+    for (const query of communityQueries(model)) {
+      const promql = fillVariables(model, query.expr, timing);
+      const panel = byPanel.get(query.panel) ?? { metricsPresent: true, data: false, errors: [] };
+      byPanel.set(query.panel, panel);
+      const names = metricNamesInExpr(promql);
+      if (!names.every((name) => present.has(name))) {
+        panel.metricsPresent = false;
+        continue;
+      }
+      try {
+        const result = await e2e.prometheus.client.queryRange(
+          promql,
+          e2e.startedAtSeconds,
+          endSeconds,
+          SCRAPE_INTERVAL_SECONDS,
+        );
+        if (result.series.some((series) => series.values.some((value) => !Number.isNaN(value)))) panel.data = true;
+      } catch (error) {
+        panel.errors.push(`${query.ref}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    const panels = [...byPanel];
+    outcomes.push({
+      file: entry.file,
+      panels: panels.length,
+      metricsPresent: panels.filter(([, p]) => p.metricsPresent).length,
+      withData: panels.filter(([, p]) => p.metricsPresent && p.data).length,
+      empty: panels
+        .filter(([, p]) => p.metricsPresent && !p.data)
+        .map(([title, p]) => `${title}${p.errors.length > 0 ? `: ${p.errors.join("; ")}` : ": no data"}`),
+    });
+  }
+  return outcomes;
+}
 
 /** Sends Redis commands (RESP inline) and resolves with the raw reply. */
 export function redisCommands(address: string, commands: readonly string[]): Promise<string> {
