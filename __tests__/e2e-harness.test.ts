@@ -13,7 +13,12 @@ import {
   mapUrlToLoopback,
   loopbackAddresses,
   whyNotRun,
+  ProcessGroup,
+  startLocalService,
 } from "../scripts/harness/local-stack";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BINARIES } from "../scripts/harness/binaries";
 import { newTestStack } from "./support/stack";
 
@@ -216,5 +221,33 @@ describe("loopbackAddresses", () => {
     expect(mapped.scrape_configs.find((job) => job.job_name === "legacy-db")?.static_configs[0].targets).toEqual([
       "10.0.0.5:9187",
     ]);
+  });
+});
+
+describe("startLocalService", () => {
+  it("gives a local process the loopback address of another service, and names what it cannot map", async () => {
+    const stack = newTestStack();
+    const exporter = stack.addService("db-exporter", {
+      image: "ghcr.io/acme/db-exporter:1.0.0",
+      port: 9999,
+      localRun: { binary: "node-exporter", args: (ctx) => [`--db=${ctx.addressOf("db:5432")}`] },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "harness-address-"));
+    const processes = new ProcessGroup();
+    try {
+      await expect(
+        startLocalService(exporter as NonNullable<typeof exporter>, {
+          dir,
+          port: 1,
+          processes,
+          loopback: { "api:8000": "127.0.0.1:40001" },
+        }),
+      ).rejects.toThrow(
+        "db-exporter's local process needs db:5432, which no service of the stack the harness runs renders (known: api:8000)",
+      );
+    } finally {
+      await processes.stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,17 @@
 /**
- * `npm run fetch-binaries [-- DIR]`: puts the Prometheus-family binaries the tests and `npm run dev` run (prometheus,
- * promtool, Alertmanager, amtool, node-exporter, blackbox-exporter) into DIR (default `.cache/bin`, gitignored),
- * exactly at the versions the stack deploys (each component's defaults.ts, listed by constructs/components.ts). jest's global setup calls it on first use.
+ * `npm run fetch-binaries [-- DIR]`: puts the binaries the tests and `npm run dev` run into DIR (default `.cache/bin`,
+ * gitignored), exactly at the pinned versions: each component declares its own (`binaries` in its index.ts, listed by
+ * constructs/components.ts): the Prometheus family and the exporters at the versions their images pin, and the
+ * servers the exporters are tested against (PostgreSQL, Redis, NGINX) at the versions tested. jest's global setup
+ * calls it on first use.
  *
  * Where they come from: Debian's archive, through a private apt directory (its own sources list, lists and cache in a
- * temporary folder; nothing installed system-wide, no root needed), unstable first, then testing; each package's
- * candidate version is compared with the pinned one before downloading, and each binary's `--version` after
- * unpacking. The Debian mirror is the one this machine's apt uses, else deb.debian.org.
+ * temporary folder; nothing installed system-wide, no root needed). The Go binaries come from unstable first, then
+ * testing; a binary that names its `suite` comes from that suite (the C servers: bookworm, whose libraries this
+ * machine has). Each package's candidate version is compared with the pinned one before downloading, and each
+ * binary's version (its `versionProbe`) after unpacking. A binary with a `packagePath` keeps its whole package (and
+ * its `withPackages`) under DIR/<package>.d/ and gets a launcher script. The Debian mirror is the one this machine's
+ * apt uses, else deb.debian.org.
  *
  * Without apt (not a Debian-family machine) there is no fallback: the upstream release archives would have to be
  * verified against pinned SHA-256 sums, and those sums could not be obtained from the projects' release pages here.

@@ -1,5 +1,6 @@
 /**
- * The real Prometheus-family binaries (prometheus, promtool, Alertmanager, amtool, node-exporter, blackbox-exporter):
+ * The real binaries (prometheus, promtool, Alertmanager, amtool, the exporters, and the servers the exporters are
+ * tested against: PostgreSQL, Redis, NGINX):
  * where they live, running them with a timeout, starting and stopping long-running ones by PID, and their versions.
  * Used by `npm run dev`, `scripts/fetch-binaries.ts` and the tests.
  *
