@@ -225,26 +225,34 @@ describe("loopbackAddresses", () => {
 });
 
 describe("startLocalService", () => {
-  it("gives a local process the loopback address of another service, and names what it cannot map", async () => {
+  it("gives a local process the loopback address of another service, and any other address as it is", async () => {
     const stack = newTestStack();
+    const seen: string[] = [];
     const exporter = stack.addService("db-exporter", {
       image: "ghcr.io/acme/db-exporter:1.0.0",
       port: 9999,
-      localRun: { binary: "node-exporter", args: (ctx) => [`--db=${ctx.addressOf("db:5432")}`] },
+      localRun: {
+        binary: "node-exporter",
+        args: (ctx) => {
+          seen.push(ctx.addressOf("api:8000"), ctx.addressOf("db.internal:5432"));
+          return ["--no-such-flag"];
+        },
+      },
     });
     const dir = mkdtempSync(join(tmpdir(), "harness-address-"));
     const processes = new ProcessGroup();
     try {
+      // The program (false) exits at once: the start fails, after the arguments were rendered.
       await expect(
         startLocalService(exporter as NonNullable<typeof exporter>, {
           dir,
           port: 1,
           processes,
+          binaries: { "node-exporter": "/bin/false" },
           loopback: { "api:8000": "127.0.0.1:40001" },
         }),
-      ).rejects.toThrow(
-        "db-exporter's local process needs db:5432, which no service of the stack the harness runs renders (known: api:8000)",
-      );
+      ).rejects.toThrow(/exited before/);
+      expect(seen).toEqual(["127.0.0.1:40001", "db.internal:5432"]);
     } finally {
       await processes.stopAll();
       rmSync(dir, { recursive: true, force: true });

@@ -172,8 +172,9 @@ export interface LocalRunContext {
   /** An empty folder the process may write its data to. */
   readonly dataDir: string;
   /**
-   * Where the harness reaches an address the stack renders (`postgres:5432` -> `127.0.0.1:40123`): an exporter's
-   * target is another service of the stack. Throws when no service of the stack renders that address.
+   * Where the harness reaches an address (`postgres:5432` -> `127.0.0.1:40123`): an exporter's target is another
+   * service of the stack, on its loopback port; an address no service of the stack renders is returned as it is (a
+   * host outside the stack, reached from this machine or not at all: then the exporter reports its server down).
    */
   readonly addressOf: (hostPort: string) => string;
 }
