@@ -27,7 +27,7 @@ import {
   resolvePrometheusAlertThresholds,
   toGeneratedYaml,
 } from "../constructs/prometheus";
-import { TEST_API, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
+import { ALL_COMPONENTS_ENV, TEST_API, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
 
 const SCRAPE_INTERVAL_SECONDS = 15;
 const PROMETHEUS_INPUT: PrometheusRulesInput = {
@@ -534,7 +534,7 @@ describe("runbooks", () => {
   it("names its page in docs/runbooks/ for every alert of the stack, which runbook_url links to", () => {
     const { stack } = synthMonitoringStack(
       { runbookBaseUrl: "https://example.test/monitoring/docs/runbooks/" },
-      { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" },
+      ALL_COMPONENTS_ENV,
     );
     const rules = stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules));
     expect(rules.length).toBeGreaterThan(0);
@@ -547,7 +547,7 @@ describe("runbooks", () => {
   });
 
   it("has a page only for an alert some rule file defines, each listed in the index", () => {
-    const { stack } = synthMonitoringStack({}, { ALERTMANAGER_ENABLED: "true", CADVISOR_ENABLED: "true" });
+    const { stack } = synthMonitoringStack({}, ALL_COMPONENTS_ENV);
     const alerts = stack.ruleFiles.flatMap((file) =>
       file.render().groups.flatMap((group) => group.rules.map((rule) => rule.alert)),
     );

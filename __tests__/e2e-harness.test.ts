@@ -13,7 +13,12 @@ import {
   mapUrlToLoopback,
   loopbackAddresses,
   whyNotRun,
+  ProcessGroup,
+  startLocalService,
 } from "../scripts/harness/local-stack";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BINARIES } from "../scripts/harness/binaries";
 import { newTestStack } from "./support/stack";
 
@@ -178,18 +183,20 @@ describe("whyNotRun", () => {
   it("runs what declares a local process with a binary the components declare, and says why not for the rest", () => {
     const stack = newTestStack();
     const own = stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080 });
-    const unknown = stack.addService("cache", {
-      image: "redis:7.4.1",
-      port: 6379,
-      localRun: { binary: "redis-server", args: () => [] },
+    const unknown = stack.addService("queue", {
+      image: "rabbitmq:4.1.0",
+      port: 5672,
+      localRun: { binary: "rabbitmq-server", args: () => [] },
     });
     expect(whyNotRun(stack.prometheus)).toBeUndefined();
     expect(own !== undefined && whyNotRun(own)).toBe("no local process (localRun)");
     expect(unknown !== undefined && whyNotRun(unknown)).toBe(
-      `its binary "redis-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
+      `its binary "rabbitmq-server" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`,
     );
     // Given its path, the binary runs.
-    expect(unknown !== undefined && whyNotRun(unknown, { "redis-server": "/usr/bin/redis-server" })).toBeUndefined();
+    expect(
+      unknown !== undefined && whyNotRun(unknown, { "rabbitmq-server": "/usr/sbin/rabbitmq-server" }),
+    ).toBeUndefined();
   });
 });
 
@@ -214,5 +221,41 @@ describe("loopbackAddresses", () => {
     expect(mapped.scrape_configs.find((job) => job.job_name === "legacy-db")?.static_configs[0].targets).toEqual([
       "10.0.0.5:9187",
     ]);
+  });
+});
+
+describe("startLocalService", () => {
+  it("gives a local process the loopback address of another service, and any other address as it is", async () => {
+    const stack = newTestStack();
+    const seen: string[] = [];
+    const exporter = stack.addService("db-exporter", {
+      image: "ghcr.io/acme/db-exporter:1.0.0",
+      port: 9999,
+      localRun: {
+        binary: "node-exporter",
+        args: (ctx) => {
+          seen.push(ctx.addressOf("api:8000"), ctx.addressOf("db.internal:5432"));
+          return ["--no-such-flag"];
+        },
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), "harness-address-"));
+    const processes = new ProcessGroup();
+    try {
+      // The program (false) exits at once: the start fails, after the arguments were rendered.
+      await expect(
+        startLocalService(exporter as NonNullable<typeof exporter>, {
+          dir,
+          port: 1,
+          processes,
+          binaries: { "node-exporter": "/bin/false" },
+          loopback: { "api:8000": "127.0.0.1:40001" },
+        }),
+      ).rejects.toThrow(/exited before/);
+      expect(seen).toEqual(["127.0.0.1:40001", "db.internal:5432"]);
+    } finally {
+      await processes.stopAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

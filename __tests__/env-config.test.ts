@@ -29,6 +29,15 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
   ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
   CADVISOR_ENABLED: "true",
+  POSTGRES_EXPORTER_ENABLED: "true",
+  POSTGRES_EXPORTER_TARGET: "db.internal:5432",
+  POSTGRES_EXPORTER_USER: "monitor",
+  POSTGRES_EXPORTER_PASSWORD_FILE: "/etc/monitoring/postgres-password",
+  REDIS_EXPORTER_ENABLED: "true",
+  REDIS_EXPORTER_TARGET: "cache.internal:6379",
+  REDIS_EXPORTER_PASSWORD_FILE: "/etc/monitoring/redis-passwords.json",
+  NGINX_EXPORTER_ENABLED: "true",
+  NGINX_EXPORTER_STATUS_URL: "http://edge.internal:8080/stub_status",
 };
 
 describe("settingsFromEnv", () => {
@@ -77,6 +86,18 @@ describe("settingsFromEnv", () => {
           webhookUrlFile: "/etc/monitoring/webhook-url",
         },
         cadvisor: { enabled: true },
+        "postgres-exporter": {
+          enabled: true,
+          target: "db.internal:5432",
+          user: "monitor",
+          passwordFile: "/etc/monitoring/postgres-password",
+        },
+        "redis-exporter": {
+          enabled: true,
+          target: "cache.internal:6379",
+          passwordFile: "/etc/monitoring/redis-passwords.json",
+        },
+        "nginx-exporter": { enabled: true, statusUrl: "http://edge.internal:8080/stub_status" },
       },
     });
   });

@@ -5,7 +5,17 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { binariesUpToDate, debianMirror, pinnedVersions, upstreamVersion } from "../scripts/fetch-binaries";
+import { spawnSync } from "node:child_process";
+import { chmodSync } from "node:fs";
+import {
+  binariesUpToDate,
+  debianMirror,
+  launcherScript,
+  pinnedVersions,
+  suitePlans,
+  upstreamVersion,
+} from "../scripts/fetch-binaries";
+import { parseVersionOf } from "../scripts/harness/binaries";
 import { BINARIES } from "./support/prometheus-binaries";
 import { VERSIONS } from "./support/versions";
 
@@ -36,7 +46,61 @@ describe("fetch-binaries", () => {
       amtool: VERSIONS.alertmanager,
       "node-exporter": VERSIONS.nodeExporter,
       "blackbox-exporter": VERSIONS.blackboxExporter,
+      "postgres-exporter": VERSIONS.postgresExporter,
+      postgres: VERSIONS.postgresServer,
+      "postgres-initdb": VERSIONS.postgresServer,
+      "redis-exporter": VERSIONS.redisExporter,
+      "redis-server": VERSIONS.redisServer,
+      "nginx-exporter": VERSIONS.nginxExporter,
+      nginx: VERSIONS.nginxServer,
     });
+  });
+
+  it("fetches the Go binaries from unstable then testing, and the C servers from the suite they pin (bookworm)", () => {
+    const plans = suitePlans().map((plan) => ({ suites: plan.suites, names: plan.specs.map((spec) => spec.name) }));
+    expect(plans).toEqual([
+      {
+        suites: ["unstable", "testing"],
+        names: expect.arrayContaining([
+          "prometheus",
+          "node-exporter",
+          "postgres-exporter",
+          "redis-exporter",
+          "nginx-exporter",
+        ]),
+      },
+      { suites: ["bookworm"], names: ["postgres", "postgres-initdb", "redis-server", "nginx"] },
+    ]);
+  });
+
+  it("reads each server's own version banner, and says what it looked for when the banner is not there", () => {
+    expect(parseVersionOf(BINARIES.postgres, "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)\n")).toBe("15.18");
+    expect(parseVersionOf(BINARIES["redis-server"], "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0")).toBe(
+      "7.0.15",
+    );
+    expect(parseVersionOf(BINARIES.nginx, "nginx version: nginx/1.22.1\n")).toBe("1.22.1");
+    expect(parseVersionOf(BINARIES["redis-exporter"], 'msg="Redis Metrics Exporter 1.86.0-1    build date: x"')).toBe(
+      "1.86.0",
+    );
+    expect(() => parseVersionOf(BINARIES.postgres, "error while loading shared libraries: libicu.so.72")).toThrow(
+      "postgres's version output",
+    );
+  });
+
+  it("launches a whole-package binary by its real path, its unpacked libraries first on LD_LIBRARY_PATH", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fetch-binaries-launcher-"));
+    try {
+      mkdirSync(join(dir, "pkg.d", "usr", "bin"), { recursive: true });
+      const program = join(dir, "pkg.d", "usr", "bin", "show");
+      writeFileSync(program, '#!/bin/sh\necho "$0 $1 $LD_LIBRARY_PATH"\n', { mode: 0o755 });
+      writeFileSync(join(dir, "show"), launcherScript("pkg.d", "usr/bin/show"));
+      chmodSync(join(dir, "show"), 0o755);
+      const arch = spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim();
+      const run = spawnSync(join(dir, "show"), ["arg"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+      expect(run.stdout.trim()).toBe(`${program} arg ${join(dir, "pkg.d", "usr", "lib", `${arch}-linux-gnu`)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reuses a folder only when its stamp records the pinned versions and every binary is there", () => {

@@ -1,5 +1,5 @@
 /**
- * Every rule file of the default stack, checked by the real promtool (Prometheus 3.5): `check config` on the generated
+ * Every rule file of the stack with every component enabled, checked by the real promtool (Prometheus 3.5): `check config` on the generated
  * prometheus.yml, `check rules` on each rule file, and `test rules` on every promtool case a component registered next
  * to its rules (`rules.cases.ts`, passed to `stack.addAlertRules(name, rules, { tests })`).
  *
@@ -16,9 +16,10 @@ import type { AlertRuleContext, AlertRulesDocument, RuleTestCase, RuleTestGroup 
 import { formatDuration } from "../constructs/core/validation";
 import { toGeneratedYaml } from "../constructs/prometheus/config";
 import { describeWithBinaries, runBinary, type RunResult } from "./support/prometheus-binaries";
-import { synthMonitoringStack } from "./support/stack";
+import { ALL_COMPONENTS_ENV, synthMonitoringStack } from "./support/stack";
 
-const { stack } = synthMonitoringStack();
+// Every component enabled: each one's rule files and promtool cases.
+const { stack } = synthMonitoringStack({}, ALL_COMPONENTS_ENV);
 const CONFIG_FILES = stack.prometheus.configFiles();
 const PROMETHEUS_YML = "prometheus.yml";
 

@@ -9,8 +9,11 @@ import { blackboxExporterComponent } from "./blackbox-exporter";
 import { cadvisorComponent } from "./cadvisor";
 import type { BinarySpec, ComponentInfo } from "./core/component";
 import { grafanaComponent } from "./grafana";
+import { nginxExporterComponent } from "./nginx-exporter";
 import { nodeExporterComponent } from "./node-exporter";
+import { postgresExporterComponent } from "./postgres-exporter";
 import { prometheusComponent } from "./prometheus";
+import { redisExporterComponent } from "./redis-exporter";
 
 /** Every component, in the order the app adds them. */
 export const COMPONENTS: readonly ComponentInfo[] = [
@@ -21,6 +24,9 @@ export const COMPONENTS: readonly ComponentInfo[] = [
   nodeExporterComponent,
   blackboxExporterComponent,
   cadvisorComponent,
+  postgresExporterComponent,
+  redisExporterComponent,
+  nginxExporterComponent,
 ];
 
 /** Every image any component deploys, by its name (`prometheus`, `node-exporter`): pinned tags. */

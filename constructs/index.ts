@@ -98,6 +98,30 @@ export {
 } from "./blackbox-exporter";
 export { addCadvisor, CADVISOR_DEFAULTS, Cadvisor, cadvisorService, type CadvisorOptions } from "./cadvisor";
 export {
+  addPostgresExporter,
+  POSTGRES_EXPORTER_DEFAULTS,
+  PostgresExporter,
+  postgresExporterService,
+  type PostgresAlertThresholds,
+  type PostgresExporterOptions,
+} from "./postgres-exporter";
+export {
+  addRedisExporter,
+  REDIS_EXPORTER_DEFAULTS,
+  RedisExporter,
+  redisExporterService,
+  type RedisAlertThresholds,
+  type RedisExporterOptions,
+} from "./redis-exporter";
+export {
+  addNginxExporter,
+  NGINX_EXPORTER_DEFAULTS,
+  NginxExporter,
+  nginxExporterService,
+  type NginxAlertThresholds,
+  type NginxExporterOptions,
+} from "./nginx-exporter";
+export {
   jobOf,
   type DashboardContext,
   type DashboardModule,

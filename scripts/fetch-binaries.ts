@@ -1,12 +1,17 @@
 /**
- * `npm run fetch-binaries [-- DIR]`: puts the Prometheus-family binaries the tests and `npm run dev` run (prometheus,
- * promtool, Alertmanager, amtool, node-exporter, blackbox-exporter) into DIR (default `.cache/bin`, gitignored),
- * exactly at the versions the stack deploys (each component's defaults.ts, listed by constructs/components.ts). jest's global setup calls it on first use.
+ * `npm run fetch-binaries [-- DIR]`: puts the binaries the tests and `npm run dev` run into DIR (default `.cache/bin`,
+ * gitignored), exactly at the pinned versions: each component declares its own (`binaries` in its index.ts, listed by
+ * constructs/components.ts): the Prometheus family and the exporters at the versions their images pin, and the
+ * servers the exporters are tested against (PostgreSQL, Redis, NGINX) at the versions tested. jest's global setup
+ * calls it on first use.
  *
  * Where they come from: Debian's archive, through a private apt directory (its own sources list, lists and cache in a
- * temporary folder; nothing installed system-wide, no root needed), unstable first, then testing; each package's
- * candidate version is compared with the pinned one before downloading, and each binary's `--version` after
- * unpacking. The Debian mirror is the one this machine's apt uses, else deb.debian.org.
+ * temporary folder; nothing installed system-wide, no root needed). The Go binaries come from unstable first, then
+ * testing; a binary that names its `suite` comes from that suite (the C servers: bookworm, whose libraries this
+ * machine has). Each package's candidate version is compared with the pinned one before downloading, and each
+ * binary's version (its `versionProbe`) after unpacking. A binary with a `packagePath` keeps its whole package (and
+ * its `withPackages`) under DIR/<package>.d/ and gets a launcher script. The Debian mirror is the one this machine's
+ * apt uses, else deb.debian.org.
  *
  * Without apt (not a Debian-family machine) there is no fallback: the upstream release archives would have to be
  * verified against pinned SHA-256 sums, and those sums could not be obtained from the projects' release pages here.
@@ -16,7 +21,9 @@
  */
 import { spawnSync } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -28,7 +35,14 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { BINARIES, DEFAULT_BIN_DIR, parseBinaryVersion, type PrometheusBinary } from "./harness/binaries";
+import {
+  BINARIES,
+  type BinarySpec,
+  DEFAULT_BIN_DIR,
+  parseVersionOf,
+  type PrometheusBinary,
+  versionArgs,
+} from "./harness/binaries";
 
 /** Debian suites tried in order: unstable carries the Prometheus 3.5 LTS line; testing may catch up. */
 export const DEBIAN_SUITES = ["unstable", "testing"] as const;
@@ -150,8 +164,98 @@ interface SuiteAttempt {
   readonly problems: readonly string[];
 }
 
+/** The binaries fetched from the same suites: the default ones (unstable, then testing), or one pinned suite. */
+interface SuitePlan {
+  readonly suites: readonly string[];
+  readonly specs: readonly BinarySpec[];
+}
+
+/** The binaries grouped by the suites they come from (a spec's `suite`, else {@link DEBIAN_SUITES}). */
+export function suitePlans(specs: readonly BinarySpec[] = Object.values(BINARIES)): SuitePlan[] {
+  const bySuite = new Map<string, BinarySpec[]>();
+  for (const spec of specs) {
+    const key = spec.suite ?? "";
+    bySuite.set(key, [...(bySuite.get(key) ?? []), spec]);
+  }
+  return [...bySuite].map(([suite, grouped]) => ({ suites: suite === "" ? DEBIAN_SUITES : [suite], specs: grouped }));
+}
+
 /**
- * Fetches every binary into `dest` (replacing it atomically) and checks each one's `--version` against the pin.
+ * Downloads and unpacks the packages of one plan from the first of its suites that has every pinned version; each
+ * package into its own folder, recorded in `unpacked` (package -> folder).
+ * @throws FetchBinariesError naming, per suite tried, what it lacked
+ */
+function fetchPlan(
+  plan: SuitePlan,
+  work: string,
+  mirror: string,
+  unpacked: Map<string, string>,
+  log: (line: string) => void,
+): void {
+  const pinned = plan.specs.filter(
+    (spec, index, all) => all.findIndex((other) => other.debianPackage === spec.debianPackage) === index,
+  );
+  const extra = [...new Set(plan.specs.flatMap((spec) => spec.withPackages ?? []))];
+  const packages = [...new Set([...pinned.map((spec) => spec.debianPackage), ...extra])];
+  const attempts: SuiteAttempt[] = [];
+  for (const suite of plan.suites) {
+    const suiteDir = join(work, suite);
+    const apt = privateApt(suiteDir, mirror, suite);
+    log(`fetch-binaries: reading Debian ${suite}'s package list from ${mirror} ...`);
+    try {
+      if (!existsSync(join(suiteDir, "updated"))) {
+        run("apt-get", [...apt, "-qq", "update"], TIMEOUT_MS.update);
+        writeFileSync(join(suiteDir, "updated"), "");
+      }
+    } catch (error) {
+      attempts.push({ suite, problems: [(error as Error).message.split("\n")[0]] });
+      continue;
+    }
+    const candidates = candidateVersions(apt, packages);
+    const problems = [
+      ...pinned.flatMap((spec) => {
+        const found = candidates.get(spec.debianPackage);
+        if (found === undefined) return [`${spec.debianPackage}: not in ${suite}`];
+        return upstreamVersion(found) === spec.version
+          ? []
+          : [`${spec.debianPackage}: ${suite} has ${found}, the stack deploys ${spec.version}`];
+      }),
+      ...extra.filter((pkg) => !candidates.has(pkg)).map((pkg) => `${pkg}: not in ${suite}`),
+    ];
+    if (problems.length > 0) {
+      attempts.push({ suite, problems });
+      continue;
+    }
+    const debs = join(suiteDir, `debs-${unpacked.size}`);
+    mkdirSync(debs);
+    log(`fetch-binaries: downloading ${packages.map((pkg) => `${pkg} ${candidates.get(pkg) ?? ""}`).join(", ")}`);
+    run(
+      "apt-get",
+      [...apt, "-qq", "download", ...packages.map((pkg) => `${pkg}=${candidates.get(pkg) ?? ""}`)],
+      TIMEOUT_MS.download,
+      debs,
+    );
+    for (const deb of readdirSync(debs).filter((name) => name.endsWith(".deb"))) {
+      const pkg = deb.split("_")[0];
+      const into = join(suiteDir, "unpacked", pkg);
+      mkdirSync(into, { recursive: true });
+      run("dpkg-deb", ["-x", join(debs, deb), into], TIMEOUT_MS.other);
+      unpacked.set(pkg, into);
+    }
+    return;
+  }
+  throw new FetchBinariesError(
+    [
+      `fetch-binaries: no Debian suite has the versions the stack pins for ${plan.specs.map((spec) => spec.name).join(", ")} (each component's defaults.ts):`,
+      ...attempts.map((attempt) => `  ${attempt.suite}: ${attempt.problems.join("; ")}`),
+      "Either pin the versions Debian ships in the components' defaults.ts (and check the image tags exist), or set",
+      "PROMETHEUS_BIN_DIR to a directory holding the pinned versions.",
+    ].join("\n"),
+  );
+}
+
+/**
+ * Fetches every binary into `dest` (replacing it atomically) and checks each one's version against the pin.
  * @returns the versions installed, by binary
  * @throws FetchBinariesError saying what failed and what to do
  */
@@ -165,91 +269,91 @@ export function fetchBinaries(
         "fetch-binaries: apt-get and dpkg-deb are not available, so the binaries cannot be fetched from Debian's archive.",
         "There is no upstream-archive fallback: it would need the release archives' SHA-256 sums pinned in this",
         "repository, and they could not be obtained and verified where this project is developed.",
-        `Install prometheus ${BINARIES.prometheus.version}, promtool, alertmanager ${BINARIES.alertmanager.version} and amtool,`,
-        `node_exporter ${BINARIES["node-exporter"].version} and blackbox_exporter ${BINARIES["blackbox-exporter"].version}`,
-        "from https://prometheus.io/download/ (check each archive against the release's sha256sums.txt),",
-        "put them in one directory and set PROMETHEUS_BIN_DIR to it.",
+        `Install ${Object.values(BINARIES)
+          .map((spec) => `${spec.fileNames[spec.fileNames.length - 1]} ${spec.version}`)
+          .join(", ")}`,
+        "(the Prometheus family from https://prometheus.io/download/, each archive checked against the release's",
+        "sha256sums.txt), put them in one directory and set PROMETHEUS_BIN_DIR to it.",
       ].join("\n"),
     );
   }
-  const packages = [...new Set(Object.values(BINARIES).map((spec) => spec.debianPackage))];
   const mirror = debianMirror(readAptSources());
   const work = mkdtempSync(join(tmpdir(), "fetch-binaries-"));
-  const attempts: SuiteAttempt[] = [];
   try {
-    for (const suite of DEBIAN_SUITES) {
-      const suiteDir = join(work, suite);
-      const apt = privateApt(suiteDir, mirror, suite);
-      log(`fetch-binaries: reading Debian ${suite}'s package list from ${mirror} ...`);
-      try {
-        run("apt-get", [...apt, "-qq", "update"], TIMEOUT_MS.update);
-      } catch (error) {
-        attempts.push({ suite, problems: [(error as Error).message.split("\n")[0]] });
-        continue;
-      }
-      const candidates = candidateVersions(apt, packages);
-      const problems = Object.values(BINARIES)
-        .filter((spec, index, all) => all.findIndex((other) => other.debianPackage === spec.debianPackage) === index)
-        .flatMap((spec) => {
-          const found = candidates.get(spec.debianPackage);
-          if (found === undefined) return [`${spec.debianPackage}: not in ${suite}`];
-          return upstreamVersion(found) === spec.version
-            ? []
-            : [`${spec.debianPackage}: ${suite} has ${found}, the stack deploys ${spec.version}`];
-        });
-      if (problems.length > 0) {
-        attempts.push({ suite, problems });
-        continue;
-      }
-      const debs = join(suiteDir, "debs");
-      mkdirSync(debs);
-      log(`fetch-binaries: downloading ${packages.map((pkg) => `${pkg} ${candidates.get(pkg) ?? ""}`).join(", ")}`);
-      run(
-        "apt-get",
-        [...apt, "-qq", "download", ...packages.map((pkg) => `${pkg}=${candidates.get(pkg) ?? ""}`)],
-        TIMEOUT_MS.download,
-        debs,
-      );
-      const unpacked = join(suiteDir, "unpacked");
-      for (const deb of readdirSync(debs).filter((name) => name.endsWith(".deb"))) {
-        run("dpkg-deb", ["-x", join(debs, deb), unpacked], TIMEOUT_MS.other);
-      }
-      return install(unpacked, dest, log);
-    }
+    const unpacked = new Map<string, string>();
+    for (const plan of suitePlans()) fetchPlan(plan, work, mirror, unpacked, log);
+    return install(unpacked, dest, log);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  throw new FetchBinariesError(
-    [
-      "fetch-binaries: no Debian suite has the versions the stack deploys (each component's defaults.ts):",
-      ...attempts.map((attempt) => `  ${attempt.suite}: ${attempt.problems.join("; ")}`),
-      "Either pin the versions Debian ships in the components' defaults.ts (and check the image tags exist), or set",
-      "PROMETHEUS_BIN_DIR to a directory holding the pinned versions.",
-    ].join("\n"),
-  );
+}
+
+/**
+ * The launcher of a binary kept in its unpacked package (`<name>.d/`): runs it by its real path (PostgreSQL finds
+ * its share/ and lib/ from there) with the unpacked libraries first on `LD_LIBRARY_PATH`.
+ */
+export function launcherScript(treeDir: string, packagePath: string): string {
+  return [
+    "#!/bin/sh",
+    "# Written by npm run fetch-binaries: runs the program unpacked from its Debian package(s).",
+    'here=$(cd "$(dirname "$0")" && pwd)',
+    `lib="$here/${treeDir}/usr/lib/$(uname -m)-linux-gnu"`,
+    'LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "$here/' + `${treeDir}/${packagePath}" "$@"`,
+    "",
+  ].join("\n");
 }
 
 /** Copies the binaries out of the unpacked packages into a fresh folder, checks their versions, then swaps it in. */
-function install(unpacked: string, dest: string, log: (line: string) => void): Record<string, string> {
+function install(
+  unpacked: ReadonlyMap<string, string>,
+  dest: string,
+  log: (line: string) => void,
+): Record<string, string> {
   mkdirSync(dirname(dest), { recursive: true });
   const staging = mkdtempSync(join(dirname(dest), ".fetch-binaries-"));
   try {
     const versions: Record<string, string> = {};
     const problems: string[] = [];
+    const copied = new Set<string>();
     for (const [name, spec] of Object.entries(BINARIES)) {
       const fileName = spec.fileNames[0];
-      const source = join(unpacked, "usr", "bin", fileName);
-      if (!existsSync(source)) {
-        problems.push(`${name}: ${spec.debianPackage} has no usr/bin/${fileName}`);
-        continue;
+      const packageDir = unpacked.get(spec.debianPackage) ?? "";
+      if (spec.packagePath === undefined) {
+        const source = join(packageDir, "usr", "bin", fileName);
+        if (!existsSync(source)) {
+          problems.push(`${name}: ${spec.debianPackage} has no usr/bin/${fileName}`);
+          continue;
+        }
+        copyFileSync(source, join(staging, fileName));
+      } else {
+        // The whole package (and its companions), once per package, kept with its layout.
+        const treeDir = `${spec.debianPackage}.d`;
+        for (const pkg of [spec.debianPackage, ...(spec.withPackages ?? [])]) {
+          if (copied.has(`${treeDir}/${pkg}`)) continue;
+          copied.add(`${treeDir}/${pkg}`);
+          cpSync(unpacked.get(pkg) ?? "", join(staging, treeDir), {
+            recursive: true,
+            verbatimSymlinks: true,
+            force: true,
+          });
+        }
+        if (!existsSync(join(staging, treeDir, spec.packagePath))) {
+          problems.push(`${name}: ${spec.debianPackage} has no ${spec.packagePath}`);
+          continue;
+        }
+        writeFileSync(join(staging, fileName), launcherScript(treeDir, spec.packagePath), { mode: 0o755 });
       }
-      copyFileSync(source, join(staging, fileName));
-      const banner = spawnSync(join(staging, fileName), ["--version"], { encoding: "utf8", timeout: TIMEOUT_MS.other });
+      const banner = spawnSync(join(staging, fileName), [...versionArgs(spec)], {
+        encoding: "utf8",
+        timeout: TIMEOUT_MS.other,
+      });
       let version: string;
       try {
-        version = parseBinaryVersion(`${banner.stdout}\n${banner.stderr}`);
+        version = parseVersionOf(spec, `${banner.stdout}\n${banner.stderr}`);
       } catch (error) {
-        problems.push(`${name}: ${(error as Error).message}`);
+        problems.push(
+          `${name}: ${(error as Error).message}${/shared libraries/.test(banner.stderr) ? `\n(a library this machine lacks: add its Debian package to the BinarySpec's withPackages)` : ""}`,
+        );
         continue;
       }
       versions[name] = version;
@@ -262,6 +366,8 @@ function install(unpacked: string, dest: string, log: (line: string) => void): R
       );
     }
     writeFileSync(join(staging, STAMP), `${JSON.stringify(pinnedVersions(), null, 2)}\n`);
+    // Readable by every user: a server that refuses root runs as nobody from here.
+    chmodSync(staging, 0o755);
     rmSync(dest, { recursive: true, force: true });
     renameSync(staging, dest);
     log(`fetch-binaries: binaries in ${dest}`);

@@ -14,8 +14,32 @@ export interface BinarySpec {
   readonly debianPackage: string;
   /** File names to look for, in order: Debian's name first (`prometheus-node-exporter`), then upstream's. */
   readonly fileNames: readonly string[];
-  /** The `X.Y.Z` version it must report: the version the component's image pins. */
+  /** The `X.Y.Z` version it must report: the version the component's image pins (a server: the version tested). */
   readonly version: string;
+  /**
+   * A program the tests run the component against (the server an exporter queries), which the stack never deploys:
+   * its version is the one tested, not an image tag's. @default false: the component's image runs it
+   */
+  readonly testedAgainst?: boolean;
+  /**
+   * The Debian suite it comes from. @default unstable, then testing (the Go binaries: they need nothing but libc).
+   * A C server (PostgreSQL, Redis, NGINX) names the release whose libraries this machine has (`bookworm`).
+   */
+  readonly suite?: string;
+  /**
+   * Where the program is inside its package when that is not `usr/bin/<fileNames[0]>` (`usr/lib/postgresql/15/bin/postgres`).
+   * Its package(s) are then unpacked whole into `<bin dir>/<name>.d/` (a server's data files: PostgreSQL's share/)
+   * and `<bin dir>/<fileNames[0]>` is a launcher running it with the unpacked libraries on `LD_LIBRARY_PATH`.
+   * @default usr/bin/<fileNames[0]>, copied alone
+   */
+  readonly packagePath?: string;
+  /** More packages unpacked with it (needs `packagePath`): libraries the machine may lack, the file a symlink names. @default none */
+  readonly withPackages?: readonly string[];
+  /**
+   * How it tells its version: the arguments, and a pattern whose first group is `X.Y.Z`.
+   * @default `--version`, and "<name>, version X.Y.Z" (the Prometheus family's banner)
+   */
+  readonly versionProbe?: { readonly args: readonly string[]; readonly pattern: RegExp };
 }
 
 /** How an environment variable's text is parsed. */

@@ -171,6 +171,19 @@ export interface LocalRunContext {
   readonly configDir: string;
   /** An empty folder the process may write its data to. */
   readonly dataDir: string;
+  /**
+   * Where the harness reaches an address (`postgres:5432` -> `127.0.0.1:40123`): an exporter's target is another
+   * service of the stack, on its loopback port; an address no service of the stack renders is returned as it is (a
+   * host outside the stack, reached from this machine or not at all: then the exporter reports its server down).
+   */
+  readonly addressOf: (hostPort: string) => string;
+}
+
+/** A command the harness runs to completion before it starts a service (initializing a data folder). */
+export interface LocalRunStep {
+  /** The program, by name in the project's binary cache. */
+  readonly binary: string;
+  readonly args: readonly string[];
 }
 
 /** A service run as a local process (see {@link ServiceOptions.localRun}). */
@@ -186,6 +199,13 @@ export interface ServiceLocalRun {
   readonly env?: (ctx: LocalRunContext) => Readonly<Record<string, string>>;
   /** What it prints once it serves. @default none: it serves once its port accepts connections */
   readonly readyPattern?: RegExp;
+  /** Commands run to completion first, in order (PostgreSQL's `initdb`). @default none */
+  readonly before?: (ctx: LocalRunContext) => readonly LocalRunStep[];
+  /**
+   * It refuses to run as root (PostgreSQL): when the harness runs as root, it (and its `before` steps) run as
+   * `nobody`, owning its folder. @default false: as the harness' user
+   */
+  readonly refusesRoot?: boolean;
 }
 
 /** A service on a network. @example new Service(this, "Orders", { name: "orders", network, image, port: 8080 }) */

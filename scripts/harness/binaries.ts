@@ -1,5 +1,6 @@
 /**
- * The real Prometheus-family binaries (prometheus, promtool, Alertmanager, amtool, node-exporter, blackbox-exporter):
+ * The real binaries (prometheus, promtool, Alertmanager, amtool, the exporters, and the servers the exporters are
+ * tested against: PostgreSQL, Redis, NGINX):
  * where they live, running them with a timeout, starting and stopping long-running ones by PID, and their versions.
  * Used by `npm run dev`, `scripts/fetch-binaries.ts` and the tests.
  *
@@ -116,6 +117,8 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Text written to the process' standard input, which is then closed. @default nothing (stdin closed) */
   readonly stdin?: string;
+  /** Run as this uid and gid (the harness runs as root; a server refuses root). @default the current user */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** How a finished process ended and what it printed. */
@@ -145,6 +148,7 @@ export function runBinary(path: string, args: readonly string[], options: RunOpt
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      ...(options.user !== undefined ? { uid: options.user.uid, gid: options.user.gid } : {}),
     });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -183,6 +187,8 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Environment of the process. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Run as this uid and gid. @default the current user */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** A long-running process (a Prometheus or Alertmanager server) started by {@link startBinary}. */
@@ -207,6 +213,7 @@ export function startBinary(path: string, args: readonly string[], options: Star
     cwd: options.cwd,
     env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
+    ...(options.user !== undefined ? { uid: options.user.uid, gid: options.user.gid } : {}),
   });
   let output = "";
   // Without a listener a failed spawn (ENOENT, EACCES) would crash the test process instead of failing the test.
@@ -297,16 +304,37 @@ export function parseBinaryVersion(versionOutput: string): string {
   return match[1];
 }
 
-/** The `X.Y.Z` version of an installed binary (runs `<binary> --version`, bounded by a timeout). */
+/** The arguments that make a binary print its version (`--version`, unless its spec says otherwise). */
+export function versionArgs(spec: BinarySpec): readonly string[] {
+  return spec.versionProbe?.args ?? ["--version"];
+}
+
+/**
+ * Parses the version from a binary's version output, by its spec's {@link BinarySpec.versionProbe} (`postgres
+ * (PostgreSQL) 15.18`, `nginx version: nginx/1.22.1`), else as a Prometheus-style banner ({@link parseBinaryVersion}).
+ */
+export function parseVersionOf(spec: BinarySpec, versionOutput: string): string {
+  if (spec.versionProbe === undefined) return parseBinaryVersion(versionOutput);
+  const match = spec.versionProbe.pattern.exec(versionOutput);
+  if (match?.[1] === undefined) {
+    throw new Error(
+      `cannot find ${String(spec.versionProbe.pattern)} in ${spec.name}'s version output:\n${versionOutput}`,
+    );
+  }
+  return match[1];
+}
+
+/** The version of an installed binary (runs it with its {@link versionArgs}, bounded by a timeout). */
 export function binaryVersion(name: PrometheusBinary, env: NodeJS.ProcessEnv = process.env): string {
   const path = requireBinary(name, env);
-  const result = spawnSync(path, ["--version"], { encoding: "utf8", timeout: DEFAULT_RUN_TIMEOUT_MS });
+  const spec = BINARIES[name];
+  const result = spawnSync(path, [...versionArgs(spec)], { encoding: "utf8", timeout: DEFAULT_RUN_TIMEOUT_MS });
   if (result.error !== undefined || result.status !== 0) {
     throw new Error(
       `${path} --version failed (exit ${String(result.status)}${result.error !== undefined ? `, ${result.error.message}` : ""}):\n${result.stdout}${result.stderr}`,
     );
   }
-  return parseBinaryVersion(`${result.stdout}\n${result.stderr}`);
+  return parseVersionOf(spec, `${result.stdout}\n${result.stderr}`);
 }
 
 /**

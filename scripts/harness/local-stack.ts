@@ -16,6 +16,8 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
+  chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -32,12 +34,12 @@ import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { DEMO_API_BINARY } from "../../constructs/api/defaults";
 import { LOOPBACK } from "../../constructs/core/container-defaults";
-import type { Service } from "../../constructs/core/service";
+import type { LocalRunContext, Service } from "../../constructs/core/service";
 import type { MonitoringStack } from "../../constructs/monitoring-stack";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
-import { BINARIES, requireBinary, startBinary, type RunningBinary } from "./binaries";
+import { BINARIES, requireBinary, runBinary, startBinary, type RunningBinary } from "./binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..", "..");
 const APP_DIR = join(PROJECT_ROOT, "app");
@@ -322,6 +324,14 @@ export function whyNotRun(service: Service, binaries: Readonly<Record<string, st
   return `its binary "${binary}" is none the components declare (${Object.keys(BINARIES).sort().join(", ")})`;
 }
 
+/** The user a server that refuses root runs as when the harness is root: `nobody`. */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 } as const;
+
+function chownTree(path: string, user: { readonly uid: number; readonly gid: number }): void {
+  chownSync(path, user.uid, user.gid);
+  if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), user);
+}
+
 /** Resolves once something accepts connections on `127.0.0.1:port`; rejects when `binary` exits or after `timeoutMs`. */
 async function waitForPort(port: number, binary: RunningBinary, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -386,28 +396,55 @@ export async function startLocalService(
     readonly configFiles?: readonly PrometheusConfigFile[];
     readonly binaries?: Readonly<Record<string, string>>;
     readonly processes: ProcessGroup;
+    /** The loopback address of every address the stack renders (`ctx.addressOf`). @default none */
+    readonly loopback?: Readonly<Record<string, string>>;
   },
 ): Promise<{ readonly service: LocalService; readonly binary: RunningBinary } | undefined> {
   const localRun = service.localRun;
   if (localRun === undefined) return undefined;
   const serviceDir = join(options.dir, service.name);
-  const ctx = {
+  const loopback = options.loopback ?? {};
+  const ctx: LocalRunContext = {
     host: LOOPBACK,
     port: options.port,
     address: `${LOOPBACK}:${options.port}`,
     configDir: join(serviceDir, "config"),
     dataDir: join(serviceDir, "data"),
+    // A service of the stack is reached on its loopback port; any other address as it is (a host outside the stack).
+    addressOf: (hostPort: string) => loopback[hostPort] ?? hostPort,
   };
   mkdirSync(ctx.dataDir, { recursive: true });
   for (const file of options.configFiles ?? service.configFiles()) {
     mkdirSync(dirname(join(ctx.configDir, file.path)), { recursive: true });
     writeFileSync(join(ctx.configDir, file.path), file.content);
   }
-  const { path, args } = program(service, options.binaries ?? {});
+  const binaries = options.binaries ?? {};
+  // A server that refuses root runs as nobody when the harness is root, owning its own folder.
+  const user = localRun.refusesRoot === true && process.getuid?.() === 0 ? UNPRIVILEGED : undefined;
+  if (user !== undefined) {
+    chmodSync(options.dir, 0o755);
+    chownTree(serviceDir, user);
+  }
+  const env = { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) };
+  for (const step of localRun.before?.(ctx) ?? []) {
+    const result = await runBinary(binaries[step.binary] ?? requireBinary(step.binary), step.args, {
+      cwd: serviceDir,
+      env,
+      timeoutMs: HARNESS_TIMEOUTS_MS.serviceStart,
+      ...(user !== undefined ? { user } : {}),
+    });
+    if (result.exitCode !== 0) {
+      throw new Error(
+        `${service.name}: ${result.command} failed (exit ${String(result.exitCode)}${result.timedOut ? ", timed out" : ""}):\n${result.stdout}${result.stderr}`,
+      );
+    }
+  }
+  const { path, args } = program(service, binaries);
   const binary = options.processes.add(
     startBinary(path, [...args, ...localRun.args(ctx)], {
       cwd: serviceDir,
-      env: { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) },
+      env,
+      ...(user !== undefined ? { user } : {}),
     }),
   );
   if (localRun.readyPattern !== undefined) {
@@ -462,6 +499,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         configFiles,
         binaries,
         processes,
+        loopback,
       });
       if (started !== undefined) running.set(service.name, started);
     };
