@@ -13,7 +13,7 @@ import type {
 } from "../../dashboards/types";
 import type { IGrafana, IPrometheus } from "./backends";
 import type { GeneratedFile } from "./config-image-files";
-import { HostDeclaration, MonitoringHost, duplicateHostProblems } from "./hosts";
+import { CENTRAL_HOST_NAME, HostDeclaration, MonitoringHost, duplicateHostProblems } from "./hosts";
 import { MonitoringNetwork } from "./network";
 import {
   AlertRuleContext,
@@ -484,6 +484,7 @@ export class MonitoringStackBase<
       metricNames: this.metricNames,
       seriesRules,
       scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+      ...(this.hostRegistry.size > 0 ? { hosts: [CENTRAL_HOST_NAME, ...this.hostRegistry.keys()] } : {}),
     };
   }
 
