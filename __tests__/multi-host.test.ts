@@ -66,7 +66,9 @@ async function eventually<T>(what: string, timeoutMs: number, attempt: () => Pro
 
 interface Vector {
   readonly status: string;
-  readonly data: { readonly result: { metric: Record<string, string>; value: [number, string] }[] };
+  readonly data: {
+    readonly result: { metric: Record<string, string>; value: [number, string]; values?: [number, string][] }[];
+  };
 }
 
 describeUnless(
@@ -207,8 +209,18 @@ describeUnless(
         }
         return HOSTS.every((host) => firsts[host] !== undefined) ? true : undefined;
       });
-      for (const edge of EDGES)
-        figures[`firstSample_${edge}_seconds`] = Math.round((firsts[edge] - applied) / 100) / 10;
+      for (const edge of EDGES) {
+        // From the agent's start (its container's StartedAt) to the first node_* sample the centre stored from it.
+        const docker = (engines as NetnsEngines).engine(edge).docker;
+        const [agent] = await docker.listContainers({ filters: { name: [`ms18-${runId}-prometheus-agent`] } });
+        const startedAt = Date.parse((await docker.getContainer(agent?.Id ?? "").inspect()).State.StartedAt);
+        const samples = await query(`node_load1{host="${edge}"}[10m]`);
+        const first = samples.data.result[0]?.values?.[0]?.[0];
+        expect(first).toEqual(expect.any(Number));
+        figures[`firstSampleAfterAgentStart_${edge}_seconds`] =
+          Math.round(((first as number) * 1000 - startedAt) / 100) / 10;
+        figures[`visibleAfterApply_${edge}_seconds`] = Math.round((firsts[edge] - applied) / 100) / 10;
+      }
       // Each host's own node-exporter: exactly one node_load1 per host, and the agents' own series with theirs.
       const byHost = await query("count by (host) (node_load1)");
       expect(Object.fromEntries(byHost.data.result.map((s) => [s.metric.host, s.value[1]]))).toEqual({
