@@ -5,7 +5,7 @@
  * authenticated self-scrape and healthcheck), services placed on a host, HostSilent with its promtool cases run by the
  * real promtool, and the Host dashboard's `host` variable. The default stack keeps none of it (snapshot, addresses).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareSync } from "bcryptjs";
@@ -310,7 +310,6 @@ describe("a stack with extra hosts", () => {
       const file = join(folder, "pw");
       writeFileSync(file, "secret\n", { mode: 0o600 });
       // Owned by root as root synthesizes: handed to 65534 at synth, so fine; by another uid: a problem with the fix.
-      const { chownSync } = require("node:fs") as typeof import("node:fs");
       chownSync(file, 1234, 1234);
       const { stack } = libraryStack((s) => s.addHost("edge-1", { dockerHost: "unix:///run/e.sock" }), {
         prometheus: { bindAddress: "10.0.0.1", remoteWritePasswordFile: file },
