@@ -245,6 +245,13 @@ describe("a stack with extra hosts", () => {
     expect(model).toContain('"name":"host"');
     expect(model).toContain('host=~\\"$host\\"');
     expect(model).toContain("avg by (host, instance)");
+    // The Platform Overview: a host variable too, every job's panels per host.
+    const overview = JSON.stringify(stack.dashboards.find((d) => d.uid === "monitoring-platform-overview"));
+    expect(overview).toContain('"name":"host"');
+    expect(overview).toContain("sum by (host, job)");
+    // The default stack has neither (one host, no host label).
+    const single = synthMonitoringStack().stack;
+    for (const dashboard of single.dashboards) expect(JSON.stringify(dashboard)).not.toContain('"name":"host"');
   });
 
   it("places a service on a host: on its provider and network, scraped by its agent, not by the centre", () => {
