@@ -226,6 +226,33 @@ describe("a stack with extra hosts", () => {
     expect(stack.healthEndpoints.map((endpoint) => endpoint.service)).not.toContain("prometheus");
   });
 
+  it("gives Grafana's datasource the basic auth, the password read from the file by Terraform at apply", () => {
+    const { stack, resources } = multiHost();
+    const [datasource] = Object.values(resources.grafana_data_source ?? {});
+    const password = readFileSync(stack.prometheus.remoteWriteReceiver!.passwordFile.path, "utf8").trim();
+    const fromStackDir = stack.prometheus.remoteWriteReceiver!.passwordFile.pathFromStackDir;
+    expect(fromStackDir).toMatch(/\.secrets\/prometheus-remote-write-password$/);
+    expect(datasource).toMatchObject({
+      url: "http://prometheus:9090",
+      basic_auth_enabled: true,
+      basic_auth_username: "agent",
+      secure_json_data_encoded: `\${jsonencode({"basicAuthPassword" = trimspace(file("${fromStackDir}"))})}`,
+    });
+    // The expression, never the value: the password is in no attribute of cdk.tf.json.
+    expect(JSON.stringify(resources)).not.toContain(password);
+  });
+
+  it("leaves the datasource without basic auth when the stack has no extra host", () => {
+    const resources = synthMonitoringStack({}, {}).json.resource as Resources;
+    const [datasource] = Object.values(resources.grafana_data_source ?? {});
+    expect(datasource).toBeDefined();
+    expect(Object.keys(datasource)).not.toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^(basic_auth_enabled|basic_auth_username|secure_json_data_encoded)$/),
+      ]),
+    );
+  });
+
   it("hashes one password to one web config (no rebuild on every synth), and two passwords differently", () => {
     expect(webConfigPasswordHash("s3cret")).toBe(webConfigPasswordHash("s3cret"));
     expect(webConfigPasswordHash("s3cret")).not.toBe(webConfigPasswordHash("s3cret2"));

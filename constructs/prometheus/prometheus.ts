@@ -2,7 +2,7 @@ import { App, Aspects, Fn, TerraformStack, ref } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { hardenedHealthcheck, HEALTHCHECK_LABEL, healthcheckDigest } from "../core/container-defaults";
 import { CENTRAL_HOST_NAME } from "../core/hosts";
-import type { IPrometheus } from "../core/backends";
+import type { IPrometheus, PrometheusBasicAuth } from "../core/backends";
 import type { GeneratedFile } from "../core/config-image-files";
 import type { MonitoringNetwork } from "../core/network";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "../core/scrape-target";
@@ -16,6 +16,7 @@ import { PROMETHEUS_DEFAULTS, PROMETHEUS_NAME } from "./defaults";
 import { PrometheusAlertThresholds, prometheusAlertThresholdProblems } from "./rules";
 import {
   REMOTE_WRITE_PASSWORD_PATH,
+  REMOTE_WRITE_PASSWORD_SETTING_FOR_HUMANS,
   REMOTE_WRITE_USER,
   RemoteWritePasswordFile,
   defaultRemoteWriteUrl,
@@ -283,6 +284,20 @@ export class Prometheus extends Service implements IPrometheus {
   /** The remote-write receiver, once {@link acceptRemoteWrite} was called. */
   public get remoteWriteReceiver(): RemoteWriteReceiver | undefined {
     return this.receiver;
+  }
+
+  /**
+   * With extra hosts ({@link acceptRemoteWrite}), every request needs basic auth: user {@link REMOTE_WRITE_USER} and
+   * the remote-write password file; Grafana's datasource and `npm run verify` send it. Without hosts, none.
+   */
+  public get basicAuth(): PrometheusBasicAuth | undefined {
+    const receiver = this.receiver;
+    if (receiver === undefined) return undefined;
+    return {
+      username: REMOTE_WRITE_USER,
+      passwordFile: receiver.passwordFile,
+      setting: REMOTE_WRITE_PASSWORD_SETTING_FOR_HUMANS,
+    };
   }
 
   /**

@@ -32,6 +32,9 @@ export const REMOTE_WRITE_USER = "agent";
 /** The setting that names the password file, as problems name it. */
 export const REMOTE_WRITE_PASSWORD_SETTING = "prometheus.remoteWritePasswordFile";
 
+/** The setting as a person sets it: the environment variable, and the library option. */
+export const REMOTE_WRITE_PASSWORD_SETTING_FOR_HUMANS = `PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE (${REMOTE_WRITE_PASSWORD_SETTING})`;
+
 /** The default password file, relative to the project's folder. */
 export const DEFAULT_REMOTE_WRITE_PASSWORD_FILE = ".secrets/prometheus-remote-write-password";
 
