@@ -229,8 +229,10 @@ describe("a stack with extra hosts", () => {
   it("gives Grafana's datasource the basic auth, the password read from the file by Terraform at apply", () => {
     const { stack, resources } = multiHost();
     const [datasource] = Object.values(resources.grafana_data_source ?? {});
-    const password = readFileSync(stack.prometheus.remoteWriteReceiver!.passwordFile.path, "utf8").trim();
-    const fromStackDir = stack.prometheus.remoteWriteReceiver!.passwordFile.pathFromStackDir;
+    const passwordFile = stack.prometheus.basicAuth?.passwordFile;
+    if (passwordFile === undefined) throw new Error("the central Prometheus needs no basic auth with hosts");
+    const password = readFileSync(passwordFile.path, "utf8").trim();
+    const fromStackDir = passwordFile.pathFromStackDir;
     expect(fromStackDir).toMatch(/\.secrets\/prometheus-remote-write-password$/);
     expect(datasource).toMatchObject({
       url: "http://prometheus:9090",
