@@ -198,6 +198,8 @@ export class Prometheus extends Service implements IPrometheus {
           `--config.file=${ctx.configDir}/prometheus.yml`,
           `--storage.tsdb.path=${ctx.dataDir}`,
           `--web.listen-address=${ctx.address}`,
+          // As the container: with extra hosts, every request needs the basic auth of web.yml.
+          ...(this.receiver !== undefined ? [`--web.config.file=${ctx.configDir}/web.yml`] : []),
         ],
         readyPattern: /Server is ready to receive web requests/,
       },

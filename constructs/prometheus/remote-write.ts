@@ -1,7 +1,8 @@
 /**
  * The central Prometheus' remote-write endpoint and its password, once the stack has extra hosts: the agents
  * authenticate with basic auth (user {@link REMOTE_WRITE_USER}), the password read from a file on both sides, never
- * in `cdk.tf.json`, the state or an environment variable. Like the Grafana admin password file, the file is generated
+ * in `cdk.tf.json` or an environment variable (Grafana's datasource sends it too: Terraform reads the file at apply and
+ * keeps it, sensitive, in the state, the one place a Terraform-managed datasource cannot avoid). Like the Grafana admin password file, the file is generated
  * at synth when it does not exist (24 random bytes, mode 0600, in a folder with its own `.gitignore`), and this is one
  * of the two places the library touches the disk of the machine that synthesizes: Prometheus' web config holds only a
  * bcrypt hash of it, computed here at synth.
