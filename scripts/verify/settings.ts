@@ -34,7 +34,9 @@ Options:
   --help                  this text
 
 The Grafana admin password comes from GRAFANA_ADMIN_PASSWORD, else TF_VAR_grafana_admin_password, else the password
-file (.secrets/grafana-admin-password); it is never printed.`;
+file (.secrets/grafana-admin-password); it is never printed. With MONITORING_HOSTS, Prometheus requires basic auth:
+verify sends user agent and the content of PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE (default
+.secrets/prometheus-remote-write-password), also never printed.`;
 
 /** Parses the command line; every error names the flag, the value and the rule. */
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
