@@ -283,6 +283,33 @@ describe("a stack with extra hosts", () => {
     for (const dashboard of single.dashboards) expect(JSON.stringify(dashboard)).not.toContain('"name":"host"');
   });
 
+  it("gives API Overview, Service health and Containers a host variable, their series filtered and split per host", () => {
+    const { stack } = synthMonitoringStack({}, { ...HOSTS_ENV, CADVISOR_ENABLED: "true" });
+    const model = (uid: string): string => {
+      const dashboard = stack.dashboards.find((d) => d.uid === uid);
+      if (dashboard === undefined) throw new Error(`no dashboard ${uid}`);
+      return JSON.stringify(dashboard.model);
+    };
+    for (const uid of ["monitoring-api-overview", "monitoring-service-health", "monitoring-containers"]) {
+      expect({
+        uid,
+        variable: model(uid).includes('"name":"host"'),
+        filter: model(uid).includes('host=~\\"$host\\"'),
+      }).toEqual({
+        uid,
+        variable: true,
+        filter: true,
+      });
+    }
+    expect(model("monitoring-api-overview")).toContain("sum by (host, instance)");
+    expect(model("monitoring-api-overview")).toContain("{{host}} p99 {{instance}}");
+    expect(model("monitoring-containers")).toContain("sum by (host, name)");
+    expect(model("monitoring-service-health")).toContain("{{host}} {{service}} {{instance}}");
+    // Without hosts, none of it.
+    const single = synthMonitoringStack({}, { CADVISOR_ENABLED: "true" }).stack;
+    for (const dashboard of single.dashboards) expect(JSON.stringify(dashboard.model)).not.toContain("host=~");
+  });
+
   it("places a service on a host: on its provider and network, scraped by its agent, not by the centre", () => {
     const { stack } = libraryStack((s) => {
       s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });
