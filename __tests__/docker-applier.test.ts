@@ -104,6 +104,52 @@ describe("the test applier refuses what it does not map", () => {
   });
 });
 
+describe("the test applier with provider aliases (one per host)", () => {
+  it("maps every attribute of a stack with extra hosts, the provider aliases included", () => {
+    const { synthesized } = synthMonitoringStack(
+      {},
+      { MONITORING_HOSTS: "edge-1=unix:///run/edge-1/docker.sock", PROMETHEUS_BIND_ADDRESS: "10.0.0.1" },
+    );
+    expect(() => checkAllMapped(JSON.parse(synthesized) as TerraformJson)).not.toThrow();
+  });
+
+  it("fails on a provider alias whose host it cannot reach (tcp://, ssh://), before creating anything", async () => {
+    const json = {
+      provider: { docker: [{}, { alias: "edge-1", host: "ssh://ops@10.0.0.5" }] },
+      resource: { docker_network: { n: { name: "monitoring", provider: "docker.edge-1" } } },
+    } as unknown as TerraformJson;
+    await withStack(json, async (dir) => {
+      await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
+        "provider.docker[1] (edge-1): the applier reaches only unix:// engines, not ssh://ops@10.0.0.5",
+      );
+    });
+  });
+
+  it("fails on a resource whose provider is no docker provider of cdk.tf.json", async () => {
+    const json = {
+      provider: { docker: [{}] },
+      resource: { docker_network: { n: { name: "monitoring", provider: "docker.edge-9" } } },
+    } as unknown as TerraformJson;
+    await withStack(json, async (dir) => {
+      await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
+        'docker_network.n: provider "docker.edge-9" is no docker provider of cdk.tf.json',
+      );
+    });
+  });
+
+  it("fails on provider settings it does not map", async () => {
+    const json = {
+      provider: { docker: [{ alias: "edge-1", host: "unix:///x.sock", cert_path: "/certs" }] },
+      resource: {},
+    } as unknown as TerraformJson;
+    await withStack(json, async (dir) => {
+      await expect(new DockerApplier(noEngine, "t").apply(dir)).rejects.toThrow(
+        'provider.docker[0]: the test applier does not map "cert_path"',
+      );
+    });
+  });
+});
+
 describe("build paths resolve as provider 3.6.2 resolves them", () => {
   let root: string;
   let stackDir: string;

@@ -38,6 +38,10 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   REDIS_EXPORTER_PASSWORD_FILE: "/etc/monitoring/redis-passwords.json",
   NGINX_EXPORTER_ENABLED: "true",
   NGINX_EXPORTER_STATUS_URL: "http://edge.internal:8080/stub_status",
+  MONITORING_HOSTS: "edge-1=ssh://ops@10.0.0.6, edge-2=tcp://10.0.0.7:2376,edge-3=unix:///run/edge-3/docker.sock",
+  PROMETHEUS_REMOTE_WRITE_URL: "http://10.0.0.5:19090/api/v1/write",
+  PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE: "/etc/monitoring/remote-write-password",
+  PROMETHEUS_OUTAGE_COVERAGE_HOURS: "12",
 };
 
 describe("settingsFromEnv", () => {
@@ -57,6 +61,11 @@ describe("settingsFromEnv", () => {
         networkName: "obs",
         scrapeIntervalSeconds: 30,
         runbookBaseUrl: "https://example.org/runbooks#",
+        hosts: [
+          { name: "edge-1", dockerHost: "ssh://ops@10.0.0.6" },
+          { name: "edge-2", dockerHost: "tcp://10.0.0.7:2376" },
+          { name: "edge-3", dockerHost: "unix:///run/edge-3/docker.sock" },
+        ],
       },
       components: {
         api: {
@@ -72,6 +81,9 @@ describe("settingsFromEnv", () => {
           memoryMb: 2048,
           retentionDays: 30,
           retentionSizeMb: 4096,
+          remoteWriteUrl: "http://10.0.0.5:19090/api/v1/write",
+          remoteWritePasswordFile: "/etc/monitoring/remote-write-password",
+          outageCoverageHours: 12,
         },
         grafana: {
           hostPort: 13000,
@@ -105,6 +117,26 @@ describe("settingsFromEnv", () => {
   it("sets every variable ENV_SETTINGS lists in the test above", () => {
     // A variable added to a component's settings must be mapped above too.
     expect(Object.keys(EVERY_VARIABLE).sort()).toEqual(ENV_SETTINGS.map((setting) => setting.env).sort());
+  });
+
+  it("fails when MONITORING_HOSTS has bad entries, names or endpoints, naming each entry and the fix, all at once", () => {
+    const { settings, problems } = settingsFromEnv({
+      MONITORING_HOSTS:
+        "edge-1=ssh://ops@10.0.0.5,Edge_2=tcp://x,edge-1=unix:///run/a.sock,bad,central=unix:///x,e3=ssh://10.0.0.5,e4=ssh://ops@10.0.0.5,e5=http://x:1",
+    });
+    // Only the first, valid entry is kept: nothing is reported twice later.
+    expect(settings.stack.hosts).toEqual([{ name: "edge-1", dockerHost: "ssh://ops@10.0.0.5" }]);
+    expect(problems.map((problem) => problem.message)).toEqual([
+      'MONITORING_HOSTS entry 2 (Edge_2): the name: a host name must be a DNS label: lowercase letters, digits and "-", starting with a letter, not ending with "-", at most 32 characters (got "Edge_2"); name it like edge-1',
+      'MONITORING_HOSTS entry 2 (Edge_2): the dockerHost must be tcp://host:port, with the port (got "tcp://x"); use unix:///run/docker.sock, tcp://10.0.0.5:2376 or ssh://ops@10.0.0.5[:22]',
+      'MONITORING_HOSTS entry 4 must be name=dockerHost (got "bad"); e.g. MONITORING_HOSTS=edge-1=ssh://ops@10.0.0.5,edge-2=tcp://10.0.0.6:2376',
+      'MONITORING_HOSTS entry 5 (central): the name: "central" is the name of the stack\'s own host (the central Prometheus\' series carry host="central") (got "central"); name it like edge-1',
+      'MONITORING_HOSTS entry 6 (e3): the dockerHost must be ssh://user@host or ssh://user@host:port, with the user (got "ssh://10.0.0.5"); use unix:///run/docker.sock, tcp://10.0.0.5:2376 or ssh://ops@10.0.0.5[:22]',
+      'MONITORING_HOSTS entry 8 (e5): the dockerHost must start with unix://, tcp:// or ssh:// (got "http://x:1"); use unix:///run/docker.sock, tcp://10.0.0.5:2376 or ssh://ops@10.0.0.5[:22]',
+      'MONITORING_HOSTS: the host name "edge-1" is given twice; give each host its own name',
+      'MONITORING_HOSTS: hosts "edge-1" and "e4" have the same dockerHost "ssh://ops@10.0.0.5"; each host is its own Docker engine',
+    ]);
+    expect(problems.every((problem) => problem.path === "hosts")).toBe(true);
   });
 
   it("fails when an integer variable is not an integer, naming the variable and value", () => {

@@ -211,6 +211,46 @@ describe("Prometheus.fromExisting: a Prometheus that already runs", () => {
     });
   });
 
+  it("sends the basic auth it requires: the password file read by Terraform at apply, in no synthesized file", () => {
+    const passwordFile = join(outdir, "prometheus-password");
+    writeFileSync(passwordFile, "existing-s3cret\n", { mode: 0o600 });
+    const { app, stack, network } = newStack(outdir);
+    const prometheus = Prometheus.fromExisting(stack, "Prometheus", {
+      url: "http://prometheus.acme.internal:9090",
+      basicAuth: { username: "grafana", passwordFile },
+    });
+    new Grafana(stack, "Grafana", {
+      network,
+      prometheus,
+      adminPasswordFile: join(outdir, "grafana-admin-password"),
+      user: "472:0",
+    });
+    app.synth();
+    const text = readFileSync(join(outdir, "stacks", "monitoring", "cdk.tf.json"), "utf8");
+    const [datasource] = Object.values((JSON.parse(text) as SynthJson).resource.grafana_data_source);
+    expect(datasource).toMatchObject({
+      basic_auth_enabled: true,
+      basic_auth_username: "grafana",
+      secure_json_data_encoded: '${jsonencode({"basicAuthPassword" = trimspace(file("../../prometheus-password"))})}',
+    });
+    expect(text).not.toContain("existing-s3cret");
+  });
+
+  it("fails when its basic auth names no file, or a user with a colon", () => {
+    const { app, stack } = newStack(outdir);
+    const prometheus = Prometheus.fromExisting(stack, "Prometheus", {
+      url: "http://prometheus.acme.internal:9090",
+      basicAuth: { username: "a:b", passwordFile: join(outdir, "missing") },
+    }) as ExistingPrometheus;
+    expect(problemsOf(prometheus)).toEqual([
+      'Prometheus.basicAuth.username: Prometheus.basicAuth.username must be a user name, not empty and without ":" (got "a:b")',
+      expect.stringContaining(
+        `Prometheus.basicAuth.passwordFile: Prometheus.basicAuth.passwordFile must be an existing file holding the password (got "${join(outdir, "missing")}"`,
+      ),
+    ]);
+    expect(synthValidationErrors(app)).toHaveLength(2);
+  });
+
   it("renders the scrape jobs and rules into the stack folder, and says in an output what to include", () => {
     const { stackDir, json } = synthWithExistingPrometheus();
     const scrape = parse(readFileSync(join(stackDir, "existing-prometheus/Prometheus/scrape-configs.yml"), "utf8"));

@@ -5,6 +5,7 @@
  */
 import { COMPONENTS } from "./components";
 import type { ComponentInfo, EnvKind, EnvSetting } from "./core/component";
+import { parseHostList } from "./core/hosts";
 import { DEFAULT_NETWORK_NAME } from "./core/network";
 import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from "./core/stack";
 import { ConfigProblem, show } from "./core/validation";
@@ -31,6 +32,13 @@ export const STACK_ENV_SETTINGS: readonly EnvSetting[] = [
     kind: "string",
     description:
       "Absolute http(s) prefix of every alert's `runbook_url`, e.g. the URL of your `docs/runbooks/` folder; `<AlertName>.md` is appended (unset: no link; every alert's `runbook` annotation names its page)",
+  },
+  {
+    env: "MONITORING_HOSTS",
+    path: "hosts",
+    kind: "string",
+    description:
+      "Extra Docker hosts, `name=dockerHost,...` (`edge-1=ssh://ops@10.0.0.5,edge-2=tcp://10.0.0.6:2376`, `unix:///path.sock`): each gets node-exporter and a Prometheus agent remote-writing to the central Prometheus (docs/multi-host.md) (unset: one host)",
   },
 ];
 
@@ -93,6 +101,13 @@ export function settingsFromEnv(env: Readonly<Record<string, string | undefined>
   for (const setting of ENV_SETTINGS) {
     const raw = env[setting.env]?.trim();
     if (raw === undefined || raw === "") continue;
+    if (setting.path === "hosts" && setting.component === undefined) {
+      // A list: every entry's shape, name and endpoint checked here, all at once; only valid entries are kept.
+      const hosts = parseHostList(setting.env, raw);
+      problems.push(...hosts.problems);
+      if (hosts.hosts.length > 0) stack.hosts = hosts.hosts;
+      continue;
+    }
     const parsed = parseValue(setting.env, setting.kind, raw);
     if ("problem" in parsed) {
       problems.push({ path: setting.path, message: parsed.problem });

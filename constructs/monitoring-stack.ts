@@ -4,6 +4,9 @@ import { MonitoringStackBase, MonitoringStackBaseProps } from "./core/stack";
 import { platformOverview } from "./platform-overview";
 import { Grafana, GrafanaOptions } from "./grafana/grafana";
 import { GRAFANA_ADMIN_USER } from "./grafana/defaults";
+import { PrometheusAgent } from "./prometheus/agent";
+import { HOST_RULES_NAME, HostSilentInput, renderHostSilentRules } from "./prometheus/host-silent";
+import { hostSilentRuleTests } from "./prometheus/host-silent.cases";
 import { Prometheus, PrometheusOptions } from "./prometheus/prometheus";
 import { ALERT_RULES_NAME, renderPrometheusAlertRules, PrometheusRulesInput } from "./prometheus/rules";
 import { prometheusRuleTests } from "./prometheus/rules.cases";
@@ -37,6 +40,7 @@ export class MonitoringStack extends MonitoringStackBase<Prometheus, Grafana> {
         ...props.prometheus,
         network: stack.network,
         scrapeIntervalSeconds: stack.scrapeIntervalSeconds,
+        projectDir: stack.projectDir,
       });
       const grafana = new Grafana(stack, "Grafana", {
         ...props.grafana,
@@ -61,6 +65,23 @@ export class MonitoringStack extends MonitoringStackBase<Prometheus, Grafana> {
     // Rendered at synth: TargetDown covers every job of the final set.
     this.addAlertRules(ALERT_RULES_NAME, (ctx) => renderPrometheusAlertRules(rulesInput(ctx)), {
       tests: (ctx) => prometheusRuleTests(rulesInput(ctx)),
+    });
+    // Every extra host: an agent remote-writing to this Prometheus, which becomes the centre (receiver, basic auth,
+    // host labels), and HostSilent over every host, rendered at synth from the final set of hosts.
+    this.onEveryHost((host) => {
+      const first = this.prometheus.remoteWriteReceiver === undefined;
+      const receiver = this.prometheus.acceptRemoteWrite();
+      new PrometheusAgent(host, "PrometheusAgent", { host, central: this.prometheus, receiver });
+      if (!first) return;
+      const silentInput = (ctx: { readonly scrapeIntervalSeconds: number; readonly runbookBaseUrl?: string }) =>
+        ({
+          hosts: [...this.hosts.keys()],
+          scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
+          ...(ctx.runbookBaseUrl !== undefined ? { runbookBaseUrl: ctx.runbookBaseUrl } : {}),
+        }) satisfies HostSilentInput;
+      this.addAlertRules(HOST_RULES_NAME, (ctx) => renderHostSilentRules(silentInput(ctx)), {
+        tests: (ctx) => hostSilentRuleTests(silentInput(ctx)),
+      });
     });
     // The platform's own dashboard: every target, every job's processes, Prometheus and Grafana.
     this.addDashboard(platformOverview);

@@ -33,12 +33,20 @@ export const PLATFORM_OVERVIEW_UID = "monitoring-platform-overview";
 /** Template variable: pick jobs; defaults to All. */
 const JOB_VARIABLE = TARGET_LABELS.job;
 
+/** With extra hosts: the template variable over the `host` label every series carries; defaults to All. */
+const HOST_VARIABLE = "host";
+
 /** The PromQL of the Platform Overview by panel, exported so tests can assert the exact queries. */
 export function platformOverviewQueries(ctx: DashboardContext) {
-  const { job } = TARGET_LABELS;
-  const jobs = [matcher(job, "=~", variableRef(JOB_VARIABLE))];
-  const prometheus = [matcher(job, "=", jobOf(ctx, PROMETHEUS_NAME))];
-  const grafana = [matcher(job, "=", jobOf(ctx, GRAFANA_NAME))];
+  const multiHost = ctx.hosts !== undefined;
+  // With extra hosts, one job runs on several hosts (node-exporter on each): per host and job.
+  const job = multiHost ? `${HOST_VARIABLE}, ${TARGET_LABELS.job}` : TARGET_LABELS.job;
+  const jobs = [
+    matcher(TARGET_LABELS.job, "=~", variableRef(JOB_VARIABLE)),
+    ...(multiHost ? [matcher(HOST_VARIABLE, "=~", variableRef(HOST_VARIABLE))] : []),
+  ];
+  const prometheus = [matcher(TARGET_LABELS.job, "=", jobOf(ctx, PROMETHEUS_NAME))];
+  const grafana = [matcher(TARGET_LABELS.job, "=", jobOf(ctx, GRAFANA_NAME))];
   const grafanaRequests = GRAFANA_METRICS.httpRequestDurationSeconds;
   const datasourceRequests = GRAFANA_METRICS.datasourceRequestTotal;
   const up = selector(SCRAPE_METRICS.up.name, jobs);
@@ -67,20 +75,33 @@ export function platformOverviewQueries(ctx: DashboardContext) {
 
 function build(ctx: DashboardContext): Record<string, unknown> {
   const q = platformOverviewQueries(ctx);
+  const jobLegend =
+    ctx.hosts === undefined
+      ? labelLegend(TARGET_LABELS.job)
+      : `${labelLegend(HOST_VARIABLE)} ${labelLegend(TARGET_LABELS.job)}`;
+  const dashboard = newDashboard(ctx, {
+    uid: PLATFORM_OVERVIEW_UID,
+    title: "Platform Overview",
+    description: "Scrape targets, processes, Prometheus and Grafana.",
+    tags: ["platform"],
+  }).withVariable(
+    queryVariable(ctx, {
+      name: JOB_VARIABLE,
+      label: "Job",
+      query: labelValues(SCRAPE_METRICS.up.name, TARGET_LABELS.job),
+    }),
+  );
+  if (ctx.hosts !== undefined) {
+    dashboard.withVariable(
+      queryVariable(ctx, {
+        name: HOST_VARIABLE,
+        label: "Host",
+        query: labelValues(SCRAPE_METRICS.up.name, HOST_VARIABLE),
+      }),
+    );
+  }
   return finishDashboard(
-    newDashboard(ctx, {
-      uid: PLATFORM_OVERVIEW_UID,
-      title: "Platform Overview",
-      description: "Scrape targets, processes, Prometheus and Grafana.",
-      tags: ["platform"],
-    })
-      .withVariable(
-        queryVariable(ctx, {
-          name: JOB_VARIABLE,
-          label: "Job",
-          query: labelValues(SCRAPE_METRICS.up.name, TARGET_LABELS.job),
-        }),
-      )
+    dashboard
       .withRow(row("Scrape targets"))
       .withPanel(
         statPanel(ctx, {
@@ -117,13 +138,13 @@ function build(ctx: DashboardContext): Record<string, unknown> {
         timeseriesPanel(ctx, {
           title: "Scrape duration by job",
           unit: "s",
-          queries: [{ expr: q.scrapeDuration, legend: labelLegend(TARGET_LABELS.job) }],
+          queries: [{ expr: q.scrapeDuration, legend: jobLegend }],
         }),
       )
       .withPanel(
         timeseriesPanel(ctx, {
           title: "Samples scraped by job",
-          queries: [{ expr: q.samplesScraped, legend: labelLegend(TARGET_LABELS.job) }],
+          queries: [{ expr: q.samplesScraped, legend: jobLegend }],
         }),
       )
       .withRow(row("Processes"))
@@ -132,7 +153,7 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           title: "CPU by job (cores)",
           description: "CPU seconds used per second: 1 is one fully busy core.",
           min: 0,
-          queries: [{ expr: q.cpu, legend: labelLegend(TARGET_LABELS.job) }],
+          queries: [{ expr: q.cpu, legend: jobLegend }],
         }),
       )
       .withPanel(
@@ -140,7 +161,7 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           title: "Resident memory by job",
           unit: "bytes",
           min: 0,
-          queries: [{ expr: q.residentMemory, legend: labelLegend(TARGET_LABELS.job) }],
+          queries: [{ expr: q.residentMemory, legend: jobLegend }],
         }),
       )
       .withRow(row("Prometheus"))

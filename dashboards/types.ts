@@ -21,6 +21,11 @@ export interface DashboardContext {
   readonly seriesRules?: readonly SeriesRule[];
   /** How often Prometheus scrapes; the datasource's `timeInterval`. */
   readonly scrapeIntervalSeconds: number;
+  /**
+   * With extra hosts: every host's name (the stack's own first), which every series carries in its `host` label;
+   * dashboards whose series have it get a `host` variable. @default none: one host, no `host` label
+   */
+  readonly hosts?: readonly string[];
 }
 
 /**

@@ -16,7 +16,14 @@ import { inspectMonitoringStack } from "../main";
 import { stackExpectations, type StackExpectations } from "./verify/expectations";
 import { ChecklistPrinter, formatHeader, formatSummary } from "./verify/report";
 import { runVerify } from "./verify/run";
-import { parseVerifyArgs, resolvePassword, resolveUrls, VERIFY_USAGE, type VerifyArgs } from "./verify/settings";
+import {
+  parseVerifyArgs,
+  resolvePassword,
+  resolvePrometheusAuth,
+  resolveUrls,
+  VERIFY_USAGE,
+  type VerifyArgs,
+} from "./verify/settings";
 
 const projectRoot = resolve(__dirname, "..");
 
@@ -28,6 +35,16 @@ function expectationsFromStack(): { readonly exp: StackExpectations; readonly pa
 
 function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+}
+
+/** A file's text, or why it cannot be read (`EACCES`: owned by 65534 and mode 0600, verify not run as root). */
+function readFileForAuth(path: string): { readonly text: string } | { readonly error: string } | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return { text: readFileSync(path, "utf8") };
+  } catch (error) {
+    return { error: String((error as { code?: unknown }).code ?? error) };
+  }
 }
 
 async function main(): Promise<number> {
@@ -57,13 +74,22 @@ async function main(): Promise<number> {
     ? { value: undefined, description: "(not needed: --skip-grafana)" }
     : resolvePassword(process.env, readIfExists(passwordFile), exp.passwordFileForHumans);
 
-  process.stdout.write(`${formatHeader(urls, args.skipGrafana ? undefined : password.description)}\n`);
+  // With extra hosts, the stack's Prometheus requires basic auth: the password file its settings name.
+  const authFile = exp.prometheusBasicAuth?.passwordFile;
+  const prometheusAuth = resolvePrometheusAuth(
+    exp.prometheusBasicAuth,
+    authFile === undefined ? undefined : readFileForAuth(authFile),
+  );
+  process.stdout.write(
+    `${formatHeader(urls, args.skipGrafana ? undefined : password.description, prometheusAuth?.description)}\n`,
+  );
   const printer = new ChecklistPrinter((text) => process.stdout.write(text));
   const results = await runVerify(
     exp,
     {
       urls: { api: urls.api.url, prometheus: urls.prometheus.url, grafana: urls.grafana.url },
       password,
+      ...(prometheusAuth !== undefined ? { prometheusAuth } : {}),
       skipGrafana: args.skipGrafana,
       burstSeconds: args.burstSeconds,
       onProgress: (section, message) => printer.progress(section, message),

@@ -24,6 +24,7 @@ import {
   timeseriesPanel,
   variableRef,
 } from "../../dashboards/house-style";
+import { hostLegend, hostMatchers, perHost, withHostVariable } from "../../dashboards/hosts";
 import { histogramSeries, SCRAPE_METRICS, TARGET_LABELS } from "../../dashboards/metrics";
 import { DEMO_API_DEFAULTS } from "./defaults";
 import { jobOf, type DashboardContext, type DashboardModule } from "../../dashboards/types";
@@ -58,6 +59,7 @@ export function apiOverviewQueries(ctx: DashboardContext): {
   const api = [
     matcher(TARGET_LABELS.job, "=", jobOf(ctx, DEMO_API_DEFAULTS.name)),
     matcher(TARGET_LABELS.instance, "=~", variableRef(INSTANCE_VARIABLE)),
+    ...hostMatchers(ctx),
   ];
   const traffic = [
     ...api,
@@ -81,7 +83,8 @@ export function apiOverviewQueries(ctx: DashboardContext): {
     errorRatio: ratioOrZero(sumBy([], rate(serverErrors)), sumBy([], rate(requests))),
     latency: (quantile, by) => histogramQuantile(quantile, by, buckets),
     inFlight: sumBy([], inFlight),
-    inFlightByInstance: sumBy([TARGET_LABELS.instance], inFlight),
+    // With extra hosts, one instance address may run on several hosts: per host and instance.
+    inFlightByInstance: sumBy(perHost(ctx, [TARGET_LABELS.instance]), inFlight),
     eventLoopLagP99: selector(RUNTIME_METRICS.eventLoopLagP99Seconds, api),
     eventLoopLag: selector(RUNTIME_METRICS.eventLoopLagSeconds, api),
     heapUsed: selector(RUNTIME_METRICS.heapSizeUsedBytes, api),
@@ -96,12 +99,16 @@ function build(ctx: DashboardContext): Record<string, unknown> {
     excludeValues(HTTP_LABELS.endpoint, NON_TRAFFIC_ENDPOINTS),
   ]);
   return finishDashboard(
-    newDashboard(ctx, {
-      uid: API_OVERVIEW_UID,
-      title: "API Overview",
-      description: `Traffic, errors, latency and saturation of the API (job "${jobOf(ctx, DEMO_API_DEFAULTS.name)}").`,
-      tags: ["api"],
-    })
+    withHostVariable(
+      ctx,
+      newDashboard(ctx, {
+        uid: API_OVERVIEW_UID,
+        title: "API Overview",
+        description: `Traffic, errors, latency and saturation of the API (job "${jobOf(ctx, DEMO_API_DEFAULTS.name)}").`,
+        tags: ["api"],
+      }),
+      selector(SCRAPE_METRICS.up.name, [matcher(TARGET_LABELS.job, "=", jobOf(ctx, DEMO_API_DEFAULTS.name))]),
+    )
       .withVariable(
         queryVariable(ctx, {
           name: INSTANCE_VARIABLE,
@@ -194,7 +201,7 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           title: "In-flight requests",
           span: 24,
           min: 0,
-          queries: [{ expr: q.inFlightByInstance, legend: labelLegend(TARGET_LABELS.instance) }],
+          queries: [{ expr: q.inFlightByInstance, legend: hostLegend(ctx, labelLegend(TARGET_LABELS.instance)) }],
         }),
       )
       .withRow(row("Runtime"))
@@ -204,8 +211,8 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           unit: "s",
           min: 0,
           queries: [
-            { expr: q.eventLoopLagP99, legend: `p99 ${labelLegend(TARGET_LABELS.instance)}` },
-            { expr: q.eventLoopLag, legend: `current ${labelLegend(TARGET_LABELS.instance)}` },
+            { expr: q.eventLoopLagP99, legend: hostLegend(ctx, `p99 ${labelLegend(TARGET_LABELS.instance)}`) },
+            { expr: q.eventLoopLag, legend: hostLegend(ctx, `current ${labelLegend(TARGET_LABELS.instance)}`) },
           ],
         }),
       )
@@ -215,8 +222,8 @@ function build(ctx: DashboardContext): Record<string, unknown> {
           unit: "bytes",
           min: 0,
           queries: [
-            { expr: q.heapUsed, legend: `used ${labelLegend(TARGET_LABELS.instance)}` },
-            { expr: q.heapTotal, legend: `total ${labelLegend(TARGET_LABELS.instance)}` },
+            { expr: q.heapUsed, legend: hostLegend(ctx, `used ${labelLegend(TARGET_LABELS.instance)}`) },
+            { expr: q.heapTotal, legend: hostLegend(ctx, `total ${labelLegend(TARGET_LABELS.instance)}`) },
           ],
         }),
       ),

@@ -14,6 +14,7 @@ import {
   tablePanel,
   timeseriesPanel,
 } from "../../dashboards/house-style";
+import { hostLegend, hostMatchers, withHostVariable } from "../../dashboards/hosts";
 import { TARGET_LABELS } from "../../dashboards/metrics";
 import type { DashboardContext, DashboardModule } from "../../dashboards/types";
 
@@ -21,8 +22,8 @@ import type { DashboardContext, DashboardModule } from "../../dashboards/types";
 export const PROBES_UID = "monitoring-service-health";
 
 /** The PromQL of the Service health dashboard by panel, exported so tests can assert the exact queries. */
-export function probesQueries(_ctx: DashboardContext) {
-  const job = [matcher(TARGET_LABELS.job, "=", PROBE_JOB)];
+export function probesQueries(ctx: DashboardContext) {
+  const job = [matcher(TARGET_LABELS.job, "=", PROBE_JOB), ...hostMatchers(ctx)];
   const success = selector(PROBE_METRICS.success.name, job);
   return {
     failing: `count(${success} == 0) or vector(0)`,
@@ -34,14 +35,18 @@ export function probesQueries(_ctx: DashboardContext) {
 
 function build(ctx: DashboardContext): Record<string, unknown> {
   const q = probesQueries(ctx);
-  const endpoint = `${labelLegend(PROBE_SERVICE_LABEL)} ${labelLegend(TARGET_LABELS.instance)}`;
+  const endpoint = hostLegend(ctx, `${labelLegend(PROBE_SERVICE_LABEL)} ${labelLegend(TARGET_LABELS.instance)}`);
   return finishDashboard(
-    newDashboard(ctx, {
-      uid: PROBES_UID,
-      title: "Service health",
-      description: "Every health endpoint probed from inside the network by the blackbox exporter.",
-      tags: ["probes"],
-    })
+    withHostVariable(
+      ctx,
+      newDashboard(ctx, {
+        uid: PROBES_UID,
+        title: "Service health",
+        description: "Every health endpoint probed from inside the network by the blackbox exporter.",
+        tags: ["probes"],
+      }),
+      selector(PROBE_METRICS.success.name, [matcher(TARGET_LABELS.job, "=", PROBE_JOB)]),
+    )
       .withRow(row("Probes"))
       .withPanel(
         statPanel(ctx, {

@@ -1,4 +1,5 @@
 import { Image } from "@cdktf/provider-docker/lib/image";
+import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Lazy, TerraformStack, ref } from "cdktf";
 import { Construct } from "constructs";
 import { GeneratedFile, filesDigest, renderConfigImageContext } from "./config-image-files";
@@ -22,6 +23,8 @@ export interface ConfigImageProps {
   readonly targetDir: string;
   /** The files to bake in, rendered at synth time (after every construct has added to them). */
   readonly files: () => readonly GeneratedFile[];
+  /** The provider of the host the image is built on (its own engine builds it). @default the stack's default provider */
+  readonly provider?: DockerProvider;
 }
 
 /**
@@ -40,6 +43,7 @@ export class ConfigImage extends Construct {
     super(scope, id);
     this.props = props;
     this.image = new Image(this, "Image", {
+      ...(props.provider !== undefined ? { provider: props.provider } : {}),
       name: `${props.name}:local`,
       buildAttribute: {
         // Terraform runs in the stack's folder; the provider wants an absolute context path.

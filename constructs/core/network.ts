@@ -1,4 +1,5 @@
 import { Network } from "@cdktf/provider-docker/lib/network";
+import type { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { Construct } from "constructs";
 import { LOOPBACK } from "./container-defaults";
 import type { Service } from "./service";
@@ -11,6 +12,11 @@ export const DEFAULT_NETWORK_NAME = "monitoring";
 export interface MonitoringNetworkProps {
   /** Docker network name; also the prefix of container and volume names. @default DEFAULT_NETWORK_NAME */
   readonly name?: string;
+  /**
+   * The Docker provider (alias) of the host the network is on; every service on it uses the same one. Given, the
+   * network's name is not checked here (the stack's own network reports it once). @default the stack's default provider
+   */
+  readonly provider?: DockerProvider;
 }
 
 /** A host port published by one service: who claims it, where. */
@@ -32,6 +38,8 @@ export class MonitoringNetwork extends Construct implements ISelfValidating {
   public readonly name: string;
   /** The `docker_network` resource. */
   public readonly network: Network;
+  /** The provider of the host the network is on; undefined for the stack's default provider. */
+  public readonly provider: DockerProvider | undefined;
 
   private readonly serviceList: Service[] = [];
   private readonly aliasOwners = new Map<string, string>();
@@ -41,7 +49,12 @@ export class MonitoringNetwork extends Construct implements ISelfValidating {
   constructor(scope: Construct, id: string, props: MonitoringNetworkProps = {}) {
     super(scope, id);
     this.name = props.name ?? DEFAULT_NETWORK_NAME;
-    this.network = new Network(this, "Network", { name: this.name, driver: "bridge" });
+    this.provider = props.provider;
+    this.network = new Network(this, "Network", {
+      name: this.name,
+      driver: "bridge",
+      ...(props.provider !== undefined ? { provider: props.provider } : {}),
+    });
     validateItself(this);
   }
 
@@ -76,7 +89,10 @@ export class MonitoringNetwork extends Construct implements ISelfValidating {
 
   /** Every alias taken twice and every host port clash, in the order they were claimed; the network's name. */
   public configProblems(): ConfigProblem[] {
-    const problems = [...checkDockerName("networkName", this.name), ...this.aliasClashes];
+    const problems = [
+      ...(this.provider === undefined ? checkDockerName("networkName", this.name) : []),
+      ...this.aliasClashes,
+    ];
     // One problem per pair of settings, however many replicas' ports clash.
     const reported = new Set<string>();
     this.hostPorts.forEach((b, i) => {

@@ -213,6 +213,10 @@ export interface ServiceProps extends ServiceOptions {
   /** The service's name: its job, its alias, the suffix of its container names. */
   readonly name: string;
   readonly network: MonitoringNetwork;
+  /**
+   * The folder of its config image's build context under `build/` (unique in the stack). @default the service's name
+   */
+  readonly buildDir?: string;
 }
 
 /** The defaults of {@link ServiceOptions}, each in one place. */
@@ -364,8 +368,7 @@ export class Service extends Construct implements ISelfValidating {
   public readonly metricNames: readonly string[];
   /** Label values queries over its series must leave out, as declared. */
   public readonly seriesExclusions: readonly SeriesRule[];
-  /** The HTTP health endpoint of each replica inside the network, in replica order (empty when none is declared). */
-  public readonly healthUrls: readonly string[];
+  private readonly declaredHealthUrls: readonly string[];
   /** How the service runs as a local process, when it can. */
   public readonly localRun: ServiceLocalRun | undefined;
   /**
@@ -406,7 +409,7 @@ export class Service extends Construct implements ISelfValidating {
       metricsPath: props.metricsPath ?? SERVICE_DEFAULTS.metricsPath,
     }));
     const health = props.healthEndpoint;
-    this.healthUrls =
+    this.declaredHealthUrls =
       health === undefined
         ? []
         : this.aliases.map((alias) => `http://${alias}:${health.port ?? props.port}${health.path}`);
@@ -417,11 +420,15 @@ export class Service extends Construct implements ISelfValidating {
     const build = props.build;
     const configFiles = props.configFiles;
     this.configDir = configFiles?.targetDir;
+    // The provider of the network's host: every resource of the service is created on that host's engine.
+    const provider = props.network.provider;
+    const onHost = provider !== undefined ? { provider } : {};
     const configImage = (id: string): ConfigImage =>
       new ConfigImage(this, id, {
+        ...onHost,
         name: `${props.network.name}-${props.name}`,
+        contextDir: `build/${props.buildDir ?? props.name}`,
         baseImage: props.image ?? "",
-        contextDir: `build/${props.name}`,
         targetDir: configFiles?.targetDir ?? "/",
         files: () => this.configFiles(),
       });
@@ -432,6 +439,7 @@ export class Service extends Construct implements ISelfValidating {
       this.image =
         build !== undefined
           ? new Image(this, "Image", {
+              ...onHost,
               name: `${props.network.name}-${props.name}:local`,
               buildAttribute: {
                 // The dockerfile stays relative: provider 3.6.2 (docker/cli GetContextFromLocalDir) first looks for it
@@ -444,7 +452,7 @@ export class Service extends Construct implements ISelfValidating {
               ...(build.sourceHash !== undefined ? { triggers: { source_sha256: build.sourceHash } } : {}),
               keepLocally: false,
             })
-          : new Image(this, "Image", { name: props.image ?? "", keepLocally: true });
+          : new Image(this, "Image", { ...onHost, name: props.image ?? "", keepLocally: true });
       // The pulled image above: the build's FROM finds it locally.
       this.configImage = configFiles !== undefined ? configImage("ConfigImage") : undefined;
     }
@@ -456,10 +464,9 @@ export class Service extends Construct implements ISelfValidating {
       if (hostPort !== undefined && checkPort("", props.hostPort ?? 0).length === 0) {
         props.network.claimHostPort({ owner: `${props.name}.hostPort`, port: hostPort, bindAddress });
       }
-      return new Container(
-        this,
-        replicas === 1 ? "Container" : `Container-${i + 1}`,
-        hardenedContainerConfig({
+      return new Container(this, replicas === 1 ? "Container" : `Container-${i + 1}`, {
+        ...onHost,
+        ...hardenedContainerConfig({
           name: `${props.network.name}-${alias}`,
           image: runImage,
           user: props.user ?? SERVICE_DEFAULTS.user,
@@ -489,9 +496,22 @@ export class Service extends Construct implements ISelfValidating {
               }
             : {}),
         }),
-      );
+      });
     });
     validateItself(this);
+  }
+
+  /**
+   * The HTTP health endpoint of each replica inside the network, in replica order, as probers see it (empty when none
+   * is declared, or when the service cannot be probed without credentials).
+   */
+  public get healthUrls(): readonly string[] {
+    return this.probedHealthUrls(this.declaredHealthUrls);
+  }
+
+  /** The declared health URLs a prober may use; a subclass whose endpoint needs credentials returns none. */
+  protected probedHealthUrls(urls: readonly string[]): readonly string[] {
+    return urls;
   }
 
   /** The config files baked into the image, paths relative to {@link configDir}, rendered now (empty without any). */

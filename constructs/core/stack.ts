@@ -13,6 +13,7 @@ import type {
 } from "../../dashboards/types";
 import type { IGrafana, IPrometheus } from "./backends";
 import type { GeneratedFile } from "./config-image-files";
+import { CENTRAL_HOST_NAME, HostDeclaration, MonitoringHost, duplicateHostProblems } from "./hosts";
 import { MonitoringNetwork } from "./network";
 import {
   AlertRuleContext,
@@ -57,6 +58,28 @@ export interface MonitoringStackBaseProps {
    * `docs/runbooks/` folder gives clickable links). @default none: every alert's `runbook` annotation names its page
    */
   readonly runbookBaseUrl?: string;
+  /**
+   * Docker hosts beyond the stack's own, each added with {@link MonitoringStackBase.addHost}: an agent there
+   * remote-writes its host's series to the central Prometheus. @default none: everything runs on the stack's host
+   */
+  readonly hosts?: readonly HostDeclaration[];
+}
+
+/** Options of {@link MonitoringStackBase.addHost}. @example { dockerHost: "ssh://ops@10.0.0.5" } */
+export interface HostOptions {
+  /** The host's Docker endpoint: `unix:///path.sock`, `tcp://host:port` or `ssh://user@host[:port]`. */
+  readonly dockerHost: string;
+  /** Options passed to `ssh` for an `ssh://` endpoint. @default ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] */
+  readonly sshOpts?: readonly string[];
+}
+
+/** Options of {@link MonitoringStackBase.addService}: a service's, and the host it runs on. */
+export interface StackServiceOptions extends ServiceOptions {
+  /**
+   * The host (added with {@link MonitoringStackBase.addHost}) the service runs on; that host's agent scrapes it.
+   * @default the stack's own host, scraped by the central Prometheus
+   */
+  readonly host?: string;
 }
 
 /** A scrape job that is no service of the stack. @example { targets: ["10.0.0.5:9187"], outsideNetwork: true } */
@@ -175,6 +198,10 @@ export class MonitoringStackBase<
   private readonly reportedProblems: ConfigProblem[] = [];
   private readonly ruleFileSources = new Map<string, RuleFileSource>();
   private readonly renderedScrapeJobs: (() => { readonly problems: readonly ConfigProblem[] })[] = [];
+  private readonly hostRegistry = new Map<string, MonitoringHost>();
+  private readonly hostDeclarations: HostDeclaration[] = [];
+  private readonly hostHooks: ((host: MonitoringHost) => void)[] = [];
+  private readonly placements: { readonly name: string; readonly host: string }[] = [];
   private finalized = false;
 
   constructor(
@@ -213,6 +240,52 @@ export class MonitoringStackBase<
     const created = backends(this);
     this.prometheus = created.prometheus;
     this.grafana = created.grafana;
+    for (const host of props.hosts ?? []) this.addHost(host.name, { dockerHost: host.dockerHost });
+  }
+
+  /**
+   * Adds a Docker host: a provider alias `docker.<name>` talking to `options.dockerHost`, a network there, and what
+   * every host gets from the components ({@link onEveryHost}: node-exporter, a Prometheus agent remote-writing to the
+   * central Prometheus with `host="<name>"`). Services are placed there with `addService(name, { ..., host })`.
+   * Problems (a name that is no DNS label, an endpoint that does not parse, a name or endpoint given twice) are
+   * reported at synth with every other.
+   * @returns the host, or undefined when the name is already taken (reported at synth)
+   * @example monitoring.addHost("edge-1", { dockerHost: "ssh://ops@10.0.0.5" })
+   */
+  public addHost(name: string, options: HostOptions): MonitoringHost | undefined {
+    this.hostDeclarations.push({ name, dockerHost: options.dockerHost });
+    if (this.hostRegistry.has(name)) return undefined;
+    const id = `Host${constructId(name)}`;
+    if (this.node.tryFindChild(id) !== undefined) {
+      this.problems.push({
+        path: `hosts.${name}`,
+        message: `hosts.${name}: the name ${show(name)} would have the Terraform address of another host (construct ${show(id)}); give the host another name`,
+      });
+      return undefined;
+    }
+    const host = new MonitoringHost(this, id, {
+      name,
+      dockerHost: options.dockerHost,
+      networkName: this.network.name,
+      ...(options.sshOpts !== undefined ? { sshOpts: options.sshOpts } : {}),
+    });
+    this.hostRegistry.set(name, host);
+    for (const hook of this.hostHooks) hook(host);
+    return host;
+  }
+
+  /**
+   * Runs `hook` for every host, those added before this call and after: how a component puts its part on every host
+   * (node-exporter; the Prometheus agent), whatever the order of the calls.
+   */
+  public onEveryHost(hook: (host: MonitoringHost) => void): void {
+    this.hostHooks.push(hook);
+    for (const host of this.hostRegistry.values()) hook(host);
+  }
+
+  /** Every extra host, by name, in the order added. */
+  public get hosts(): ReadonlyMap<string, MonitoringHost> {
+    return new Map(this.hostRegistry);
   }
 
   /**
@@ -222,7 +295,9 @@ export class MonitoringStackBase<
    * @returns the service, or undefined when the name is already taken (reported at synth)
    * @example monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, replicas: 2 })
    */
-  public addService(name: string, options: ServiceOptions): Service | undefined {
+  public addService(name: string, options: StackServiceOptions): Service | undefined {
+    const { host: hostName, ...serviceOptions } = options;
+    if (hostName !== undefined) return this.addServiceOnHost(name, hostName, serviceOptions);
     const id = constructId(name);
     const taken = this.services.has(name) || this.scrapeJobRegistry.has(name);
     // Two names can share a construct id (`foo_bar`, `foobar`; `Orders`, `orders`), which cdktf would refuse.
@@ -236,7 +311,32 @@ export class MonitoringStackBase<
       });
       return undefined;
     }
-    return new Service(this, id, { ...options, name, network: this.network });
+    return new Service(this, id, { ...serviceOptions, name, network: this.network });
+  }
+
+  /** A service on an extra host: its name unique on that host; its job scraped by that host's agent. */
+  private addServiceOnHost(name: string, hostName: string, options: ServiceOptions): Service | undefined {
+    this.placements.push({ name, host: hostName });
+    const host = this.hostRegistry.get(hostName);
+    if (host === undefined) {
+      // Reported at synth, when every host has been added: the order of the calls does not matter for the message.
+      return undefined;
+    }
+    const id = constructId(name);
+    if (host.network.services.some((service) => service.name === name) || host.node.tryFindChild(id) !== undefined) {
+      this.problems.push({
+        path: name,
+        message: `${name}: the name ${show(name)} is already taken on host ${show(hostName)}; give each service on a host its own name`,
+      });
+      return undefined;
+    }
+    return new Service(host, id, {
+      ...options,
+      name,
+      network: host.network,
+      // Build contexts live side by side in the stack's folder: one per host and service.
+      buildDir: `${hostName}/${name}`,
+    });
   }
 
   /**
@@ -316,7 +416,8 @@ export class MonitoringStackBase<
 
   /** Every job prometheus.yml renders, sorted. */
   public get deployedJobs(): readonly string[] {
-    return [...new Set(this.prometheus.scrapedTargets.map((target) => target.jobName))].sort();
+    const onHosts = [...this.hostRegistry.values()].flatMap((host) => host.network.services.map((s) => s.jobName));
+    return [...new Set([...this.prometheus.scrapedTargets.map((target) => target.jobName), ...onHosts])].sort();
   }
 
   /** Every HTTP health endpoint of the final set of services (`healthEndpoint`, every replica), sorted by URL. */
@@ -383,6 +484,7 @@ export class MonitoringStackBase<
       metricNames: this.metricNames,
       seriesRules,
       scrapeIntervalSeconds: this.scrapeIntervalSeconds,
+      ...(this.hostRegistry.size > 0 ? { hosts: [CENTRAL_HOST_NAME, ...this.hostRegistry.keys()] } : {}),
     };
   }
 
@@ -443,9 +545,17 @@ export class MonitoringStackBase<
     const rules = [...this.ruleFileSources.values()].flatMap((file) =>
       ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs),
     );
+    const unknownHosts = this.placements
+      .filter((placement) => !this.hostRegistry.has(placement.host))
+      .map((placement) => ({
+        path: `${placement.name}.host`,
+        message: `${placement.name}.host: no host ${show(placement.host)} was added (hosts: ${[...this.hostRegistry.keys()].join(", ") || "none"}); add it with addHost("${placement.host}", { dockerHost }) or MONITORING_HOSTS, or remove the option to run the service on the stack's own host`,
+      }));
     // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
     return [
       ...this.reportedProblems,
+      ...duplicateHostProblems("hosts", this.hostDeclarations),
+      ...unknownHosts,
       ...this.problems,
       ...constructs,
       ...this.renderedScrapeJobs.flatMap((render) => render().problems),

@@ -1,9 +1,9 @@
-import type { ITerraformDependable } from "cdktf";
-import type { Construct } from "constructs";
+import { Aspects, Fn, type ITerraformDependable } from "cdktf";
+import type { Construct, IConstruct } from "constructs";
 import type { RenderedDashboard } from "../../dashboards/types";
 import type { IPrometheus } from "../core/backends";
 import { show } from "../core/validation";
-import { GRAFANA_FOLDER_UID, renderPrometheusDatasource } from "./datasource";
+import { GRAFANA_FOLDER_UID, PrometheusDatasourceBasicAuth, renderPrometheusDatasource } from "./datasource";
 import { Dashboard, DataSource, Folder, GrafanaProvider } from "./provider";
 
 /** What a Grafana, created or existing, gets from the stack. */
@@ -20,6 +20,26 @@ export interface GrafanaContentProps {
   readonly dependsOn?: readonly ITerraformDependable[];
   /** How errors name the Grafana (`Grafana "Grafana"`). */
   readonly describedAs: string;
+}
+
+/**
+ * The datasource's basic auth for a Prometheus that needs it ({@link IPrometheus.basicAuth}): the user, and the
+ * password as a Terraform expression that reads the password file at apply (`jsonencode({ basicAuthPassword =
+ * trimspace(file("<file relative to the stack folder>")) })`), so the password is never in `cdk.tf.json`. Terraform
+ * keeps `secure_json_data_encoded` in its state (marked sensitive, not printed in plans): a datasource managed through
+ * the Grafana provider cannot avoid that. `undefined` when the Prometheus needs no basic auth.
+ */
+export function datasourceBasicAuth(prometheus: IPrometheus): PrometheusDatasourceBasicAuth | undefined {
+  const auth = prometheus.basicAuth;
+  if (auth === undefined) return undefined;
+  return {
+    basicAuthEnabled: true,
+    basicAuthUsername: auth.username,
+    // No try(): a missing or unreadable file fails the plan with the file's name, instead of a datasource that 401s.
+    secureJsonDataEncoded: Fn.jsonencode({
+      basicAuthPassword: Fn.trimspace(Fn.file(auth.passwordFile.pathFromStackDir)),
+    }),
+  };
 }
 
 /**
@@ -55,6 +75,19 @@ export class GrafanaContent {
       accessMode: datasource.access,
       isDefault: datasource.isDefault,
       jsonDataEncoded: JSON.stringify(datasource.jsonData),
+    });
+    // At synth, from the final stack: a Prometheus starts to need basic auth when the first extra host is added, which
+    // may come after this datasource was created. Without it, the datasource is exactly as before (no attribute set).
+    const resource = this.datasource;
+    Aspects.of(resource).add({
+      visit: (node: IConstruct) => {
+        if (node !== resource) return;
+        const auth = datasourceBasicAuth(props.prometheus);
+        if (auth === undefined) return;
+        resource.basicAuthEnabled = auth.basicAuthEnabled;
+        resource.basicAuthUsername = auth.basicAuthUsername;
+        resource.secureJsonDataEncoded = auth.secureJsonDataEncoded;
+      },
     });
     this.folder = new Folder(scope, "Folder", {
       provider: props.provider,

@@ -57,3 +57,11 @@ export function renderPrometheusDatasource(input: PrometheusDatasourceInput): Pr
     },
   };
 }
+
+/** The datasource's basic-auth attributes (`grafana_data_source`), when its Prometheus needs basic auth. */
+export interface PrometheusDatasourceBasicAuth {
+  readonly basicAuthEnabled: true;
+  readonly basicAuthUsername: string;
+  /** A Terraform expression (`${jsonencode({basicAuthPassword = ...})}`), never the password itself. */
+  readonly secureJsonDataEncoded: string;
+}

@@ -111,6 +111,10 @@ export function addNodeExporter(stack: MonitoringStackBase, options: NodeExporte
     ),
   );
   stack.addAlertRules("host", (ctx) => renderHostAlertRules(input(ctx)), { tests: (ctx) => hostRuleTests(input(ctx)) });
+  // Every extra host gets its own, scraped by that host's agent: the same job, told apart by the `host` label.
+  stack.onEveryHost((host) =>
+    stack.addService(NodeExporter.NAME, { ...nodeExporterService(options), host: host.name }),
+  );
   stack.addDashboard(hostDashboard);
   return service;
 }

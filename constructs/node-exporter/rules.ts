@@ -129,7 +129,7 @@ export function renderHostAlertRules(input: HostAlertRulesInput): AlertRulesDocu
         rules: [
           rule(
             HOST_ALERT_NAMES.hostCpuSaturated,
-            `1 - avg by (instance) (rate(${cpu.name}{${job},${cpu.labels.mode}="${NODE_CPU_IDLE_MODE}"}[${formatDuration(t.rateWindowSeconds)}])) > ${t.cpuBusyRatio}`,
+            `1 - avg by (host, instance) (rate(${cpu.name}{${job},${cpu.labels.mode}="${NODE_CPU_IDLE_MODE}"}[${formatDuration(t.rateWindowSeconds)}])) > ${t.cpuBusyRatio}`,
             "The host's CPUs are saturated",
             `{{ $labels.instance }}: CPUs busy {{ $value | humanizePercentage }} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${percent(t.cpuBusyRatio)}).`,
           ),

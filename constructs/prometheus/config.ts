@@ -27,6 +27,32 @@ export interface PrometheusConfigInput {
   readonly labelLimit: number;
   /** Alertmanagers to send alerts to, as network `host:port` addresses. */
   readonly alertmanagers?: readonly string[];
+  /**
+   * The `host` label every scraped series gets (a scrape-level relabel: `external_labels` are not attached to the
+   * local series queries and rules read). @default none: no `host` label (a stack with one host)
+   */
+  readonly hostLabel?: string;
+  /** Basic auth of some jobs' scrapes (the central Prometheus scraping itself behind its web config), by job name. */
+  readonly scrapeAuth?: Readonly<Record<string, BasicAuthFile>>;
+  /** `storage.tsdb.out_of_order_time_window`, in hours: how old a sample may arrive. @default none */
+  readonly outOfOrderHours?: number;
+  /** `global.external_labels` (an agent's `host`). @default none */
+  readonly externalLabels?: Readonly<Record<string, string>>;
+  /** `remote_write` targets (an agent's central Prometheus). @default none */
+  readonly remoteWrite?: readonly RemoteWriteTarget[];
+}
+
+/** Basic auth whose password Prometheus reads from a file (never in the config itself). */
+export interface BasicAuthFile {
+  readonly username: string;
+  /** The password file's path inside the container. */
+  readonly passwordFile: string;
+}
+
+/** A remote-write target: the URL and the basic auth it is protected with. */
+export interface RemoteWriteTarget {
+  readonly url: string;
+  readonly basicAuth: BasicAuthFile;
 }
 
 /** One `scrape_configs` entry, as Prometheus reads it. */
@@ -36,7 +62,9 @@ export interface PrometheusScrapeConfig {
   readonly scheme: "http";
   readonly sample_limit: number;
   readonly label_limit: number;
+  readonly basic_auth?: { readonly username: string; readonly password_file: string };
   readonly static_configs: readonly PrometheusStaticConfig[];
+  readonly relabel_configs?: readonly { readonly target_label: string; readonly replacement: string }[];
 }
 
 /** One `static_configs` entry: addresses, and the labels (`__param_*` included) they all get. */
@@ -51,12 +79,19 @@ export interface PrometheusConfigDocument {
     readonly scrape_interval: string;
     readonly scrape_timeout: string;
     readonly evaluation_interval: string;
+    readonly external_labels?: Readonly<Record<string, string>>;
   };
+  readonly storage?: { readonly tsdb: { readonly out_of_order_time_window: string } };
   readonly alerting?: {
     readonly alertmanagers: readonly { readonly static_configs: readonly { readonly targets: readonly string[] }[] }[];
   };
   readonly rule_files?: readonly string[];
   readonly scrape_configs: readonly PrometheusScrapeConfig[];
+  readonly remote_write?: readonly {
+    readonly url: string;
+    readonly basic_auth: { readonly username: string; readonly password_file: string };
+    readonly queue_config: { readonly max_backoff: string };
+  }[];
 }
 
 /** Every problem with the input; an empty list means {@link renderPrometheusConfig} produces a valid config. */
@@ -96,26 +131,49 @@ export function renderPrometheusConfig(input: PrometheusConfigInput): Prometheus
   const scrapeConfigs = [...jobs.entries()]
     // Code-point order, not the locale's: the same file on every machine.
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([jobName, targets]): PrometheusScrapeConfig => ({
-      job_name: jobName,
-      metrics_path: targets[0].metricsPath,
-      scheme: "http",
-      sample_limit: input.sampleLimit,
-      label_limit: input.labelLimit,
-      static_configs: staticConfigs(targets),
-    }));
+    .map(([jobName, targets]): PrometheusScrapeConfig => {
+      const auth = input.scrapeAuth?.[jobName];
+      return {
+        job_name: jobName,
+        metrics_path: targets[0].metricsPath,
+        scheme: "http",
+        sample_limit: input.sampleLimit,
+        label_limit: input.labelLimit,
+        ...(auth !== undefined ? { basic_auth: { username: auth.username, password_file: auth.passwordFile } } : {}),
+        static_configs: staticConfigs(targets),
+        // Every series of the job gets host="<name>", as the agents' series get it from their external_labels.
+        ...(input.hostLabel !== undefined
+          ? { relabel_configs: [{ target_label: "host", replacement: input.hostLabel }] }
+          : {}),
+      };
+    });
   const alertmanagers = input.alertmanagers ?? [];
+  const remoteWrite = input.remoteWrite ?? [];
   return {
     global: {
       scrape_interval: formatDuration(input.scrapeIntervalSeconds),
       scrape_timeout: formatDuration(input.scrapeTimeoutSeconds),
       evaluation_interval: formatDuration(input.evaluationIntervalSeconds),
+      ...(input.externalLabels !== undefined ? { external_labels: { ...input.externalLabels } } : {}),
     },
+    ...(input.outOfOrderHours !== undefined
+      ? { storage: { tsdb: { out_of_order_time_window: `${input.outOfOrderHours}h` } } }
+      : {}),
     ...(alertmanagers.length > 0
       ? { alerting: { alertmanagers: [{ static_configs: [{ targets: alertmanagers }] }] } }
       : {}),
     ...(input.ruleFiles.length > 0 ? { rule_files: input.ruleFiles } : {}),
     scrape_configs: scrapeConfigs,
+    ...(remoteWrite.length > 0
+      ? {
+          remote_write: remoteWrite.map((target) => ({
+            url: target.url,
+            basic_auth: { username: target.basicAuth.username, password_file: target.basicAuth.passwordFile },
+            // Retries back off to at most 10 s, so a link that comes back is used within seconds (WAL replay).
+            queue_config: { max_backoff: "10s" },
+          })),
+        }
+      : {}),
   };
 }
 

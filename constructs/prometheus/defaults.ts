@@ -22,4 +22,6 @@ export const PROMETHEUS_DEFAULTS = {
   labelLimit: 64,
   /** The scrape timeout is the smaller of this and the scrape interval. */
   maxScrapeTimeoutSeconds: 10,
+  /** With extra hosts: the link outage whose samples still arrive (agents' WAL, the centre's out-of-order window). */
+  outageCoverageHours: 4,
 } as const;

@@ -1,6 +1,8 @@
-import { TerraformOutput, TerraformStack } from "cdktf";
+import { statSync } from "node:fs";
+import { isAbsolute, relative, resolve } from "node:path";
+import { App, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import type { IPrometheus } from "../core/backends";
+import type { IPrometheus, PrometheusBasicAuth } from "../core/backends";
 import type { GeneratedFile } from "../core/config-image-files";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "../core/scrape-target";
 import { replaceStackFiles, writeAfterSynthesis } from "../core/stack-files";
@@ -28,6 +30,12 @@ export interface ExistingPrometheusAttributes {
   readonly sampleLimit?: number;
   /** `label_limit` of the rendered jobs. @default PROMETHEUS_DEFAULTS.labelLimit */
   readonly labelLimit?: number;
+  /**
+   * The basic auth it requires (its web config's `basic_auth_users`): Grafana's datasource sends `username` and the
+   * content of `passwordFile` (absolute, or relative to the folder synth runs in), which Terraform reads at apply; the
+   * password is in no file the stack writes, but in the Terraform state (sensitive). @default none
+   */
+  readonly basicAuth?: { readonly username: string; readonly passwordFile: string };
 }
 
 /** Problems with the attributes of an existing Prometheus, named under `path`. */
@@ -42,7 +50,32 @@ export function existingPrometheusProblems(path: string, attrs: ExistingPromethe
     ),
     ...checkIntegerInRange(`${path}.sampleLimit`, attrs.sampleLimit ?? PROMETHEUS_DEFAULTS.sampleLimit, 1, 10_000_000),
     ...checkIntegerInRange(`${path}.labelLimit`, attrs.labelLimit ?? PROMETHEUS_DEFAULTS.labelLimit, 1, 1000),
+    ...basicAuthProblems(`${path}.basicAuth`, attrs.basicAuth),
   ];
+}
+
+function basicAuthProblems(path: string, auth: ExistingPrometheusAttributes["basicAuth"]): ConfigProblem[] {
+  if (auth === undefined) return [];
+  const problems: ConfigProblem[] = [];
+  if (auth.username === "" || auth.username.includes(":")) {
+    problems.push({
+      path: `${path}.username`,
+      message: `${path}.username must be a user name, not empty and without ":" (got ${show(auth.username)})`,
+    });
+  }
+  let isFile = false;
+  try {
+    isFile = auth.passwordFile !== "" && statSync(resolve(auth.passwordFile)).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (!isFile) {
+    problems.push({
+      path: `${path}.passwordFile`,
+      message: `${path}.passwordFile must be an existing file holding the password (got ${show(auth.passwordFile)}, resolved to ${resolve(auth.passwordFile)}); create it (mode 0600) or fix the path`,
+    });
+  }
+  return problems;
 }
 
 /**
@@ -58,6 +91,8 @@ export class ExistingPrometheus extends Construct implements IPrometheus, ISelfV
   public readonly datasourceUrl: string;
   public readonly scrapeIntervalSeconds: number;
   public readonly managedByStack = false;
+  /** The basic auth it requires, when {@link ExistingPrometheusAttributes.basicAuth} is set. */
+  public readonly basicAuth: PrometheusBasicAuth | undefined;
 
   private readonly attrs: ExistingPrometheusAttributes;
   private readonly sampleLimit: number;
@@ -75,6 +110,19 @@ export class ExistingPrometheus extends Construct implements IPrometheus, ISelfV
     this.sampleLimit = attrs.sampleLimit ?? PROMETHEUS_DEFAULTS.sampleLimit;
     this.labelLimit = attrs.labelLimit ?? PROMETHEUS_DEFAULTS.labelLimit;
     this.configDir = `existing-prometheus/${id}`;
+    if (attrs.basicAuth !== undefined) {
+      const path = resolve(attrs.basicAuth.passwordFile);
+      const inside = relative(process.cwd(), path);
+      this.basicAuth = {
+        username: attrs.basicAuth.username,
+        passwordFile: {
+          path,
+          pathFromStackDir: relative(resolve(App.of(this).outdir, "stacks", TerraformStack.of(this).node.id), path),
+          pathForHumans: inside !== "" && !inside.startsWith("..") && !isAbsolute(inside) ? inside : path,
+        },
+        setting: `Prometheus.fromExisting "${id}" basicAuth.passwordFile`,
+      };
+    }
     // At the stack's top level, so the output is named exactly `<id>_config_to_include` (`prometheus_config_to_include`).
     new TerraformOutput(TerraformStack.of(this), `${id.toLowerCase()}_config_to_include`, {
       value:

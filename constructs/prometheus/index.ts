@@ -2,12 +2,17 @@
 import type { ComponentInfo } from "../core/component";
 import { SERVICE_DEFAULTS } from "../core/service";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_VERSION } from "./defaults";
+import { DEFAULT_REMOTE_WRITE_PASSWORD_FILE } from "./remote-write";
 
+export * from "./agent";
 export * from "./catalog";
 export * from "./config";
 export * from "./defaults";
 export * from "./existing";
+export * from "./host-silent";
+export { hostSilentRuleTests } from "./host-silent.cases";
 export * from "./prometheus";
+export * from "./remote-write";
 export * from "./rules";
 export { prometheusRuleTests } from "./rules.cases";
 
@@ -56,6 +61,29 @@ export const prometheusComponent: ComponentInfo = {
       kind: "integer",
       description: "TSDB size in MiB above which the oldest data is deleted",
       default: PROMETHEUS_DEFAULTS.retentionSizeMb,
+    },
+    {
+      env: "PROMETHEUS_REMOTE_WRITE_URL",
+      path: "remoteWriteUrl",
+      kind: "string",
+      description:
+        "With MONITORING_HOSTS: the URL the agents remote-write to (unset: `http://<PROMETHEUS_BIND_ADDRESS>:<PROMETHEUS_HOST_PORT>/api/v1/write`, which needs a bind address the hosts reach)",
+    },
+    {
+      env: "PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE",
+      path: "remoteWritePasswordFile",
+      kind: "string",
+      description:
+        "With MONITORING_HOSTS: the remote-write password file (basic auth of every request to Prometheus), owned by 65534, at the same path on every host; generated at synth when missing",
+      default: DEFAULT_REMOTE_WRITE_PASSWORD_FILE,
+    },
+    {
+      env: "PROMETHEUS_OUTAGE_COVERAGE_HOURS",
+      path: "outageCoverageHours",
+      kind: "integer",
+      description:
+        "With MONITORING_HOSTS: the link outage whose samples still arrive (each agent's WAL retention, the central out-of-order window)",
+      default: PROMETHEUS_DEFAULTS.outageCoverageHours,
     },
   ],
 };

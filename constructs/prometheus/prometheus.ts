@@ -1,5 +1,8 @@
-import { Construct } from "constructs";
-import type { IPrometheus } from "../core/backends";
+import { App, Aspects, Fn, TerraformStack, ref } from "cdktf";
+import { Construct, IConstruct } from "constructs";
+import { hardenedHealthcheck, HEALTHCHECK_LABEL, healthcheckDigest } from "../core/container-defaults";
+import { CENTRAL_HOST_NAME } from "../core/hosts";
+import type { IPrometheus, PrometheusBasicAuth } from "../core/backends";
 import type { GeneratedFile } from "../core/config-image-files";
 import type { MonitoringNetwork } from "../core/network";
 import { ScrapeTarget, duplicateJobProblems, scrapeTargetProblems } from "../core/scrape-target";
@@ -11,6 +14,20 @@ import { prometheusConfigProblems, renderPrometheusConfig, toGeneratedYaml } fro
 import { ExistingPrometheus, ExistingPrometheusAttributes } from "./existing";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_NAME } from "./defaults";
 import { PrometheusAlertThresholds, prometheusAlertThresholdProblems } from "./rules";
+import {
+  REMOTE_WRITE_PASSWORD_PATH,
+  REMOTE_WRITE_PASSWORD_SETTING_FOR_HUMANS,
+  REMOTE_WRITE_USER,
+  RemoteWritePasswordFile,
+  defaultRemoteWriteUrl,
+  ensureRemoteWritePasswordFile,
+  readRemoteWritePassword,
+  remoteWritePasswordFile,
+  remoteWritePasswordFileProblems,
+  remoteWriteUrlProblems,
+  renderWebConfig,
+  webConfigPasswordHash,
+} from "./remote-write";
 
 /** Settings of Prometheus a stack user can change; the service settings are those of every `Service`. */
 export interface PrometheusOptions extends Pick<
@@ -37,6 +54,34 @@ export interface PrometheusOptions extends Pick<
   readonly dataVolumeName?: string;
   /** Durations of Prometheus' own alerts (TargetDown, rule failures, config reloads). @default DEFAULT_PROMETHEUS_ALERT_THRESHOLDS */
   readonly alertThresholds?: PrometheusAlertThresholds;
+  /**
+   * With extra hosts: the URL the agents remote-write to, as they reach this Prometheus.
+   * @default `http://<bindAddress>:<hostPort>/api/v1/write` when `bindAddress` is an address of this host other than
+   *   loopback or 0.0.0.0 (then it must be set)
+   */
+  readonly remoteWriteUrl?: string;
+  /**
+   * With extra hosts: the file holding the remote-write password (basic auth of every request to this Prometheus), on
+   * this machine and at the same path on every extra host, owned by 65534. Relative paths are relative to the project.
+   * @default DEFAULT_REMOTE_WRITE_PASSWORD_FILE, generated at synth when missing
+   */
+  readonly remoteWritePasswordFile?: string;
+  /**
+   * With extra hosts: the longest outage of a link to an agent whose samples still arrive: each agent keeps that
+   * much WAL (`--storage.agent.retention.max-time`) and this Prometheus accepts samples that old
+   * (`out_of_order_time_window`). @default PROMETHEUS_DEFAULTS.outageCoverageHours
+   */
+  readonly outageCoverageHours?: number;
+}
+
+/** What the central Prometheus does once the stack has extra hosts (see {@link Prometheus.acceptRemoteWrite}). */
+export interface RemoteWriteReceiver {
+  /** The URL the agents remote-write to. */
+  readonly url: string | undefined;
+  /** The password file, on this machine. */
+  readonly passwordFile: RemoteWritePasswordFile;
+  /** The outage the agents' WAL covers, in hours. */
+  readonly outageCoverageHours: number;
 }
 
 /** Prometheus, scraping the services on its network and the targets added to it. @example new Prometheus(this, "Prometheus", { network }) */
@@ -46,6 +91,8 @@ export interface PrometheusProps extends PrometheusOptions {
   readonly scrapeIntervalSeconds?: number;
   /** How often rules are evaluated, in seconds. @default the scrape interval */
   readonly evaluationIntervalSeconds?: number;
+  /** The project's folder: a relative `remoteWritePasswordFile` is resolved against it. @default the working directory */
+  readonly projectDir?: string;
 }
 
 /** Where Prometheus sends alerts: an Alertmanager's alias and port on the network. */
@@ -101,9 +148,19 @@ export class Prometheus extends Service implements IPrometheus {
   private readonly ruleFileList: { readonly path: string; readonly document: () => unknown }[] = [];
   private readonly ruleFileProblems: ConfigProblem[] = [];
   private readonly alertmanagers: AlertReceiver[] = [];
+  private receiver: RemoteWriteReceiver | undefined;
+
+  private readonly baseCommand: readonly string[];
 
   constructor(scope: Construct, id: string, props: PrometheusProps) {
     const options = resolvePrometheusOptions(props, props.network.name);
+    const command = [
+      `--config.file=${Prometheus.CONFIG_DIR}/prometheus.yml`,
+      "--storage.tsdb.path=/prometheus",
+      `--storage.tsdb.retention.time=${options.retentionDays}d`,
+      `--storage.tsdb.retention.size=${options.retentionSizeMb}MB`,
+      `--web.listen-address=:${Prometheus.INTERNAL_PORT}`,
+    ];
     super(scope, id, {
       name: Prometheus.NAME,
       network: props.network,
@@ -116,13 +173,7 @@ export class Prometheus extends Service implements IPrometheus {
       ...(props.relax !== undefined ? { relax: props.relax } : {}),
       // No --web.enable-admin-api and no --web.enable-lifecycle: nobody can delete series or stop Prometheus through
       // its unauthenticated HTTP API. A config change replaces the container instead of reloading.
-      command: [
-        `--config.file=${Prometheus.CONFIG_DIR}/prometheus.yml`,
-        "--storage.tsdb.path=/prometheus",
-        `--storage.tsdb.retention.time=${options.retentionDays}d`,
-        `--storage.tsdb.retention.size=${options.retentionSizeMb}MB`,
-        `--web.listen-address=:${Prometheus.INTERNAL_PORT}`,
-      ],
+      command,
       mounts: [
         {
           type: "volume",
@@ -147,11 +198,14 @@ export class Prometheus extends Service implements IPrometheus {
           `--config.file=${ctx.configDir}/prometheus.yml`,
           `--storage.tsdb.path=${ctx.dataDir}`,
           `--web.listen-address=${ctx.address}`,
+          // As the container: with extra hosts, every request needs the basic auth of web.yml.
+          ...(this.receiver !== undefined ? [`--web.config.file=${ctx.configDir}/web.yml`] : []),
         ],
         readyPattern: /Server is ready to receive web requests/,
       },
     });
     this.options = options;
+    this.baseCommand = command;
     this.promProps = props;
     this.promNetwork = props.network;
     this.scrapeIntervalSeconds = options.scrapeIntervalSeconds;
@@ -229,6 +283,96 @@ export class Prometheus extends Service implements IPrometheus {
     });
   }
 
+  /** The remote-write receiver, once {@link acceptRemoteWrite} was called. */
+  public get remoteWriteReceiver(): RemoteWriteReceiver | undefined {
+    return this.receiver;
+  }
+
+  /**
+   * With extra hosts ({@link acceptRemoteWrite}), every request needs basic auth: user {@link REMOTE_WRITE_USER} and
+   * the remote-write password file; Grafana's datasource and `npm run verify` send it. Without hosts, none.
+   */
+  public get basicAuth(): PrometheusBasicAuth | undefined {
+    const receiver = this.receiver;
+    if (receiver === undefined) return undefined;
+    return {
+      username: REMOTE_WRITE_USER,
+      passwordFile: receiver.passwordFile,
+      setting: REMOTE_WRITE_PASSWORD_SETTING_FOR_HUMANS,
+    };
+  }
+
+  /**
+   * Turns this Prometheus into the centre of several hosts (called once, when the first extra host is added): the
+   * remote-write receiver on (`--web.enable-remote-write-receiver`); basic auth on every request (`--web.config.file`,
+   * user {@link REMOTE_WRITE_USER}, the bcrypt hash of the password file), so it scrapes itself and checks its
+   * readiness with the password file mounted read-only; every series it scrapes labelled `host="central"`; samples
+   * up to `outageCoverageHours` old accepted (an agent's WAL replayed after an outage). Its health endpoint is no
+   * longer probed without credentials (its authenticated self-scrape and TargetDown cover it).
+   */
+  public acceptRemoteWrite(): RemoteWriteReceiver {
+    if (this.receiver !== undefined) return this.receiver;
+    const stack = TerraformStack.of(this);
+    const passwordFile = remoteWritePasswordFile(
+      this.promProps.remoteWritePasswordFile,
+      this.promProps.projectDir ?? ".",
+      App.of(this).outdir,
+      stack.node.id,
+    );
+    this.receiver = {
+      url: this.promProps.remoteWriteUrl ?? defaultRemoteWriteUrl(this.options.bindAddress, this.options.hostPort),
+      passwordFile,
+      outageCoverageHours: this.options.outageCoverageHours,
+    };
+    const container = this.containers[0];
+    container.command = [
+      ...this.baseCommand,
+      "--web.enable-remote-write-receiver",
+      `--web.config.file=${Prometheus.CONFIG_DIR}/web.yml`,
+    ];
+    container.putMounts([
+      { type: "volume", source: this.options.dataVolumeName, target: "/prometheus" },
+      {
+        type: "bind",
+        source: Fn.abspath(`${ref("path.cwd")}/${passwordFile.pathFromStackDir}`),
+        target: REMOTE_WRITE_PASSWORD_PATH,
+        readOnly: true,
+      },
+    ]);
+    // promtool (in the image) with the password file: no password on a command line or in the container's config.
+    const healthcheck = hardenedHealthcheck(
+      [
+        "CMD",
+        "/bin/promtool",
+        "check",
+        "ready",
+        `--url=http://127.0.0.1:${Prometheus.INTERNAL_PORT}`,
+        `--http.config.file=${Prometheus.CONFIG_DIR}/healthcheck-http.yml`,
+      ],
+      15,
+    );
+    container.putHealthcheck(healthcheck);
+    container.putLabels([
+      { label: "org.monitoring-stack.service", value: Prometheus.NAME },
+      { label: HEALTHCHECK_LABEL, value: healthcheckDigest(healthcheck) },
+    ]);
+    let ensured = false;
+    // At synth only, after the stack's own check, before cdk.tf.json and the build contexts are written.
+    Aspects.of(stack).add({
+      visit: (node: IConstruct) => {
+        if (node !== stack || ensured || this.remoteWriteProblems().length > 0) return;
+        ensured = true;
+        ensureRemoteWritePasswordFile(passwordFile);
+      },
+    });
+    return this.receiver;
+  }
+
+  /** Not probed without credentials once every request needs basic auth (see {@link acceptRemoteWrite}). */
+  protected override probedHealthUrls(urls: readonly string[]): readonly string[] {
+    return this.receiver === undefined ? urls : [];
+  }
+
   /**
    * Every problem with the settings and the targets, from the final set of services on the network: a target whose
    * host is no service deployed there (the original stack scraped kafka and spark that never ran: DOWN forever),
@@ -291,6 +435,26 @@ export class Prometheus extends Service implements IPrometheus {
       ...jobProblems,
       ...notDeployed,
       ...alertmanagers,
+      ...this.remoteWriteProblems(),
+    ];
+  }
+
+  private remoteWriteProblems(): ConfigProblem[] {
+    const receiver = this.receiver;
+    if (receiver === undefined) return [];
+    const urlProblems =
+      receiver.url === undefined
+        ? [
+            {
+              path: `${Prometheus.NAME}.bindAddress`,
+              message: `${Prometheus.NAME}.bindAddress is ${show(this.options.bindAddress)}, which the agents on the other hosts cannot reach: with hosts, the central Prometheus must be published on an address of this host they reach; set PROMETHEUS_BIND_ADDRESS (prometheus.bindAddress) to that address, e.g. 10.0.0.1, or set PROMETHEUS_REMOTE_WRITE_URL (prometheus.remoteWriteUrl)`,
+            },
+          ]
+        : remoteWriteUrlProblems(`${Prometheus.NAME}.remoteWriteUrl`, receiver.url);
+    return [
+      ...urlProblems,
+      ...checkIntegerInRange(`${Prometheus.NAME}.outageCoverageHours`, receiver.outageCoverageHours, 1, 168),
+      ...remoteWritePasswordFileProblems(receiver.passwordFile),
     ];
   }
 
@@ -305,10 +469,34 @@ export class Prometheus extends Service implements IPrometheus {
       targets: this.scrapedTargets,
       ruleFiles: this.ruleFileList.map((file) => file.path),
       alertmanagers: this.alertmanagers.map((receiver) => `${receiver.host}:${receiver.port}`),
+      ...(this.receiver !== undefined
+        ? {
+            hostLabel: CENTRAL_HOST_NAME,
+            outOfOrderHours: this.receiver.outageCoverageHours,
+            scrapeAuth: { [this.jobName]: { username: REMOTE_WRITE_USER, passwordFile: REMOTE_WRITE_PASSWORD_PATH } },
+          }
+        : {}),
     });
     return [
       { path: "prometheus.yml", content: toGeneratedYaml(config) },
       ...this.ruleFileList.map((file) => ({ path: file.path, content: toGeneratedYaml(file.document()) })),
+      ...(this.receiver !== undefined ? this.remoteWriteFiles(this.receiver) : []),
+    ];
+  }
+
+  /** web.yml (the bcrypt hash) and the healthcheck's HTTP client config (the password file's path). */
+  private remoteWriteFiles(receiver: RemoteWriteReceiver): PrometheusConfigFile[] {
+    const password = readRemoteWritePassword(receiver.passwordFile);
+    // Inspected without synth, the file may not exist yet: the hash is then of nothing a request could send.
+    const hash = webConfigPasswordHash(password ?? `not generated yet: ${receiver.passwordFile.pathForHumans}`);
+    return [
+      { path: "web.yml", content: renderWebConfig(hash) },
+      {
+        path: "healthcheck-http.yml",
+        content: toGeneratedYaml({
+          basic_auth: { username: REMOTE_WRITE_USER, password_file: REMOTE_WRITE_PASSWORD_PATH },
+        }),
+      },
     ];
   }
 }
@@ -360,5 +548,6 @@ function resolvePrometheusOptions(props: Omit<PrometheusProps, "network">, netwo
     sampleLimit: props.sampleLimit ?? d.sampleLimit,
     labelLimit: props.labelLimit ?? d.labelLimit,
     dataVolumeName: props.dataVolumeName ?? `${networkName}-prometheus-data`,
+    outageCoverageHours: props.outageCoverageHours ?? d.outageCoverageHours,
   };
 }

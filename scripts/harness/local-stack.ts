@@ -36,6 +36,7 @@ import { DEMO_API_BINARY } from "../../constructs/api/defaults";
 import { LOOPBACK } from "../../constructs/core/container-defaults";
 import type { LocalRunContext, Service } from "../../constructs/core/service";
 import type { MonitoringStack } from "../../constructs/monitoring-stack";
+import type { PrometheusBasicAuth } from "../../constructs/core/backends";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
@@ -465,6 +466,28 @@ export async function startLocalService(
 }
 
 /**
+ * prometheus.yml with every `basic_auth.password_file` (the path the container mounts the password file at) replaced
+ * by the file on this machine, when the stack's Prometheus requires basic auth; the files unchanged otherwise.
+ */
+export function withLocalPasswordFile(
+  files: readonly PrometheusConfigFile[],
+  auth: PrometheusBasicAuth | undefined,
+): PrometheusConfigFile[] {
+  if (auth === undefined) return [...files];
+  return files.map((file) => {
+    if (file.path !== "prometheus.yml") return file;
+    const document = parseDocument(file.content);
+    const scrapeConfigs = document.get("scrape_configs");
+    for (const scrapeConfig of isSeq(scrapeConfigs) ? scrapeConfigs.items : []) {
+      if (isMap(scrapeConfig) && scrapeConfig.hasIn(["basic_auth", "password_file"])) {
+        scrapeConfig.setIn(["basic_auth", "password_file"], auth.passwordFile.path);
+      }
+    }
+    return { ...file, content: document.toString({ lineWidth: 0 }) };
+  });
+}
+
+/**
  * Starts every service of the stack that can run here, on 127.0.0.1, each with the config files the stack renders for
  * it, and Prometheus last with the stack's files, targets mapped to loopback; waits until each says it serves (and
  * Prometheus' /-/ready answers 200). When any step fails, whatever was started is stopped before the error is
@@ -490,7 +513,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       throw new Error(`loopback ports collided: ${JSON.stringify(Object.fromEntries(ports))}`);
     }
     const loopback = loopbackAddresses(stack, ports);
-    const files = mapTargetsToLoopback(stack.prometheus.configFiles(), loopback);
+    const auth = stack.prometheus.basicAuth;
+    const files = withLocalPasswordFile(mapTargetsToLoopback(stack.prometheus.configFiles(), loopback), auth);
 
     const start = async (service: Service, configFiles: readonly PrometheusConfigFile[]): Promise<void> => {
       const started = await startLocalService(service, {
@@ -515,7 +539,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await start(prometheusService, files);
     const prometheus = running.get(prometheusService.name);
     if (prometheus === undefined) throw new Error("Prometheus declares no local process (localRun)");
-    const client = new PrometheusClient(prometheus.service.baseUrl, { timeoutMs: 5000 });
+    // With extra hosts the stack's Prometheus requires basic auth (web.yml): the harness sends it, as verify does.
+    const client = new PrometheusClient(prometheus.service.baseUrl, {
+      timeoutMs: 5000,
+      ...(auth !== undefined
+        ? { basicAuth: { user: auth.username, password: readFileSync(auth.passwordFile.path, "utf8").trim() } }
+        : {}),
+    });
     const ready = await client.ready();
     if (ready.status !== 200) {
       throw new Error(`Prometheus logged ready, but /-/ready answered ${ready.status}:\n${prometheus.binary.output()}`);

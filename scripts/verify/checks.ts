@@ -122,7 +122,11 @@ export async function checkApiMetrics(apiUrl: string, exp: StackExpectations): P
 }
 
 /** `GET <prometheus>/-/ready` answers 200. */
-export async function checkPrometheusReady(client: PrometheusClient, exp: StackExpectations): Promise<CheckResult> {
+export async function checkPrometheusReady(
+  client: PrometheusClient,
+  exp: StackExpectations,
+  problem?: string,
+): Promise<CheckResult> {
   const title = "ready (GET /-/ready answers 200)";
   let response: HttpResponse;
   try {
@@ -130,6 +134,14 @@ export async function checkPrometheusReady(client: PrometheusClient, exp: StackE
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return fail("Prometheus", title, message, notRunningHint("prometheus", exp, client.baseUrl));
+  }
+  if (response.status === 401) {
+    return fail(
+      "Prometheus",
+      title,
+      `answered 401: ${response.text.trim().slice(0, 120)}`,
+      unauthorizedHint(exp, client.sendsBasicAuth, problem),
+    );
   }
   if (response.status !== 200) {
     return fail(
@@ -140,6 +152,22 @@ export async function checkPrometheusReady(client: PrometheusClient, exp: StackE
     );
   }
   return pass("Prometheus", title);
+}
+
+/**
+ * What to do about a 401 from Prometheus (its web config requires basic auth), naming the setting: the stack built
+ * from this environment has no extra host; or the password file could not be read (`problem`); or its password is
+ * not the one Prometheus' web config was built from.
+ */
+export function unauthorizedHint(exp: StackExpectations, sentAuth: boolean, problem?: string): string {
+  const auth = exp.prometheusBasicAuth;
+  if (auth === undefined) {
+    return "Prometheus requires basic auth, but the stack built from this environment has no extra host: run npm run verify with the MONITORING_HOSTS and PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE the deploy used";
+  }
+  if (!sentAuth) {
+    return `the password file ${auth.passwordFileForHumans} could not be read${problem !== undefined ? ` (${problem})` : ""}: set ${auth.setting} to the file the deploy used, readable by the user running verify`;
+  }
+  return `Prometheus refused user "${auth.username}" with the password in ${auth.passwordFileForHumans}: set ${auth.setting} to the file the deploy used (Prometheus' web config holds its bcrypt hash), or npm run deploy to rebuild the web config from this file`;
 }
 
 /** The running Prometheus is the version of the image the stack deploys. */

@@ -64,8 +64,24 @@ export interface StackExpectations {
   readonly passwordFileForHumans: string;
   /** The name of the Grafana service (`--skip-grafana` skips what only it can answer). */
   readonly grafanaService: string;
+  /**
+   * The basic auth every request to the stack's Prometheus needs (with extra hosts), from the stack's resolved
+   * settings: the user, the password file and the setting naming it. @default none (no extra host)
+   */
+  readonly prometheusBasicAuth: ExpectedBasicAuth | undefined;
   /** The services whose catalogs declare each metric (the scrape series: Prometheus). */
   readonly metricOwners: Readonly<Record<string, readonly string[]>>;
+}
+
+/** The basic auth the stack's Prometheus requires. */
+export interface ExpectedBasicAuth {
+  readonly username: string;
+  /** The password file, absolute. */
+  readonly passwordFile: string;
+  /** The password file as a person finds it. */
+  readonly passwordFileForHumans: string;
+  /** The setting naming the file (`PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE (prometheus.remoteWritePasswordFile)`). */
+  readonly setting: string;
 }
 
 /** Reads the expectations from a built (not necessarily synthesized) stack. */
@@ -103,6 +119,7 @@ export function stackExpectations(stack: MonitoringStack): StackExpectations {
     passwordFileForHumans: stack.grafana.passwordFile.pathForHumans,
     grafanaService: stack.grafana.name,
     metricOwners: metricOwners(services, stack.prometheus.name, SCRAPE_SERIES, stack.scrapeJobs),
+    prometheusBasicAuth: basicAuthOf(stack),
   };
 }
 
@@ -116,4 +133,16 @@ export function rulesOf(document: unknown): ExpectedRule[] {
       expr: String(rule.expr),
     })),
   );
+}
+
+function basicAuthOf(stack: MonitoringStack): ExpectedBasicAuth | undefined {
+  const auth = stack.prometheus.basicAuth;
+  return auth === undefined
+    ? undefined
+    : {
+        username: auth.username,
+        passwordFile: auth.passwordFile.path,
+        passwordFileForHumans: auth.passwordFile.pathForHumans,
+        setting: auth.setting,
+      };
 }

@@ -5,7 +5,7 @@
  * Shapes follow https://prometheus.io/docs/prometheus/latest/querying/api/ (Prometheus 3.5). A response that is not
  * `{"status":"success","data":...}` rejects with {@link PrometheusApiError} naming the endpoint and Prometheus' error.
  */
-import { DEFAULT_REQUEST_TIMEOUT_MS, httpRequest, isObject, type HttpResponse } from "./http";
+import { DEFAULT_REQUEST_TIMEOUT_MS, httpRequest, isObject, type BasicAuth, type HttpResponse } from "./http";
 
 /** Thrown when Prometheus answers, but not with a successful API response. */
 export class PrometheusApiError extends Error {
@@ -70,6 +70,11 @@ export interface QueryResult {
 export interface PrometheusClientOptions {
   /** Bound of every request, in milliseconds. @default 5000 */
   readonly timeoutMs?: number;
+  /**
+   * Sent with every request (`Authorization: Basic ...`), for a Prometheus whose web config requires it (the central
+   * Prometheus of a stack with extra hosts). @default none
+   */
+  readonly basicAuth?: BasicAuth;
 }
 
 /**
@@ -79,15 +84,22 @@ export interface PrometheusClientOptions {
 export class PrometheusClient {
   public readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly basicAuth: BasicAuth | undefined;
 
   constructor(baseUrl: string, options: PrometheusClientOptions = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.basicAuth = options.basicAuth;
+  }
+
+  /** Whether this client sends basic auth. */
+  public get sendsBasicAuth(): boolean {
+    return this.basicAuth !== undefined;
   }
 
   /** `GET /-/ready`: 200 once Prometheus serves queries. */
   public ready(): Promise<HttpResponse> {
-    return httpRequest(`${this.baseUrl}/-/ready`, { timeoutMs: this.timeoutMs });
+    return httpRequest(`${this.baseUrl}/-/ready`, { timeoutMs: this.timeoutMs, basicAuth: this.basicAuth });
   }
 
   /** The version of the running server (`/api/v1/status/buildinfo`), e.g. `3.5.3` or `3.5.3+ds1`. */
@@ -188,7 +200,11 @@ export class PrometheusClient {
 
   /** GET (or POST with a form, as Grafana sends queries) one API endpoint and return its `data`. */
   private async get(endpoint: string, form?: Readonly<Record<string, string>>): Promise<unknown> {
-    const response = await httpRequest(`${this.baseUrl}${endpoint}`, { timeoutMs: this.timeoutMs, form });
+    const response = await httpRequest(`${this.baseUrl}${endpoint}`, {
+      timeoutMs: this.timeoutMs,
+      form,
+      basicAuth: this.basicAuth,
+    });
     const body = response.json;
     if (!isObject(body)) {
       throw new PrometheusApiError(endpoint, response.status, `not a JSON API answer: ${response.text.slice(0, 200)}`);

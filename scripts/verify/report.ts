@@ -13,6 +13,7 @@ export const MARKS = { pass: "✓", fail: "✗", skip: "-" } as const;
 export function formatHeader(
   urls: Readonly<Record<ServiceName, ResolvedUrl>>,
   passwordDescription: string | undefined,
+  prometheusAuthDescription?: string,
 ): string {
   const lines = [
     "npm run verify: checking the running monitoring stack",
@@ -20,6 +21,7 @@ export function formatHeader(
     `  Prometheus  ${urls.prometheus.url}  (from ${urls.prometheus.source})`,
     `  Grafana     ${urls.grafana.url}  (from ${urls.grafana.source})`,
   ];
+  if (prometheusAuthDescription !== undefined) lines.push(`  Prometheus basic auth: ${prometheusAuthDescription}`);
   if (passwordDescription !== undefined) lines.push(`  Grafana admin password from ${passwordDescription}`);
   return lines.join("\n");
 }

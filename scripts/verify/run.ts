@@ -20,7 +20,7 @@ import {
 } from "./checks";
 import type { ServiceName, StackExpectations } from "./expectations";
 import { GrafanaClient } from "./grafana-client";
-import { pollUntil } from "./http";
+import { pollUntil, type BasicAuth } from "./http";
 import {
   dashboardQueries,
   dashboardWindow,
@@ -37,6 +37,11 @@ export interface VerifyOptions {
   readonly urls: Readonly<Record<ServiceName, string>>;
   /** The Grafana admin password (never printed) and where it came from. */
   readonly password: { readonly value: string | undefined; readonly description: string };
+  /**
+   * The basic auth sent to Prometheus (with extra hosts: the user and the stack's password file), or why none could
+   * be read. @default none
+   */
+  readonly prometheusAuth?: { readonly basicAuth: BasicAuth | undefined; readonly problem?: string };
   /** Leave Grafana out: its checks and the panels over its own metrics are skipped, its targets' health not judged. */
   readonly skipGrafana: boolean;
   /** How long the data check sends traffic, in seconds. @default 3 */
@@ -72,7 +77,11 @@ export async function runVerify(
     }
   };
   const timeoutMs = options.requestTimeoutMs ?? 5000;
-  const prometheus = new PrometheusClient(options.urls.prometheus, { timeoutMs });
+  const basicAuth = options.prometheusAuth?.basicAuth;
+  const prometheus = new PrometheusClient(options.urls.prometheus, {
+    timeoutMs,
+    ...(basicAuth !== undefined ? { basicAuth } : {}),
+  });
 
   // API
   const apiHealth = await checkApiHealth(options.urls.api, exp);
@@ -80,7 +89,7 @@ export async function runVerify(
   report(await checkApiMetrics(options.urls.api, exp));
 
   // Prometheus
-  const ready = await checkPrometheusReady(prometheus, exp);
+  const ready = await checkPrometheusReady(prometheus, exp, options.prometheusAuth?.problem);
   report(ready);
   if (ready.status === "pass") {
     report(await checkPrometheusVersion(prometheus, exp));

@@ -4,8 +4,8 @@
  * environment and the files, and passes their contents in.
  */
 import { parseArgs } from "node:util";
-import type { ServiceName } from "./expectations";
-import { isObject } from "./http";
+import type { ExpectedBasicAuth, ServiceName } from "./expectations";
+import { isObject, type BasicAuth } from "./http";
 
 /** The command line of `npm run verify`. */
 export interface VerifyArgs {
@@ -34,7 +34,9 @@ Options:
   --help                  this text
 
 The Grafana admin password comes from GRAFANA_ADMIN_PASSWORD, else TF_VAR_grafana_admin_password, else the password
-file (.secrets/grafana-admin-password); it is never printed.`;
+file (.secrets/grafana-admin-password); it is never printed. With MONITORING_HOSTS, Prometheus requires basic auth:
+verify sends user agent and the content of PROMETHEUS_REMOTE_WRITE_PASSWORD_FILE (default
+.secrets/prometheus-remote-write-password), also never printed.`;
 
 /** Parses the command line; every error names the flag, the value and the rule. */
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
@@ -182,6 +184,44 @@ export function resolvePassword(
   return {
     value: undefined,
     description: `GRAFANA_ADMIN_PASSWORD, TF_VAR_grafana_admin_password and ${passwordFileForHumans} (none set)`,
+  };
+}
+
+/** The basic auth verify sends to Prometheus, and how the checklist's header and hints describe it. */
+export interface ResolvedPrometheusAuth {
+  /** What is sent; undefined when nothing is (none needed, or the password file could not be read). */
+  readonly basicAuth: BasicAuth | undefined;
+  /** `user agent, password from <file> (<setting>)`, or why none is sent. */
+  readonly description: string;
+  /** Why the password file could not be read, when it could not. */
+  readonly problem?: string;
+}
+
+/**
+ * The basic auth for the stack's Prometheus: none when the stack (built from this environment) has no extra host;
+ * else its user and the content of the password file the stack's settings name (`file`: its text, or why it could
+ * not be read). The password is never part of the description.
+ */
+export function resolvePrometheusAuth(
+  expected: ExpectedBasicAuth | undefined,
+  file: { readonly text: string } | { readonly error: string } | undefined,
+): ResolvedPrometheusAuth | undefined {
+  if (expected === undefined) return undefined;
+  const where = `${expected.passwordFileForHumans} (${expected.setting})`;
+  const problem =
+    file === undefined
+      ? "it does not exist"
+      : "error" in file
+        ? file.error
+        : file.text.trim() === ""
+          ? "it is empty"
+          : undefined;
+  if (problem !== undefined || file === undefined || "error" in file) {
+    return { basicAuth: undefined, description: `none: cannot read the password file ${where}: ${problem}`, problem };
+  }
+  return {
+    basicAuth: { user: expected.username, password: file.text.trim() },
+    description: `user ${expected.username}, password from ${where}`,
   };
 }
 

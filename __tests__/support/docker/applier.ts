@@ -2,7 +2,8 @@
  * A test applier: creates the `docker_network`, `docker_image` and `docker_container` resources of a synthesized
  * `cdk.tf.json` through the Docker Engine API (dockerode), with the semantics of kreuzwerker/docker 3.6.2 (the
  * provider version `@cdktf/provider-docker` pins). Terraform cannot run here (no provider downloads); this is the
- * closest real thing: the JSON Terraform would read, applied to a real engine.
+ * closest real thing: the JSON Terraform would read, applied to a real engine; with provider aliases (one per host,
+ * `provider = "docker.<alias>"`), each resource is applied to its alias' engine, reached at its `unix://` host.
  *
  * Strict by design: every attribute is mapped one to one or the apply FAILS (nothing is silently ignored), every
  * interpolation is resolved explicitly or the apply fails. Resources are found by type, never by construct id, and
@@ -67,10 +68,10 @@ interface Applied {
   readonly keepLocally?: boolean;
 }
 
-const NETWORK_ATTRIBUTES = new Set(["name", "driver"]);
+const NETWORK_ATTRIBUTES = new Set(["name", "driver", "provider"]);
 /** An image reference with a tag (`prom/prometheus:v3.5.3`), as a build argument names a base image. */
 const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._/-]*:[\w][\w.-]*$/;
-const IMAGE_ATTRIBUTES = new Set(["name", "build", "triggers", "keep_locally"]);
+const IMAGE_ATTRIBUTES = new Set(["name", "build", "triggers", "keep_locally", "provider"]);
 const BUILD_ATTRIBUTES = new Set(["context", "dockerfile", "build_args"]);
 const CONTAINER_ATTRIBUTES = new Set([
   "name",
@@ -99,7 +100,10 @@ const CONTAINER_ATTRIBUTES = new Set([
   "labels",
   "mounts",
   "depends_on",
+  "provider",
 ]);
+/** What a `docker` provider block may set here: an alias and a Docker endpoint the applier can reach itself. */
+const PROVIDER_ATTRIBUTES = new Set(["alias", "host", "ssh_opts"]);
 const HEALTHCHECK_ATTRIBUTES = new Set(["test", "interval", "timeout", "start_period", "retries"]);
 const MOUNT_ATTRIBUTES = new Set(["type", "source", "target", "read_only"]);
 const PORT_ATTRIBUTES = new Set(["internal", "external", "ip", "protocol"]);
@@ -218,14 +222,55 @@ export function resolveBuildPaths(workingDir: string, context: string, dockerfil
 export class DockerApplier {
   private readonly state = new Map<string, Applied>();
   private readonly log: (line: string) => void;
+  /** The engine of every provider alias ("" is the default provider: the engine the applier was given). */
+  private readonly engines = new Map<string, Docker>();
+  private readonly addressEngine = new Map<string, string>();
 
   constructor(
-    private readonly docker: Docker,
+    docker: Docker,
     /** Every run's objects carry this value in {@link APPLIER_LABEL}. */
     private readonly runId: string,
     log?: (line: string) => void,
   ) {
     this.log = log ?? (() => undefined);
+    this.engines.set("", docker);
+  }
+
+  /**
+   * The `docker` provider blocks, as the provider reads them: the default one (no alias) must set nothing (it is the
+   * engine this applier was given); one with `alias` talks to its `host`. Only `unix://` endpoints can be reached
+   * from here (the test's engines in their namespaces are sockets); `ssh_opts` only matter to ssh, so they are
+   * accepted and unused for a socket. Anything else fails.
+   */
+  private configureProviders(blocks: readonly Json[]): void {
+    for (const [i, item] of blocks.entries()) {
+      const block = asObject(`provider.docker[${i}]`, item);
+      checkMapped(`provider.docker[${i}]`, block, PROVIDER_ATTRIBUTES);
+      if (block.alias === undefined) {
+        if (Object.keys(block).filter((key) => key !== "//").length > 0) {
+          throw new Error("provider.docker (the default one) has settings the test applier does not map");
+        }
+        continue;
+      }
+      const alias = asString(`provider.docker[${i}].alias`, block.alias);
+      const host = asString(`provider.docker[${i}].host`, block.host);
+      const socket = /^unix:\/\/(\/.+)$/.exec(host)?.[1];
+      if (socket === undefined) {
+        throw new Error(`provider.docker[${i}] (${alias}): the applier reaches only unix:// engines, not ${host}`);
+      }
+      if (!this.engines.has(alias)) {
+        // The constructor is dockerode's own: the same module the test's default engine comes from.
+        const DockerClass = (this.engines.get("") as Docker).constructor as new (options: {
+          socketPath: string;
+        }) => Docker;
+        this.engines.set(alias, new DockerClass({ socketPath: socket }));
+      }
+    }
+  }
+
+  /** The engine the resource at `address` is created on (its provider's). */
+  private engineOf(address: string): Docker {
+    return this.engines.get(this.addressEngine.get(address) ?? "") as Docker;
   }
 
   /**
@@ -262,11 +307,19 @@ export class DockerApplier {
     for (const [name, provider] of Object.entries(json.provider ?? {})) {
       if (name !== "docker") {
         report.notRun.push({ address: `provider.${name}`, reason: "no provider downloads here" });
-      } else if (
-        Array.isArray(provider) &&
-        provider.some((item) => Object.keys(asObject("provider.docker", item)).length > 0)
-      ) {
-        throw new Error("provider.docker has settings the test applier does not map (it talks to the local engine)");
+      } else {
+        this.configureProviders(Array.isArray(provider) ? provider : [provider]);
+      }
+    }
+    // Every resource goes to its provider's engine: `provider = "docker.<alias>"`, or the default provider's.
+    for (const type of ["docker_network", "docker_image", "docker_container"]) {
+      for (const [name, raw] of Object.entries(resources[type] ?? {})) {
+        const provider = raw.provider === undefined ? undefined : asString(`${type}.${name}.provider`, raw.provider);
+        const alias = provider === undefined ? "" : /^docker\.([A-Za-z0-9_-]+)$/.exec(provider)?.[1];
+        if (alias === undefined || !this.engines.has(alias)) {
+          throw new Error(`${type}.${name}: provider ${JSON.stringify(provider)} is no docker provider of cdk.tf.json`);
+        }
+        this.addressEngine.set(`${type}.${name}`, alias);
       }
     }
 
@@ -298,7 +351,7 @@ export class DockerApplier {
         // only a missing one is pulled. No registry answers here, so an image without a stand-in under this exact tag
         // (Grafana's: no binary; a user's own image) is not run, nor is anything built from it or running it.
         const imageName = asString(`${address}.name`, raw.name);
-        const local = await this.localImageId(imageName);
+        const local = await this.localImageId(address, imageName);
         if (local !== undefined) {
           wanted.add(address);
           const config = this.resolveDeep(address, raw, resolver(address));
@@ -323,7 +376,7 @@ export class DockerApplier {
         await Promise.all(
           bases
             .filter((value): value is string => typeof value === "string" && IMAGE_REFERENCE.test(value))
-            .map(async (base) => ((await this.localImageId(base)) === undefined ? base : undefined)),
+            .map(async (base) => ((await this.localImageId(address, base)) === undefined ? base : undefined)),
         )
       ).find((base) => base !== undefined);
       if (missingBase !== undefined) {
@@ -442,6 +495,10 @@ export class DockerApplier {
    * docker resources, and locals or variables that are plain literals. Anything else fails loudly.
    */
   private interpolate(address: string, value: string, stackDir: string, json: TerraformJson): string {
+    // Terraform's abspath() of a path under path.cwd (a bind mount's source, as the stack writes it): the folder
+    // Terraform runs in is the stack folder, so this is that path, made absolute and cleaned.
+    const abspath = /^\$\{abspath\("\$\{path\.cwd\}\/([^"$]*)"\)\}$/.exec(value);
+    if (abspath !== null) return resolve(stackDir, abspath[1] ?? "");
     return value.replace(/\$\{([^}]*)\}/g, (whole, expression: string) => {
       const expr = expression.trim();
       if (expr === "path.cwd") return stackDir;
@@ -478,7 +535,7 @@ export class DockerApplier {
 
   private async createNetwork(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
     const name = asString(`${address}.name`, config.name);
-    const network = await this.docker.createNetwork({
+    const network = await this.engineOf(address).createNetwork({
       Name: name,
       Driver: typeof config.driver === "string" ? config.driver : "bridge",
       CheckDuplicate: true,
@@ -548,18 +605,18 @@ export class DockerApplier {
       }
       const tarball = execFileSync("tar", tarArgs, { maxBuffer: 1024 * 1024 * 1024 });
       const buildArgs = build.build_args === undefined ? {} : asObject(`${address}.build.build_args`, build.build_args);
-      const stream = await this.docker.buildImage(tarball as unknown as NodeJS.ReadableStream, {
+      const stream = await this.engineOf(address).buildImage(tarball as unknown as NodeJS.ReadableStream, {
         t: name,
         dockerfile: dockerfileInTar,
         buildargs: Object.fromEntries(Object.entries(buildArgs).map(([key, value]) => [key, asString(key, value)])),
         labels: this.labels(),
         version: "2",
       });
-      await followBuild(this.docker, stream, address);
+      await followBuild(this.engineOf(address), stream, address);
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }
-    const inspected = await this.docker.getImage(name).inspect();
+    const inspected = await this.engineOf(address).getImage(name).inspect();
     return {
       type: "docker_image",
       attributes: { image_id: inspected.Id, name, id: `${inspected.Id}${name}` },
@@ -572,8 +629,8 @@ export class DockerApplier {
    * image without pulling, and sets `image_id` to its ID.
    */
   /** The id of the image on the engine under exactly `name`, or undefined when there is none. */
-  private async localImageId(name: string): Promise<string | undefined> {
-    const image = await this.docker
+  private async localImageId(address: string, name: string): Promise<string | undefined> {
+    const image = await this.engineOf(address)
       .getImage(name)
       .inspect()
       .catch(() => undefined);
@@ -634,7 +691,8 @@ export class DockerApplier {
       }),
     );
     const mib = 1024 * 1024;
-    const created = await this.docker.createContainer({
+    const docker = this.engineOf(address);
+    const created = await docker.createContainer({
       name,
       Image: asString(at("image"), config.image),
       ...(config.user !== undefined ? { User: asString(at("user"), config.user) } : {}),
@@ -721,7 +779,7 @@ export class DockerApplier {
     });
     // Like the provider: created on the default bridge, disconnected from it, then connected to networks_advanced.
     if (config.networks_advanced !== undefined) {
-      await this.docker
+      await docker
         .getNetwork("bridge")
         .disconnect({ Container: created.id })
         .catch((error: Error) => {
@@ -730,7 +788,7 @@ export class DockerApplier {
       for (const [i, item] of (config.networks_advanced as Json[]).entries()) {
         const network = asObject(at(`networks_advanced[${i}]`), item);
         checkMapped(at(`networks_advanced[${i}]`), network, NETWORK_ADVANCED_ATTRIBUTES);
-        await this.docker.getNetwork(asString(at(`networks_advanced[${i}].name`), network.name)).connect({
+        await docker.getNetwork(asString(at(`networks_advanced[${i}].name`), network.name)).connect({
           Container: created.id,
           EndpointConfig: {
             Aliases:
@@ -786,14 +844,14 @@ export class DockerApplier {
     if (applied === undefined) return;
     this.log(`destroying ${address}`);
     if (applied.type === "docker_container") {
-      const container = this.docker.getContainer(applied.dockerId);
+      const container = this.engineOf(address).getContainer(applied.dockerId);
       await container.stop({ t: applied.destroyGraceSeconds ?? 0 }).catch(() => undefined);
       // The provider's remove_volumes defaults to true: anonymous volumes go, named ones stay.
       await container.remove({ force: true, v: true });
     } else if (applied.type === "docker_network") {
-      await this.docker.getNetwork(applied.dockerId).remove();
+      await this.engineOf(address).getNetwork(applied.dockerId).remove();
     } else if (applied.keepLocally !== true) {
-      await this.docker
+      await this.engineOf(address)
         .getImage(applied.dockerId)
         .remove({ force: true })
         .catch(() => undefined);

@@ -449,9 +449,11 @@ export async function ensureStandIns(
   docker: Docker,
   cacheDir: string,
   log: (line: string) => void,
+  /** Only the stand-ins with these tags (the multi-host suite needs two). @default every one */
+  only?: readonly string[],
 ): Promise<{ readonly standIns: readonly StandIn[]; readonly built: readonly string[] }> {
   const built: string[] = [];
-  const all = standIns(cacheDir);
+  const all = standIns(cacheDir).filter((standIn) => only === undefined || only.includes(standIn.tag));
   for (const standIn of all) {
     const digest = inputsDigest(standIn);
     const existing = await docker
