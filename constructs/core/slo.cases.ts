@@ -36,6 +36,8 @@ const EXCLUDED_PER_STEP = 100 * BUSY_PER_STEP;
 /** The label value of user traffic on a label whose other values the owner excludes. */
 const USER_VALUE = "slo-case-user";
 const HOUR = 3600;
+/** The shortest SLI window, in seconds. */
+const BURN_SHORTEST = 300;
 
 /** The request flows of one case: a share of bad requests among busy traffic, excluded series good or bad. */
 interface Traffic {
@@ -57,7 +59,10 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
   requireThat(scale === 1, "the cases run on unscaled windows");
   // Fail early if the rules cannot be rendered for this SLO.
   renderSloGroups(slo, ctx);
-  const step = ctx.scrapeIntervalSeconds;
+  // Input samples a minute apart (or a scrape interval, if longer): the 5m window still holds 5, and promtool runs the
+  // hours these cases span in seconds, while the rules are evaluated at the stack's interval.
+  const step = Math.max(60, ctx.scrapeIntervalSeconds);
+  requireThat(BURN_SHORTEST >= 3 * step, "the shortest window holds at least 3 input samples");
   const metrics = decl.requestMetrics;
   if (metrics === undefined) throw new Error(`${decl.owner}: an SLO over request metrics without request metrics`);
   const budget = slo.budget;
@@ -77,7 +82,11 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
     );
 
   /** The input series of `good` and `bad` requests per sample (cumulative counts), user and excluded. */
-  const requestSeries = (good: (i: number) => number, bad: (i: number) => number, samples: number): RuleTestSeries[] => {
+  const requestSeries = (
+    good: (i: number) => number,
+    bad: (i: number) => number,
+    samples: number,
+  ): RuleTestSeries[] => {
     const values = (count: (i: number) => number) =>
       Array.from({ length: samples }, (_, i) => String(Number(count(i).toPrecision(12)))).join(" ");
     if (slo.kind === "availability") {
@@ -90,9 +99,21 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
     const histogram = metrics.durationHistogram?.name ?? "";
     const { le } = HISTOGRAM_LABELS;
     return [
-      series(`${histogram}_bucket`, { ...userLabels(`${histogram}_bucket`), [le]: slo.thresholdLe ?? "" }, values(good)),
-      series(`${histogram}_bucket`, { ...userLabels(`${histogram}_bucket`), [le]: "+Inf" }, values((i) => good(i) + bad(i))),
-      series(`${histogram}_count`, userLabels(`${histogram}_count`), values((i) => good(i) + bad(i))),
+      series(
+        `${histogram}_bucket`,
+        { ...userLabels(`${histogram}_bucket`), [le]: slo.thresholdLe ?? "" },
+        values(good),
+      ),
+      series(
+        `${histogram}_bucket`,
+        { ...userLabels(`${histogram}_bucket`), [le]: "+Inf" },
+        values((i) => good(i) + bad(i)),
+      ),
+      series(
+        `${histogram}_count`,
+        userLabels(`${histogram}_count`),
+        values((i) => good(i) + bad(i)),
+      ),
     ];
   };
   /** Busy excluded traffic, all good or all bad. */
@@ -107,7 +128,11 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
     const histogram = metrics.durationHistogram?.name ?? "";
     const { le } = HISTOGRAM_LABELS;
     return excludedLabels(`${histogram}_count`).flatMap((labels) => [
-      series(`${histogram}_bucket`, { ...labels, [le]: slo.thresholdLe ?? "" }, counter(kind === "good" ? perStep : 0, samples)),
+      series(
+        `${histogram}_bucket`,
+        { ...labels, [le]: slo.thresholdLe ?? "" },
+        counter(kind === "good" ? perStep : 0, samples),
+      ),
       series(`${histogram}_bucket`, { ...labels, [le]: "+Inf" }, counter(perStep, samples)),
       series(`${histogram}_count`, labels, counter(perStep, samples)),
     ]);
@@ -156,7 +181,10 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
       ]),
     };
   };
-  const hasExcluded = () => excludedLabels(slo.kind === "availability" ? metrics.requestsTotal : `${metrics.durationHistogram?.name ?? ""}_count`).length > 0;
+  const hasExcluded = () =>
+    excludedLabels(
+      slo.kind === "availability" ? metrics.requestsTotal : `${metrics.durationHistogram?.name ?? ""}_count`,
+    ).length > 0;
   const ignoring = (kind: "good" | "bad") =>
     hasExcluded() ? `, ignoring busy ${kind === "good" ? "healthy" : "failing"} excluded series (probes)` : "";
 
@@ -164,7 +192,10 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
   const pageRatio = 0.02 > 1.1 * pageAt ? 0.02 : Number((1.25 * pageAt).toPrecision(6));
   requireThat(pageRatio > pageAt && pageRatio < 1, "the fast burn is above 14.4 × the budget and below 100%");
   // Diluted by the excluded series, the ratio would be far below the threshold.
-  requireThat(!hasExcluded() || pageRatio / (1 + EXCLUDED_PER_STEP / BUSY_PER_STEP) < pageAt, "counted probes would hide it");
+  requireThat(
+    !hasExcluded() || pageRatio / (1 + EXCLUDED_PER_STEP / BUSY_PER_STEP) < pageAt,
+    "counted probes would hide it",
+  );
   // Well inside the budget: 0.05% (half of a 99.9% budget), or half the budget if that is smaller.
   const quietRatio = Math.min(0.0005, budget / 2);
   // Slow burns: 4 × the budget (above the ticket's 3 ×, below the page's 6 ×), and 1.5 × (above 1 ×, below 3 ×).
@@ -182,16 +213,16 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
     ),
     busyCase(
       "page",
-      `does not fire at ${pct(quietRatio)} ${what} for 6 hours${ignoring("bad")}`,
+      `does not fire at ${pct(quietRatio)} ${what} for 2 hours${ignoring("bad")}`,
       { badRatio: quietRatio, excluded: "bad" },
-      6 * HOUR,
+      2 * HOUR,
       [],
     ),
     busyCase(
       "ticket",
-      `does not fire at ${pct(quietRatio)} ${what} for 6 hours${ignoring("bad")}`,
+      `does not fire at ${pct(quietRatio)} ${what} for 2 hours${ignoring("bad")}`,
       { badRatio: quietRatio, excluded: "bad" },
-      6 * HOUR,
+      2 * HOUR,
       [],
     ),
     busyCase(
@@ -210,9 +241,9 @@ function casesOf(decl: SloDeclaration, slo: ResolvedSlo, ctx: SloRenderContext):
     ),
     busyCase(
       "ticket",
-      `fires on a slower burn: ${pct(slowerRatio)} ${what} (1.5 × the budget) for 6 hours, over 1 × in 3d and 6h`,
+      `fires on a slower burn: ${pct(slowerRatio)} ${what} (1.5 × the budget) for 2 hours, over 1 × in 3d and 6h but under 3 × in 1d`,
       { badRatio: slowerRatio, excluded: "good" },
-      6 * HOUR,
+      2 * HOUR,
       [expected("ticket", slowerRatio)],
     ),
   ];
@@ -244,7 +275,7 @@ function lowTrafficCases(
   const failing = Math.max(inShort, Math.ceil(1.5 * pageAt * perHour));
   requireThat(inShort >= 1 && failing <= final, "the failing requests fit in the series");
   requireThat(failing / (perHour + 10) > pageAt, "without the guard, the hour's error ratio would page");
-  requireThat((perHour * (evalSeconds / HOUR) + 1) < slo.minRequests, "every window holds fewer requests than the guard");
+  requireThat(perHour * (evalSeconds / HOUR) + 1 < slo.minRequests, "every window holds fewer requests than the guard");
   const bad = (i: number) => Math.max(0, total(i) - (final - failing));
   const good = (i: number) => total(i) - bad(i);
   const inputSeries = requestSeries(good, bad, samples);

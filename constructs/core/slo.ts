@@ -301,8 +301,7 @@ export function resolveSlos(decl: SloDeclaration): ResolvedSlo[] {
       errorQuery: custom
         ? fill(availability.errorQuery ?? "")
         : // No 5xx series yet is no error, not no data.
-          (range) =>
-            `sum(rate(${ownerSelector(decl, requests, [`${status}=~"5.."`])}[${range}])) or vector(0)`,
+          (range) => `sum(rate(${ownerSelector(decl, requests, [`${status}=~"5.."`])}[${range}])) or vector(0)`,
       totalQuery: custom
         ? fill(availability.totalQuery ?? "")
         : (range) => `sum(rate(${ownerSelector(decl, requests)}[${range}]))`,

@@ -534,13 +534,14 @@ export class MonitoringStackBase<
 
   private renderDashboards(): { dashboards: RenderedDashboard[]; problems: readonly LintProblem[] } {
     const modules = this.dashboardSources.filter((d): d is DashboardModule => "build" in d);
+    // The SLO dashboard, after every component's, when the final set declares an SLO.
+    if (this.sloDeclarationList.length > 0) modules.push(sloDashboard(() => this.slos));
     const files = this.dashboardSources.filter((d): d is ImportedDashboardFile => !("build" in d));
     return renderDashboardsWithProblems(this.dashboardContext(), files, modules);
   }
 
-  /** Registers the rule file of a declaration (with its promtool cases) and, with the first one, the SLO dashboard. */
+  /** Registers the rule file of a declaration, with its promtool cases. */
   private addSlos(decl: SloDeclaration): void {
-    if (this.sloDeclarationList.length === 0) this.addDashboard(sloDashboard(() => this.slos));
     this.sloDeclarationList.push(decl);
     const context = (ctx: AlertRuleContext): SloRenderContext => ({
       scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
