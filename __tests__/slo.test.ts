@@ -398,6 +398,20 @@ describe("SLO declarations refused at synth, with the fix", () => {
     ]);
   });
 
+  it("fails when the scrape interval is too long for the 5m window (the demo API's default SLOs included)", () => {
+    let error: unknown;
+    try {
+      synthMonitoringStack({ scrapeIntervalSeconds: 120 });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((problem) => problem.message)).toEqual([
+      "api.slo needs a scrape interval of at most 75 s: its shortest window (5m) must span 4 scrape intervals so rate() has enough samples; lower scrapeIntervalSeconds, or declare api without slo (got scrapeIntervalSeconds 120)",
+    ]);
+    expect(() => synthMonitoringStack({ scrapeIntervalSeconds: 75 })).not.toThrow();
+  });
+
   it("renders nothing from a declaration without SLOs (and reports it instead)", () => {
     expect(renderSloRules(declaration({}), { scrapeIntervalSeconds: 15 })).toEqual({ groups: [] });
   });

@@ -442,7 +442,7 @@ export function sloProblems(decl: SloDeclaration, scrapeIntervalSeconds: number)
   if (4 * scrapeIntervalSeconds > shortest) {
     add(
       path,
-      `needs a scrape interval of at most ${shortest / 4} s: its shortest window (${formatSloDuration(shortest)}) must span 4 scrape intervals so rate() has enough samples (scrapeIntervalSeconds is ${scrapeIntervalSeconds})`,
+      `needs a scrape interval of at most ${shortest / 4} s: its shortest window (${formatSloDuration(shortest)}) must span 4 scrape intervals so rate() has enough samples; lower scrapeIntervalSeconds, or declare ${decl.owner} without slo (got scrapeIntervalSeconds ${scrapeIntervalSeconds})`,
     );
   }
   return problems;

@@ -220,7 +220,11 @@ export class MonitoringStackBase<
     this.projectDir = resolve(props.projectDir ?? ".");
     this.problems.push(...intervalProblems, ...runbookBaseUrlProblems("runbookBaseUrl", props.runbookBaseUrl));
     const scale = props.sloWindowScale ?? 1;
-    const scaleProblems = windowScaleProblems("sloWindowScale", scale, this.scrapeIntervalSeconds);
+    // Checked only when set: at scale 1 a too long scrape interval is each SLO's own problem.
+    const scaleProblems =
+      props.sloWindowScale !== undefined
+        ? windowScaleProblems("sloWindowScale", scale, this.scrapeIntervalSeconds)
+        : [];
     this.sloWindowScale = scaleProblems.length === 0 ? scale : 1;
     this.problems.push(...scaleProblems);
 
