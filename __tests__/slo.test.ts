@@ -6,7 +6,7 @@
  */
 import { Testing } from "cdktf";
 import { HTTP_DURATION_BUCKETS_SECONDS } from "@monitoring-stack/api/contract";
-import { API_REQUEST_METRICS, DEMO_API_DEFAULTS } from "../constructs/api";
+import { API_REQUEST_METRICS, DEMO_API_DEFAULTS, addDemoApi } from "../constructs/api";
 import { isAlertingRule, type AlertingRule, type RecordingRule, type RulesDocument } from "../constructs/core/rules";
 import {
   MIN_OBJECTIVE_PERCENT,
@@ -410,6 +410,12 @@ describe("SLO declarations refused at synth, with the fix", () => {
       "api.slo needs a scrape interval of at most 75 s: its shortest window (5m) must span 4 scrape intervals so rate() has enough samples; lower scrapeIntervalSeconds, or declare api without slo (got scrapeIntervalSeconds 120)",
     ]);
     expect(() => synthMonitoringStack({ scrapeIntervalSeconds: 75 })).not.toThrow();
+    // The fix the message names: the API without SLOs synthesizes at 120 s, with no SLO rule file or dashboard.
+    const stack = newTestStack({ scrapeIntervalSeconds: 120 });
+    addDemoApi(stack, { buildContext: "../../../app", slo: false });
+    Testing.synth(stack);
+    expect(stack.ruleFiles.map((file) => file.name)).not.toContain("slo-api");
+    expect(stack.dashboards.map((d) => d.uid)).not.toContain(SLO_DASHBOARD_UID);
   });
 
   it("renders nothing from a declaration without SLOs (and reports it instead)", () => {

@@ -28,8 +28,8 @@ export interface DemoApiOptions extends Pick<ServiceOptions, "hostPort" | "bindA
   readonly logLevel?: LogLevel;
   /** Thresholds of its alerts. @default DEFAULT_API_ALERT_THRESHOLDS */
   readonly thresholds?: ApiAlertThresholds;
-  /** Its SLOs (rules/slo-api.yml, the SLO dashboard). @default DEMO_API_DEFAULTS.slo */
-  readonly slo?: SloOptions;
+  /** Its SLOs (rules/slo-api.yml, the SLO dashboard); `false` declares none. @default DEMO_API_DEFAULTS.slo */
+  readonly slo?: SloOptions | false;
 }
 
 /** The demo API, built from `app/`. @example addDemoApi(stack, { buildContext: "../../../app" }) */
@@ -74,7 +74,7 @@ export function demoApiService(props: DemoApiProps): ServiceOptions {
     metricNames: API_CATALOG,
     seriesExclusions: API_SERIES_RULES,
     requestMetrics: API_REQUEST_METRICS,
-    slo: props.slo ?? d.slo,
+    ...(props.slo !== false ? { slo: props.slo ?? d.slo } : {}),
     hostPort: props.hostPort ?? d.hostPort,
     ...(props.bindAddress !== undefined ? { bindAddress: props.bindAddress } : {}),
     memoryMb: props.memoryMb ?? d.memoryMb,
