@@ -177,7 +177,7 @@ describeWithBinaries(
           `  ✓ job "probes": every target up: ${stack.healthEndpoints.length}/${stack.healthEndpoints.length} up`,
           '  ✓ job "prometheus": every target up: 1/1 up',
           "  ✓ no unexpected target: only the jobs api, blackbox-exporter, grafana, node-exporter, probes, prometheus",
-          "  ✓ rule groups loaded: targets, prometheus, meta, sloth-slo-sli-recordings-api-availability, sloth-slo-meta-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-sli-recordings-api-latency, sloth-slo-meta-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
+          "  ✓ rule groups loaded: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
           "  ✓ no rule group reports an evaluation error",
           "  ✓ Watchdog alert is firing (rules are evaluated)",
         ]);
@@ -347,7 +347,7 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     const results = await checkRules(prometheus, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
       [
-        "rule groups loaded: targets, prometheus, meta, sloth-slo-sli-recordings-api-availability, sloth-slo-meta-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-sli-recordings-api-latency, sloth-slo-meta-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
+        "rule groups loaded: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
         "fail",
       ],
       ["no rule group reports an evaluation error", "fail"],
@@ -355,7 +355,7 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     ]);
     expect(results[0]).toMatchObject({
       detail:
-        "missing: targets, prometheus, meta, sloth-slo-sli-recordings-api-availability, sloth-slo-meta-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-sli-recordings-api-latency, sloth-slo-meta-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes; not rendered by this stack: broken",
+        "missing: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes; not rendered by this stack: broken",
     });
     expect(results[1]).toMatchObject({
       detail: expect.stringMatching(/^group broken, rule ManyToMany: .*many-to-many matching not allowed/),

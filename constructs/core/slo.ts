@@ -486,11 +486,15 @@ export function sloSeries(series: string, slo: ResolvedSlo): string {
     .join(", ")}}`;
 }
 
-/** The group names of an SLO's rules, as sloth names them. */
-export function sloGroupNames(slo: ResolvedSlo): { sli: string; meta: string; alerts: string } {
+/**
+ * The group names of an SLO's rules, after sloth's. Unlike sloth, the SLI and meta recordings share one group: rules of
+ * a group run in order on one evaluation, so the burn rates and the budget remaining are recorded with the SLI they
+ * read (in two groups they lag it by an evaluation, and a dashboard opened right after the first traffic shows the
+ * SLI without them).
+ */
+export function sloGroupNames(slo: ResolvedSlo): { recordings: string; alerts: string } {
   return {
-    sli: `sloth-slo-sli-recordings-${slo.id}`,
-    meta: `sloth-slo-meta-recordings-${slo.id}`,
+    recordings: `sloth-slo-recordings-${slo.id}`,
     alerts: `sloth-slo-alerts-${slo.id}`,
   };
 }
@@ -507,7 +511,7 @@ function threshold(condition: BurnCondition, slo: ResolvedSlo): string {
   return `(${condition.factor} * ${slo.budget})`;
 }
 
-/** The rule groups of one SLO: SLI recordings, meta recordings, the page and the ticket. */
+/** The rule groups of one SLO: the SLI and meta recordings, then the page and the ticket. */
 export function renderSloGroups(slo: ResolvedSlo, ctx: SloRenderContext): RuleGroup[] {
   const scale = ctx.windowScale ?? 1;
   const labels = sloLabels(slo);
@@ -592,8 +596,7 @@ export function renderSloGroups(slo: ResolvedSlo, ctx: SloRenderContext): RuleGr
     };
   };
   return [
-    { name: names.sli, rules: sli },
-    { name: names.meta, rules: meta },
+    { name: names.recordings, rules: [...sli, ...meta] },
     { name: names.alerts, rules: [alert("page"), alert("ticket")] },
   ];
 }
