@@ -16,7 +16,7 @@ import {
   renderApiAlertRules,
   resolveApiAlertThresholds,
 } from "../constructs/api";
-import { AlertingRule, AlertRulesDocument, ruleDocumentProblems } from "../constructs/core/rules";
+import { AlertingRule, AlertRulesDocument, isAlertingRule, ruleDocumentProblems } from "../constructs/core/rules";
 import { ConfigError } from "../constructs/core/validation";
 import {
   DEFAULT_PROMETHEUS_ALERT_THRESHOLDS,
@@ -543,7 +543,9 @@ describe("runbooks", () => {
       { runbookBaseUrl: "https://example.test/monitoring/docs/runbooks/" },
       EVERY_ALERT_ENV,
     );
-    const rules = stack.ruleFiles.flatMap((file) => file.render().groups.flatMap((group) => group.rules));
+    const rules = stack.ruleFiles.flatMap((file) =>
+      file.render().groups.flatMap((group) => group.rules.filter(isAlertingRule)),
+    );
     expect(rules.length).toBeGreaterThan(0);
     for (const r of rules) {
       expect(r.annotations.runbook).toBe(`docs/runbooks/${r.alert}.md`);
@@ -556,7 +558,7 @@ describe("runbooks", () => {
   it("has a page only for an alert some rule file defines, each listed in the index", () => {
     const { stack } = synthMonitoringStack({}, EVERY_ALERT_ENV);
     const alerts = stack.ruleFiles.flatMap((file) =>
-      file.render().groups.flatMap((group) => group.rules.map((rule) => rule.alert)),
+      file.render().groups.flatMap((group) => group.rules.filter(isAlertingRule).map((rule) => rule.alert)),
     );
     expect(pages.map((page) => page.replace(/\.md$/, "")).sort()).toEqual([...new Set(alerts)].sort());
     const index = readFileSync(join(dir, "README.md"), "utf8");

@@ -22,6 +22,8 @@ import {
 } from "../dashboards";
 import { STACK_TAG } from "../dashboards/house-style";
 import { buildMonitoringStack } from "../main";
+import { SLO_RECORDED_SERIES } from "../constructs/core/slo";
+import { SLO_DASHBOARD_UID } from "../constructs/core/slo-dashboard";
 import { metricOwners, missingOwners } from "../scripts/verify/panel-queries";
 import { synthMonitoringStack, testApp, testInputs } from "./support/stack";
 
@@ -85,6 +87,7 @@ describe("renderDashboards", () => {
       ["module:api-overview", API_OVERVIEW_UID],
       ["module:host", HOST_UID],
       ["module:service-health", PROBES_UID],
+      ["module:slo", SLO_DASHBOARD_UID],
       ["json:api-status-codes.json", "monitoring-api-status-codes"],
     ]);
   });
@@ -124,6 +127,7 @@ describe("renderDashboards", () => {
       [API_OVERVIEW_UID, "60s"],
       [HOST_UID, "60s"],
       [PROBES_UID, "60s"],
+      [SLO_DASHBOARD_UID, "60s"],
     ]);
   });
 
@@ -494,6 +498,8 @@ describe("contract: every deployed dashboard, built and imported", () => {
       m.type === "histogram" ? [`${m.name}_bucket`, `${m.name}_count`, `${m.name}_sum`] : [m.name],
     ),
     ...Object.values(RUNTIME_METRICS),
+    // What the API's SLO rules record from those series (sloth's names).
+    ...SLO_RECORDED_SERIES,
   ]);
   /** What the other deployed services and the probe job declare, from their catalogs, and the scrape series. */
   const declared = new Set<string>([

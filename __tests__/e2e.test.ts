@@ -27,6 +27,7 @@ import { PROBE_ALERT_NAMES, PROBE_JOB, PROBE_METRICS, PROBES_UID } from "../cons
 import { HOST_UID } from "../constructs/node-exporter";
 import { PROMETHEUS_ALERT_NAMES, PROMETHEUS_SELF_METRICS } from "../constructs/prometheus";
 import { IMAGES } from "./support/versions";
+import { SLI_WINDOWS, SLO_ALERT_NAMES, sliErrorSeries, sloGroupNames, sloSeries } from "../constructs/core/slo";
 import {
   buildDefaultMonitoringStack,
   DEMO_API_BINARY,
@@ -43,8 +44,16 @@ import { describeWithBinaries, prometheusVersion } from "./support/prometheus-bi
 const SCRAPE_INTERVAL_SECONDS = 1;
 /** Bound of one wait for Prometheus to see something, in milliseconds. */
 const WAIT_MS = 15_000;
+/**
+ * The SLO windows at this interval: an hour lasts a minute (5m -> 5s, 1h -> 1m, 6h -> 6m, 3d -> 72m, 30d -> 12h), so
+ * the page's windows fill within the suite. Only this suite's stack is scaled; the default synth keeps 1.
+ */
+const SLO_WINDOW_SCALE = 1 / 60;
 
-const stack = buildDefaultMonitoringStack(SCRAPE_INTERVAL_SECONDS);
+const stack = buildDefaultMonitoringStack(SCRAPE_INTERVAL_SECONDS, { sloWindowScale: SLO_WINDOW_SCALE });
+const SLOS = stack.slos;
+const AVAILABILITY = SLOS.find((slo) => slo.id === `${DemoApi.NAME}-availability`);
+const LATENCY = SLOS.find((slo) => slo.id === `${DemoApi.NAME}-latency`);
 const exp = stackExpectations(stack);
 const services = [...stack.services.values()];
 /** The services the harness runs here: every one that declares a local process (`localRun`). */
@@ -362,6 +371,123 @@ describeWithBinaries(
           .sort(),
       );
     }, 30_000);
+
+    it("records the SLO series of the API's SLOs with data (windows scaled 1/60), and no page while only 2xx were sent", async () => {
+      const { client } = running().prometheus;
+      if (AVAILABILITY === undefined || LATENCY === undefined) throw new Error("the API declares no SLOs");
+      const series = [
+        ...Object.keys(SLI_WINDOWS).map(sliErrorSeries),
+        sliErrorSeries(AVAILABILITY.window),
+        "slo:objective:ratio",
+        "slo:error_budget:ratio",
+        "slo:time_period:days",
+        "slo:current_burn_rate:ratio",
+        "slo:period_burn_rate:ratio",
+        "slo:period_error_budget_remaining:ratio",
+        "sloth_slo_info",
+      ];
+      const values = async (slo: typeof AVAILABILITY) =>
+        Object.fromEntries(
+          await Promise.all(
+            series.map(async (name) => {
+              const result = await client.query(sloSeries(name, slo));
+              return [name, result.series.map((s) => s.values[s.values.length - 1])] as const;
+            }),
+          ),
+        );
+      // when every series of both SLOs has a sample
+      const seen = await pollUntil(
+        async () => {
+          const both = { availability: await values(AVAILABILITY), latency: await values(LATENCY) };
+          const complete = Object.values(both).every((byName) => Object.values(byName).every((v) => v.length === 1));
+          return complete ? both : undefined;
+        },
+        { timeoutMs: WAIT_MS, what: "every SLO series to have a sample" },
+      );
+      console.log(`e2e SLO series (windows × ${SLO_WINDOW_SCALE}): ${JSON.stringify(seen)}`);
+      // then the availability SLI is exactly 0 (no 5xx yet), the meta series are the declaration's
+      const a = seen.availability;
+      expect(Object.keys(SLI_WINDOWS).map((w) => a[sliErrorSeries(w)])).toEqual(
+        Object.keys(SLI_WINDOWS).map(() => [0]),
+      );
+      expect([a["slo:objective:ratio"], a["slo:error_budget:ratio"], a["slo:time_period:days"]]).toEqual([
+        [0.999],
+        [0.001],
+        [30 * SLO_WINDOW_SCALE],
+      ]);
+      expect(a["slo:period_error_budget_remaining:ratio"]).toEqual([1]);
+      expect(seen.latency["slo:objective:ratio"]).toEqual([0.99]);
+      const page = (await client.ruleGroups())
+        .find((group) => group.name === sloGroupNames(AVAILABILITY).alerts)
+        ?.rules.find((rule) => rule.name === SLO_ALERT_NAMES.page);
+      expect({ state: page?.state, alerts: page?.alerts.length }).toEqual({ state: "inactive", alerts: 0 });
+    }, 30_000);
+
+    it("fires the availability page under injected 5xx (1h and 5m, scaled to 1m and 5s, above 14.4 × 0.1%), not the latency page", async () => {
+      const { client } = running().prometheus;
+      if (AVAILABILITY === undefined || LATENCY === undefined) throw new Error("the API declares no SLOs");
+      const group = sloGroupNames(AVAILABILITY).alerts;
+      const pageOf = async (groupName: string) =>
+        (await client.ruleGroups())
+          .find((candidate) => candidate.name === groupName)
+          ?.rules.find((rule) => rule.name === SLO_ALERT_NAMES.page);
+      // given 5xx at 20 req/s on top of the 2xx background traffic (10 req/s)
+      const injected: Record<string, number> = {};
+      const pending = new Set<Promise<void>>();
+      const startedAt = Date.now();
+      const timer = setInterval(() => {
+        const done: Promise<void> = fetch(`${apiUrl()}/api/simulate?status=500`, { signal: AbortSignal.timeout(5000) })
+          .then(async (response) => {
+            await response.text();
+            injected[response.status] = (injected[response.status] ?? 0) + 1;
+          })
+          .catch(() => {
+            injected.failed = (injected.failed ?? 0) + 1;
+          })
+          .finally(() => pending.delete(done));
+        pending.add(done);
+      }, 50);
+      let firing;
+      try {
+        // when the page fires (its for: is 2 scrape intervals)
+        firing = await pollUntil(async () => (await pageOf(group))?.alerts.find((alert) => alert.state === "firing"), {
+          timeoutMs: 30_000,
+          what: `${SLO_ALERT_NAMES.page} to fire for ${AVAILABILITY.id}`,
+        });
+      } finally {
+        clearInterval(timer);
+        await Promise.all(pending);
+      }
+      const firedAfterSeconds = (Date.now() - startedAt) / 1000;
+      const ratio = async (window: string) =>
+        (await client.query(sloSeries(sliErrorSeries(window), AVAILABILITY))).series[0]?.values[0];
+      const figures = {
+        firedAfterSeconds,
+        injected,
+        errorRatio1h: await ratio("1h"),
+        errorRatio5m: await ratio("5m"),
+        errorRatio6h: await ratio("6h"),
+        burnRate5m: (await client.query(sloSeries("slo:current_burn_rate:ratio", AVAILABILITY))).series[0]?.values[0],
+        budgetRemaining: (await client.query(sloSeries("slo:period_error_budget_remaining:ratio", AVAILABILITY)))
+          .series[0]?.values[0],
+      };
+      console.log(`e2e SLO page: ${JSON.stringify(figures)}`);
+      // then it is the availability page of the API, its long-window ratio above 14.4 × the budget
+      expect(firing.labels).toEqual({
+        alertname: SLO_ALERT_NAMES.page,
+        severity: "critical",
+        sloth_severity: "page",
+        sloth_id: AVAILABILITY.id,
+        sloth_service: DemoApi.NAME,
+        sloth_slo: "availability",
+      });
+      expect(injected).toEqual({ 500: expect.any(Number) });
+      expect(figures.errorRatio1h).toBeGreaterThan(14.4 * AVAILABILITY.budget);
+      // The 500s answer at once: the latency SLO's page stays quiet.
+      expect((await pageOf(sloGroupNames(LATENCY).alerts))?.alerts.filter((alert) => alert.state === "firing")).toEqual(
+        [],
+      );
+    }, 60_000);
 
     it("shows the errors and slow requests: the error ratio rises above 0", async () => {
       // given errors and slow requests on top of the successful background traffic

@@ -112,6 +112,7 @@ describe("main.ts (the cdktf app)", () => {
       "Dockerfile",
       "prometheus.yml",
       "rules/alerts.yml",
+      "rules/slo-api.yml",
       "rules/api.yml",
       "rules/host.yml",
       "rules/probes.yml",

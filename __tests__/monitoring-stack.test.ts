@@ -98,6 +98,8 @@ describe("MonitoringStack", () => {
       "build/prometheus/Dockerfile",
       "build/prometheus/prometheus.yml",
       "build/prometheus/rules/alerts.yml",
+      // The demo API's SLO rules, rendered from its service's `slo` declaration as it is added.
+      "build/prometheus/rules/slo-api.yml",
       // The demo API's own alerts, added by main.ts through addAlertRules like a user's.
       "build/prometheus/rules/api.yml",
       // node-exporter's and the blackbox exporter's, added the same way.
@@ -108,7 +110,7 @@ describe("MonitoringStack", () => {
       "build/blackbox-exporter/config.yml",
     ]);
     expect(prometheusYaml(stack)).toMatchObject({
-      rule_files: ["rules/alerts.yml", "rules/api.yml", "rules/host.yml", "rules/probes.yml"],
+      rule_files: ["rules/alerts.yml", "rules/slo-api.yml", "rules/api.yml", "rules/host.yml", "rules/probes.yml"],
     });
     const rules = parse(generated(stack, "build/prometheus/rules/alerts.yml")) as {
       groups: { rules: { alert: string; expr: string }[] }[];

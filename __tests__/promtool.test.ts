@@ -10,7 +10,7 @@ import { AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
-import type { AlertRulesDocument } from "../constructs/core/rules";
+import { isAlertingRule, type RulesDocument } from "../constructs/core/rules";
 import { PROMETHEUS_ALERT_NAMES, Prometheus, renderPrometheusConfig, toGeneratedYaml } from "../constructs/prometheus";
 import {
   RunningBinary,
@@ -32,7 +32,7 @@ type Labels = Readonly<Record<string, string>>;
 const RULE_FILES = synthMonitoringStack()
   .stack.prometheus.configFiles()
   .filter((file) => file.path !== "prometheus.yml");
-const RULE_GROUPS = RULE_FILES.flatMap((file) => (parse(file.content) as AlertRulesDocument).groups);
+const RULE_GROUPS = RULE_FILES.flatMap((file) => (parse(file.content) as RulesDocument).groups);
 
 // --- the harness itself, and the real server loading the rendered files ---------------------------------------
 
@@ -177,7 +177,7 @@ describeWithBinaries("Prometheus loads the rendered files", ["prometheus", "prom
     // The API lists groups by name, not in file order.
     const byName = (a: readonly unknown[], b: readonly unknown[]) => String(a[0]).localeCompare(String(b[0]));
     expect(rules.data.groups.map((g) => [g.name, g.rules.map((r) => r.name)]).sort(byName)).toEqual(
-      RULE_GROUPS.map((g) => [g.name, g.rules.map((r) => r.alert)]).sort(byName),
+      RULE_GROUPS.map((g) => [g.name, g.rules.map((r) => (isAlertingRule(r) ? r.alert : r.record))]).sort(byName),
     );
   });
 

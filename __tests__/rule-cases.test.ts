@@ -12,7 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
-import type { AlertRuleContext, AlertRulesDocument, RuleTestCase, RuleTestGroup } from "../constructs/core/rules";
+import { isAlertingRule } from "../constructs/core/rules";
+import type { AlertRuleContext, RulesDocument, RuleTestCase, RuleTestGroup } from "../constructs/core/rules";
 import { formatDuration } from "../constructs/core/validation";
 import { toGeneratedYaml } from "../constructs/prometheus/config";
 import { describeWithBinaries, runBinary, type RunResult } from "./support/prometheus-binaries";
@@ -52,7 +53,9 @@ function alwaysFires(expr: string): boolean {
 
 const ALERTS = RULE_FILES.flatMap((file) =>
   file.document.groups.flatMap((group) =>
-    group.rules.map((rule) => ({ file: file.name, alert: rule.alert, alwaysFires: alwaysFires(rule.expr) })),
+    group.rules
+      .filter(isAlertingRule)
+      .map((rule) => ({ file: file.name, alert: rule.alert, alwaysFires: alwaysFires(rule.expr) })),
   ),
 );
 
@@ -83,7 +86,7 @@ function outcome(result: RunResult): { exitCode: number | null; timedOut: boolea
 }
 
 /** A copy of a rule file with its first expression broken, the way a typo in a renderer would break it. */
-function withBrokenExpr(document: AlertRulesDocument): AlertRulesDocument {
+function withBrokenExpr(document: RulesDocument): RulesDocument {
   return {
     groups: document.groups.map((group, g) => ({
       ...group,

@@ -177,7 +177,7 @@ describeWithBinaries(
           `  ✓ job "probes": every target up: ${stack.healthEndpoints.length}/${stack.healthEndpoints.length} up`,
           '  ✓ job "prometheus": every target up: 1/1 up',
           "  ✓ no unexpected target: only the jobs api, blackbox-exporter, grafana, node-exporter, probes, prometheus",
-          "  ✓ rule groups loaded: targets, prometheus, meta, api, host, probes",
+          "  ✓ rule groups loaded: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
           "  ✓ no rule group reports an evaluation error",
           "  ✓ Watchdog alert is firing (rules are evaluated)",
         ]);
@@ -346,12 +346,16 @@ describeWithBinaries("verify's Prometheus checks on a real Prometheus whose conf
     if (prometheus === undefined) throw new Error("Prometheus did not start");
     const results = await checkRules(prometheus, exp);
     expect(results.map((result) => [result.title, result.status])).toEqual([
-      ["rule groups loaded: targets, prometheus, meta, api, host, probes", "fail"],
+      [
+        "rule groups loaded: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes",
+        "fail",
+      ],
       ["no rule group reports an evaluation error", "fail"],
       ["Watchdog alert is firing (rules are evaluated)", "fail"],
     ]);
     expect(results[0]).toMatchObject({
-      detail: "missing: targets, prometheus, meta, api, host, probes; not rendered by this stack: broken",
+      detail:
+        "missing: targets, prometheus, meta, sloth-slo-recordings-api-availability, sloth-slo-alerts-api-availability, sloth-slo-recordings-api-latency, sloth-slo-alerts-api-latency, api, host, probes; not rendered by this stack: broken",
     });
     expect(results[1]).toMatchObject({
       detail: expect.stringMatching(/^group broken, rule ManyToMany: .*many-to-many matching not allowed/),

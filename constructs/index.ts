@@ -59,9 +59,25 @@ export type {
   AlertRulesDocument,
   AlertRulesSource,
   AlertSeverity,
+  RecordingRule,
+  Rule,
+  RuleGroup,
+  RulesDocument,
   RuleTestCase,
   RuleTests,
 } from "./core/rules";
+export {
+  MIN_OBJECTIVE_PERCENT,
+  SLO_ALERT_NAMES,
+  SLO_DEFAULTS,
+  SLO_RECORDED_SERIES,
+  prometheusFloat,
+  type AvailabilitySlo,
+  type LatencySlo,
+  type RequestMetrics,
+  type SloOptions,
+} from "./core/slo";
+export { SLO_DASHBOARD_UID } from "./core/slo-dashboard";
 export type { BinarySpec, ComponentInfo, EnvSetting } from "./core/component";
 export {
   ExistingPrometheus,

@@ -14,4 +14,9 @@ export const DEMO_API_DEFAULTS = {
   memoryMb: 256,
   /** The API's own default (`LOG_LEVEL`). */
   logLevel: CONFIG_DEFAULTS.logLevel,
+  /** Its SLOs: 99.9% of requests without a 5xx status, 99% served within 0.5 s (a bucket boundary), over 30 days. */
+  slo: {
+    availability: { objective: 99.9 },
+    latency: { objective: 99, thresholdSeconds: 0.5 },
+  },
 } as const;

@@ -7,10 +7,11 @@ import {
   CONFIG_DEFAULTS,
 } from "@monitoring-stack/api/contract";
 import type { Service, ServiceOptions } from "../core/service";
+import type { SloOptions } from "../core/slo";
 import type { MonitoringStackBase } from "../core/stack";
 import { ConfigProblem, checkImage, joinPath, show } from "../core/validation";
 import { apiOverview } from "./api-overview";
-import { API_CATALOG, API_SERIES_RULES } from "./catalog";
+import { API_CATALOG, API_REQUEST_METRICS, API_SERIES_RULES } from "./catalog";
 import { DEMO_API_BINARY, DEMO_API_DEFAULTS } from "./defaults";
 import { ApiAlertThresholds, apiAlertThresholdProblems, renderApiAlertRules } from "./rules";
 import { apiRuleTests } from "./rules.cases";
@@ -27,6 +28,8 @@ export interface DemoApiOptions extends Pick<ServiceOptions, "hostPort" | "bindA
   readonly logLevel?: LogLevel;
   /** Thresholds of its alerts. @default DEFAULT_API_ALERT_THRESHOLDS */
   readonly thresholds?: ApiAlertThresholds;
+  /** Its SLOs (rules/slo-api.yml, the SLO dashboard); `false` declares none. @default DEMO_API_DEFAULTS.slo */
+  readonly slo?: SloOptions | false;
 }
 
 /** The demo API, built from `app/`. @example addDemoApi(stack, { buildContext: "../../../app" }) */
@@ -70,6 +73,8 @@ export function demoApiService(props: DemoApiProps): ServiceOptions {
     metricsPath: METRICS_PATH,
     metricNames: API_CATALOG,
     seriesExclusions: API_SERIES_RULES,
+    requestMetrics: API_REQUEST_METRICS,
+    ...(props.slo !== false ? { slo: props.slo ?? d.slo } : {}),
     hostPort: props.hostPort ?? d.hostPort,
     ...(props.bindAddress !== undefined ? { bindAddress: props.bindAddress } : {}),
     memoryMb: props.memoryMb ?? d.memoryMb,

@@ -34,7 +34,8 @@ export interface AlertingRule {
   readonly alert: string;
   readonly expr: string;
   readonly for: string;
-  readonly labels: { readonly severity: AlertSeverity };
+  /** Its labels: `severity` always, others (an SLO's `sloth_severity`) as the rule needs. */
+  readonly labels: { readonly severity: AlertSeverity; readonly [label: string]: string };
   readonly annotations: AlertAnnotations;
 }
 
@@ -44,9 +45,36 @@ export interface AlertRuleGroup {
   readonly rules: readonly AlertingRule[];
 }
 
-/** The rule file document as Prometheus reads it. */
+/** The rule file document as Prometheus reads it, alerting rules only. */
 export interface AlertRulesDocument {
   readonly groups: readonly AlertRuleGroup[];
+}
+
+/** One recording rule: `record` is the series it writes, with `labels` added to every sample. */
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+  /** Labels added to the recorded series. @default none */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Any rule of a rule group. */
+export type Rule = AlertingRule | RecordingRule;
+
+/** One rule group that may hold recording rules (an SLO's) as well as alerts. */
+export interface RuleGroup {
+  readonly name: string;
+  readonly rules: readonly Rule[];
+}
+
+/** A rule file document with recording and alerting rules; every {@link AlertRulesDocument} is one. */
+export interface RulesDocument {
+  readonly groups: readonly RuleGroup[];
+}
+
+/** Whether a rule is an alerting rule (it has an `alert` name) rather than a recording rule. */
+export function isAlertingRule(rule: Rule): rule is AlertingRule {
+  return "alert" in rule;
 }
 
 /** What a function rendering a rule file at synth gets: the final set of jobs and the stack's settings. */
@@ -62,7 +90,7 @@ export interface AlertRuleContext {
 }
 
 /** Alert rules as a document, or a function rendering it at synth from the final set of services. */
-export type AlertRulesSource = AlertRulesDocument | ((ctx: AlertRuleContext) => AlertRulesDocument);
+export type AlertRulesSource = RulesDocument | ((ctx: AlertRuleContext) => RulesDocument);
 
 /** A `for:` duration must span at least this many scrape intervals, so a single missed scrape never fires. */
 export const FOR_SCRAPE_INTERVALS = 2;
@@ -172,12 +200,12 @@ export function durationProblems(
 }
 
 /**
- * Problems with a rule file: at least one group, unique group names, every alert named, with PromQL that parses on
- * the real grammar, and no `job=` selector of a job that is not scraped.
+ * Problems with a rule file: at least one group, unique group names, every alert named (every recording rule a valid
+ * series name), with PromQL that parses on the real grammar, and no `job=` selector of a job that is not scraped.
  */
 export function ruleDocumentProblems(
   path: string,
-  document: AlertRulesDocument,
+  document: RulesDocument,
   deployedJobs: readonly string[],
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -195,11 +223,17 @@ export function ruleDocumentProblems(
       });
     }
     seen.add(group.name);
-    const rules: readonly AlertingRule[] = group.rules ?? [];
+    const rules: readonly Rule[] = group.rules ?? [];
     rules.forEach((rule, r) => {
       const rulePath = `${groupPath}.rules[${r}]`;
-      if (typeof rule.alert !== "string" || rule.alert.trim() === "") {
+      if (isAlertingRule(rule) && (typeof rule.alert !== "string" || rule.alert.trim() === "")) {
         problems.push({ path: rulePath, message: `${rulePath}.alert must name the alert (got ${show(rule.alert)})` });
+      }
+      if (!isAlertingRule(rule) && !RECORD_NAME.test(String(rule.record))) {
+        problems.push({
+          path: rulePath,
+          message: `${rulePath}.record must be a series name of letters, digits, "_" and ":" (got ${show(rule.record)})`,
+        });
       }
       const analysis = analyzePromql(typeof rule.expr === "string" ? rule.expr : "");
       for (const error of analysis.errors) {
@@ -226,6 +260,9 @@ export function ruleDocumentProblems(
   });
   return problems;
 }
+
+/** A valid name for a recorded series (Prometheus' metric name grammar). */
+const RECORD_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** One input series of a promtool test: a selector and its samples in promtool's expanding notation. */
 export interface RuleTestSeries {

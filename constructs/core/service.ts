@@ -9,6 +9,7 @@ import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } 
 import { MonitoringNetwork } from "./network";
 import type { SeriesRule } from "../../dashboards/types";
 import type { ScrapeTarget } from "./scrape-target";
+import { SLO_RECORDED_SERIES, type RequestMetrics, type SloOptions } from "./slo";
 import {
   ConfigProblem,
   checkBindAddress,
@@ -118,6 +119,17 @@ export interface ServiceOptions {
    * them. @default none: only the scrape series (`up`, ...) of its job are known
    */
   readonly metricNames?: readonly string[];
+  /**
+   * The service's request metrics (a request counter with a status label, a duration histogram with its buckets), as
+   * its SLOs read them; every name must be in `metricNames`. @default none: an SLO needs custom queries
+   */
+  readonly requestMetrics?: RequestMetrics;
+  /**
+   * Service level objectives: rules `rules/slo-<name>.yml` (sloth's series, burn-rate page and ticket), promtool
+   * cases and a row on the SLO dashboard. @default none
+   * @example { availability: { objective: 99.9 }, latency: { objective: 99, thresholdSeconds: 0.5 } }
+   */
+  readonly slo?: SloOptions;
   /**
    * Label values that queries over some of the service's series must leave out (the demo API's probe and scrape
    * endpoints in its traffic series); the dashboard lint enforces them. @default none
@@ -364,8 +376,14 @@ export class Service extends Construct implements ISelfValidating {
   public readonly hostUrl: string | undefined;
   /** One line about the service (its `<name>_url` output's description). */
   public readonly description: string;
-  /** Series names the service exposes, as declared. */
+  /** Series names the service exposes, as declared (with the series its SLOs record, when it declares any). */
   public readonly metricNames: readonly string[];
+  /** The series names the service declares itself (its catalog). */
+  public readonly catalog: readonly string[];
+  /** Its request metrics, as declared. */
+  public readonly requestMetrics: RequestMetrics | undefined;
+  /** Its SLOs, as declared. */
+  public readonly slo: SloOptions | undefined;
   /** Label values queries over its series must leave out, as declared. */
   public readonly seriesExclusions: readonly SeriesRule[];
   private readonly declaredHealthUrls: readonly string[];
@@ -398,7 +416,11 @@ export class Service extends Construct implements ISelfValidating {
     this.name = props.name;
     this.jobName = props.name;
     this.description = props.description ?? `The service ${props.name}`;
-    this.metricNames = [...(props.metricNames ?? [])];
+    this.catalog = [...(props.metricNames ?? [])];
+    this.requestMetrics = props.requestMetrics;
+    this.slo = props.slo;
+    // What its SLO rules record reads the service's series: a query over them needs the service, as its own would.
+    this.metricNames = props.slo !== undefined ? [...this.catalog, ...SLO_RECORDED_SERIES] : this.catalog;
     this.seriesExclusions = [...(props.seriesExclusions ?? [])];
     this.localRun = props.localRun;
     this.aliases = replicas === 1 ? [props.name] : range(replicas).map((i) => `${props.name}-${i + 1}`);

@@ -17,14 +17,29 @@ import { CENTRAL_HOST_NAME, HostDeclaration, MonitoringHost, duplicateHostProble
 import { MonitoringNetwork } from "./network";
 import {
   AlertRuleContext,
-  AlertRulesDocument,
   AlertRulesSource,
+  RulesDocument,
   RuleTests,
   ruleDocumentProblems,
   runbookBaseUrlProblems,
 } from "./rules";
 import { ScrapeTarget, scrapeTargetProblems } from "./scrape-target";
 import { Service, ServiceOptions } from "./service";
+import {
+  RequestMetrics,
+  ResolvedSlo,
+  SLO_RECORDED_SERIES,
+  SloDeclaration,
+  SloOptions,
+  SloRenderContext,
+  renderSloRules,
+  resolveSlos,
+  sloProblems,
+  sloRuleFileName,
+  windowScaleProblems,
+} from "./slo";
+import { sloRuleTests } from "./slo.cases";
+import { sloDashboard } from "./slo-dashboard";
 import { ConfigProblem, checkIntegerInRange, isSelfValidating, show, throwIfProblems } from "./validation";
 
 /** The Docker provider: its registry source; its version is fixed by the prebuilt `@cdktf/provider-docker` package. */
@@ -63,6 +78,12 @@ export interface MonitoringStackBaseProps {
    * remote-writes its host's series to the central Prometheus. @default none: everything runs on the stack's host
    */
   readonly hosts?: readonly HostDeclaration[];
+  /**
+   * Every SLO window (the SLI windows, the alert windows, the budget period) is multiplied by this. Only for tests at
+   * a short scrape interval (the end-to-end suite uses 1/60 at 1 s: an hour lasts a minute); a real stack keeps 1.
+   * @default 1
+   */
+  readonly sloWindowScale?: number;
 }
 
 /** Options of {@link MonitoringStackBase.addHost}. @example { dockerHost: "ssh://ops@10.0.0.5" } */
@@ -104,6 +125,10 @@ export interface ScrapeJobOptions {
    * Series names the targets expose; dashboards may query them. @default none: only the scrape series (`up`, ...)
    */
   readonly metricNames?: readonly string[];
+  /** The request metrics the targets expose, as SLOs read them; names in `metricNames`. @default none */
+  readonly requestMetrics?: RequestMetrics;
+  /** Service level objectives over the job's series, as on a service. @default none */
+  readonly slo?: SloOptions;
 }
 
 /** One target of a scrape job: `host:port`, or an address with URL parameters and labels. */
@@ -154,7 +179,7 @@ export interface RuleFileSource {
   /** The file's name: `rules/<name>.yml`. */
   readonly name: string;
   /** Renders the document from the final set of services. */
-  readonly render: () => AlertRulesDocument;
+  readonly render: () => RulesDocument;
   /** Its promtool cases, when the adder declared them. */
   readonly tests?: RuleTests;
 }
@@ -191,6 +216,8 @@ export class MonitoringStackBase<
   public readonly prometheus: P;
   /** The Grafana every dashboard is deployed into. */
   public readonly grafana: G;
+  /** The factor of every SLO window (1 unless a test sets `sloWindowScale`). */
+  public readonly sloWindowScale: number;
 
   private readonly scrapeJobRegistry = new Map<string, { readonly metricNames: readonly string[] }>();
   private readonly dashboardSources: DashboardSource[] = [];
@@ -202,6 +229,7 @@ export class MonitoringStackBase<
   private readonly hostDeclarations: HostDeclaration[] = [];
   private readonly hostHooks: ((host: MonitoringHost) => void)[] = [];
   private readonly placements: { readonly name: string; readonly host: string }[] = [];
+  private readonly sloDeclarationList: SloDeclaration[] = [];
   private finalized = false;
 
   constructor(
@@ -218,6 +246,14 @@ export class MonitoringStackBase<
     this.runbookBaseUrl = props.runbookBaseUrl;
     this.projectDir = resolve(props.projectDir ?? ".");
     this.problems.push(...intervalProblems, ...runbookBaseUrlProblems("runbookBaseUrl", props.runbookBaseUrl));
+    const scale = props.sloWindowScale ?? 1;
+    // Checked only when set: at scale 1 a too long scrape interval is each SLO's own problem.
+    const scaleProblems =
+      props.sloWindowScale !== undefined
+        ? windowScaleProblems("sloWindowScale", scale, this.scrapeIntervalSeconds)
+        : [];
+    this.sloWindowScale = scaleProblems.length === 0 ? scale : 1;
+    this.problems.push(...scaleProblems);
 
     new DockerProvider(this, "docker", {});
     new LocalBackend(this, {
@@ -311,7 +347,24 @@ export class MonitoringStackBase<
       });
       return undefined;
     }
-    return new Service(this, id, { ...serviceOptions, name, network: this.network });
+    return this.withSlo(name, new Service(this, id, { ...serviceOptions, name, network: this.network }), serviceOptions);
+  }
+
+  /** Declares the SLOs of a service just added (`options.slo`), whatever host it runs on. */
+  private withSlo(name: string, service: Service | undefined, options: ServiceOptions): Service | undefined {
+    if (service !== undefined && options.slo !== undefined) {
+      this.addSlos({
+        owner: name,
+        path: `${name}.slo`,
+        jobName: service.jobName,
+        slo: options.slo,
+        ...(options.requestMetrics !== undefined ? { requestMetrics: options.requestMetrics } : {}),
+        requestMetricsPath: `${name}.requestMetrics`,
+        catalog: service.catalog,
+        seriesExclusions: service.seriesExclusions,
+      });
+    }
+    return service;
   }
 
   /** A service on an extra host: its name unique on that host; its job scraped by that host's agent. */
@@ -330,13 +383,13 @@ export class MonitoringStackBase<
       });
       return undefined;
     }
-    return new Service(host, id, {
+    return this.withSlo(name, new Service(host, id, {
       ...options,
       name,
       network: host.network,
       // Build contexts live side by side in the stack's folder: one per host and service.
       buildDir: `${hostName}/${name}`,
-    });
+    }), options);
   }
 
   /**
@@ -365,7 +418,22 @@ export class MonitoringStackBase<
       // The stack checks the rendered targets (an empty list included); Prometheus gets the valid ones.
       this.prometheus.addScrapeJobRenderedAtSynth(name, () => render().targets, { requireTargets: false });
     }
-    this.scrapeJobRegistry.set(name, { metricNames: [...(options.metricNames ?? [])] });
+    const metricNames = [...(options.metricNames ?? [])];
+    this.scrapeJobRegistry.set(name, {
+      metricNames: options.slo !== undefined ? [...metricNames, ...SLO_RECORDED_SERIES] : metricNames,
+    });
+    if (options.slo !== undefined) {
+      this.addSlos({
+        owner: name,
+        path: `${path}.slo`,
+        jobName: name,
+        slo: options.slo,
+        ...(options.requestMetrics !== undefined ? { requestMetrics: options.requestMetrics } : {}),
+        requestMetricsPath: `${path}.requestMetrics`,
+        catalog: metricNames,
+        seriesExclusions: [],
+      });
+    }
   }
 
   /**
@@ -382,9 +450,21 @@ export class MonitoringStackBase<
       });
       return;
     }
-    const render = (): AlertRulesDocument => (typeof rules === "function" ? rules(this.alertRuleContext()) : rules);
+    const render = (): RulesDocument => (typeof rules === "function" ? rules(this.alertRuleContext()) : rules);
     this.ruleFileSources.set(name, { name, render, ...(options.tests !== undefined ? { tests: options.tests } : {}) });
     this.prometheus.addRuleFile(name, render);
+  }
+
+  /** Every SLO declaration of the final set (services and scrape jobs), in the order added. */
+  public get sloDeclarations(): readonly SloDeclaration[] {
+    return [...this.sloDeclarationList];
+  }
+
+  /** Every SLO whose declaration is valid, resolved: what the SLO dashboard shows. */
+  public get slos(): readonly ResolvedSlo[] {
+    return this.sloDeclarationList
+      .filter((decl) => sloProblems(decl, this.scrapeIntervalSeconds).length === 0)
+      .flatMap((decl) => resolveSlos(decl));
   }
 
   /**
@@ -542,9 +622,15 @@ export class MonitoringStackBase<
       .filter((node) => node !== this)
       .flatMap((node) => (isSelfValidating(node) ? node.configProblems() : []));
     const deployedJobs = this.deployedJobs;
-    const rules = [...this.ruleFileSources.values()].flatMap((file) =>
-      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs),
-    );
+    const slo = this.sloDeclarationList.map((decl) => ({
+      file: sloRuleFileName(decl.owner),
+      problems: sloProblems(decl, this.scrapeIntervalSeconds),
+    }));
+    // An SLO declaration with problems is reported as such, not again through the rules rendered from it.
+    const invalidSloFiles = new Set(slo.filter((entry) => entry.problems.length > 0).map((entry) => entry.file));
+    const rules = [...this.ruleFileSources.values()]
+      .filter((file) => !invalidSloFiles.has(file.name))
+      .flatMap((file) => ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs));
     const unknownHosts = this.placements
       .filter((placement) => !this.hostRegistry.has(placement.host))
       .map((placement) => ({
@@ -559,14 +645,31 @@ export class MonitoringStackBase<
       ...this.problems,
       ...constructs,
       ...this.renderedScrapeJobs.flatMap((render) => render().problems),
+      ...slo.flatMap((entry) => entry.problems),
       ...rules,
     ];
   }
 
   private renderDashboards(): { dashboards: RenderedDashboard[]; problems: readonly LintProblem[] } {
     const modules = this.dashboardSources.filter((d): d is DashboardModule => "build" in d);
+    // The SLO dashboard, after every component's, when the final set declares an SLO.
+    if (this.sloDeclarationList.length > 0) modules.push(sloDashboard(() => this.slos));
     const files = this.dashboardSources.filter((d): d is ImportedDashboardFile => !("build" in d));
     return renderDashboardsWithProblems(this.dashboardContext(), files, modules);
+  }
+
+  /** Registers the rule file of a declaration, with its promtool cases. */
+  private addSlos(decl: SloDeclaration): void {
+    this.sloDeclarationList.push(decl);
+    const context = (ctx: AlertRuleContext): SloRenderContext => ({
+      scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
+      windowScale: this.sloWindowScale,
+      ...(ctx.runbookBaseUrl !== undefined ? { runbookBaseUrl: ctx.runbookBaseUrl } : {}),
+    });
+    this.addAlertRules(sloRuleFileName(decl.owner), (ctx) => renderSloRules(decl, context(ctx)), {
+      // Cases are written for the real windows; a stack with scaled windows (a test's) has none.
+      tests: (ctx) => (this.sloWindowScale === 1 ? sloRuleTests(decl, context(ctx)) : []),
+    });
   }
 
   private scrapeJobContext(): ScrapeJobContext {

@@ -34,9 +34,9 @@ import { dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { DEMO_API_BINARY } from "../../constructs/api/defaults";
 import { LOOPBACK } from "../../constructs/core/container-defaults";
-import type { LocalRunContext, Service } from "../../constructs/core/service";
-import type { MonitoringStack } from "../../constructs/monitoring-stack";
 import type { PrometheusBasicAuth } from "../../constructs/core/backends";
+import type { LocalRunContext, Service } from "../../constructs/core/service";
+import type { MonitoringStack, MonitoringStackProps } from "../../constructs/monitoring-stack";
 import type { PrometheusConfigFile } from "../../constructs/prometheus";
 import { inspectMonitoringStack } from "../../main";
 import { PrometheusClient } from "../verify/prometheus-client";
@@ -62,12 +62,17 @@ export const HARNESS_TIMEOUTS_MS = {
 
 /**
  * Builds the monitoring stack as `npm run deploy` does (main.ts's `inspectMonitoringStack`, so imported dashboards
- * are included), with `scrapeIntervalSeconds` as the stack setting. Synchronous: suites can list the dashboards'
+ * are included), with `scrapeIntervalSeconds` as the stack setting (and `sloWindowScale`, when a suite scales the SLO
+ * windows to its short interval). Synchronous: suites can list the dashboards'
  * queries while jest collects tests.
  */
-export function buildDefaultMonitoringStack(scrapeIntervalSeconds: number): MonitoringStack {
-  // An empty environment: the suite checks the default stack, whatever the shell that runs it has set.
-  return inspectMonitoringStack({}, { scrapeIntervalSeconds }).stack;
+export function buildDefaultMonitoringStack(
+  scrapeIntervalSeconds: number,
+  overrides: Pick<MonitoringStackProps, "sloWindowScale"> = {},
+): MonitoringStack {
+  // An empty environment: the suite checks the default stack, whatever the shell that runs it has set. A suite at a
+  // 1 s scrape interval may scale the SLO windows (an hour lasting a minute); nothing else differs.
+  return inspectMonitoringStack({}, { scrapeIntervalSeconds, ...overrides }).stack;
 }
 
 /**
