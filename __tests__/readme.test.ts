@@ -1,11 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { ALERTMANAGER_DEFAULTS } from "../constructs/alertmanager";
-import { DEMO_API_DEFAULTS } from "../constructs/api";
+import { DEFAULT_API_ALERT_THRESHOLDS, DEMO_API_DEFAULTS } from "../constructs/api";
 import { ENV_SETTINGS, describeSetting } from "../constructs/env-config";
 import { GRAFANA_DEFAULTS } from "../constructs/grafana";
 import { PROMETHEUS_DEFAULTS } from "../constructs/prometheus";
-import { CONFIGURATION_DOC, formattedConfigurationDoc } from "../scripts/docs/configuration";
+import { ALERTS_DOC, withAlertsIndex } from "../scripts/docs/alerts";
+import { CONFIGURATION_DOC, formattedConfigurationDoc, prettierMarkdown } from "../scripts/docs/configuration";
 import { IMAGES } from "./support/versions";
 
 const root = join(__dirname, "..");
@@ -110,6 +111,26 @@ describe("docs/configuration.md is generated from the code (npm run docs)", () =
     expect(tableRows(configuration)).toContainEqual(["`hostPort`", `\`${PROMETHEUS_DEFAULTS.hostPort}\``]);
     expect(tableRows(configuration)).toContainEqual(["`retentionDays`", `\`${PROMETHEUS_DEFAULTS.retentionDays}\``]);
     expect(tableRows(configuration)).toContainEqual(["`image`", `\`${GRAFANA_DEFAULTS.image}\``]);
+  });
+});
+
+describe("docs/alerts.md's alert index is generated from the rule files (npm run docs)", () => {
+  const page = readFileSync(join(root, ALERTS_DOC), "utf8");
+
+  it("is current: what `npm run docs` writes now", () => {
+    expect(page).toBe(prettierMarkdown(root, ALERTS_DOC, withAlertsIndex(page)));
+  });
+
+  it("lists every alert with its runbook page and the default thresholds of the code", () => {
+    const alerts = tableRows(page).flatMap((cells) => {
+      const match = /^\[`(\w+)`\]\(runbooks\/(\w+)\.md\)$/.exec(cells[0]);
+      return match === null ? [] : [match[1]];
+    });
+    const runbooks = readdirSync(join(docsDir, "runbooks")).filter((name) => name !== "README.md");
+    expect(alerts.sort()).toEqual(runbooks.map((name) => name.replace(/\.md$/, "")).sort());
+    // A row's expression holds escaped pipes (`\|`): the whole line is read.
+    const latency = page.split("\n").find((line) => line.startsWith("| [`ApiHighLatencyP95`]"));
+    expect(latency).toContain(`> ${DEFAULT_API_ALERT_THRESHOLDS.latencyP95Seconds} and`);
   });
 });
 

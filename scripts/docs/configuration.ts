@@ -214,12 +214,17 @@ export function renderConfigurationDoc(): string {
  * file), run as a process: Prettier 3 is loaded through dynamic imports, which jest's CommonJS runtime refuses.
  */
 export function formattedConfigurationDoc(root: string): string {
+  return prettierMarkdown(root, CONFIGURATION_DOC, renderConfigurationDoc());
+}
+
+/** `text` laid out by the project's Prettier as the Markdown file `path` (relative to `root`). */
+export function prettierMarkdown(root: string, path: string, text: string): string {
   const prettier = join(root, "node_modules", "prettier", "bin", "prettier.cjs");
-  const result = spawnSync(process.execPath, [prettier, "--stdin-filepath", CONFIGURATION_DOC], {
+  const result = spawnSync(process.execPath, [prettier, "--stdin-filepath", path], {
     cwd: root,
-    input: renderConfigurationDoc(),
+    input: text,
     encoding: "utf8",
   });
-  if (result.status !== 0) throw new Error(`prettier failed on ${CONFIGURATION_DOC}: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`prettier failed on ${path}: ${result.stderr}`);
   return result.stdout;
 }
