@@ -1,7 +1,8 @@
 /**
  * The stack as a library: the package entry point another cdktf app imports, the metrics contract reached by package
- * name only, and the README's "Monitor your own service" example compiled and synthesized in a fresh app outside the
- * checkout, exactly as the README prints it.
+ * name only, and the package as a user gets it: `npm pack` (its `prepack` builds dist/), the tarball installed with
+ * cdktf and constructs into a fresh app outside the checkout, the README's "Monitor your own service" example
+ * type-checked and synthesized there exactly as the README prints it, and a plain-node app (`require`, no tsx).
  */
 import { spawnSync } from "node:child_process";
 import {
