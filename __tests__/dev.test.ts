@@ -1,10 +1,13 @@
 /**
- * `npm run dev` as a user runs it: started as a child process (node with tsx, as `npm run dev` runs it), waited for
- * until it prints its URLs, checked by `npm run verify -- --skip-grafana` with no URL flags (verify finds the API and
- * Prometheus on the stack's host ports, exactly where dev started them), then stopped with SIGTERM: every process it
- * started (one per service with a local process: the API, Prometheus, the exporters) must be gone.
+ * `npm run dev` as a user runs it: through npm (`npm run dev`: npm, its `sh -c`, tsx, the script), waited for until it
+ * prints `dev: ready`, checked right then by `npm run verify -- --skip-grafana` with no URL flags (verify finds the API
+ * and Prometheus on the stack's host ports, exactly where dev started them; a 5 s scrape interval, so the traffic
+ * series are as fresh as after a real start), then stopped with SIGTERM to npm's PID: every process below npm (tsx,
+ * the script, one per service with a local process: the API, Prometheus, the exporters) must be gone and the ports
+ * free.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { resolve } from "node:path";
 import { DemoApi } from "../constructs/api";
@@ -16,27 +19,98 @@ import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
 const PROJECT_ROOT = resolve(__dirname, "..");
 
 /** Bounds, in milliseconds. */
-const TIMEOUTS_MS = { ready: 120_000, verify: 90_000, stop: 15_000 } as const;
+const TIMEOUTS_MS = { ready: 120_000, verify: 90_000, stop: 20_000 } as const;
+/** Long enough for the rate windows to matter (Grafana's `$__rate_interval` is 4 of them), short enough for CI. */
+const SCRAPE_INTERVAL_SECONDS = 5;
 
 /** A child started with node + tsx, its output collected. */
 interface Child {
   readonly process: ChildProcess;
   output(): string;
+  /** Its exit code once its output is complete (every pipe closed). */
   exited: Promise<number | null>;
+  /** Its exit code as soon as it exits (a process it left behind may hold its pipes open). */
+  exitedProcess: Promise<number | null>;
 }
 
-function startTsx(script: string, args: readonly string[], env: Readonly<Record<string, string>>): Child {
-  // node itself with tsx as a loader: one process, so signals reach the script itself, not a wrapper.
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+function startChild(command: string, args: readonly string[], env: Readonly<Record<string, string>>): Child {
+  const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so a failed test can stop whatever is left of it at once.
+    detached: true,
   });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   const exited = new Promise<number | null>((resolveExit) => child.on("close", (code) => resolveExit(code)));
-  return { process: child, output: () => output, exited };
+  const exitedProcess = new Promise<number | null>((resolveExit) => child.on("exit", (code) => resolveExit(code)));
+  return { process: child, output: () => output, exited, exitedProcess };
+}
+
+/** node itself with tsx as a loader, as verify's CLI runs. */
+function startTsx(script: string, args: readonly string[], env: Readonly<Record<string, string>>): Child {
+  return startChild(process.execPath, ["--import", "tsx", script, ...args], env);
+}
+
+/** Every process running now whose parent chain reaches `root` (not `root` itself), from /proc. */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The command may hold spaces and parentheses: the fields after its closing parenthesis are fixed.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  const visit = (pid: number): void => {
+    for (const [child, parent] of parents) {
+      if (parent === pid) {
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(root);
+  return found;
+}
+
+/** A process as /proc shows it: PID, state and command line, for a message saying what was left. */
+function describeProcess(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+    return `${pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]} ${command || stat}`;
+  } catch {
+    return `${pid} gone`;
+  }
+}
+
+/** Every process of process group `pgid`, from /proc. */
+function processGroup(pgid: number): number[] {
+  return readdirSync("/proc").flatMap((entry) => {
+    if (!/^\d+$/.test(entry)) return [];
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) === pgid ? [Number(entry)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Resolves with true when `port` can be bound on 127.0.0.1 now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once("error", () => resolveFree(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
+  });
 }
 
 async function waitFor(child: Child, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
@@ -52,7 +126,7 @@ async function waitFor(child: Child, pattern: RegExp, timeoutMs: number): Promis
 }
 
 /** The stack dev runs (the default one), and what of it runs as a process here. */
-const { stack } = inspectMonitoringStack({}, { scrapeIntervalSeconds: 1 });
+const { stack } = inspectMonitoringStack({}, { scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS });
 const services = [...stack.services.values()];
 const LOCAL = services.filter((service) => service.localRun !== undefined).map((service) => service.name);
 const NOT_LOCAL = services.filter((service) => service.localRun === undefined).map((service) => service.name);
@@ -75,24 +149,29 @@ function startedServices(output: string): { name: string; port: number; pid: num
 
 describeWithBinaries("npm run dev", BINARY_NAMES, () => {
   let dev: Child | undefined;
-  /** The PIDs dev printed, stopped here by PID should the test fail before dev stops them itself. */
+  /** Every process below npm once dev is ready, stopped here by PID should the test fail before dev stops them. */
   const started: number[] = [];
 
   afterAll(async () => {
-    if (dev !== undefined && dev.process.exitCode === null) {
-      // SIGTERM first: dev stops its processes itself; a SIGKILL would leave them running.
-      dev.process.kill("SIGTERM");
-      const timer = setTimeout(() => dev?.process.kill("SIGKILL"), TIMEOUTS_MS.stop - 2000);
-      await dev.exited;
-      clearTimeout(timer);
+    // Should the test fail before dev stopped: SIGTERM to npm's whole process group (dev stops its own processes),
+    // then SIGKILL for whatever is left of it, and for every process that was below npm.
+    const group = dev?.process.pid;
+    const signalGroup = (signal: NodeJS.Signals): void => {
+      if (group !== undefined && processGroup(group).length > 0) process.kill(-group, signal);
+    };
+    signalGroup("SIGTERM");
+    const deadline = Date.now() + TIMEOUTS_MS.stop - 5000;
+    while (group !== undefined && processGroup(group).length > 0 && Date.now() < deadline) {
+      await new Promise((tick) => setTimeout(tick, 200));
     }
+    signalGroup("SIGKILL");
     for (const pid of started.filter(processAlive)) process.kill(pid, "SIGKILL");
   }, TIMEOUTS_MS.stop);
 
   it(
-    "starts every service with a local process (the API and Prometheus on the stack's ports), passes verify --skip-grafana, and stops them all on SIGTERM",
+    "through npm: starts every service with a local process on the stack's ports, passes verify --skip-grafana right after `dev: ready`, and SIGTERM to npm's PID stops every process below npm and frees the ports",
     async () => {
-      // given the stack's host ports set to free ones, and a 1 s scrape interval so verify's data checks are quick
+      // given the stack's host ports set to free ones
       const [apiPort, prometheusPort, grafanaPort] = [
         await freeLoopbackPort(),
         await freeLoopbackPort(),
@@ -102,15 +181,17 @@ describeWithBinaries("npm run dev", BINARY_NAMES, () => {
         API_HOST_PORT: String(apiPort),
         PROMETHEUS_HOST_PORT: String(prometheusPort),
         GRAFANA_HOST_PORT: String(grafanaPort),
-        SCRAPE_INTERVAL_SECONDS: "1",
+        SCRAPE_INTERVAL_SECONDS: String(SCRAPE_INTERVAL_SECONDS),
         PROMETHEUS_BIN_DIR: binDir(),
       };
 
-      // when dev starts
-      dev = startTsx("scripts/dev.ts", [], env);
+      // when dev starts through npm, as a user types it
+      dev = startChild("npm", ["run", "dev"], env);
+      const npmPid = dev.process.pid ?? 0;
       await waitFor(dev, /^dev: ready$/m, TIMEOUTS_MS.ready);
       const printed = startedServices(dev.output());
-      started.push(...printed.map((service) => service.pid));
+      const below = descendants(npmPid);
+      started.push(...below);
 
       // then it started every service with a local process, the API and Prometheus on the stack's host ports, and
       // says which services it did not start
@@ -120,6 +201,9 @@ describeWithBinaries("npm run dev", BINARY_NAMES, () => {
       expect(printed.map((service) => [service.name, processAlive(service.pid)])).toEqual(
         printed.map((service) => [service.name, true]),
       );
+      // npm's shell, tsx, the script and the services are all below npm
+      expect(below).toEqual(expect.arrayContaining(printed.map((service) => service.pid)));
+      expect(below.length).toBeGreaterThan(printed.length);
       for (const name of NOT_LOCAL) expect(dev.output()).toMatch(new RegExp(`^ {2}${name} +not started: `, "m"));
 
       // and verify, with no URL flags, finds both and passes
@@ -135,21 +219,29 @@ describeWithBinaries("npm run dev", BINARY_NAMES, () => {
       expect(verify.output()).toContain(`Prometheus  http://127.0.0.1:${prometheusPort}  (from the stack's settings)`);
       expect(verify.output()).toMatch(/verify: \d+ passed, 0 failed/);
 
-      // when dev gets SIGTERM, then it stops every process it started and exits 0
-      dev.process.kill("SIGTERM");
+      // when npm gets SIGTERM, then dev stops every process it started, npm exits 0, nothing of it is left
+      process.kill(npmPid, "SIGTERM");
       let stopTimer: NodeJS.Timeout | undefined;
       const stopped = await Promise.race([
-        dev.exited,
+        dev.exitedProcess,
         new Promise<"timeout">((resolveTimeout) => {
           stopTimer = setTimeout(() => resolveTimeout("timeout"), TIMEOUTS_MS.stop);
         }),
       ]);
       clearTimeout(stopTimer);
       expect(stopped).toBe(0);
-      expect(dev.output()).toContain("dev: stopped");
       expect(printed.map((service) => [service.name, processAlive(service.pid)])).toEqual(
         printed.map((service) => [service.name, false]),
       );
+      // esbuild's service (tsx's) exits on its own once its parent's pipe closes: a moment, bounded
+      const leftDeadline = Date.now() + 5000;
+      while (below.some(processAlive) && Date.now() < leftDeadline) await new Promise((tick) => setTimeout(tick, 100));
+      expect(below.filter(processAlive).map(describeProcess)).toEqual([]);
+      expect(processGroup(npmPid).map(describeProcess)).toEqual([]);
+      expect(await Promise.all(printed.map((service) => portFree(service.port)))).toEqual(printed.map(() => true));
+      // nothing holds npm's pipes any more: its output is complete
+      await dev.exited;
+      expect(dev.output()).toContain("dev: stopped");
     },
     TIMEOUTS_MS.ready + TIMEOUTS_MS.verify + TIMEOUTS_MS.stop,
   );

@@ -1,14 +1,15 @@
 /**
  * The stack as a library: the package entry point another cdktf app imports, the metrics contract reached by package
- * name only, and the README's "Monitor your own service" example compiled and synthesized in a fresh app outside the
- * checkout, exactly as the README prints it.
+ * name only, and the package as a user gets it: `npm pack` (its `prepack` builds dist/), the tarball installed with
+ * cdktf and constructs into a fresh app outside the checkout, the README's "Monitor your own service" example
+ * type-checked and synthesized there exactly as the README prints it, and a plain-node app (`require`, no tsx).
  */
 import { spawnSync } from "node:child_process";
 import {
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  lstatSync,
   readdirSync,
   rmSync,
   statSync,
@@ -56,6 +57,32 @@ function readmeCodeBlock(heading: string): string {
   return match[1];
 }
 
+/** The environment of an npm child: npm's own `npm_*` variables of an enclosing `npm test` left out. */
+function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+}
+
+/** Runs `command` in `cwd`; throws with its output when it fails. */
+function run(command: string, args: readonly string[], cwd: string, timeoutMs: number): string {
+  const result = spawnSync(command, args, { cwd, env: npmEnv(), encoding: "utf8", timeout: timeoutMs });
+  if (result.status !== 0) {
+    throw new Error(
+      `${command} ${args.join(" ")} failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`,
+    );
+  }
+  return result.stdout;
+}
+
+/** `npm pack` of this checkout into `dir` (its `prepack` builds dist/): the tarball's path. */
+function packInto(dir: string): string {
+  const out = run("npm", ["pack", "--json", "--pack-destination", dir], root, 180_000);
+  const [packed] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string }[];
+  return join(dir, packed.filename);
+}
+
+/** How the tests install: exact versions, no audit or funding calls, npm's cache first. */
+const NPM_INSTALL = ["install", "--save-exact", "--no-audit", "--no-fund", "--prefer-offline"] as const;
+
 /** A dashboard as Grafana exports it: a `${DS_PROMETHEUS}` input, querying the example's service. */
 const ORDERS_DASHBOARD_EXPORT = {
   __inputs: [{ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }],
@@ -81,13 +108,36 @@ const ORDERS_DASHBOARD_EXPORT = {
 };
 
 describe("the package entry point", () => {
-  it("declares exports with types for the root entry, pointing at constructs/index.ts", () => {
+  it("declares exports pointing at the build of constructs/index.ts, cdktf and constructs as peers", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
       name: string;
-      exports: Record<string, { types: string; default: string } | string>;
+      exports: Record<string, Record<string, string> | string>;
+      files: string[];
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const build = JSON.parse(readFileSync(join(root, "tsconfig.build.json"), "utf8")) as {
+      compilerOptions: { outDir: string };
+      include: string[];
     };
     expect(pkg.name).toBe("monitoring-stack");
-    expect(pkg.exports["."]).toEqual({ types: "./constructs/index.ts", default: "./constructs/index.ts" });
+    expect(build.include).toEqual(["constructs/index.ts"]);
+    expect(build.compilerOptions.outDir).toBe("dist");
+    expect(pkg.exports["."]).toEqual({
+      types: "./dist/constructs/index.d.ts",
+      require: "./dist/constructs/index.js",
+      default: "./dist/constructs/index.js",
+    });
+    expect(pkg.scripts.prepack).toBe("npm run build");
+    expect(pkg.files).toContain("dist/");
+    // One copy of cdktf and constructs in a user's app: theirs. Kept as devDependencies so this checkout runs.
+    expect(pkg.peerDependencies).toEqual({ cdktf: "^0.21.0", constructs: "^10.4.2" });
+    expect(pkg.dependencies).not.toHaveProperty("cdktf");
+    expect(pkg.dependencies).not.toHaveProperty("constructs");
+    expect(pkg.devDependencies).toMatchObject({ cdktf: "0.21.0", constructs: "10.4.2" });
+    expect(pkg.dependencies).toHaveProperty("@cdktf/provider-docker");
   });
 
   it("exposes the constructs, the components' add calls and the types a user needs", () => {
@@ -199,35 +249,22 @@ describe("constructs write their own generated files during synth", () => {
   });
 });
 
-describe('README "Monitor your own service"', () => {
+describe('the packed package in a fresh app, and the README "Monitor your own service"', () => {
   let consumer: string;
+  let tarball: string;
+  let installSeconds: number;
   beforeAll(() => {
-    // A fresh cdktf app outside the checkout. npm installs a `file:` dependency as a link to the folder
-    // (install-links=false, npm's default); cdktf and constructs are the app's own copies, as `npm install` gives it
-    // (copied from this checkout at the versions the README names: no registry in tests), so the app's App and the
-    // library's constructs come from different module instances, as they do for a user. @types/node is linked.
+    // A fresh cdktf app outside the checkout, with the package installed from its tarball (a copy, not a link to the
+    // checkout, as a registry or a git dependency installs it) next to the app's own cdktf and constructs: exactly
+    // the install the README prints, from the npm registry (or npm's cache). @types/node is linked for the type check.
     consumer = mkdtempSync(join(tmpdir(), "acme-monitoring-"));
+    tarball = packInto(consumer);
+    writeFileSync(join(consumer, "package.json"), `${JSON.stringify({ name: "acme-monitoring", private: true })}\n`);
+    const started = Date.now();
+    run("npm", [...NPM_INSTALL, tarball, "cdktf@0.21.0", "constructs@10.4.2"], consumer, 240_000);
+    installSeconds = (Date.now() - started) / 1000;
     mkdirSync(join(consumer, "node_modules", "@types"), { recursive: true });
-    symlinkSync(root, join(consumer, "node_modules", "monitoring-stack"), "dir");
-    for (const dep of ["cdktf", "constructs"]) {
-      cpSync(join(root, "node_modules", dep), join(consumer, "node_modules", dep), {
-        recursive: true,
-        dereference: true,
-      });
-    }
     symlinkSync(join(root, "node_modules", "@types", "node"), join(consumer, "node_modules", "@types", "node"), "dir");
-    writeFileSync(
-      join(consumer, "package.json"),
-      `${JSON.stringify(
-        {
-          name: "acme-monitoring",
-          private: true,
-          dependencies: { cdktf: "0.21.0", constructs: "10.4.2", "monitoring-stack": `file:${root}` },
-        },
-        null,
-        2,
-      )}\n`,
-    );
     writeFileSync(
       join(consumer, "tsconfig.json"),
       JSON.stringify({
@@ -246,7 +283,7 @@ describe('README "Monitor your own service"', () => {
     );
     writeFileSync(join(consumer, "main.ts"), readmeCodeBlock("## Monitor your own service"));
     writeFileSync(join(consumer, "orders.json"), JSON.stringify(ORDERS_DASHBOARD_EXPORT, null, 2));
-  });
+  }, 400_000);
   afterAll(() => rmSync(consumer, { recursive: true, force: true }));
 
   function synth(outdir: string) {
@@ -316,15 +353,37 @@ describe('README "Monitor your own service"', () => {
     expect(Object.values(out).join("\n")).not.toContain(password);
   }, 300_000);
 
-  it("a zero-props stack with one service synthesizes in a fresh app and generates the password file (0600)", () => {
+  it("installs as a copy with only the runtime dependencies: no TypeScript source, no app/, no tsx", () => {
+    const installed = join(consumer, "node_modules", "monitoring-stack");
+    expect(lstatSync(installed).isSymbolicLink()).toBe(false);
+    const files = walk(installed);
+    expect(files).toEqual(expect.arrayContaining(["dist/constructs/index.js", "dist/constructs/index.d.ts"]));
+    expect(files.filter((path) => path.endsWith(".ts") && !path.endsWith(".d.ts"))).toEqual([]);
+    expect(files.filter((path) => /^(app|__tests__|scripts)\//.test(path))).toEqual([]);
+    // The demo API and its contract are not in the package, and nothing in it needs them.
+    const text = files
+      .filter((path) => path.endsWith(".js"))
+      .map((path) => readFileSync(join(installed, path), "utf8"));
+    expect(text.filter((code) => code.includes("@monitoring-stack/api"))).toEqual([]);
+    // The runbook pages the alerts' `runbook` annotation names travel with the package.
+    expect(files).toContain("docs/runbooks/TargetDown.md");
+    const installedPackages = readdirSync(join(consumer, "node_modules"));
+    expect(installedPackages).not.toContain("tsx");
+    expect(installedPackages).not.toContain("typescript");
+    expect(installedPackages).not.toContain("cdktf-cli");
+    // Measured for the report; the whole install (npm's cache warm) is well under the suite's timeout.
+    expect(installSeconds).toBeLessThan(240);
+  });
+
+  it("a plain-node app (require, no tsx) with a zero-props stack and one service synthesizes cdk.tf.json", () => {
     // The smallest app: no props at all, one service, synth; in a project folder of its own (the consumer's deps).
     const project = join(consumer, "minimal");
     mkdirSync(project);
     writeFileSync(
-      join(project, "main.ts"),
+      join(project, "main.js"),
       [
-        'import { App } from "cdktf";',
-        'import { MonitoringStack } from "monitoring-stack";',
+        'const { App } = require("cdktf");',
+        'const { MonitoringStack } = require("monitoring-stack");',
         "",
         "const app = new App();",
         'const monitoring = new MonitoringStack(app, "monitoring");',
@@ -333,7 +392,7 @@ describe('README "Monitor your own service"', () => {
         "",
       ].join("\n"),
     );
-    const result = spawnSync(tsx, ["main.ts"], {
+    const result = spawnSync(process.execPath, ["main.js"], {
       cwd: project,
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       encoding: "utf8",

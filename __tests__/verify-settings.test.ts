@@ -5,7 +5,15 @@
  */
 import type { RenderedDashboard } from "../dashboards/types";
 import { fail, pass, skip } from "../scripts/verify/checks";
-import { dashboardWindow, parseRelativeRange } from "../scripts/verify/panel-queries";
+import { inspectMonitoringStack } from "../main";
+import { stackExpectations } from "../scripts/verify/expectations";
+import {
+  dashboardQueries,
+  dashboardWindow,
+  parseRelativeRange,
+  type PanelQueryOutcome,
+} from "../scripts/verify/panel-queries";
+import { queryResult } from "../scripts/verify/run";
 import { parseSampleValue } from "../scripts/verify/prometheus-client";
 import { ChecklistPrinter, formatResult, formatSummary } from "../scripts/verify/report";
 import { parseVerifyArgs, resolvePassword, resolveUrls, terraformOutputs } from "../scripts/verify/settings";
@@ -129,8 +137,9 @@ describe("query windows", () => {
   });
 
   it("spans the dashboard's range at about Grafana's resolution, never finer than a scrape", () => {
+    // 982 steps of 22 s: the range grows by 4 s so Prometheus' last evaluation is the end itself.
     expect(dashboardWindow(dashboard("now-6h"), 100_000, 15)).toEqual({
-      startSeconds: 100_000 - 21_600,
+      startSeconds: 100_000 - 982 * 22,
       endSeconds: 100_000,
       stepSeconds: 22,
       scrapeIntervalSeconds: 15,
@@ -138,7 +147,17 @@ describe("query windows", () => {
     expect(dashboardWindow(dashboard("now-1h"), 100_000, 15).stepSeconds).toBe(15);
   });
 
-  it("starts no earlier than Prometheus did, and reads one hour when the range is not relative", () => {
+  it("ends on a step: a range query's last evaluation is the end, after the scrapes verify waited for", () => {
+    // Prometheus started 37 s ago, 15 s scrapes: 3 steps of 15 s, from 8 s before Prometheus' start.
+    expect(dashboardWindow(dashboard("now-1h"), 100_000, 15, 100_000 - 37)).toEqual({
+      startSeconds: 100_000 - 45,
+      endSeconds: 100_000,
+      stepSeconds: 15,
+      scrapeIntervalSeconds: 15,
+    });
+  });
+
+  it("starts no more than a step before Prometheus did, and reads one hour when the range is not relative", () => {
     expect(dashboardWindow(dashboard("now-6h"), 100_000, 1, 99_980)).toEqual({
       startSeconds: 99_980,
       endSeconds: 100_000,
@@ -210,5 +229,40 @@ describe("ChecklistPrinter", () => {
     printer.print(pass("Data", "scraped"));
 
     expect(printed).toBe("\nData\n  … waiting for Prometheus\n  ✓ scraped\n");
+  });
+});
+
+describe("the fix hint of a panel query without data names the cause", () => {
+  const { stack } = inspectMonitoringStack({});
+  const exp = stackExpectations(stack);
+  const [item] = dashboardQueries(exp.dashboards).filter((query) =>
+    query.query.metricNames.includes("http_requests_total"),
+  );
+  const outcome: PanelQueryOutcome = {
+    ...item,
+    promql: item.query.expr,
+    status: "no-data",
+    seriesCount: 0,
+    values: [],
+  };
+  const known = new Set(item.query.metricNames);
+  const hint = (result: ReturnType<typeof queryResult>): string | undefined =>
+    result.status === "fail" ? result.hint : undefined;
+
+  it("says the data is not there yet when no series has the two samples rate() needs in the rate window", () => {
+    const result = hint(queryResult("q", outcome, known, exp, { windowSeconds: 60, mostSamples: 1 }));
+    expect(result).toBe(
+      `the data is not there yet: no series of ${item.query.metricNames.join(", ")} has 2 samples in the last 60 s (the rate window; 1 at most), which rate() needs: wait one or two scrape intervals (15 s) and run verify again, or send traffic (npm run traffic)`,
+    );
+  });
+
+  it("points at the dashboard's selectors only when the series have the samples", () => {
+    const result = hint(queryResult("q", outcome, known, exp, { windowSeconds: 60, mostSamples: 4 }));
+    expect(result).toMatch(/^the metrics have samples, but no series matches the panel's selectors/);
+  });
+
+  it("names the missing metric when Prometheus has no series of it", () => {
+    const result = hint(queryResult("q", outcome, new Set(["up"]), exp, {}));
+    expect(result).toMatch(/^Prometheus has no series named http_requests_total/);
   });
 });

@@ -1,8 +1,13 @@
 /**
  * `npm run dev`: every service of the stack that declares a local process (`localRun`: the API, the exporters,
  * Prometheus last with the stack's generated prometheus.yml and rule files, targets mapped to loopback) on 127.0.0.1,
- * without Docker. Prints the URLs, then runs until Ctrl-C or SIGTERM, which stop every process it started. The same
- * harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
+ * without Docker. Prints the URLs, then runs until Ctrl-C, SIGTERM or SIGHUP, which stop every process it started. The
+ * same harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
+ *
+ * Through npm: `npm run dev` is `exec tsx scripts/dev.ts`. npm passes SIGINT and SIGTERM on to the script's shell;
+ * without `exec`, that shell (`sh -c`) dies of it and leaves tsx and everything below running. With it, the shell is
+ * tsx, which relays the signal to this script. Should whatever started it die without a signal (npm or tsx killed),
+ * this script sees its parent change and stops too.
  *
  *   npm run dev                                    # then, in another terminal:
  *   npm run verify -- --skip-grafana               # the checklist against it (no Grafana here)
@@ -38,7 +43,7 @@ SIGTERM. Settings come from the same environment variables as npm run deploy
   npm run verify -- --skip-grafana
   npm run traffic`;
 
-/** How often the two processes are checked to still be running, in milliseconds. */
+/** How often the started processes (and this script's parent) are checked to still be running, in milliseconds. */
 const WATCH_INTERVAL_MS = 1000;
 
 /** The port of an `http://host:port` URL. */
@@ -117,9 +122,14 @@ async function main(): Promise<number> {
   }
 
   // Signals are caught from here on, so a Ctrl-C during the start still stops what was started.
-  let signalled: NodeJS.Signals | undefined;
-  let onSignal: (signal: NodeJS.Signals) => void = (signal) => (signalled = signal);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => onSignal(signal));
+  let signalled: string | undefined;
+  let onSignal: (why: string) => void = (why) => (signalled = why);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => onSignal(signal));
+  // Orphaned (npm or tsx killed without a chance to pass a signal on): the parent changes; stop like on a signal.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent) onSignal(`its parent process (pid ${parent}) exited`);
+  }, WATCH_INTERVAL_MS);
 
   process.stdout.write(`dev: starting ${local.map((service) => service.name).join(", ")} (Prometheus last) ...\n`);
   const running: LocalStack = await startLocalStack({ stack, ports, binaries });
@@ -134,6 +144,7 @@ async function main(): Promise<number> {
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(watch);
+      clearInterval(parentWatch);
       process.stdout.write(`\ndev: ${why}: stopping ${pids}\n`);
       await running.stop();
       process.stdout.write("dev: stopped\n");
@@ -141,7 +152,7 @@ async function main(): Promise<number> {
     })();
     return stopping;
   };
-  onSignal = (signal) => void stop(signal);
+  onSignal = (why) => void stop(why);
   if (signalled !== undefined) onSignal(signalled);
 
   // Ready means scraping: right after its start Prometheus has no targets yet, and verify would find none.

@@ -101,6 +101,12 @@ export function promqlFor(item: DashboardQuery, window: QueryWindow): string {
   return substituteVariables(item.query.expr, values);
 }
 
+/** Grafana's `$__rate_interval` for `item` over `window`, in seconds (the range its `rate` calls look back). */
+export function rateIntervalSeconds(item: DashboardQuery, window: QueryWindow): number {
+  const value = Number(promqlFor({ ...item, query: { ...item.query, expr: "$__rate_interval_ms" } }, window));
+  return Number.isFinite(value) ? value / 1000 : 4 * window.scrapeIntervalSeconds;
+}
+
 /** Runs one panel query over `window`; never rejects (a Prometheus error becomes `status: "error"`). */
 export async function runPanelQuery(
   client: PrometheusClient,
@@ -137,7 +143,10 @@ export async function runPanelQuery(
  * The window a dashboard opens with, ending at `endSeconds`: its default time range (`time.from` such as `now-1h`;
  * one hour when it cannot be read), but not before `earliestSeconds` (when Prometheus started: a range reaching
  * further back only adds empty time and coarsens the resolution), at about the resolution Grafana picks
- * (range / 1000, never finer than a scrape).
+ * (range / 1000, never finer than a scrape). The start is moved back (by less than one step) so the range is a whole
+ * number of steps: Prometheus evaluates a range query at start + k × step, and the last evaluation is then `endSeconds`
+ * itself. Otherwise it can fall up to one step before the end, before the scrapes verify waited for, and a series
+ * created by verify's own burst (two samples needed by `rate`) shows no data right after a start.
  */
 export function dashboardWindow(
   dashboard: RenderedDashboard,
@@ -148,12 +157,13 @@ export function dashboardWindow(
   const time = dashboard.model.time;
   const from =
     typeof time === "object" && time !== null && "from" in time && typeof time.from === "string" ? time.from : "";
-  const startSeconds = Math.max(endSeconds - (parseRelativeRange(from) ?? 3600), earliestSeconds);
-  const rangeSeconds = Math.max(1, endSeconds - startSeconds);
+  const earliest = Math.max(endSeconds - (parseRelativeRange(from) ?? 3600), earliestSeconds);
+  const rangeSeconds = Math.max(1, endSeconds - earliest);
+  const stepSeconds = Math.max(scrapeIntervalSeconds, Math.ceil(rangeSeconds / 1000));
   return {
-    startSeconds,
+    startSeconds: endSeconds - Math.ceil(rangeSeconds / stepSeconds) * stepSeconds,
     endSeconds,
-    stepSeconds: Math.max(scrapeIntervalSeconds, Math.ceil(rangeSeconds / 1000)),
+    stepSeconds,
     scrapeIntervalSeconds,
   };
 }

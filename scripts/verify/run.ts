@@ -26,6 +26,7 @@ import {
   dashboardWindow,
   describeQuery,
   missingOwners,
+  rateIntervalSeconds,
   runPanelQuery,
   type PanelQueryOutcome,
 } from "./panel-queries";
@@ -129,8 +130,8 @@ export async function runVerify(
 }
 
 /**
- * Sends a short burst of the traffic mix (2xx, some 4xx and 5xx, some slow), waits for two scrapes of the API, then
- * runs every panel query of every dashboard and reports each with or without data.
+ * Sends the traffic mix (2xx, some 4xx and 5xx, some slow) for at least the burst's seconds and until Prometheus has
+ * scraped the API three times, then runs every panel query of every dashboard and reports each with or without data.
  */
 async function dataChecks(
   prometheus: PrometheusClient,
@@ -140,17 +141,42 @@ async function dataChecks(
   const results: CheckResult[] = [];
   const burstSeconds = options.burstSeconds ?? 3;
   const ratePerSecond = options.burstRatePerSecond ?? 20;
-  const burstTitle = `traffic burst: ${burstSeconds} s at ${ratePerSecond} req/s, some 4xx, 5xx and slow requests`;
+  const interval = exp.scrapeIntervalSeconds;
+  // The traffic runs until Prometheus has scraped the API three times since it began: a series the burst creates
+  // (right after a start, every traffic series) gets its first sample at the first or second scrape and must grow
+  // before the next for `rate` to see traffic; a ratio or a quantile over a rate that stayed 0 is NaN, "no data".
+  const scrapes = 3;
+  const waitBoundSeconds = (scrapes + 1) * interval + 10;
+  const burstTitle = `traffic burst: ${ratePerSecond} req/s for at least ${burstSeconds} s and ${scrapes} scrapes of the API, some 4xx, 5xx and slow requests`;
+  const waitTitle = `Prometheus scraped the API ${scrapes} times during the traffic (scrape interval ${interval} s)`;
   const progress = (message: string): void => options.onProgress?.("Data", message);
-  progress(`sending traffic to the API for ${burstSeconds} s ...`);
+  progress(
+    `sending traffic to the API for at least ${burstSeconds} s, until Prometheus scraped it ${scrapes} times (scrape interval ${interval} s; up to ${waitBoundSeconds} s) ...`,
+  );
+  const stopTraffic = new AbortController();
+  const traffic = runTraffic({
+    baseUrl: options.urls.api,
+    durationSeconds: burstSeconds + waitBoundSeconds,
+    ratePerSecond,
+    seed: BURST_SEED,
+    signal: stopTraffic.signal,
+  });
+  // Whatever happens to the waits, the traffic is stopped and its outcome read before the checks go on.
+  traffic.catch(() => undefined);
+  const minimum = new Promise((elapsed) => setTimeout(elapsed, burstSeconds * 1000));
+  let scraped: string | undefined;
+  try {
+    await waitForScrapes(prometheus, exp.jobs.api, scrapes, waitBoundSeconds * 1000, (seen, count) =>
+      progress(`scrape ${seen} of ${count} seen`),
+    );
+  } catch (error) {
+    scraped = error instanceof Error ? error.message : String(error);
+  }
+  await minimum;
+  stopTraffic.abort();
   let summary: TrafficSummary;
   try {
-    summary = await runTraffic({
-      baseUrl: options.urls.api,
-      durationSeconds: burstSeconds,
-      ratePerSecond,
-      seed: BURST_SEED,
-    });
+    summary = await traffic;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     results.push(fail("Data", burstTitle, message, notRunningHint("api", exp, options.urls.api)));
@@ -170,24 +196,15 @@ async function dataChecks(
       ),
     );
   } else {
-    results.push(pass("Data", burstTitle, `${summary.completed} answered: ${byStatus}`));
-  }
-
-  // Two scrapes after the burst: a counter first created by the burst needs two samples before rate() sees it.
-  const waitTitle = `Prometheus scraped the API twice after the burst (scrape interval ${exp.scrapeIntervalSeconds} s)`;
-  const waitBoundSeconds = 3 * exp.scrapeIntervalSeconds + 10;
-  progress(
-    `waiting for Prometheus to scrape the API twice (scrape interval ${exp.scrapeIntervalSeconds} s; up to ${waitBoundSeconds} s) ...`,
-  );
-  try {
-    await waitForScrapes(prometheus, exp.jobs.api, 2, waitBoundSeconds * 1000, (seen, count) =>
-      progress(`scrape ${seen} of ${count} seen`),
-    );
-    results.push(pass("Data", waitTitle));
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
     results.push(
-      fail("Data", waitTitle, message, `Prometheus is not scraping the API: see the job "${exp.jobs.api}" check above`),
+      pass("Data", burstTitle, `${summary.completed} answered in ${summary.elapsedSeconds.toFixed(0)} s: ${byStatus}`),
+    );
+  }
+  if (scraped === undefined) {
+    results.push(pass("Data", waitTitle));
+  } else {
+    results.push(
+      fail("Data", waitTitle, scraped, `Prometheus is not scraping the API: see the job "${exp.jobs.api}" check above`),
     );
   }
 
@@ -217,17 +234,45 @@ async function dataChecks(
     }
     const window = dashboardWindow(item.dashboard, endSeconds, exp.scrapeIntervalSeconds, startedSeconds);
     const outcome = await runPanelQuery(prometheus, item, window);
-    results.push(queryResult(title, outcome, knownNames, exp));
+    const samples =
+      outcome.status === "no-data" ? await samplesInWindow(prometheus, outcome, rateIntervalSeconds(item, window)) : {};
+    results.push(queryResult(title, outcome, knownNames, exp, samples));
   }
   return results;
 }
 
+/** What Prometheus holds of a query's metrics in the last rate window: the most samples of any one series. */
+export interface WindowSamples {
+  readonly windowSeconds?: number;
+  readonly mostSamples?: number;
+}
+
+/**
+ * For a query without data: how many samples its metrics' series have in the last `windowSeconds` (the rate window).
+ * `rate` needs two; fewer means the data is not there yet (a series born a scrape ago), not a wrong query.
+ */
+async function samplesInWindow(
+  prometheus: PrometheusClient,
+  outcome: PanelQueryOutcome,
+  windowSeconds: number,
+): Promise<WindowSamples> {
+  if (outcome.query.metricNames.length === 0) return {};
+  const names = outcome.query.metricNames.map((name) => name.replace(/[^A-Za-z0-9_:]/g, "")).join("|");
+  try {
+    const result = await prometheus.query(`max(count_over_time({__name__=~"${names}"}[${windowSeconds}s]))`);
+    return { windowSeconds, mostSamples: result.series[0]?.values[0] ?? 0 };
+  } catch {
+    return {};
+  }
+}
+
 /** One panel query's line of the checklist. */
-function queryResult(
+export function queryResult(
   title: string,
   outcome: PanelQueryOutcome,
   knownNames: ReadonlySet<string>,
   exp: StackExpectations,
+  samples: WindowSamples,
 ): CheckResult {
   if (outcome.status === "data") {
     return pass("Data", title, `${outcome.seriesCount} series`);
@@ -249,7 +294,9 @@ function queryResult(
         )
           ? `; Grafana's own metrics need GF_METRICS_ENABLED=true in ${exp.containers[exp.grafanaService]}`
           : "")
-      : `the metrics exist, but no series matches the panel's selectors in the dashboard's time range: check the query's job and label matchers in dashboards/`;
+      : samples.mostSamples !== undefined && samples.mostSamples < 2
+        ? `the data is not there yet: no series of ${outcome.query.metricNames.join(", ")} has 2 samples in the last ${samples.windowSeconds} s (the rate window; ${samples.mostSamples} at most), which rate() needs: wait one or two scrape intervals (${exp.scrapeIntervalSeconds} s) and run verify again, or send traffic (npm run traffic)`
+        : `the metrics have samples, but no series matches the panel's selectors in the dashboard's time range: check the query's job and label matchers in the dashboard's module (dashboards/ or the component's dashboard file)`;
   return fail("Data", title, outcome.seriesCount > 0 ? "only NaN samples" : "no data", hint);
 }
 

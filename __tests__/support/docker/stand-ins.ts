@@ -6,7 +6,7 @@
  *
  * Each stand-in mirrors its upstream image's user, entrypoint, cmd, workdir, declared volumes and the modes of /tmp and
  * of its data folder; every way it differs is listed in {@link StandIn.differences}, printed by the suite and in the
- * README. Grafana has no binary here and gets no stand-in.
+ * docs/testing.md. Grafana has no binary here and gets no stand-in.
  */
 import { BINARIES, binDir, INSTALL_COMMAND, PrometheusBinary } from "../../../scripts/harness/binaries";
 import { execFileSync } from "node:child_process";
