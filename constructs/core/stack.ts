@@ -347,7 +347,11 @@ export class MonitoringStackBase<
       });
       return undefined;
     }
-    return this.withSlo(name, new Service(this, id, { ...serviceOptions, name, network: this.network }), serviceOptions);
+    return this.withSlo(
+      name,
+      new Service(this, id, { ...serviceOptions, name, network: this.network }),
+      serviceOptions,
+    );
   }
 
   /** Declares the SLOs of a service just added (`options.slo`), whatever host it runs on. */
@@ -383,13 +387,17 @@ export class MonitoringStackBase<
       });
       return undefined;
     }
-    return this.withSlo(name, new Service(host, id, {
-      ...options,
+    return this.withSlo(
       name,
-      network: host.network,
-      // Build contexts live side by side in the stack's folder: one per host and service.
-      buildDir: `${hostName}/${name}`,
-    }), options);
+      new Service(host, id, {
+        ...options,
+        name,
+        network: host.network,
+        // Build contexts live side by side in the stack's folder: one per host and service.
+        buildDir: `${hostName}/${name}`,
+      }),
+      options,
+    );
   }
 
   /**

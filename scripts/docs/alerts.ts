@@ -44,10 +44,12 @@ export function renderAlertsIndex(): string {
     file
       .render()
       .groups.flatMap((group) =>
-        group.rules.filter(isAlertingRule).map(
-          (rule) =>
-            `| [\`${rule.alert}\`](runbooks/${rule.alert}.md) | ${rule.labels?.severity ?? "none"} | ${rule.for ?? "0s"} | \`rules/${file.name}.yml\` | ${(rule.annotations.summary ?? "").replaceAll("|", "\\|")} | ${code(rule.expr)} |`,
-        ),
+        group.rules
+          .filter(isAlertingRule)
+          .map(
+            (rule) =>
+              `| [\`${rule.alert}\`](runbooks/${rule.alert}.md) | ${rule.labels?.severity ?? "none"} | ${rule.for ?? "0s"} | \`rules/${file.name}.yml\` | ${(rule.annotations.summary ?? "").replaceAll("|", "\\|")} | ${code(rule.expr)} |`,
+          ),
       ),
   );
   return [
