@@ -309,8 +309,7 @@ describe("composition: every problem at once", () => {
     stack.addService("batch", {
       image: "acme/batch:1.0.0",
       port: 8080,
-      metricsPort: 70000,
-      metricsPath: "metrics",
+      metrics: { port: 70000, path: "metrics" },
       replicas: 0,
       user: "0:0",
     });
@@ -321,8 +320,8 @@ describe("composition: every problem at once", () => {
       "Orders.port must be an integer between 1 and 65535 (got 0)",
       "batch.replicas must be an integer between 1 and 20 (got 0)",
       'batch.user must not be root: the stack runs every container as a non-root user (got "0:0"); use the image\'s own user, or set relax.runAsRoot: true to accept the risk',
-      "batch.metricsPort must be an integer between 1 and 65535 (got 70000)",
-      'batch.metricsPath must start with "/" (got "metrics")',
+      "batch.metrics.port must be an integer between 1 and 65535 (got 70000)",
+      'batch.metrics.path must be an HTTP path starting with "/" (got "metrics")',
     ]);
   });
 

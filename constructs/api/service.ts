@@ -67,7 +67,7 @@ export function demoApiService(props: DemoApiProps): ServiceOptions {
     },
     port: DemoApi.INTERNAL_PORT,
     description: "The instrumented API",
-    metricsPath: METRICS_PATH,
+    metrics: { path: METRICS_PATH },
     metricNames: API_CATALOG,
     seriesExclusions: API_SERIES_RULES,
     hostPort: props.hostPort ?? d.hostPort,

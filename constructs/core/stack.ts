@@ -309,9 +309,13 @@ export class MonitoringStackBase<
     return new Map(this.network.services.map((service) => [service.name, service]));
   }
 
-  /** The job of every service, by service name. */
+  /** The job of every service that has one, by service name (a service with `metrics: false` has none). */
   public get jobs(): Readonly<Record<string, string>> {
-    return Object.fromEntries(this.network.services.map((service) => [service.name, service.jobName]));
+    return Object.fromEntries(
+      this.network.services.flatMap((service) =>
+        service.jobName !== undefined ? [[service.name, service.jobName]] : [],
+      ),
+    );
   }
 
   /** Every job prometheus.yml renders, sorted. */

@@ -246,7 +246,10 @@ export class Prometheus extends Service implements IPrometheus {
         requireTargets: job.requireTargets,
       })),
     ];
-    const owners = [...network.services.map((service) => service.jobName), ...added.map((job) => job.jobName)];
+    const owners = [
+      ...network.services.flatMap((service) => service.jobName ?? []),
+      ...added.map((job) => job.jobName),
+    ];
     const jobProblems = added.flatMap(({ jobName, targets, lazy, requireTargets }) => {
       const path = `scrape job ${show(jobName)}`;
       const problems = targets.flatMap((target, i) => scrapeTargetProblems(`${path} target[${i}]`, target));
