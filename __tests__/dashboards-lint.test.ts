@@ -5,6 +5,10 @@ import { formatLintProblems, lintDashboards } from "../dashboards/lint";
 import type { DashboardContext } from "../dashboards/types";
 import { newTestStack, TEST_API } from "./support/stack";
 
+/** The fix of a metric nobody declares, when the query names no job. */
+const UNKNOWN_METRIC_FIX =
+  "correct the metric name, deploy the component whose catalog has it, or list it in the metricNames of your service (addService(name, { metricNames: [...] })) or scrape job (addScrapeJob) that exposes it";
+
 /** A stack of Prometheus, Grafana and the demo API, added as main.ts adds it. */
 function apiStack(): ReturnType<typeof newTestStack> {
   const stack = newTestStack();
@@ -181,10 +185,11 @@ describe("dashboard lint", () => {
     (panels(model)[0].targets as Json[])[0].expr = "sum(rate(kafka_messages_in_total[$__rate_interval]))";
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by any ' +
-        'deployed service (query "sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: deploy the service ' +
-        "that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) " +
-        "that exposes it.",
+      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is in no deployed ' +
+        "component's catalog nor any declared metricNames (query " +
+        '"sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: ' +
+        UNKNOWN_METRIC_FIX +
+        ".",
     ]);
   });
 
@@ -320,9 +325,10 @@ describe("dashboard lint", () => {
     });
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is not exposed by any deployed ' +
-        'service (query "nope_total"). Fix: deploy the service that exposes it, or list it in the metricNames of the ' +
-        "service (addService) or scrape job (addScrapeJob) that exposes it.",
+      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is in no deployed component\'s ' +
+        'catalog nor any declared metricNames (query "nope_total"). Fix: ' +
+        UNKNOWN_METRIC_FIX +
+        ".",
     ]);
   });
 
@@ -348,7 +354,7 @@ describe("dashboard lint", () => {
       /^ {2}- json:bad-1\.json, template variable "job": datasource \{"type":"loki","uid":"x"\} is not/,
     );
     expect(lines[3]).toMatch(
-      /^ {2}- json:bad-1\.json, template variable "topic": metric "kafka_topic_info" is not exposed/,
+      /^ {2}- json:bad-1\.json, template variable "topic": metric "kafka_topic_info" is in no deployed component's catalog/,
     );
   });
 
@@ -441,11 +447,12 @@ describe("lint building blocks", () => {
         source: "json:a.json",
         where: 'panel "Right" (id 2), target A',
         problem:
-          'metric "http_requests_total" is not exposed by any deployed service (query ' +
+          'metric "http_requests_total" is in no deployed component\'s catalog nor any declared metricNames (query ' +
           '"sum(rate(http_requests_total{job=\\"prometheus\\"}[$__rate_interval]))")',
+        // The query names the job: the fix names that service's own setting, not the library's files.
         fix:
-          "deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape " +
-          "job (addScrapeJob) that exposes it",
+          'add "http_requests_total" to the metricNames of the service "prometheus" (addService("prometheus", ' +
+          "{ metricNames: [...] })) if it exposes it, or correct the metric name",
       },
     ]);
   });

@@ -445,7 +445,10 @@ export class MonitoringStackBase<
       .flatMap((node) => (isSelfValidating(node) ? node.configProblems() : []));
     const deployedJobs = this.deployedJobs;
     const rules = [...this.ruleFileSources.values()].flatMap((file) =>
-      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs),
+      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs, {
+        metricNames: this.metricNames,
+        serviceJobs: this.jobs,
+      }),
     );
     // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
     return [
