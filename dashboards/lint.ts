@@ -27,6 +27,11 @@ export interface LintProblem {
 export interface LintInput {
   readonly source: string;
   readonly model: Readonly<Record<string, unknown>>;
+  /**
+   * An imported Grafana export: a rate over a fixed window (`[5m]`) is accepted (the import warns), where a
+   * TypeScript dashboard must use `$__rate_interval`. @default false
+   */
+  readonly imported?: boolean;
 }
 
 /** Longest uid Grafana accepts. */
@@ -69,6 +74,7 @@ function lintOne(input: LintInput, ctx: DashboardContext, known: ReadonlySet<str
     jobs: ctx.deployedJobs ?? Object.values(ctx.jobs),
     serviceJobs: ctx.jobs,
     rules: ctx.seriesRules ?? [],
+    fixedWindows: input.imported === true,
   };
   const problems: LintProblem[] = [];
   const add = (where: string, problem: string, fix: string): void => {
@@ -248,6 +254,8 @@ interface QueryScope {
   readonly jobs: readonly string[];
   /** The job of every service, by service name (the fix of an unknown metric names the service). */
   readonly serviceJobs: Readonly<Record<string, string>>;
+  /** Fixed rate windows (`[5m]`) are accepted: an imported export (its import warns). */
+  readonly fixedWindows: boolean;
   readonly rules: readonly SeriesRule[];
 }
 
@@ -266,7 +274,8 @@ function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProbl
   lintJobs(analysis, expr, where, scope.jobs, add);
   for (const call of analysis.rangeCalls) {
     const allowed = call.fn === "increase" ? INCREASE_WINDOW : RATE_WINDOW;
-    if (call.window === undefined || !allowed.includes(call.window)) {
+    const fixedAccepted = scope.fixedWindows && call.window !== undefined && /^(\d+(ms|[smhdwy]))+$/.test(call.window);
+    if (!fixedAccepted && (call.window === undefined || !allowed.includes(call.window))) {
       add(
         where,
         `${call.fn}() runs over ${call.window === undefined ? "no plain range" : `[${call.window}]`} in ${JSON.stringify(expr)}`,
