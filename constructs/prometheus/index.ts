@@ -4,6 +4,7 @@ import { SERVICE_DEFAULTS } from "../core/service";
 import { PROMETHEUS_DEFAULTS, PROMETHEUS_VERSION } from "./defaults";
 
 export * from "./catalog";
+export * from "./exposition";
 export * from "./config";
 export * from "./defaults";
 export * from "./existing";
