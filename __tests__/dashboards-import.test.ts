@@ -241,6 +241,14 @@ describe("importDashboard repairs what Grafana's own exports carry", () => {
     expect(result.rewrites).toContain("id: removed (null; Grafana assigns a dashboard's numeric id itself)");
   });
 
+  it("gives a file without uid a stable one from its file name", () => {
+    const model = dashboardWith(OURS, OURS);
+    delete model.uid;
+    const result = importJson(model, "Docker Host (cAdvisor).json");
+    expect(result.model?.uid).toBe("docker-host-cadvisor");
+    expect(result.rewrites).toContain('uid: null -> "docker-host-cadvisor" (from the file name: a stable uid)');
+  });
+
   it("fills missing refIds in order, skipping those taken, as Grafana does", () => {
     const model = dashboardWith(OURS, OURS);
     panel0(model).targets = [{ expr: "up" }, { refId: "A", expr: "up" }, { expr: "up" }];

@@ -246,10 +246,11 @@ describe("dashboard lint", () => {
       '  - json:bad-1.json, dashboard: uid "my dashboard/1" contains characters other than letters, digits, "-" and "_". ' +
         'Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
     );
+    // A built dashboard without uid; an imported file without one gets its file name's (dashboards-import.test.ts).
     const noUid = validDashboard();
     delete noUid.uid;
-    expect(renderErrorLines(noUid)[1]).toBe(
-      '  - json:bad-1.json, dashboard: has no uid. Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
+    expect(moduleErrorLines(noUid)[1]).toBe(
+      '  - module:bad-1, dashboard: has no uid. Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
     );
   });
 

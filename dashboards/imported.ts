@@ -165,6 +165,12 @@ export function importDashboard(file: ImportedDashboardFile, ctx: DashboardConte
   const removed: string[] = [];
   const layout: string[] = [];
 
+  if (model.uid === undefined || model.uid === null || model.uid === "") {
+    // Grafana's import gives such a file a random uid; a deployment needs a stable one: the file's name.
+    const uid = uidFromFileName(file.fileName);
+    removed.push(`uid: ${JSON.stringify(model.uid ?? null)} -> ${JSON.stringify(uid)} (from the file name: a stable uid)`);
+    model.uid = uid;
+  }
   if ("id" in model) {
     removed.push(`id: removed (${JSON.stringify(model.id)}; Grafana assigns a dashboard's numeric id itself)`);
     delete model.id;
@@ -451,4 +457,15 @@ function fixedWindowWarnings(model: JsonObject): string[] {
     }
   }
   return warnings;
+}
+
+/** A stable dashboard uid from a file name: `Docker Host.json` -> `docker-host` (at most 40 characters). */
+export function uidFromFileName(fileName: string): string {
+  const base = fileName.replace(/^.*\//, "").replace(/\.json$/i, "");
+  const slug = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return slug === "" ? "imported" : slug;
 }

@@ -3,7 +3,7 @@ import { join, relative, resolve } from "node:path";
 import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
-import { SCRAPE_SERIES } from "../../dashboards/metrics";
+import { ALERT_SERIES, SCRAPE_SERIES } from "../../dashboards/metrics";
 import type {
   DashboardContext,
   DashboardModule,
@@ -366,6 +366,8 @@ export class MonitoringStackBase<
     return [
       ...new Set([
         ...SCRAPE_SERIES,
+        // Written by Prometheus for its alerting rules (the stack always has some: TargetDown, the Watchdog).
+        ...ALERT_SERIES,
         ...this.network.services.flatMap((service) => service.metricNames),
         ...[...this.scrapeJobRegistry.values()].flatMap((job) => job.metricNames),
       ]),
