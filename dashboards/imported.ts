@@ -168,7 +168,9 @@ export function importDashboard(file: ImportedDashboardFile, ctx: DashboardConte
   if (model.uid === undefined || model.uid === null || model.uid === "") {
     // Grafana's import gives such a file a random uid; a deployment needs a stable one: the file's name.
     const uid = uidFromFileName(file.fileName);
-    removed.push(`uid: ${JSON.stringify(model.uid ?? null)} -> ${JSON.stringify(uid)} (from the file name: a stable uid)`);
+    removed.push(
+      `uid: ${JSON.stringify(model.uid ?? null)} -> ${JSON.stringify(uid)} (from the file name: a stable uid)`,
+    );
     model.uid = uid;
   }
   if ("id" in model) {
