@@ -615,14 +615,18 @@ function inputsDigest(standIn: StandIn): string {
   return hash.digest("hex");
 }
 
-/** Builds (or reuses, when its inputs are unchanged) every stand-in; returns what was built and how long it took. */
+/**
+ * Builds (or reuses, when its inputs are unchanged) every stand-in, or those `only` picks; returns them and what was
+ * built.
+ */
 export async function ensureStandIns(
   docker: Docker,
   cacheDir: string,
   log: (line: string) => void,
+  only: (standIn: StandIn) => boolean = () => true,
 ): Promise<{ readonly standIns: readonly StandIn[]; readonly built: readonly string[] }> {
   const built: string[] = [];
-  const all = standIns(cacheDir);
+  const all = standIns(cacheDir).filter(only);
   for (const standIn of all) {
     const digest = inputsDigest(standIn);
     const existing = await docker
