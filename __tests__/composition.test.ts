@@ -309,8 +309,7 @@ describe("composition: every problem at once", () => {
     stack.addService("batch", {
       image: "acme/batch:1.0.0",
       port: 8080,
-      metricsPort: 70000,
-      metricsPath: "metrics",
+      metrics: { port: 70000, path: "metrics" },
       replicas: 0,
       user: "0:0",
     });
@@ -321,8 +320,8 @@ describe("composition: every problem at once", () => {
       "Orders.port must be an integer between 1 and 65535 (got 0)",
       "batch.replicas must be an integer between 1 and 20 (got 0)",
       'batch.user must not be root: the stack runs every container as a non-root user (got "0:0"); use the image\'s own user, or set relax.runAsRoot: true to accept the risk',
-      "batch.metricsPort must be an integer between 1 and 65535 (got 70000)",
-      'batch.metricsPath must start with "/" (got "metrics")',
+      "batch.metrics.port must be an integer between 1 and 65535 (got 70000)",
+      'batch.metrics.path must be an HTTP path starting with "/" (got "metrics")',
     ]);
   });
 
@@ -439,6 +438,36 @@ describe("composition: every problem at once", () => {
     expect(messages[3]).toMatch(/^alertRules\.broken\.groups\[0\]\.rules\[0\]\.expr is not valid PromQL: /);
   });
 
+  it("fails when an alert rule reads a metric no deployed catalog or metricNames has, naming the rule, the metric and the service's setting", () => {
+    const stack = newStack();
+    stack.addService("orders", ORDERS);
+    addNodeExporter(stack);
+    const typo: AlertRulesDocument = {
+      groups: [
+        {
+          name: "orders",
+          rules: [
+            { ...ORDERS_RULES.groups[0].rules[0], expr: 'sum(orders_backlgo{job="orders"}) > 100' },
+            // node-exporter's catalog has node_load1; no catalog has node_load_1 and the query names no job.
+            { ...ORDERS_RULES.groups[0].rules[0], alert: "HostLoadHigh", expr: "node_load_1 > 4" },
+            // In a catalog: accepted.
+            { ...ORDERS_RULES.groups[0].rules[0], alert: "HostLoad", expr: 'node_load1{job="node-exporter"} > 4' },
+            {
+              ...ORDERS_RULES.groups[0].rules[0],
+              alert: "OrdersFiring",
+              expr: 'ALERTS{alertname="OrdersBacklogHigh"}',
+            },
+          ],
+        },
+      ],
+    };
+    stack.addAlertRules("orders", typo);
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      'alertRules.orders.groups[0].rules[0].expr (alert "OrdersBacklogHigh") selects the metric "orders_backlgo", which is in no deployed component\'s catalog nor any declared metricNames, so the alert would never fire; add "orders_backlgo" to the metricNames of the service "orders" (addService("orders", { metricNames: [...] })) if it exposes it, or correct the metric name',
+      'alertRules.orders.groups[0].rules[1].expr (alert "HostLoadHigh") selects the metric "node_load_1", which is in no deployed component\'s catalog nor any declared metricNames, so the alert would never fire; correct the metric name, deploy the component whose catalog has it, or list it in the metricNames of your service (addService(name, { metricNames: [...] })) or scrape job (addScrapeJob) that exposes it',
+    ]);
+  });
+
   it("reports problems of services, jobs and rules together in one error", () => {
     const stack = newStack();
     stack.addService("orders", { port: 8080 });
@@ -474,7 +503,7 @@ describe("composition: every problem at once", () => {
     const expected = [
       "prometheus.retentionDays must be an integer between 1 and 3650 (got 0)",
       "billing.hostPort clashes with orders.hostPort: both publish port 18080 on 127.0.0.1; give each service its own host port",
-      'module:orders, panel "Backlog" (id 1), target A: metric "orders_queue_depth" is not exposed by any deployed service (query "sum(orders_queue_depth)"). Fix: deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) that exposes it.',
+      'module:orders, panel "Backlog" (id 1), target A: metric "orders_queue_depth" is in no deployed component\'s catalog nor any declared metricNames (query "sum(orders_queue_depth)"). Fix: correct the metric name, deploy the component whose catalog has it, or list it in the metricNames of your service (addService(name, { metricNames: [...] })) or scrape job (addScrapeJob) that exposes it.',
     ];
     for (const message of expected) {
       expect({ message, count: messages.filter((m) => m === message).length }).toEqual({ message, count: 1 });

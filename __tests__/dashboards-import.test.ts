@@ -70,7 +70,7 @@ describe("importDashboard rewrites foreign datasource references", () => {
       'panel "Up" (id 1) at panels[0], target A: datasource "${DS_PROMETHEUS}" (exported datasource input) -> {"type":"prometheus","uid":"prometheus"}',
       "__inputs: removed (export-only; its datasource inputs were rewritten)",
       "__requires: removed (export-only; lists the plugins the export was made with)",
-      "__elements: removed (export-only and empty)",
+      "__elements: removed (export-only; its library panels are inlined into their stubs)",
     ]);
   });
 
@@ -219,15 +219,170 @@ describe("importDashboard reports files it cannot read as a dashboard", () => {
     ]);
   });
 
-  it("fails when __elements declare library panels", () => {
-    const result = importJson(dashboardWith(undefined, undefined, { __elements: { abc: { name: "Lib" } } }));
+  it("fails when a library panel stub's model is not in the file", () => {
+    const stub = { id: 1, gridPos: { x: 0, y: 0, w: 12, h: 8 }, libraryPanel: { uid: "abc", name: "Lib" } };
+    const result = importJson({ uid: "imported-x", title: "X", panels: [stub], __elements: {} });
     expect(result.problems).toEqual([
       {
         source: "json:x.json",
-        where: "__elements",
-        problem: "declares library panels (abc)",
-        fix: "export the dashboard with library panels unlinked (their models inlined)",
+        where: 'panel "(untitled)" (id 1) at panels[0]',
+        problem: 'is a library panel reference (uid "abc") whose model the file does not hold',
+        fix: 'export the dashboard with "Export for sharing externally" (it writes the library panels into __elements), or unlink the library panel',
       },
     ]);
+  });
+});
+
+describe("importDashboard repairs what Grafana's own exports carry", () => {
+  it('drops the top-level "id": null of "Export for sharing externally"', () => {
+    const result = importJson({ id: null, ...dashboardWith(OURS, OURS) });
+    expect(result.problems).toEqual([]);
+    expect(result.model).not.toHaveProperty("id");
+    expect(result.rewrites).toContain("id: removed (null; Grafana assigns a dashboard's numeric id itself)");
+  });
+
+  it("gives a file without uid a stable one from its file name", () => {
+    const model = dashboardWith(OURS, OURS);
+    delete model.uid;
+    const result = importJson(model, "Docker Host (cAdvisor).json");
+    expect(result.model?.uid).toBe("docker-host-cadvisor");
+    expect(result.rewrites).toContain('uid: null -> "docker-host-cadvisor" (from the file name: a stable uid)');
+  });
+
+  it("fills missing refIds in order, skipping those taken, as Grafana does", () => {
+    const model = dashboardWith(OURS, OURS);
+    panel0(model).targets = [{ expr: "up" }, { refId: "A", expr: "up" }, { expr: "up" }];
+    const result = importJson(model);
+    expect((panel0(result.model).targets as { refId: string }[]).map((t) => t.refId)).toEqual(["B", "A", "C"]);
+    expect(result.rewrites.filter((r) => r.includes("refId"))).toHaveLength(2);
+  });
+
+  it("accepts row panels with w: 0 (spanning the grid) and renumbers missing or duplicate panel ids", () => {
+    const model = dashboardWith(OURS, OURS);
+    const rows = [
+      { type: "row", title: "Top", id: 7, collapsed: false, panels: [], gridPos: { x: 0, y: 8, w: 0, h: 0 } },
+      { ...panel0(model), id: 1, gridPos: { x: 0, y: 9, w: 12, h: 8 } },
+    ];
+    const result = importJson({ ...model, panels: [...(model.panels as unknown[]), ...rows] });
+    expect(result.problems).toEqual([]);
+    const panels = result.model?.panels as { id: number; gridPos: unknown }[];
+    expect(panels[1].gridPos).toEqual({ x: 0, y: 8, w: 24, h: 1 });
+    expect(panels.map((p) => p.id)).toEqual([1, 7, 8]);
+  });
+
+  it("keeps a fixed rate window such as [5m], with a warning", () => {
+    const model = dashboardWith(OURS, OURS);
+    (panel0(model).targets as Record<string, unknown>[])[0].expr = "sum(rate(process_cpu_seconds_total[5m]))";
+    const result = importJson(model);
+    expect((panel0(result.model).targets as { expr: string }[])[0].expr).toBe(
+      "sum(rate(process_cpu_seconds_total[5m]))",
+    );
+    expect(result.rewrites.filter((r) => r.startsWith("warning:"))).toEqual([
+      'warning: panel "Up" (id 1) at panels[0], target A: rate()[5m] over a fixed window, kept as written; it shows no data if shorter than 2 scrape intervals ($__rate_interval adapts)',
+    ]);
+  });
+
+  it("inlines library panels from __elements into their stubs and rewrites their datasources", () => {
+    const libraryModel = {
+      type: "stat",
+      title: "From the library",
+      datasource: { type: "prometheus", uid: "${DS_PROMETHEUS}" },
+      targets: [{ refId: "A", expr: "up", datasource: { type: "prometheus", uid: "${DS_PROMETHEUS}" } }],
+    };
+    const result = importJson({
+      __inputs: [PROMETHEUS_INPUT],
+      __elements: { lib1: { name: "From the library", uid: "lib1", kind: 1, model: libraryModel } },
+      uid: "imported-x",
+      title: "X",
+      panels: [{ id: 3, gridPos: { x: 0, y: 0, w: 6, h: 4 }, libraryPanel: { uid: "lib1", name: "From the library" } }],
+    });
+    expect(result.problems).toEqual([]);
+    expect(panel0(result.model)).toEqual({
+      id: 3,
+      gridPos: { x: 0, y: 0, w: 6, h: 4 },
+      type: "stat",
+      title: "From the library",
+      datasource: OURS,
+      targets: [{ refId: "A", expr: "up", datasource: OURS }],
+    });
+    expect(result.model).not.toHaveProperty("__elements");
+  });
+
+  it("rewrites datasources of annotations and query variables given as ${DS_...} inputs", () => {
+    const result = importJson(
+      dashboardWith("${DS_PROMETHEUS}", undefined, {
+        __inputs: [PROMETHEUS_INPUT],
+        annotations: { list: [{ name: "Deploys", datasource: "${DS_PROMETHEUS}", expr: "up", enable: true }] },
+        templating: {
+          list: [
+            { name: "instance", type: "query", datasource: "${DS_PROMETHEUS}", query: "label_values(up, instance)" },
+          ],
+        },
+      }),
+    );
+    expect(result.problems).toEqual([]);
+    const model = result.model as {
+      annotations: { list: { datasource: unknown }[] };
+      templating: { list: { datasource: unknown }[] };
+    };
+    expect(model.annotations.list[0].datasource).toEqual(OURS);
+    expect(model.templating.list[0].datasource).toEqual(OURS);
+  });
+
+  it("migrates the pre-Grafana-5 rows layout as Grafana 5 does: a row panel per titled row, span 12 -> w 24", () => {
+    const legacy = {
+      uid: "legacy",
+      title: "Legacy",
+      rows: [
+        {
+          title: "CPU",
+          showTitle: true,
+          height: "250px",
+          panels: [
+            {
+              id: 1,
+              type: "graph",
+              title: "Busy",
+              span: 6,
+              datasource: "Prometheus",
+              targets: [{ refId: "A", expr: "up" }],
+            },
+            {
+              id: 2,
+              type: "graph",
+              title: "Load",
+              span: 6,
+              datasource: "Prometheus",
+              targets: [{ refId: "A", expr: "up" }],
+            },
+          ],
+        },
+        {
+          title: "Memory",
+          showTitle: false,
+          height: 300,
+          panels: [{ id: 3, type: "graph", title: "Used", span: 12, targets: [{ expr: "up" }] }],
+        },
+      ],
+    };
+    const result = importJson(legacy);
+    expect(result.problems).toEqual([]);
+    expect(result.model).not.toHaveProperty("rows");
+    const panels = result.model?.panels as { id: number; type: string; title: string; gridPos: unknown }[];
+    expect(panels.map((p) => [p.type, p.title, p.gridPos])).toEqual([
+      ["row", "CPU", { x: 0, y: 0, w: 24, h: 1 }],
+      ["graph", "Busy", { x: 0, y: 1, w: 12, h: 9 }],
+      ["graph", "Load", { x: 12, y: 1, w: 12, h: 9 }],
+      ["graph", "Used", { x: 0, y: 10, w: 24, h: 10 }],
+    ]);
+    expect(new Set(panels.map((p) => p.id)).size).toBe(4);
+    expect(result.rewrites[0]).toBe(
+      "rows: migrated the pre-Grafana-5 layout (2 row(s)) to 4 panel(s) on the 24-column grid, as Grafana 5 does",
+    );
+  });
+
+  it('fails when a dashboard has both the pre-Grafana-5 "rows" and "panels"', () => {
+    const result = importJson({ ...dashboardWith(OURS, OURS), rows: [{ panels: [] }] });
+    expect(result.problems.map((p) => p.problem)).toEqual(['has both the pre-Grafana-5 "rows" and "panels"']);
   });
 });

@@ -5,6 +5,10 @@ import { formatLintProblems, lintDashboards } from "../dashboards/lint";
 import type { DashboardContext } from "../dashboards/types";
 import { newTestStack, TEST_API } from "./support/stack";
 
+/** The fix of a metric nobody declares, when the query names no job. */
+const UNKNOWN_METRIC_FIX =
+  "correct the metric name, deploy the component whose catalog has it, or list it in the metricNames of your service (addService(name, { metricNames: [...] })) or scrape job (addScrapeJob) that exposes it";
+
 /** A stack of Prometheus, Grafana and the demo API, added as main.ts adds it. */
 function apiStack(): ReturnType<typeof newTestStack> {
   const stack = newTestStack();
@@ -58,6 +62,18 @@ function renderErrorLines(...models: Json[]): string[] {
     return (error as Error).message.split("\n");
   }
   throw new Error("renderDashboards did not throw");
+}
+
+/**
+ * The lines of the lint's problems for these models as TypeScript dashboards (`module:bad-<n>`): the rules an import
+ * repairs (ids, refIds, the top-level id, rows, library panels, fixed rate windows) still hold for what is built.
+ */
+function moduleErrorLines(...models: Json[]): string[] {
+  const problems = lintDashboards(
+    models.map((model, i) => ({ source: `module:bad-${i + 1}`, model })),
+    ctx,
+  );
+  return formatLintProblems(problems).split("\n");
 }
 
 function panels(model: Json): Json[] {
@@ -117,25 +133,25 @@ describe("dashboard lint", () => {
     ]);
   });
 
-  it("fails when two panels share an id, or a panel has none", () => {
+  it("fails when two panels of a built dashboard share an id, or a panel has none", () => {
     const model = validDashboard();
     panels(model)[1].id = 1;
     panels(model).push(panel(0, "Third", { x: 0, y: 8, w: 24, h: 8 }));
-    expect(renderErrorLines(model)).toEqual([
+    expect(moduleErrorLines(model)).toEqual([
       "Dashboards failed the lint with 2 problems:",
-      '  - json:bad-1.json, panel "Right" (id 1): id 1 is also used by panel "Left" (id 1). Fix: give every panel a unique id.',
-      '  - json:bad-1.json, panel "Third" (id 0): has no valid id (got 0). Fix: give every panel a unique whole-number id >= 1.',
+      '  - module:bad-1, panel "Right" (id 1): id 1 is also used by panel "Left" (id 1). Fix: give every panel a unique id.',
+      '  - module:bad-1, panel "Third" (id 0): has no valid id (got 0). Fix: give every panel a unique whole-number id >= 1.',
     ]);
   });
 
-  it("fails when the dashboard has a top-level id", () => {
+  it("fails when a built dashboard has a top-level id", () => {
     const model = { id: 12, ...validDashboard() };
-    expect(renderErrorLines(model)).toEqual([
+    expect(moduleErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, dashboard: has a top-level "id" (12). Fix: remove "id": Grafana assigns it, and a copied id ' +
+      '  - module:bad-1, dashboard: has a top-level "id" (12). Fix: remove "id": Grafana assigns it, and a copied id ' +
         "can overwrite another dashboard.",
     ]);
-    expect(renderErrorLines({ id: null, ...validDashboard() })[1]).toContain('has a top-level "id" (null)');
+    expect(moduleErrorLines({ id: null, ...validDashboard() })[1]).toContain('has a top-level "id" (null)');
   });
 
   it("fails when a ${DS_...} placeholder is left outside a datasource field", () => {
@@ -181,10 +197,11 @@ describe("dashboard lint", () => {
     (panels(model)[0].targets as Json[])[0].expr = "sum(rate(kafka_messages_in_total[$__rate_interval]))";
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is not exposed by any ' +
-        'deployed service (query "sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: deploy the service ' +
-        "that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) " +
-        "that exposes it.",
+      '  - json:bad-1.json, panel "Left" (id 1), target A: metric "kafka_messages_in_total" is in no deployed ' +
+        "component's catalog nor any declared metricNames (query " +
+        '"sum(rate(kafka_messages_in_total[$__rate_interval]))"). Fix: ' +
+        UNKNOWN_METRIC_FIX +
+        ".",
     ]);
   });
 
@@ -229,10 +246,11 @@ describe("dashboard lint", () => {
       '  - json:bad-1.json, dashboard: uid "my dashboard/1" contains characters other than letters, digits, "-" and "_". ' +
         'Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
     );
+    // A built dashboard without uid; an imported file without one gets its file name's (dashboards-import.test.ts).
     const noUid = validDashboard();
     delete noUid.uid;
-    expect(renderErrorLines(noUid)[1]).toBe(
-      '  - json:bad-1.json, dashboard: has no uid. Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
+    expect(moduleErrorLines(noUid)[1]).toBe(
+      '  - module:bad-1, dashboard: has no uid. Fix: set "uid" to a stable id of 1 to 40 letters, digits, "-" or "_".',
     );
   });
 
@@ -252,12 +270,12 @@ describe("dashboard lint", () => {
     );
   });
 
-  it("fails when a rate does not use $__rate_interval", () => {
+  it("fails when a rate of a built dashboard does not use $__rate_interval", () => {
     const model = validDashboard();
     (panels(model)[1].targets as Json[])[0].expr = "sum(irate(process_cpu_seconds_total[5m]))";
-    expect(renderErrorLines(model)).toEqual([
+    expect(moduleErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Right" (id 2), target A: irate() runs over [5m] in ' +
+      '  - module:bad-1, panel "Right" (id 2), target A: irate() runs over [5m] in ' +
         '"sum(irate(process_cpu_seconds_total[5m]))". Fix: use [$__rate_interval].',
     ]);
   });
@@ -320,9 +338,10 @@ describe("dashboard lint", () => {
     });
     expect(renderErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is not exposed by any deployed ' +
-        'service (query "nope_total"). Fix: deploy the service that exposes it, or list it in the metricNames of the ' +
-        "service (addService) or scrape job (addScrapeJob) that exposes it.",
+      '  - json:bad-1.json, panel "Nested" (id 4), target A: metric "nope_total" is in no deployed component\'s ' +
+        'catalog nor any declared metricNames (query "nope_total"). Fix: ' +
+        UNKNOWN_METRIC_FIX +
+        ".",
     ]);
   });
 
@@ -348,7 +367,7 @@ describe("dashboard lint", () => {
       /^ {2}- json:bad-1\.json, template variable "job": datasource \{"type":"loki","uid":"x"\} is not/,
     );
     expect(lines[3]).toMatch(
-      /^ {2}- json:bad-1\.json, template variable "topic": metric "kafka_topic_info" is not exposed/,
+      /^ {2}- json:bad-1\.json, template variable "topic": metric "kafka_topic_info" is in no deployed component's catalog/,
     );
   });
 
@@ -369,27 +388,27 @@ describe("dashboard lint", () => {
     );
   });
 
-  it("fails when a panel is a library panel reference, or a target lacks a refId or expr", () => {
+  it("fails when a built panel is a library panel reference, or a target lacks a refId or expr", () => {
     const model = validDashboard();
     panels(model)[0].libraryPanel = { uid: "lib", name: "Lib" };
     panels(model)[1].targets = [
       { datasource: DS, expr: "up" },
       { refId: "B", datasource: DS },
     ];
-    const lines = renderErrorLines(model);
+    const lines = moduleErrorLines(model);
     expect(lines.slice(1)).toEqual([
-      '  - json:bad-1.json, panel "Left" (id 1): is a library panel reference. Fix: replace it with the panel itself ' +
+      '  - module:bad-1, panel "Left" (id 1): is a library panel reference. Fix: replace it with the panel itself ' +
         "(library panels are not deployed).",
-      '  - json:bad-1.json, panel "Right" (id 2), target #1: has no refId. Fix: give every target a unique refId.',
-      '  - json:bad-1.json, panel "Right" (id 2), target B: has no PromQL expr. Fix: set "expr", or remove the target.',
+      '  - module:bad-1, panel "Right" (id 2), target #1: has no refId. Fix: give every target a unique refId.',
+      '  - module:bad-1, panel "Right" (id 2), target B: has no PromQL expr. Fix: set "expr", or remove the target.',
     ]);
   });
 
-  it("fails when the dashboard uses the pre-Grafana-5 rows layout or has no title", () => {
+  it("fails when a built dashboard uses the pre-Grafana-5 rows layout or has no title", () => {
     const model = { ...validDashboard(), rows: [], title: "" };
-    expect(renderErrorLines(model).slice(1)).toEqual([
-      '  - json:bad-1.json, dashboard: has no title. Fix: set "title".',
-      '  - json:bad-1.json, dashboard: uses the pre-Grafana-5 "rows" layout. Fix: open it in a current Grafana, save it, ' +
+    expect(moduleErrorLines(model).slice(1)).toEqual([
+      '  - module:bad-1, dashboard: has no title. Fix: set "title".',
+      '  - module:bad-1, dashboard: uses the pre-Grafana-5 "rows" layout. Fix: open it in a current Grafana, save it, ' +
         "and export it again.",
     ]);
   });
@@ -399,13 +418,9 @@ describe("dashboard lint", () => {
     panels(first)[1].gridPos = { x: 0, y: 0, w: 12, h: 8 };
     const second = { ...validDashboard(), uid: "imported-two", title: "Two" };
     (panels(second)[0].targets as Json[])[0].expr = "rate(up[1m])";
-    const lines = renderErrorLines(first, second);
+    const lines = moduleErrorLines(first, second);
     expect(lines[0]).toBe("Dashboards failed the lint with 3 problems:");
-    expect(lines.slice(1).map((l) => /json:(bad-\d\.json)/.exec(l)?.[1])).toEqual([
-      "bad-1.json",
-      "bad-1.json",
-      "bad-2.json",
-    ]);
+    expect(lines.slice(1).map((l) => /module:(bad-\d)/.exec(l)?.[1])).toEqual(["bad-1", "bad-1", "bad-2"]);
   });
 });
 
@@ -441,11 +456,12 @@ describe("lint building blocks", () => {
         source: "json:a.json",
         where: 'panel "Right" (id 2), target A',
         problem:
-          'metric "http_requests_total" is not exposed by any deployed service (query ' +
+          'metric "http_requests_total" is in no deployed component\'s catalog nor any declared metricNames (query ' +
           '"sum(rate(http_requests_total{job=\\"prometheus\\"}[$__rate_interval]))")',
+        // The query names the job: the fix names that service's own setting, not the library's files.
         fix:
-          "deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape " +
-          "job (addScrapeJob) that exposes it",
+          'add "http_requests_total" to the metricNames of the service "prometheus" (addService("prometheus", ' +
+          "{ metricNames: [...] })) if it exposes it, or correct the metric name",
       },
     ]);
   });

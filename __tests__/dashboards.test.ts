@@ -9,6 +9,7 @@ import { GRAFANA_CATALOG } from "../constructs/grafana/catalog";
 import { PROMETHEUS_DATASOURCE_TYPE, PROMETHEUS_DATASOURCE_UID } from "../constructs/grafana/datasource";
 import { HOST_UID, NODE_EXPORTER_CATALOG } from "../constructs/node-exporter";
 import { PROMETHEUS_CATALOG } from "../constructs/prometheus/catalog";
+import { ALERT_SERIES } from "../dashboards/metrics";
 import {
   analyzePromql,
   defaultVariableValues,
@@ -504,6 +505,7 @@ describe("contract: every deployed dashboard, built and imported", () => {
   /** What the other deployed services and the probe job declare, from their catalogs, and the scrape series. */
   const declared = new Set<string>([
     ...SCRAPE_SERIES,
+    ...ALERT_SERIES,
     ...PROMETHEUS_CATALOG,
     ...GRAFANA_CATALOG,
     ...NODE_EXPORTER_CATALOG,

@@ -11,7 +11,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { isAlertingRule, type RulesDocument } from "../constructs/core/rules";
-import { PROMETHEUS_ALERT_NAMES, Prometheus, renderPrometheusConfig, toGeneratedYaml } from "../constructs/prometheus";
+import {
+  PROMETHEUS_ALERT_NAMES,
+  PROMETHEUS_CATALOG,
+  PROMETHEUS_EXPOSITION,
+  Prometheus,
+  renderPrometheusConfig,
+  toGeneratedYaml,
+} from "../constructs/prometheus";
 import {
   RunningBinary,
   binaryVersion,
@@ -158,6 +165,25 @@ describeWithBinaries("Prometheus loads the rendered files", ["prometheus", "prom
     // SIGTERM is a clean shutdown: exit code 0, not killed after the grace period.
     expect(stopped).toMatchObject({ exitCode: 0, timedOut: false });
   }, 20_000);
+
+  it("exposes on its /metrics exactly the series of its catalog's measured exposition, each one in the catalog", async () => {
+    // Its exposition grows as it works: once it has scraped itself and answered a query, every series is there.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const up = (await getJson(`${baseUrl}/api/v1/query?query=up`)) as { data: { result: unknown[] } };
+      if (up.data.result.length > 0 || Date.now() > deadline) break;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+    }
+    await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2500));
+    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const text = await response.text();
+    const exposed = [
+      ...new Set(text.split("\n").flatMap((line) => /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1] ?? [])),
+    ].sort();
+    expect(exposed.filter((name) => !PROMETHEUS_CATALOG.includes(name))).toEqual([]);
+    expect(PROMETHEUS_EXPOSITION.filter((name) => !exposed.includes(name))).toEqual([]);
+  });
 
   it("looks in the project's .cache/bin when PROMETHEUS_BIN_DIR is not set, never on PATH", () => {
     const env = { PATH: dirname(bins.promtool) };

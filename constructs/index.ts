@@ -161,4 +161,14 @@ export {
   type RenderedDashboard,
   type SeriesRule,
 } from "../dashboards/types";
+export {
+  POSTGRES_PASSWORD_PATH,
+  postgresService,
+  redisService,
+  STATEFUL_RECIPES,
+  statefulService,
+  type PostgresServiceOptions,
+  type StatefulRecipe,
+  type StatefulServiceOptions,
+} from "./stateful";
 export { DashboardError } from "../dashboards";

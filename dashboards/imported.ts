@@ -10,11 +10,18 @@
  * - an object of type `prometheus` with a foreign uid;
  * - a panel with queries but no datasource (Grafana's default), a target without one (inherits the panel's), and a
  *   `-- Mixed --` panel whose targets all end up on the provisioned datasource;
- * - export-only fields: `__inputs` (datasource inputs), `__requires`, an empty `__elements`.
+ * - export-only fields: `__inputs` (datasource inputs), `__requires`, `__elements` (its library panels inlined into
+ *   their stubs), and the top-level `id` (`null` in "Export for sharing externally"; Grafana assigns its own);
+ * - the pre-Grafana-5 `rows` layout, migrated to a flat `panels` grid with one row panel per titled row;
+ * - targets without a `refId` (Grafana fills them in: A, B, ... in order), panels without an id (the next free one),
+ *   and row panels' grid rectangles (a row spans the 24 columns, 1 high; exports often carry `w: 0`).
+ * A `rate()`/`irate()`/`increase()` over a fixed window (`[5m]`) is kept, with a warning (`warning: ...` in the rewrites):
+ * it may be shorter than 4 scrape intervals, where `$__rate_interval` never is.
  * Anything else stays as written, and the lint rejects it with a message naming the file, panel and problem.
  */
 import type { LintProblem } from "./lint";
 import { allPanels, describePanel, isJsonObject, templateVariables, type JsonObject } from "./model";
+import { analyzePromql } from "./promql";
 import type { DashboardContext, ImportedDashboardFile } from "./types";
 
 /** An imported file after parsing and rewriting. */
@@ -156,6 +163,35 @@ export function importDashboard(file: ImportedDashboardFile, ctx: DashboardConte
   const model = parsed;
   const problems: LintProblem[] = [];
   const removed: string[] = [];
+  const layout: string[] = [];
+
+  if (model.uid === undefined || model.uid === null || model.uid === "") {
+    // Grafana's import gives such a file a random uid; a deployment needs a stable one: the file's name.
+    const uid = uidFromFileName(file.fileName);
+    removed.push(
+      `uid: ${JSON.stringify(model.uid ?? null)} -> ${JSON.stringify(uid)} (from the file name: a stable uid)`,
+    );
+    model.uid = uid;
+  }
+  if ("id" in model) {
+    removed.push(`id: removed (${JSON.stringify(model.id)}; Grafana assigns a dashboard's numeric id itself)`);
+    delete model.id;
+  }
+  if (Array.isArray(model.rows)) {
+    if (model.panels !== undefined && !(Array.isArray(model.panels) && model.panels.length === 0)) {
+      problems.push(
+        problem(
+          "dashboard",
+          'has both the pre-Grafana-5 "rows" and "panels"',
+          'keep one layout: open it in a current Grafana, save it, and export it again (it writes "panels" only)',
+        ),
+      );
+    } else {
+      layout.push(...migrateRows(model));
+    }
+  }
+  layout.push(...inlineLibraryPanels(model, (where, text, fix) => problems.push(problem(where, text, fix))));
+  layout.push(...normalizePanels(model));
 
   const inputs = readInputs(model, (where, text, fix) => problems.push(problem(where, text, fix)));
   const variables = new Map<string, string>();
@@ -224,22 +260,16 @@ export function importDashboard(file: ImportedDashboardFile, ctx: DashboardConte
     removed.push("__requires: removed (export-only; lists the plugins the export was made with)");
   }
   if ("__elements" in model) {
-    const elements = model.__elements;
-    if (isJsonObject(elements) && Object.keys(elements).length > 0) {
-      problems.push(
-        problem(
-          "__elements",
-          `declares library panels (${Object.keys(elements).join(", ")})`,
-          "export the dashboard with library panels unlinked (their models inlined)",
-        ),
-      );
-    } else {
-      delete model.__elements;
-      removed.push("__elements: removed (export-only and empty)");
-    }
+    delete model.__elements;
+    removed.push("__elements: removed (export-only; its library panels are inlined into their stubs)");
   }
 
-  return { source, model, rewrites: [...rewriter.rewrites, ...removed], problems };
+  return {
+    source,
+    model,
+    rewrites: [...layout, ...rewriter.rewrites, ...removed, ...fixedWindowWarnings(model)],
+    problems,
+  };
 }
 
 /** Datasource inputs of an exported dashboard's `__inputs`; other inputs cannot be provided and are problems. */
@@ -265,4 +295,179 @@ function readInputs(
     );
   });
   return inputs;
+}
+
+/** Grafana's row height unit: a grid row is 30 px. */
+const GRID_ROW_PX = 30;
+
+/**
+ * The pre-Grafana-5 layout (`rows: [{ title, height, panels: [{ span }] }]`) as Grafana 5 migrates it: a row panel per
+ * row with a shown title, then its panels left to right, `span` of 12 becoming `w` of 24, `height` (px) becoming `h`.
+ */
+function migrateRows(model: JsonObject): string[] {
+  const rows = (Array.isArray(model.rows) ? model.rows : []).filter(isJsonObject);
+  const panels: JsonObject[] = [];
+  let y = 0;
+  let nextId =
+    1 + Math.max(0, ...rows.flatMap((row) => rowPanels(row).map((p) => (typeof p.id === "number" ? p.id : 0))));
+  for (const row of rows) {
+    const title = typeof row.title === "string" ? row.title : "";
+    if (row.showTitle === true || (row.showTitle === undefined && title !== "" && rows.length > 1)) {
+      panels.push({
+        id: nextId++,
+        type: "row",
+        title,
+        collapsed: false,
+        panels: [],
+        gridPos: { x: 0, y, w: 24, h: 1 },
+      });
+      y += 1;
+    }
+    const heightPx = typeof row.height === "number" ? row.height : Number.parseInt(String(row.height ?? "250"), 10);
+    const h = Math.max(1, Math.ceil((Number.isFinite(heightPx) ? heightPx : 250) / GRID_ROW_PX));
+    let x = 0;
+    for (const panel of rowPanels(row)) {
+      const span = typeof panel.span === "number" && panel.span > 0 ? panel.span : 12;
+      const w = Math.min(24, Math.max(1, Math.round(span * 2)));
+      if (x + w > 24) {
+        x = 0;
+        y += h;
+      }
+      const { span: _span, ...rest } = panel;
+      void _span;
+      panels.push({ ...rest, gridPos: { x, y, w, h } });
+      x += w;
+    }
+    y += h;
+  }
+  delete model.rows;
+  model.panels = panels;
+  return [
+    `rows: migrated the pre-Grafana-5 layout (${rows.length} row(s)) to ${panels.length} panel(s) on the 24-column grid, as Grafana 5 does`,
+  ];
+}
+
+function rowPanels(row: JsonObject): JsonObject[] {
+  return (Array.isArray(row.panels) ? row.panels : []).filter(isJsonObject);
+}
+
+/**
+ * Library-panel stubs (`{ id, gridPos, libraryPanel: { uid, name } }`) replaced with the model `__elements` holds for
+ * their uid, keeping the stub's id and place; a stub whose model is not in the file is a problem.
+ */
+function inlineLibraryPanels(
+  model: JsonObject,
+  report: (where: string, problem: string, fix: string) => void,
+): string[] {
+  const elements = isJsonObject(model.__elements) ? model.__elements : {};
+  const done: string[] = [];
+  const inline = (list: unknown[], path: string): void => {
+    list.forEach((panel, i) => {
+      if (!isJsonObject(panel)) return;
+      if (Array.isArray(panel.panels)) inline(panel.panels, `${path}[${i}].panels`);
+      const ref = panel.libraryPanel;
+      if (!isJsonObject(ref)) return;
+      const uid = typeof ref.uid === "string" ? ref.uid : "";
+      const element = elements[uid];
+      const libraryModel = isJsonObject(element) && isJsonObject(element.model) ? element.model : undefined;
+      if (libraryModel === undefined) {
+        report(
+          `${describePanel(panel)} at ${path}[${i}]`,
+          `is a library panel reference (uid ${JSON.stringify(uid)}) whose model the file does not hold`,
+          'export the dashboard with "Export for sharing externally" (it writes the library panels into __elements), or unlink the library panel',
+        );
+        return;
+      }
+      const { libraryPanel: _ref, ...stub } = panel;
+      void _ref;
+      list[i] = { ...JSON.parse(JSON.stringify(libraryModel)), ...stub };
+      done.push(
+        `${describePanel(panel)} at ${path}[${i}]: library panel ${JSON.stringify(uid)} inlined from __elements`,
+      );
+    });
+  };
+  if (Array.isArray(model.panels)) inline(model.panels, "panels");
+  return done;
+}
+
+/** Fills what Grafana fills in when it loads a dashboard: panel ids, target refIds, row panels' grid rectangles. */
+function normalizePanels(model: JsonObject): string[] {
+  const done: string[] = [];
+  const located = allPanels(model);
+  let nextId = 1 + Math.max(0, ...located.map(({ panel }) => (typeof panel.id === "number" ? panel.id : 0)));
+  const seen = new Set<number>();
+  for (const { panel, path } of located) {
+    if (typeof panel.id !== "number" || !Number.isInteger(panel.id) || panel.id < 1 || seen.has(panel.id)) {
+      const before = panel.id;
+      panel.id = nextId++;
+      done.push(
+        `${describePanel(panel)} at ${path}: id ${JSON.stringify(before ?? null)} -> ${panel.id} (missing or taken)`,
+      );
+    }
+    seen.add(panel.id as number);
+    if (panel.type === "row" && isJsonObject(panel.gridPos)) {
+      const g = panel.gridPos;
+      if (g.x !== 0 || g.w !== 24 || g.h !== 1) {
+        const before = JSON.stringify(g);
+        panel.gridPos = { x: 0, y: typeof g.y === "number" ? g.y : 0, w: 24, h: 1 };
+        done.push(`${describePanel(panel)} at ${path}: row gridPos ${before} -> ${JSON.stringify(panel.gridPos)}`);
+      }
+    }
+    const targets = (Array.isArray(panel.targets) ? panel.targets : []).filter(isJsonObject);
+    const used = new Set(targets.map((t) => t.refId).filter((r): r is string => typeof r === "string" && r !== ""));
+    for (const target of targets) {
+      if (typeof target.refId === "string" && target.refId !== "") continue;
+      const refId = nextRefId(used);
+      used.add(refId);
+      target.refId = refId;
+      done.push(`${describePanel(panel)} at ${path}: target without refId -> refId ${refId} (as Grafana fills it)`);
+    }
+  }
+  return done;
+}
+
+/** Grafana's next refId: A..Z, then AA, AB, ... */
+function nextRefId(used: ReadonlySet<string>): string {
+  for (let n = 0; ; n++) {
+    let id = "";
+    let k = n;
+    do {
+      id = String.fromCharCode(65 + (k % 26)) + id;
+      k = Math.floor(k / 26) - 1;
+    } while (k >= 0);
+    if (!used.has(id)) return id;
+  }
+}
+
+/** A fixed duration as PromQL writes one (`5m`, `1h30m`). */
+export const FIXED_DURATION = /^(\d+(ms|[smhdwy]))+$/;
+
+/** One warning per query reading a counter over a fixed window. */
+function fixedWindowWarnings(model: JsonObject): string[] {
+  const warnings: string[] = [];
+  for (const { panel, path } of allPanels(model)) {
+    for (const target of (Array.isArray(panel.targets) ? panel.targets : []).filter(isJsonObject)) {
+      if (typeof target.expr !== "string") continue;
+      const fixed = analyzePromql(target.expr).rangeCalls.filter(
+        (call) => call.window !== undefined && FIXED_DURATION.test(call.window),
+      );
+      if (fixed.length === 0) continue;
+      const windows = [...new Set(fixed.map((call) => `${call.fn}()[${call.window}]`))].join(", ");
+      warnings.push(
+        `warning: ${describePanel(panel)} at ${path}, target ${String(target.refId)}: ${windows} over a fixed window, kept as written; it shows no data if shorter than 2 scrape intervals ($__rate_interval adapts)`,
+      );
+    }
+  }
+  return warnings;
+}
+
+/** A stable dashboard uid from a file name: `Docker Host.json` -> `docker-host` (at most 40 characters). */
+export function uidFromFileName(fileName: string): string {
+  const base = fileName.replace(/^.*\//, "").replace(/\.json$/i, "");
+  const slug = base
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
+  return slug === "" ? "imported" : slug;
 }

@@ -115,7 +115,7 @@ export function renderDashboardsWithProblems(
   const duplicateFiles = files.filter((f, i) => i > 0 && files[i - 1].fileName === f.fileName);
   const imports = files.map((f) => importDashboard(f, ctx));
 
-  const all = [...built, ...imports];
+  const all = [...built, ...imports.map((d) => ({ ...d, imported: true }))];
   const deployable = all.flatMap((d) => (d.model === undefined ? [] : [{ ...d, model: d.model }]));
   const lint = lintDashboards(deployable, ctx);
   const problems: LintProblem[] = [

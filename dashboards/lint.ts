@@ -9,7 +9,7 @@
  */
 import { allPanels, describePanel, isJsonObject, templateVariables, type JsonObject } from "./model";
 import { analyzePromql, matcherAccepts, regexAlternation, type PromqlAnalysis } from "./promql";
-import { TARGET_LABELS } from "./metrics";
+import { jobsSelectedFor, TARGET_LABELS, unknownMetricFix } from "./metrics";
 import type { DashboardContext, SeriesRule } from "./types";
 
 /** One thing wrong with one dashboard. */
@@ -27,6 +27,11 @@ export interface LintProblem {
 export interface LintInput {
   readonly source: string;
   readonly model: Readonly<Record<string, unknown>>;
+  /**
+   * An imported Grafana export: a rate over a fixed window (`[5m]`) is accepted (the import warns), where a
+   * TypeScript dashboard must use `$__rate_interval`. @default false
+   */
+  readonly imported?: boolean;
 }
 
 /** Longest uid Grafana accepts. */
@@ -64,7 +69,13 @@ function datasourceProblem(value: unknown, ctx: DashboardContext): { problem: st
 
 /** Lints one dashboard on its own (uniqueness across dashboards is checked by `lintDashboards`). */
 function lintOne(input: LintInput, ctx: DashboardContext, known: ReadonlySet<string>): LintProblem[] {
-  const scope: QueryScope = { known, jobs: ctx.deployedJobs ?? Object.values(ctx.jobs), rules: ctx.seriesRules ?? [] };
+  const scope: QueryScope = {
+    known,
+    jobs: ctx.deployedJobs ?? Object.values(ctx.jobs),
+    serviceJobs: ctx.jobs,
+    rules: ctx.seriesRules ?? [],
+    fixedWindows: input.imported === true,
+  };
   const problems: LintProblem[] = [];
   const add = (where: string, problem: string, fix: string): void => {
     problems.push({ source: input.source, where, problem, fix });
@@ -241,6 +252,10 @@ function lintPanels(model: JsonObject, ctx: DashboardContext, scope: QueryScope,
 interface QueryScope {
   readonly known: ReadonlySet<string>;
   readonly jobs: readonly string[];
+  /** The job of every service, by service name (the fix of an unknown metric names the service). */
+  readonly serviceJobs: Readonly<Record<string, string>>;
+  /** Fixed rate windows (`[5m]`) are accepted: an imported export (its import warns). */
+  readonly fixedWindows: boolean;
   readonly rules: readonly SeriesRule[];
 }
 
@@ -255,11 +270,12 @@ function lintQuery(expr: string, where: string, scope: QueryScope, add: AddProbl
       "write valid PromQL; Grafana variables may stand only for label values and ranges",
     );
   }
-  lintMetricNames(analysis, expr, where, known, add);
+  lintMetricNames(analysis, expr, where, known, scope.serviceJobs, scope.jobs, add);
   lintJobs(analysis, expr, where, scope.jobs, add);
   for (const call of analysis.rangeCalls) {
     const allowed = call.fn === "increase" ? INCREASE_WINDOW : RATE_WINDOW;
-    if (call.window === undefined || !allowed.includes(call.window)) {
+    const fixedAccepted = scope.fixedWindows && call.window !== undefined && /^(\d+(ms|[smhdwy]))+$/.test(call.window);
+    if (!fixedAccepted && (call.window === undefined || !allowed.includes(call.window))) {
       add(
         where,
         `${call.fn}() runs over ${call.window === undefined ? "no plain range" : `[${call.window}]`} in ${JSON.stringify(expr)}`,
@@ -334,14 +350,16 @@ function lintMetricNames(
   expr: string,
   where: string,
   known: ReadonlySet<string>,
+  serviceJobs: Readonly<Record<string, string>>,
+  jobs: readonly string[],
   add: AddProblem,
 ): void {
   for (const name of analysis.metricNames) {
     if (known.has(name)) continue;
     add(
       where,
-      `metric "${name}" is not exposed by any deployed service (query ${JSON.stringify(expr)})`,
-      "deploy the service that exposes it, or list it in the metricNames of the service (addService) or scrape job (addScrapeJob) that exposes it",
+      `metric "${name}" is in no deployed component's catalog nor any declared metricNames (query ${JSON.stringify(expr)})`,
+      unknownMetricFix(name, jobsSelectedFor(analysis.selectors, name), serviceJobs, jobs),
     );
   }
 }

@@ -84,3 +84,48 @@ export const SCRAPE_SERIES: readonly string[] = seriesList(SCRAPE_METRICS);
 
 /** Every series name of {@link PROCESS_METRICS}, sorted. */
 export const PROCESS_SERIES: readonly string[] = seriesList(PROCESS_METRICS);
+
+/**
+ * The fix for a query (a dashboard's, an alert rule's) reading a metric nobody declares, naming the user's own
+ * setting: the `metricNames` of the service or scrape job its `job` selector names, when it names one.
+ * @param selectedJobs the values of the query's `job="..."` matchers on that metric
+ * @param serviceJobs the job of every service, by service name
+ * @param deployedJobs every job prometheus.yml renders (a scrape job that is no service is named when it is one)
+ * @example unknownMetricFix("orders_backlg", ["orders"], { orders: "orders" }, ["orders"])
+ *   // 'add "orders_backlg" to the metricNames of the service "orders" (addService("orders", { metricNames: [...] })) if it exposes it, or correct the metric name'
+ */
+export function unknownMetricFix(
+  metric: string,
+  selectedJobs: readonly string[],
+  serviceJobs: Readonly<Record<string, string>>,
+  deployedJobs: readonly string[],
+): string {
+  const byJob = new Map(Object.entries(serviceJobs).map(([service, job]) => [job, service]));
+  const jobs = [...new Set(selectedJobs)].filter((job) => byJob.has(job) || deployedJobs.includes(job));
+  const owners = jobs.map((job) => {
+    const service = byJob.get(job);
+    return service !== undefined
+      ? `the service ${JSON.stringify(service)} (addService(${JSON.stringify(service)}, { metricNames: [...] }))`
+      : `the scrape job ${JSON.stringify(job)} (addScrapeJob(${JSON.stringify(job)}, { metricNames: [...] }))`;
+  });
+  if (owners.length > 0) {
+    return `add ${JSON.stringify(metric)} to the metricNames of ${owners.join(" or ")} if it exposes it, or correct the metric name`;
+  }
+  return `correct the metric name, deploy the component whose catalog has it, or list it in the metricNames of your service (addService(name, { metricNames: [...] })) or scrape job (addScrapeJob) that exposes it`;
+}
+
+/** The series Prometheus writes for alerting rules themselves; alert rules may read them. */
+export const ALERT_SERIES: readonly string[] = ["ALERTS", "ALERTS_FOR_STATE"];
+
+/** The `job="..."` values of the selectors of `metric` in a parsed query. */
+export function jobsSelectedFor(
+  selectors: readonly {
+    readonly metric: string | undefined;
+    readonly matchers: readonly { readonly label: string; readonly op: string; readonly value: string }[];
+  }[],
+  metric: string,
+): string[] {
+  return selectors
+    .filter((selector) => selector.metric === metric)
+    .flatMap((selector) => selector.matchers.filter((m) => m.label === "job" && m.op === "=").map((m) => m.value));
+}

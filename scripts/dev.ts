@@ -163,7 +163,9 @@ async function main(): Promise<number> {
     );
     try {
       for (const service of Object.values(running.services)) {
-        await waitForScrapes(running.prometheus.client, stack.jobs[service.name], 1, (3 * interval + 15) * 1000);
+        const job = stack.jobs[service.name];
+        // A service without metrics (`metrics: false`) is not scraped: nothing to wait for.
+        if (job !== undefined) await waitForScrapes(running.prometheus.client, job, 1, (3 * interval + 15) * 1000);
       }
     } catch (error) {
       await stop("Prometheus did not scrape every service");

@@ -70,7 +70,7 @@ export function demoApiService(props: DemoApiProps): ServiceOptions {
     },
     port: DemoApi.INTERNAL_PORT,
     description: "The instrumented API",
-    metricsPath: METRICS_PATH,
+    metrics: { path: METRICS_PATH },
     metricNames: API_CATALOG,
     seriesExclusions: API_SERIES_RULES,
     requestMetrics: API_REQUEST_METRICS,

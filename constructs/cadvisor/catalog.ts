@@ -81,5 +81,22 @@ export const CADVISOR_DOCUMENTED_METRICS: readonly string[] = [
   "container_tasks_state",
 ];
 
-/** Every series name of {@link CADVISOR_METRICS}, sorted: what the cAdvisor service declares. */
-export const CADVISOR_SERIES: readonly string[] = seriesList(CADVISOR_METRICS);
+/**
+ * The machine metrics cAdvisor documents without a build flag or `-disable_metrics` switch (same document, "Prometheus
+ * hardware metrics"): what dashboards such as dockprom's read for the host's size.
+ */
+export const CADVISOR_DOCUMENTED_MACHINE_METRICS: readonly string[] = [
+  "machine_cpu_cores",
+  "machine_cpu_physical_cores",
+  "machine_cpu_sockets",
+  "machine_memory_bytes",
+];
+
+/**
+ * What the cAdvisor service declares it exposes: every documented container and machine metric (an imported dashboard
+ * is judged against all of them), the Containers dashboard's {@link CADVISOR_METRICS} among them. Checked against the
+ * documentation, not a binary: cAdvisor cannot run here.
+ */
+export const CADVISOR_SERIES: readonly string[] = [
+  ...new Set([...seriesList(CADVISOR_METRICS), ...CADVISOR_DOCUMENTED_METRICS, ...CADVISOR_DOCUMENTED_MACHINE_METRICS]),
+].sort();

@@ -7,6 +7,7 @@
  * fire an alert) and a rate window never shorter than {@link RATE_WINDOW_SCRAPE_INTERVALS} scrape intervals
  * (`rate()` needs several samples, and survives a missed one).
  */
+import { ALERT_SERIES, jobsSelectedFor, unknownMetricFix } from "../../dashboards/metrics";
 import { analyzePromql } from "../../dashboards/promql";
 import { ConfigProblem, joinPath, show } from "./validation";
 
@@ -207,7 +208,9 @@ export function ruleDocumentProblems(
   path: string,
   document: RulesDocument,
   deployedJobs: readonly string[],
+  metrics?: RuleMetricVocabulary,
 ): ConfigProblem[] {
+  const known = metrics !== undefined ? new Set([...metrics.metricNames, ...ALERT_SERIES]) : undefined;
   const problems: ConfigProblem[] = [];
   const groups = Array.isArray(document.groups) ? document.groups : [];
   if (groups.length === 0) {
@@ -256,6 +259,16 @@ export function ruleDocumentProblems(
           message: `${rulePath}.expr selects job ${show(job)}, which is not scraped (jobs: ${deployedJobs.join(", ")}); add the service or scrape job, or fix the selector`,
         });
       }
+      // A misspelled metric never fires: refused like a dashboard's. A parse error or a job nobody scrapes is reported
+      // above already (that service's metrics are unknown because it is missing).
+      if (known !== undefined && metrics !== undefined && analysis.errors.length === 0 && unknownJobs.size === 0) {
+        for (const name of analysis.metricNames.filter((metric) => !known.has(metric))) {
+          problems.push({
+            path: `${rulePath}.expr`,
+            message: `${rulePath}.expr (${isAlertingRule(rule) ? `alert ${show(rule.alert)}` : `record ${show(rule.record)}`}) selects the metric ${show(name)}, which is in no deployed component's catalog nor any declared metricNames, so the ${isAlertingRule(rule) ? "alert would never fire" : "recorded series would stay empty"}; ${unknownMetricFix(name, jobsSelectedFor(analysis.selectors, name), metrics.serviceJobs, deployedJobs)}`,
+          });
+        }
+      }
     });
   });
   return problems;
@@ -263,6 +276,14 @@ export function ruleDocumentProblems(
 
 /** A valid name for a recorded series (Prometheus' metric name grammar). */
 const RECORD_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** What an alert rule may read: the deployed catalogs and declared metricNames, and the job of every service. */
+export interface RuleMetricVocabulary {
+  /** Every series name a deployed component's catalog or a service's / scrape job's `metricNames` declares. */
+  readonly metricNames: readonly string[];
+  /** The job of every service, by service name (the fix names the service whose `metricNames` to extend). */
+  readonly serviceJobs: Readonly<Record<string, string>>;
+}
 
 /** One input series of a promtool test: a selector and its samples in promtool's expanding notation. */
 export interface RuleTestSeries {

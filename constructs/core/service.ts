@@ -86,6 +86,14 @@ export interface ServiceConfigFiles {
   readonly pullBaseImage?: boolean;
 }
 
+/** Where Prometheus scrapes a service (see {@link ServiceOptions.metrics}). */
+export interface ServiceMetrics {
+  /** The port of the metrics endpoint inside the container. @default the service's `port` */
+  readonly port?: number;
+  /** HTTP path of the metrics endpoint. @default SERVICE_DEFAULTS.metricsPath */
+  readonly path?: string;
+}
+
 /** The container healthcheck Terraform waits for. */
 export interface ServiceHealthcheck {
   /** The command, run with the binaries inside the image (`["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/health"]`). */
@@ -110,10 +118,14 @@ export interface ServiceOptions {
   readonly port: number;
   /** One line about the service: the description of its `<name>_url` stack output. @default "The service <name>" */
   readonly description?: string;
-  /** The port of the metrics endpoint inside the container. @default `port` */
-  readonly metricsPort?: number;
-  /** HTTP path of the metrics endpoint. @default SERVICE_DEFAULTS.metricsPath */
-  readonly metricsPath?: string;
+  /**
+   * The service's Prometheus metrics endpoint. `false`: it has none (a database, a cache, a web server: scrape it
+   * through an exporter instead); no scrape job, nothing in TargetDown, and it is still probed when it has a
+   * `healthEndpoint`. `{ port, path }` when the endpoint is not `port` and `/metrics`.
+   * @default `{ port: <port>, path: SERVICE_DEFAULTS.metricsPath }`: one job named after the service
+   * @example monitoring.addService("postgres", { image: "postgres:15.14", port: 5432, metrics: false })
+   */
+  readonly metrics?: false | ServiceMetrics;
   /**
    * Series names the service exposes (a histogram as its `_bucket`, `_count`, `_sum` series); dashboards may query
    * them. @default none: only the scrape series (`up`, ...) of its job are known
@@ -318,7 +330,7 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       message: `${at("healthcheck.command")} must not be empty (got [])`,
     });
   }
-  if (options.metricsPort !== undefined) problems.push(...checkPort(at("metricsPort"), options.metricsPort));
+  problems.push(...metricsProblems(at("metrics"), options));
   if (options.healthEndpoint !== undefined) {
     if (!options.healthEndpoint.path.startsWith("/")) {
       problems.push({
@@ -344,11 +356,46 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       });
     }
   }
-  const metricsPath = options.metricsPath ?? SERVICE_DEFAULTS.metricsPath;
-  if (!metricsPath.startsWith("/")) {
+  return problems;
+}
+
+/** Problems with `metrics` (under `path`), and with what it contradicts (`metricNames` without an endpoint). */
+function metricsProblems(path: string, options: ServiceOptions): ConfigProblem[] {
+  const metrics: unknown = options.metrics;
+  if (metrics === undefined) return [];
+  if (metrics === false) {
+    const declared = options.metricNames ?? [];
+    return declared.length > 0
+      ? [
+          {
+            path,
+            message: `${path} is false (no metrics endpoint), but metricNames declares ${declared.length} series (${show(declared.slice(0, 3))}${declared.length > 3 ? ", ..." : ""}) that nothing would scrape; remove metricNames, or give the endpoint as metrics: { port, path }`,
+          },
+        ]
+      : [];
+  }
+  if (typeof metrics !== "object" || metrics === null || Array.isArray(metrics)) {
+    return [
+      {
+        path,
+        message: `${path} must be false (the service has no metrics endpoint) or { port?, path? } (where Prometheus scrapes it) (got ${show(metrics)})`,
+      },
+    ];
+  }
+  const given = metrics as { readonly port?: unknown; readonly path?: unknown };
+  const problems: ConfigProblem[] = [];
+  const unknown = Object.keys(given).filter((key) => key !== "port" && key !== "path");
+  if (unknown.length > 0) {
     problems.push({
-      path: at("metricsPath"),
-      message: `${at("metricsPath")} must start with "/" (got ${show(metricsPath)})`,
+      path,
+      message: `${path} takes only port and path (got ${show(unknown)}); remove ${unknown.length === 1 ? "it" : "them"}`,
+    });
+  }
+  if (given.port !== undefined) problems.push(...checkPort(joinPath(path, "port"), given.port as number));
+  if (given.path !== undefined && (typeof given.path !== "string" || !given.path.startsWith("/"))) {
+    problems.push({
+      path: joinPath(path, "path"),
+      message: `${joinPath(path, "path")} must be an HTTP path starting with "/" (got ${show(given.path)})`,
     });
   }
   return problems;
@@ -366,9 +413,9 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
 export class Service extends Construct implements ISelfValidating {
   /** The service's name, also its Prometheus job. */
   public readonly name: string;
-  /** The Prometheus job scraping every replica. */
-  public readonly jobName: string;
-  /** One target per replica, in replica order. */
+  /** The Prometheus job scraping every replica; undefined with `metrics: false` (nothing scrapes it). */
+  public readonly jobName: string | undefined;
+  /** One target per replica, in replica order; none with `metrics: false`. */
   public readonly scrapeTargets: readonly ScrapeTarget[];
   /** The alias of each replica on the network. */
   public readonly aliases: readonly string[];
@@ -412,9 +459,9 @@ export class Service extends Construct implements ISelfValidating {
     // An invalid count is reported by configProblems; one replica is built meanwhile, so nothing else fails first.
     const replicas = Number.isInteger(givenReplicas) && givenReplicas >= 1 && givenReplicas <= 20 ? givenReplicas : 1;
     const bindAddress = props.bindAddress ?? SERVICE_DEFAULTS.bindAddress;
-    const metricsPort = props.metricsPort ?? props.port;
+    const metrics = props.metrics;
     this.name = props.name;
-    this.jobName = props.name;
+    this.jobName = metrics === false ? undefined : props.name;
     this.description = props.description ?? `The service ${props.name}`;
     this.catalog = [...(props.metricNames ?? [])];
     this.requestMetrics = props.requestMetrics;
@@ -424,12 +471,15 @@ export class Service extends Construct implements ISelfValidating {
     this.seriesExclusions = [...(props.seriesExclusions ?? [])];
     this.localRun = props.localRun;
     this.aliases = replicas === 1 ? [props.name] : range(replicas).map((i) => `${props.name}-${i + 1}`);
-    this.scrapeTargets = this.aliases.map((alias) => ({
-      jobName: this.jobName,
-      host: alias,
-      port: metricsPort,
-      metricsPath: props.metricsPath ?? SERVICE_DEFAULTS.metricsPath,
-    }));
+    this.scrapeTargets =
+      metrics === false
+        ? []
+        : this.aliases.map((alias) => ({
+            jobName: props.name,
+            host: alias,
+            port: metrics?.port ?? props.port,
+            metricsPath: metrics?.path ?? SERVICE_DEFAULTS.metricsPath,
+          }));
     const health = props.healthEndpoint;
     this.declaredHealthUrls =
       health === undefined

@@ -3,7 +3,7 @@ import { join, relative, resolve } from "node:path";
 import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
-import { SCRAPE_SERIES } from "../../dashboards/metrics";
+import { ALERT_SERIES, SCRAPE_SERIES } from "../../dashboards/metrics";
 import type {
   DashboardContext,
   DashboardModule,
@@ -357,6 +357,13 @@ export class MonitoringStackBase<
   /** Declares the SLOs of a service just added (`options.slo`), whatever host it runs on. */
   private withSlo(name: string, service: Service | undefined, options: ServiceOptions): Service | undefined {
     if (service !== undefined && options.slo !== undefined) {
+      if (service.jobName === undefined) {
+        this.problems.push({
+          path: `${name}.slo`,
+          message: `${name}.slo: the service is declared with metrics: false, so no series exist for its SLO; remove slo, or let Prometheus scrape the service (metrics: true or { port, path })`,
+        });
+        return service;
+      }
       this.addSlos({
         owner: name,
         path: `${name}.slo`,
@@ -497,14 +504,20 @@ export class MonitoringStackBase<
     return new Map(this.network.services.map((service) => [service.name, service]));
   }
 
-  /** The job of every service, by service name. */
+  /** The job of every service that has one, by service name (a service with `metrics: false` has none). */
   public get jobs(): Readonly<Record<string, string>> {
-    return Object.fromEntries(this.network.services.map((service) => [service.name, service.jobName]));
+    return Object.fromEntries(
+      this.network.services.flatMap((service) =>
+        service.jobName !== undefined ? [[service.name, service.jobName]] : [],
+      ),
+    );
   }
 
   /** Every job prometheus.yml renders, sorted. */
   public get deployedJobs(): readonly string[] {
-    const onHosts = [...this.hostRegistry.values()].flatMap((host) => host.network.services.map((s) => s.jobName));
+    const onHosts = [...this.hostRegistry.values()].flatMap((host) =>
+      host.network.services.flatMap((s) => s.jobName ?? []),
+    );
     return [...new Set([...this.prometheus.scrapedTargets.map((target) => target.jobName), ...onHosts])].sort();
   }
 
@@ -551,6 +564,8 @@ export class MonitoringStackBase<
     return [
       ...new Set([
         ...SCRAPE_SERIES,
+        // Written by Prometheus for its alerting rules (the stack always has some: TargetDown, the Watchdog).
+        ...ALERT_SERIES,
         ...this.network.services.flatMap((service) => service.metricNames),
         ...[...this.scrapeJobRegistry.values()].flatMap((job) => job.metricNames),
       ]),
@@ -636,9 +651,17 @@ export class MonitoringStackBase<
     }));
     // An SLO declaration with problems is reported as such, not again through the rules rendered from it.
     const invalidSloFiles = new Set(slo.filter((entry) => entry.problems.length > 0).map((entry) => entry.file));
-    const rules = [...this.ruleFileSources.values()]
-      .filter((file) => !invalidSloFiles.has(file.name))
-      .flatMap((file) => ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs));
+    const ruleFiles = [...this.ruleFileSources.values()].filter((file) => !invalidSloFiles.has(file.name));
+    // What a rule may read: the catalogs, the declared metricNames, and every series a recording rule records.
+    const recorded = ruleFiles.flatMap((file) =>
+      (file.render().groups ?? []).flatMap((group) =>
+        (group.rules ?? []).flatMap((rule) => ("record" in rule ? [String(rule.record)] : [])),
+      ),
+    );
+    const vocabulary = { metricNames: [...this.metricNames, ...recorded], serviceJobs: this.jobs };
+    const rules = ruleFiles.flatMap((file) =>
+      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs, vocabulary),
+    );
     const unknownHosts = this.placements
       .filter((placement) => !this.hostRegistry.has(placement.host))
       .map((placement) => ({

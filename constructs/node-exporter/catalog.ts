@@ -4,6 +4,7 @@
  * suite checks every one against the real node_exporter binary's `/metrics`.
  */
 import { type DeclaredMetric, PROCESS_SERIES, seriesList } from "../../dashboards/metrics";
+import { NODE_EXPORTER_EXPOSITION, NODE_EXPORTER_HARDWARE_SERIES } from "./exposition";
 
 /** The service name (alias and job) node-exporter is added under. */
 export const NODE_EXPORTER_NAME = "node-exporter";
@@ -55,5 +56,16 @@ export const NODE_LOOPBACK_DEVICE = "lo";
 /** Every series name of {@link NODE_METRICS}, sorted. */
 export const NODE_SERIES: readonly string[] = seriesList(NODE_METRICS);
 
-/** What the node-exporter service declares it exposes. */
-export const NODE_EXPORTER_CATALOG: readonly string[] = [...NODE_SERIES, ...PROCESS_SERIES].sort();
+/**
+ * What the node-exporter service declares it exposes: what the Host dashboard and alerts read, and everything the real
+ * binary exposes with the stack's flags ({@link NODE_EXPORTER_EXPOSITION}, checked by scraping it), hardware-dependent
+ * series included.
+ */
+export const NODE_EXPORTER_CATALOG: readonly string[] = [
+  ...new Set([
+    ...NODE_SERIES,
+    ...PROCESS_SERIES,
+    ...NODE_EXPORTER_EXPOSITION,
+    ...Object.values(NODE_EXPORTER_HARDWARE_SERIES).flat(),
+  ]),
+].sort();

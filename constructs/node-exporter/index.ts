@@ -4,6 +4,7 @@ import { NODE_EXPORTER_DEFAULTS, NODE_EXPORTER_VERSION } from "./defaults";
 import { NodeExporterOptions, addNodeExporter } from "./node-exporter";
 
 export * from "./catalog";
+export * from "./exposition";
 export * from "./defaults";
 export * from "./host-dashboard";
 export * from "./node-exporter";

@@ -3,6 +3,7 @@
  * catalog. The end-to-end suite checks every name against the real `prometheus` binary's exposition.
  */
 import { type DeclaredMetric, PROCESS_SERIES, seriesList } from "../../dashboards/metrics";
+import { PROMETHEUS_EXPOSITION } from "./exposition";
 
 /** Prometheus' own metrics the stack's rules and dashboards query. */
 export const PROMETHEUS_METRICS = {
@@ -20,5 +21,10 @@ export const PROMETHEUS_LABELS = { ruleGroup: "rule_group" } as const;
 /** Every series name of {@link PROMETHEUS_METRICS}, sorted: each must appear on the real Prometheus' `/metrics`. */
 export const PROMETHEUS_SELF_METRICS: readonly string[] = seriesList(PROMETHEUS_METRICS);
 
-/** What the Prometheus service declares it exposes: its own metrics and the process metrics. */
-export const PROMETHEUS_CATALOG: readonly string[] = [...PROMETHEUS_SELF_METRICS, ...PROCESS_SERIES].sort();
+/**
+ * What the Prometheus service declares it exposes: the metrics its rules and dashboards read, the process metrics, and
+ * everything the real binary exposes ({@link PROMETHEUS_EXPOSITION}, checked by scraping it).
+ */
+export const PROMETHEUS_CATALOG: readonly string[] = [
+  ...new Set([...PROMETHEUS_SELF_METRICS, ...PROCESS_SERIES, ...PROMETHEUS_EXPOSITION]),
+].sort();

@@ -6,6 +6,7 @@ import { DEFAULT_REMOTE_WRITE_PASSWORD_FILE } from "./remote-write";
 
 export * from "./agent";
 export * from "./catalog";
+export * from "./exposition";
 export * from "./config";
 export * from "./defaults";
 export * from "./existing";

@@ -390,7 +390,10 @@ export class Prometheus extends Service implements IPrometheus {
         requireTargets: job.requireTargets,
       })),
     ];
-    const owners = [...network.services.map((service) => service.jobName), ...added.map((job) => job.jobName)];
+    const owners = [
+      ...network.services.flatMap((service) => service.jobName ?? []),
+      ...added.map((job) => job.jobName),
+    ];
     const jobProblems = added.flatMap(({ jobName, targets, lazy, requireTargets }) => {
       const path = `scrape job ${show(jobName)}`;
       const problems = targets.flatMap((target, i) => scrapeTargetProblems(`${path} target[${i}]`, target));
@@ -473,7 +476,7 @@ export class Prometheus extends Service implements IPrometheus {
         ? {
             hostLabel: CENTRAL_HOST_NAME,
             outOfOrderHours: this.receiver.outageCoverageHours,
-            scrapeAuth: { [this.jobName]: { username: REMOTE_WRITE_USER, passwordFile: REMOTE_WRITE_PASSWORD_PATH } },
+            scrapeAuth: { [this.jobName ?? this.name]: { username: REMOTE_WRITE_USER, passwordFile: REMOTE_WRITE_PASSWORD_PATH } },
           }
         : {}),
     });

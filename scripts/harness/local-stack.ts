@@ -536,7 +536,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (service === prometheusService) continue;
       const why = whyNotRun(service, binaries);
       if (why !== undefined) {
-        notRun[service.name] = `${why}: its target ${LOOPBACK}:${ports.get(service.name)} is down`;
+        // A service without metrics (`metrics: false`) has no target to be down.
+        notRun[service.name] =
+          service.jobName === undefined ? why : `${why}: its target ${LOOPBACK}:${ports.get(service.name)} is down`;
         continue;
       }
       await start(service, service.configFiles());
@@ -562,7 +564,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dir,
       files,
       loopback,
-      addresses: Object.fromEntries(all.map((service) => [service.jobName, `${LOOPBACK}:${ports.get(service.name)}`])),
+      addresses: Object.fromEntries(
+        all.flatMap((service) =>
+          service.jobName !== undefined ? [[service.jobName, `${LOOPBACK}:${ports.get(service.name)}`]] : [],
+        ),
+      ),
       services: Object.fromEntries([...running].map(([name, entry]) => [name, entry.service])),
       notRun,
       prometheus: { ...prometheus.service, url: prometheus.service.baseUrl, client },

@@ -13,17 +13,23 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   readFileSync,
+  readSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import { POSTGRES_VERSION, STATEFUL_RECIPES } from "../../../constructs/stateful";
 import type Docker from "dockerode";
 import { IMAGES } from "../versions";
 
@@ -80,8 +86,11 @@ function writeInto(contextDir: string, target: string, content: string, mode = 0
   chmodSync(path, mode);
 }
 
-/** busybox at /bin/busybox and a symlink per applet, as in the busybox image. */
-function addBusybox(contextDir: string): void {
+/** busybox at /bin/busybox and a symlink per applet, as in the busybox image; `extra` users and groups appended. */
+function addBusybox(
+  contextDir: string,
+  extra: { readonly passwd: string; readonly group: string } = { passwd: "", group: "" },
+): void {
   if (!existsSync(BUSYBOX)) {
     throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static (the stand-in images' shell and wget)`);
   }
@@ -94,8 +103,8 @@ function addBusybox(contextDir: string): void {
     mkdirSync(dirname(path), { recursive: true });
     symlinkSync("/bin/busybox", path);
   }
-  writeInto(contextDir, "etc/passwd", PASSWD);
-  writeInto(contextDir, "etc/group", GROUP);
+  writeInto(contextDir, "etc/passwd", PASSWD + extra.passwd);
+  writeInto(contextDir, "etc/group", GROUP + extra.group);
 }
 
 /** The folder of the fetched Prometheus-family binaries (`.cache/bin`, or `PROMETHEUS_BIN_DIR`). */
@@ -330,6 +339,167 @@ function blackboxExporterStandIn(): StandIn {
   });
 }
 
+/**
+ * Debian packages at exact versions, downloaded once into `downloadDir/<name>` with a private apt (this machine's
+ * archive, suite bookworm; the way fetch-binaries and the Alertmanager templates are downloaded) and unpacked with
+ * dpkg-deb; returns the unpacked folder.
+ */
+function debianPackages(downloadDir: string, name: string, packages: readonly string[]): string {
+  const unpacked = join(downloadDir, name);
+  if (existsSync(join(unpacked, ".complete"))) return unpacked;
+  rmSync(unpacked, { recursive: true, force: true });
+  mkdirSync(unpacked, { recursive: true });
+  const script = [
+    "set -euo pipefail",
+    "uri=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $1}' | grep -v security | head -n1 || true)",
+    "[[ -n $uri ]] || uri=$(awk '$1 == \"deb\" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)",
+    "work=$(mktemp -d); trap 'rm -rf \"$work\"' EXIT",
+    'mkdir -p "$work/lists/partial" "$work/cache/archives/partial"',
+    'echo "deb $uri bookworm main" >"$work/sources.list"',
+    'o=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)',
+    "dest=$1; shift",
+    'apt-get "${o[@]}" -qq update && (cd "$work" && apt-get "${o[@]}" -qq download "$@")',
+    'for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$dest"; done',
+    'touch "$dest/.complete"',
+  ].join("\n");
+  execFileSync("bash", ["-c", script, "bash", unpacked, ...packages], { stdio: "pipe" });
+  return unpacked;
+}
+
+/** Whether `path` is an ELF file (a program or shared library whose libraries must be in the image). */
+function isElf(path: string): boolean {
+  const header = Buffer.alloc(4);
+  const fd = openSync(path, "r");
+  try {
+    return readSync(fd, header, 0, 4, 0) === 4 && header.equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The shared libraries the ELF files under `rootfs/<dirs>` need that the rootfs does not hold, as `ldd` resolves them
+ * on this Debian 12 machine (the rootfs' own library folders first): the host paths, sorted.
+ */
+function missingLibraries(rootfs: string, dirs: readonly string[], skip: RegExp): string[] {
+  const libraryPath = ["usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu"].map((dir) => join(rootfs, dir)).join(":");
+  const needed = new Set<string>();
+  for (const dir of dirs) {
+    for (const entry of readdirSync(join(rootfs, dir))) {
+      const path = join(rootfs, dir, entry);
+      if (skip.test(entry) || !statSync(path).isFile() || !isElf(path)) continue;
+      const output = execFileSync("ldd", [path], { encoding: "utf8", env: { LD_LIBRARY_PATH: libraryPath } });
+      for (const line of output.split("\n")) {
+        if (/not found/.test(line)) throw new Error(`${path}: ${line.trim()} on this machine either`);
+        const resolved = /=>\s+(\/\S+)/.exec(line)?.[1] ?? /^\s*(\/\S+)\s+\(/.exec(line)?.[1];
+        if (resolved !== undefined && !resolved.startsWith(rootfs)) needed.add(resolved);
+      }
+    }
+  }
+  return [...needed].sort();
+}
+
+/** The PostgreSQL packages of Debian 12 the stand-in is built from, at the version the recipe pins. */
+const POSTGRES_DEBIAN_VERSION = `${POSTGRES_VERSION}-0+deb12u1`;
+const POSTGRES_PACKAGES = [
+  `postgresql-15=${POSTGRES_DEBIAN_VERSION}`,
+  `postgresql-client-15=${POSTGRES_DEBIAN_VERSION}`,
+  `libpq5=${POSTGRES_DEBIAN_VERSION}`,
+  "tzdata",
+];
+const PG_BIN = "/usr/lib/postgresql/15/bin";
+
+/**
+ * The stand-in's entrypoint: the part of the official image's docker-entrypoint.sh contract the recipe relies on,
+ * written here (upstream's script is not copied): on an empty `PGDATA`, initdb with the superuser `POSTGRES_USER`
+ * (default postgres) and the password of `POSTGRES_PASSWORD_FILE` or `POSTGRES_PASSWORD`, `POSTGRES_INITDB_ARGS`,
+ * and `host all all all scram-sha-256` appended to pg_hba.conf; a cluster already there is started as is.
+ */
+const POSTGRES_ENTRYPOINT = [
+  "#!/bin/sh",
+  "set -eu",
+  'if [ "${1#-}" != "${1:-}" ]; then set -- postgres "$@"; fi',
+  'if [ "${1:-}" = postgres ]; then',
+  '  if [ "$(id -u)" = 0 ]; then',
+  '    echo "stand-in entrypoint: run as the image\'s postgres user (999:999); root is not supported here" >&2; exit 1',
+  "  fi",
+  '  mkdir -p "$PGDATA"; chmod 700 "$PGDATA" 2>/dev/null || :',
+  "  mkdir -p /var/run/postgresql; chmod 3775 /var/run/postgresql 2>/dev/null || :",
+  '  if [ ! -s "$PGDATA/PG_VERSION" ]; then',
+  '    if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then pwfile=$POSTGRES_PASSWORD_FILE',
+  '    elif [ -n "${POSTGRES_PASSWORD:-}" ]; then pwfile=/tmp/.initdb-password; (umask 077; printf %s "$POSTGRES_PASSWORD" >"$pwfile")',
+  '    else echo "Error: Database is uninitialized and superuser password is not specified (POSTGRES_PASSWORD or POSTGRES_PASSWORD_FILE)" >&2; exit 1',
+  "    fi",
+  '    initdb --username="${POSTGRES_USER:-postgres}" --pwfile="$pwfile" ${POSTGRES_INITDB_ARGS:-}',
+  '    [ "$pwfile" != /tmp/.initdb-password ] || rm -f "$pwfile"',
+  '    printf "\\nhost all all all scram-sha-256\\n" >>"$PGDATA/pg_hba.conf"',
+  "  fi",
+  "fi",
+  'exec "$@"',
+  "",
+].join("\n");
+
+/** `postgres:15.18-bookworm`: PostgreSQL 15 from Debian's own packages, user postgres (999), PGDATA on a volume. */
+function postgresStandIn(downloadDir: string): StandIn {
+  return {
+    tag: STATEFUL_RECIPES.postgres.image,
+    mirrors:
+      "user postgres 999:999 (home /var/lib/postgresql), ENV PGDATA=/var/lib/postgresql/data (777, postgres; VOLUME), PG_MAJOR=15, PATH with /usr/lib/postgresql/15/bin, /var/run/postgresql 3777 postgres, /docker-entrypoint-initdb.d, listen_addresses = '*' in the sample config, ENTRYPOINT docker-entrypoint.sh, CMD postgres, STOPSIGNAL SIGINT, EXPOSE 5432",
+    differences: [
+      `Debian 12's own packages (postgresql-15, postgresql-client-15, libpq5 ${POSTGRES_DEBIAN_VERSION}, tzdata) instead of apt.postgresql.org's build (15.18-1.pgdg120+1) on debian:bookworm-slim; the libraries they link copied from this Debian 12 machine`,
+      "no Debian base system: Debian's busybox-static for the shell and tools, /etc/passwd and /etc/group with root, postgres and nobody only",
+      "the entrypoint is a short sh script written for the stand-in (upstream's bash docker-entrypoint.sh is not copied): initdb with POSTGRES_USER, POSTGRES_PASSWORD_FILE or POSTGRES_PASSWORD and POSTGRES_INITDB_ARGS, scram-sha-256 for host connections; no POSTGRES_DB, POSTGRES_HOST_AUTH_METHOD, /docker-entrypoint-initdb.d scripts, nss_wrapper for arbitrary uids, nor root start with gosu",
+      "no locales (upstream generates en_US.UTF-8 and sets LANG=en_US.utf8): clusters are initialized with locale C",
+      "no JIT (llvmjit.so and LLVM are left out; upstream's build has them), no gosu, no xz/zstd",
+    ],
+    inputs: () => [BUSYBOX],
+    prepare: (contextDir) => {
+      const unpacked = debianPackages(downloadDir, `postgresql-${POSTGRES_DEBIAN_VERSION}`, POSTGRES_PACKAGES);
+      addBusybox(contextDir, {
+        passwd: "postgres:x:999:999::/var/lib/postgresql:/bin/sh\n",
+        group: "postgres:x:999:\n",
+      });
+      const rootfs = join(contextDir, "rootfs");
+      for (const dir of [
+        "usr/lib/postgresql",
+        "usr/share/postgresql",
+        "usr/share/zoneinfo",
+        "usr/lib/x86_64-linux-gnu",
+      ]) {
+        cpSync(join(unpacked, dir), join(rootfs, dir), { recursive: true, verbatimSymlinks: true });
+      }
+      const skip = /^llvmjit/;
+      for (const file of readdirSync(join(rootfs, "usr/lib/postgresql/15/lib")).filter((entry) => skip.test(entry))) {
+        rmSync(join(rootfs, "usr/lib/postgresql/15/lib", file));
+      }
+      const libraries = missingLibraries(
+        rootfs,
+        ["usr/lib/postgresql/15/bin", "usr/lib/postgresql/15/lib", "usr/lib/x86_64-linux-gnu"],
+        skip,
+      );
+      for (const lib of libraries) copyInto(contextDir, realpathSync(lib), lib.slice(1));
+      writeInto(contextDir, "usr/local/bin/docker-entrypoint.sh", POSTGRES_ENTRYPOINT, 0o755);
+      writeFileSync(
+        join(contextDir, "Dockerfile"),
+        [
+          "FROM scratch",
+          "COPY rootfs/ /",
+          `RUN ["/bin/busybox", "sh", "-c", "mkdir -p /tmp /docker-entrypoint-initdb.d /var/run/postgresql /var/lib/postgresql/data && chmod 1777 /tmp && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql && chmod 3777 /var/run/postgresql && chmod 777 /var/lib/postgresql/data && sed -i \\"s/^#listen_addresses = 'localhost'/listen_addresses = '*'/\\" /usr/share/postgresql/15/postgresql.conf.sample && grep -q \\"^listen_addresses = '\\\\*'\\" /usr/share/postgresql/15/postgresql.conf.sample"]`,
+          "ENV PG_MAJOR=15",
+          `ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PG_BIN}`,
+          "ENV PGDATA=/var/lib/postgresql/data",
+          'VOLUME ["/var/lib/postgresql/data"]',
+          'ENTRYPOINT ["docker-entrypoint.sh"]',
+          "STOPSIGNAL SIGINT",
+          "EXPOSE 5432",
+          'CMD ["postgres"]',
+          "",
+        ].join("\n"),
+      );
+    },
+  };
+}
+
 /** Downloads `spec` with `npm pack` into `cacheDir` once; returns the tarball's path. */
 function npmPack(cacheDir: string, spec: string, fileName: string): string {
   const path = join(cacheDir, fileName);
@@ -428,6 +598,7 @@ export function standIns(cacheDir: string): StandIn[] {
     alertmanagerStandIn(downloads),
     nodeExporterStandIn(),
     blackboxExporterStandIn(),
+    postgresStandIn(downloads),
   ];
 }
 
@@ -444,7 +615,10 @@ function inputsDigest(standIn: StandIn): string {
   return hash.digest("hex");
 }
 
-/** Builds (or reuses, when its inputs are unchanged) every stand-in; returns what was built and how long it took. */
+/**
+ * Builds (or reuses, when its inputs are unchanged) every stand-in, or those `only` picks; returns them and what was
+ * built.
+ */
 export async function ensureStandIns(
   docker: Docker,
   cacheDir: string,
