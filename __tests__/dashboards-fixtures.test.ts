@@ -1,185 +1,122 @@
 /**
- * Community Grafana dashboards (`__tests__/fixtures/grafana-dashboards`, sources and licences in its manifest.json),
- * each imported into the whole stack (every component enabled) the way a user adds a file: `addDashboard({ fileName,
- * content })`. What each gets is pinned here: accepted (with the repairs and warnings the import made), or refused for
- * exactly what is really missing in this stack (a metric no deployed catalog has, a job nobody deploys).
+ * Community Grafana dashboards imported into the whole stack the way a user adds a file: `addDashboard({ fileName,
+ * content })`. They are the exporters' own dashboards, fetched from Debian's archive at the versions the components
+ * pin (`npm run fetch-dashboards`, jest's global setup; `scripts/community-dashboards.manifest.json`), never
+ * committed. What each gets is pinned here: accepted (with the repairs the import made), or refused for exactly what
+ * is wrong with it. A dashboard that is not fetched fails here with the command to run (never skipped).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { buildMonitoringStack } from "../main";
+import { dashboardFile } from "../scripts/fetch-dashboards";
+import { type CommunityDashboardEntry, exporterDashboardEntries, loadDashboard } from "./support/community-dashboards";
 import { testApp, testInputs } from "./support/stack";
 
-const DIR = join(__dirname, "fixtures", "grafana-dashboards");
+const ENTRIES = exporterDashboardEntries();
 
-interface Fixture {
-  readonly file: string;
-  readonly title: string;
-  readonly repository: string;
-  readonly commit: string;
-  readonly licence: string;
-  readonly licenceFile: string;
-}
+/** A password file for the exporters (its content is never read by synth). */
+const passwordFile = join(mkdtempSync(join(tmpdir(), "dashboards-fixtures-")), "password");
+writeFileSync(passwordFile, "not-a-secret\n", { mode: 0o600 });
 
-const MANIFEST = (JSON.parse(readFileSync(join(DIR, "manifest.json"), "utf8")) as { fixtures: Fixture[] }).fixtures;
-
-/** The whole stack, every optional component on (cAdvisor, Alertmanager), as `npm run deploy` builds it. */
+/** The whole stack, every optional component on (cAdvisor, Alertmanager, the PostgreSQL and Redis exporters). */
 function wholeStack(): MonitoringStack {
   const { app, folder } = testApp();
-  return buildMonitoringStack(app, testInputs(folder, { CADVISOR_ENABLED: "true", ALERTMANAGER_ENABLED: "true" }));
+  return buildMonitoringStack(
+    app,
+    testInputs(folder, {
+      CADVISOR_ENABLED: "true",
+      ALERTMANAGER_ENABLED: "true",
+      POSTGRES_EXPORTER_ENABLED: "true",
+      POSTGRES_EXPORTER_TARGET: "postgres:5432",
+      POSTGRES_EXPORTER_USER: "monitoring",
+      POSTGRES_EXPORTER_PASSWORD_FILE: passwordFile,
+      REDIS_EXPORTER_ENABLED: "true",
+      REDIS_EXPORTER_TARGET: "redis:6379",
+      REDIS_EXPORTER_PASSWORD_FILE: passwordFile,
+    }),
+  );
 }
 
-/** What importing one fixture into the whole stack gives. */
-function importFixture(file: string): {
-  readonly accepted: boolean;
-  readonly unknownMetrics: readonly string[];
-  readonly otherProblems: readonly string[];
-  readonly warnings: number;
+/** The kinds of repairs the import makes, most specific first, as its rewrites name them. */
+const REPAIR_KINDS = [
+  "(exported datasource input)",
+  "(datasource variable)",
+  "a Prometheus datasource variable",
+  "row gridPos",
+  "id null",
+  "id: removed",
+  "uid:",
+  "__inputs",
+  "__requires",
+  "__elements",
+];
+
+/** What importing one fetched dashboard into the whole stack gives. */
+function importFetched(entry: CommunityDashboardEntry): {
+  readonly stackProblems: readonly string[];
+  readonly problems: readonly string[];
   readonly repairs: readonly string[];
-  readonly fixes: readonly string[];
 } {
+  // Fails with the fetch command when the dashboard is not fetched.
+  loadDashboard(entry);
+  const fileName = `${entry.name}.json`;
   const stack = wholeStack();
-  stack.addDashboard({ fileName: file, content: readFileSync(join(DIR, file), "utf8") });
-  const problems = stack.configProblems().filter((problem) => problem.path === `dashboards.json:${file}`);
-  const rewrites = stack.dashboards.find((d) => d.source === `json:${file}`)?.rewrites ?? [];
-  const metricOf = (message: string) => /metric "([^"]+)" is in no deployed/.exec(message)?.[1];
+  stack.addDashboard({ fileName, content: readFileSync(dashboardFile(entry), "utf8") });
+  const all = stack.configProblems();
+  const rewrites = stack.dashboards.find((d) => d.source === `json:${fileName}`)?.rewrites ?? [];
   return {
-    accepted: problems.length === 0,
-    unknownMetrics: [...new Set(problems.flatMap((p) => metricOf(p.message) ?? []))].sort(),
-    otherProblems: [...new Set(problems.filter((p) => metricOf(p.message) === undefined).map((p) => p.message))],
-    warnings: rewrites.filter((r) => r.startsWith("warning:")).length,
-    // The kinds of repairs (the text before the first ":" after the location).
+    stackProblems: all.filter((p) => p.path !== `dashboards.json:${fileName}`).map((p) => p.message),
+    problems: all.filter((p) => p.path === `dashboards.json:${fileName}`).map((p) => p.message),
+    // The kinds of repairs: the first of REPAIR_KINDS a rewrite names.
     repairs: [
       ...new Set(
         rewrites
           .filter((r) => !r.startsWith("warning:"))
-          .map(
-            (r) =>
-              /(no datasource|datasource|refId|id|uid|rows|row gridPos|library panel|__inputs|__requires|__elements)/.exec(
-                r,
-              )?.[1] ?? r,
-          ),
+          .map((r) => REPAIR_KINDS.find((kind) => r.includes(kind)) ?? r),
       ),
     ].sort(),
-    fixes: [...new Set(problems.map((p) => p.message.replace(/^.*Fix: /, "")))],
   };
 }
 
-describe("community dashboards as fixtures", () => {
-  it("has a manifest entry with source, commit and a permissive licence for every file, and a file for every entry", () => {
-    const files = readdirJson();
-    expect(MANIFEST.map((f) => f.file).sort()).toEqual(files);
-    for (const fixture of MANIFEST) {
-      expect(fixture.repository).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
-      expect(fixture.commit).toMatch(/^[0-9a-f]{40}$/);
-      expect(["Apache-2.0", "MIT"]).toContain(fixture.licence);
-      expect(readFileSync(join(DIR, fixture.licenceFile), "utf8")).toMatch(
-        fixture.licence === "MIT" ? /^MIT License/ : /Apache License\s+Version 2\.0/,
-      );
-      expect((JSON.parse(readFileSync(join(DIR, fixture.file), "utf8")) as { title: string }).title).toBe(
-        fixture.title,
-      );
-    }
-  });
-});
-
-function readdirJson(): string[] {
-  return readdirSync(DIR)
-    .filter((name) => name.endsWith(".json") && name !== "manifest.json")
-    .sort();
-}
-
-/** A series of a node-exporter collector the stack's node-exporter does not run (off upstream, or systemd: no D-Bus). */
-const NODE_EXPORTER_OFF_COLLECTOR_SERIES = [
-  "node_interrupts_total", // interrupts
-  "node_kernel_hung_tasks", // kernel_hung
-  "node_netstat_Tcp_MaxConn", // netstat, a field outside the default --collector.netstat.fields
-  "node_processes_max_processes", // processes
-  "node_processes_max_threads",
-  "node_processes_pids",
-  "node_processes_state",
-  "node_processes_threads",
-  "node_systemd_socket_accepted_connections_total", // systemd (--no-collector.systemd)
-  "node_systemd_socket_current_connections",
-  "node_systemd_socket_refused_connections_total",
-  "node_systemd_units",
-  "node_tcp_connection_states", // tcpstat
-];
-
-/** What each fixture gets in the whole stack. */
-const EXPECTED: Readonly<
-  Record<string, { accepted: boolean; unknownMetrics: readonly string[]; otherProblems: number; warnings: number }>
-> = {
-  // The node mixin: accepted as exported.
-  "node-mixin-nodes.json": { accepted: true, unknownMetrics: [], otherProblems: 0, warnings: 0 },
-  // dockprom: the pre-Grafana-5 rows layout migrated, a uid from the file name, fixed [1m]/[5m] windows warned about.
-  "dockprom-docker-containers.json": { accepted: true, unknownMetrics: [], otherProblems: 0, warnings: 7 },
-  "dockprom-docker-host.json": { accepted: true, unknownMetrics: [], otherProblems: 0, warnings: 10 },
-  // Node Exporter Full: every series the stack's node-exporter exposes is known; refused only for the panels of
-  // collectors it does not run.
-  "node-exporter-full.json": {
-    accepted: false,
-    unknownMetrics: NODE_EXPORTER_OFF_COLLECTOR_SERIES,
-    otherProblems: 0,
-    warnings: 0,
-  },
-  // Written for Prometheus 1.x and node-exporter < 0.16: series that no longer exist.
-  "dockprom-monitor-services.json": {
-    accepted: false,
-    unknownMetrics: [
-      "node_cpu",
-      "prometheus_local_storage_target_heap_size_bytes",
-      "prometheus_tsdb_head_series_not_found",
-      "prometheus_tsdb_retention_cutoffs_failures_total",
-      "prometheus_tsdb_retention_cutoffs_total",
+/** What each fetched dashboard gets in the whole stack. */
+const EXPECTED: Readonly<Record<string, { problems: readonly RegExp[]; repairs: readonly string[] }>> = {
+  // Its row panel and its first two panels all sit at y 0 as published: refused for the overlaps only (every metric
+  // it reads is in the postgres-exporter catalog); the `$datasource` variable is replaced by the provisioned one.
+  "postgres-exporter-postgres-overview": {
+    problems: [
+      /^json:postgres-exporter-postgres-overview\.json, panel "QPS" \(id 11\): gridPos .* overlaps panel "PostgreSQL overview" \(id 14\)/,
+      /^json:postgres-exporter-postgres-overview\.json, panel "Rows" \(id 1\): gridPos .* overlaps panel "PostgreSQL overview" \(id 14\)/,
     ],
-    otherProblems: 0,
-    warnings: 27,
+    repairs: ["(datasource variable)", "a Prometheus datasource variable", "id null", "id: removed", "row gridPos"],
   },
-  // Its metrics are all known; its "cluster" variable selects kube-prometheus' job "prometheus-k8s", not deployed here.
-  "prometheus-mixin-overview.json": { accepted: false, unknownMetrics: [], otherProblems: 1, warnings: 9 },
-  // The Alertmanager component declares no catalog yet: its series are unknown to the lint.
-  "alertmanager-mixin-overview.json": {
-    accepted: false,
-    unknownMetrics: [
-      "alertmanager_alerts",
-      "alertmanager_alerts_invalid_total",
-      "alertmanager_alerts_received_total",
-      "alertmanager_notification_latency_seconds_bucket",
-      "alertmanager_notification_latency_seconds_count",
-      "alertmanager_notification_latency_seconds_sum",
-      "alertmanager_notifications_failed_total",
-      "alertmanager_notifications_total",
+  // Accepted: its `${DS_PROM}` input and variable are bound to the provisioned Prometheus, the export's
+  // `__inputs`/`__requires`/`__elements` dropped.
+  "redis-exporter-redis-dashboard": {
+    problems: [],
+    repairs: [
+      "(exported datasource input)",
+      "__elements",
+      "__inputs",
+      "__requires",
+      "a Prometheus datasource variable",
+      "id: removed",
     ],
-    otherProblems: 0,
-    warnings: 0,
   },
 };
 
-describe.each(MANIFEST.map((fixture) => [fixture.file] as const))("%s in the whole stack", (file) => {
-  it("is accepted, or refused for exactly what this stack lacks", () => {
-    const result = importFixture(file);
-    expect({
-      accepted: result.accepted,
-      unknownMetrics: result.unknownMetrics,
-      otherProblems: result.otherProblems.length,
-      warnings: result.warnings,
-    }).toEqual(EXPECTED[file]);
+describe.each(ENTRIES.map((entry) => [entry.name, entry] as const))("%s in the whole stack", (name, entry) => {
+  it("is accepted, or refused for exactly what is wrong with it", () => {
+    const result = importFetched(entry);
+    expect(result.stackProblems).toEqual([]);
+    expect(result.problems).toHaveLength(EXPECTED[name].problems.length);
+    EXPECTED[name].problems.forEach((pattern, index) => expect(result.problems[index]).toMatch(pattern));
+    expect(result.repairs).toEqual(EXPECTED[name].repairs);
   });
 });
 
-describe("what a user reads for a refused fixture", () => {
-  it("names the dashboard, the panel and the metric; the fix names the service's metricNames when the query names its job", () => {
-    const result = importFixture("dockprom-monitor-services.json");
-    expect(result.fixes).toContain(
-      'add "prometheus_local_storage_target_heap_size_bytes" to the metricNames of the service "prometheus" (addService("prometheus", { metricNames: [...] })) if it exposes it, or correct the metric name.',
-    );
-    expect(result.otherProblems).toEqual([]);
-  });
-
-  it("refuses a job nobody deploys, naming it and the jobs deployed", () => {
-    expect(importFixture("prometheus-mixin-overview.json").otherProblems[0]).toMatch(
-      /^json:prometheus-mixin-overview\.json, template variable "cluster": selects job "prometheus-k8s", which the stack does not deploy \(deployed jobs: alertmanager, api, blackbox-exporter, cadvisor, grafana, node-exporter, probes, prometheus\)/,
-    );
-  });
+it("pins an outcome for every fetched dashboard and only those", () => {
+  expect(ENTRIES.map((entry) => entry.name).sort()).toEqual(Object.keys(EXPECTED).sort());
 });

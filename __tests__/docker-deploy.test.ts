@@ -541,12 +541,7 @@ describeUnless(
     beforeAll(async () => {
       started = Date.now();
       // Only the image this block runs: the postgres stand-in.
-      const { standIns: all } = await ensureStandIns(
-        docker,
-        CACHE_DIR,
-        log,
-        [STATEFUL_RECIPES.postgres.image],
-      );
+      const { standIns: all } = await ensureStandIns(docker, CACHE_DIR, log, [STATEFUL_RECIPES.postgres.image]);
       const standIn = all.find((candidate) => candidate.tag === STATEFUL_RECIPES.postgres.image);
       if (standIn === undefined) throw new Error(`no stand-in for ${STATEFUL_RECIPES.postgres.image}`);
       for (const difference of standIn.differences) log(`stand-in ${standIn.tag} differs: ${difference}`);

@@ -8,9 +8,6 @@
  * target exists and must be down, and the panel queries over metrics only it exposes are reported as "not provable
  * here" (never faked). Which services run, and so which queries are provable, is read from the stack.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { importDashboard } from "../dashboards/imported";
 import { runTraffic } from "../scripts/traffic";
 import { stackExpectations } from "../scripts/verify/expectations";
 import {
@@ -24,7 +21,7 @@ import {
 } from "../scripts/verify/panel-queries";
 import { pollUntil } from "../scripts/verify/http";
 import { waitForScrapes } from "../scripts/verify/run";
-import { metricNamesInExpr, SCRAPE_SERIES, substituteVariables } from "../dashboards";
+import { metricNamesInExpr, SCRAPE_SERIES } from "../dashboards";
 import { apiOverviewQueries, DemoApi } from "../constructs/api";
 import { PROBE_ALERT_NAMES, PROBE_JOB, PROBE_METRICS, PROBES_UID } from "../constructs/blackbox-exporter";
 import { HOST_UID } from "../constructs/node-exporter";
@@ -45,11 +42,6 @@ import { describeWithBinaries, prometheusVersion } from "./support/prometheus-bi
 
 /** The stack setting under test: scrape (and evaluate rules) every second, so the suite needs seconds, not minutes. */
 const SCRAPE_INTERVAL_SECONDS = 1;
-/** The community dashboards collected as fixtures (manifest.json there: sources and licences). */
-const FIXTURES_DIR = join(__dirname, "fixtures", "grafana-dashboards");
-const FIXTURE_FILES = readdirSync(FIXTURES_DIR)
-  .filter((name) => name.endsWith(".json") && name !== "manifest.json")
-  .sort();
 /** Bound of one wait for Prometheus to see something, in milliseconds. */
 const WAIT_MS = 15_000;
 /**
@@ -103,41 +95,6 @@ function windowSince(startSeconds: number): QueryWindow {
     stepSeconds: SCRAPE_INTERVAL_SECONDS,
     scrapeIntervalSeconds: SCRAPE_INTERVAL_SECONDS,
   };
-}
-
-/**
- * What Grafana does when it opens a dashboard: each query variable, in order, gets the values of its
- * `label_values(selector, label)` query (earlier variables substituted) from Prometheus, and its first value, or "All"
- * when the variable has an "All" option and no current value. Written into each variable's `current`, where the panel
- * queries read their defaults from.
- */
-async function resolveVariablesLikeGrafana(model: Record<string, unknown>, prometheusUrl: string): Promise<void> {
-  const templating = model.templating as { list?: Record<string, unknown>[] } | undefined;
-  const resolved: Record<string, string> = {};
-  for (const variable of templating?.list ?? []) {
-    if (variable.type !== "query" || typeof variable.name !== "string") continue;
-    const raw = variable.query as unknown;
-    const query =
-      typeof raw === "string"
-        ? raw
-        : typeof (raw as { query?: unknown } | undefined)?.query === "string"
-          ? (raw as { query: string }).query
-          : "";
-    const match = /^\s*label_values\((?:(.*),\s*)?(\w+)\s*\)\s*$/.exec(query);
-    let values: string[] = [];
-    if (match !== null) {
-      const selector = match[1] === undefined ? undefined : substituteVariables(match[1], resolved);
-      const params = new URLSearchParams(selector === undefined ? {} : { "match[]": selector });
-      const response = await fetch(`${prometheusUrl}/api/v1/label/${match[2]}/values?${params.toString()}`);
-      values = ((await response.json()) as { data?: string[] }).data ?? [];
-    }
-    const current = (variable.current as { value?: unknown } | undefined)?.value;
-    const wantsAll =
-      variable.includeAll === true && (current === undefined || JSON.stringify(current).includes("$__all"));
-    const value = wantsAll ? (typeof variable.allValue === "string" ? variable.allValue : ".*") : (values[0] ?? "");
-    resolved[variable.name] = value;
-    variable.current = { text: value, value };
-  }
 }
 
 describeWithBinaries(
@@ -606,58 +563,6 @@ describeWithBinaries(
         }).toEqual({ panel: title, status: "data", error: undefined, series: true });
       });
     });
-
-    it("reports, for each community dashboard fixture, the panels with data out of those whose metrics are present", async () => {
-      const present = new Set(await running().prometheus.client.metricNames());
-      const window = windowSince(running().startedAtSeconds);
-      const lines: string[] = [];
-      const results: { file: string; withMetrics: number; withData: number }[] = [];
-      for (const file of FIXTURE_FILES) {
-        const imported = importDashboard(
-          { fileName: file, content: readFileSync(join(FIXTURES_DIR, file), "utf8") },
-          stack.dashboardContext(),
-        );
-        if (imported.model === undefined)
-          throw new Error(`${file} could not be read: ${JSON.stringify(imported.problems)}`);
-        await resolveVariablesLikeGrafana(imported.model, running().prometheus.client.baseUrl);
-        const rendered = {
-          uid: String(imported.model.uid),
-          title: String(imported.model.title),
-          source: imported.source,
-          model: imported.model,
-        };
-        const byPanel = new Map<string, DashboardQuery[]>();
-        for (const item of dashboardQueries([rendered])) {
-          const key = `${String(item.query.panelId)} ${item.query.panelTitle}`;
-          byPanel.set(key, [...(byPanel.get(key) ?? []), item]);
-        }
-        // A panel's metrics are present when every metric its queries read is in Prometheus.
-        const withMetrics = [...byPanel.values()].filter((items) =>
-          items.every((item) => item.query.metricNames.every((name) => present.has(name))),
-        );
-        let withData = 0;
-        for (const items of withMetrics) {
-          const outcomes = await Promise.all(
-            items.map((item) => runPanelQuery(running().prometheus.client, item, window)),
-          );
-          if (outcomes.some((outcome) => outcome.status === "data")) withData += 1;
-        }
-        results.push({ file, withMetrics: withMetrics.length, withData });
-        lines.push(
-          `    - ${file} (${rendered.title}): ${withData} of ${withMetrics.length} panels with data whose metrics are present (${byPanel.size} panels with queries)`,
-        );
-      }
-      console.log(["e2e community dashboards (fixtures, imported into this stack):", ...lines].join("\n"));
-      // The node mixin reads only node-exporter's series, which run here: its panels show data.
-      const nodes = results.find((result) => result.file === "node-mixin-nodes.json");
-      expect(nodes?.withMetrics).toBeGreaterThan(5);
-      expect(nodes?.withData).toBe(nodes?.withMetrics);
-      // Every other one with present metrics shows data in some panel, but the Prometheus mixin, whose variables select
-      // kube-prometheus' job "prometheus-k8s" (refused at import for it: dashboards-fixtures.test.ts).
-      const others = results.filter((r) => r.withMetrics > 0 && r.file !== "prometheus-mixin-overview.json");
-      expect(others.filter((r) => r.withData === 0)).toEqual([]);
-      expect(results.find((r) => r.file === "prometheus-mixin-overview.json")?.withData).toBe(0);
-    }, 120_000);
 
     it("finds every metric name that dashboards and rules use in the scraped data", async () => {
       const used = new Set([

@@ -224,7 +224,7 @@ describeWithBinaries(
       }
       expect(outcomes.map((o) => o.file).sort()).toEqual(
         exporterDashboardEntries()
-          .map((e) => e.file)
+          .map((e) => e.name)
           .sort(),
       );
       // Every metric these dashboards query is exposed by the tested exporters, and every panel shows data.
@@ -322,7 +322,7 @@ async function communityOutcomes(e2e: LocalStack): Promise<CommunityOutcome[]> {
     }
     const panels = [...byPanel];
     outcomes.push({
-      file: entry.file,
+      file: entry.name,
       panels: panels.length,
       metricsPresent: panels.filter(([, p]) => p.metricsPresent).length,
       withData: panels.filter(([, p]) => p.metricsPresent && p.data).length,

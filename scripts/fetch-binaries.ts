@@ -99,7 +99,8 @@ export function debianMirror(sources: readonly string[]): string {
   return DEFAULT_MIRROR;
 }
 
-function readAptSources(): string[] {
+/** The text of this machine's apt sources (`sources.list.d/*` then `sources.list`). */
+export function readAptSources(): string[] {
   const texts: string[] = [];
   const partsDir = "/etc/apt/sources.list.d";
   if (existsSync(partsDir)) {

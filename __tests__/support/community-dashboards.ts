@@ -1,33 +1,27 @@
 /**
- * The exporter components' community dashboards (`__tests__/fixtures/community-dashboards/exporters-manifest.json`):
- * loading them as exported, and their panel queries with Grafana's variables filled in as a fresh dashboard shows
- * them (every query variable on "All": `.*`; interval variables as Grafana computes them).
+ * The exporter components' community dashboards: fetched from Debian's archive by `npm run fetch-dashboards` (jest's
+ * global setup runs it) into `.cache/community-dashboards/`, as `scripts/community-dashboards.manifest.json` names
+ * them (facts only; no dashboard is committed). Loading them as exported, and their panel queries with Grafana's
+ * variables filled in as a fresh dashboard shows them (every query variable on "All": `.*`; interval variables as
+ * Grafana computes them).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import { grafanaTimeVariables, metricNamesInExpr, substituteVariables } from "../../dashboards/promql";
 import { templateVariables } from "../../dashboards/model";
+import {
+  type CommunityDashboardSource,
+  dashboardFile,
+  dashboardSources,
+  dashboardUpToDate,
+  FETCH_DASHBOARDS_COMMAND,
+} from "../../scripts/fetch-dashboards";
 
-/** The folder of the community dashboard fixtures. */
-export const COMMUNITY_DASHBOARDS_DIR = join(__dirname, "..", "fixtures", "community-dashboards");
-
-/** One manifest entry: the file, the component whose exporter it reads, and where it comes from. */
-export interface CommunityDashboardEntry {
-  readonly file: string;
-  readonly component: string;
-  readonly title: string;
-  readonly repository: string;
-  readonly path: string;
-  readonly commit: string;
-  readonly licence: string;
-}
+/** One manifest entry: the dashboard, the component whose exporter it reads, and where it is fetched from. */
+export type CommunityDashboardEntry = CommunityDashboardSource;
 
 /** The manifest's entries. */
 export function exporterDashboardEntries(): CommunityDashboardEntry[] {
-  const manifest = JSON.parse(readFileSync(join(COMMUNITY_DASHBOARDS_DIR, "exporters-manifest.json"), "utf8")) as {
-    dashboards: CommunityDashboardEntry[];
-  };
-  return manifest.dashboards;
+  return dashboardSources();
 }
 
 /** A panel's query: the panel, its refId (or index), its PromQL as exported. */
@@ -49,9 +43,19 @@ function panelsOf(model: Json): Json[] {
   return walk(top);
 }
 
-/** The dashboard model of a fixture, as exported. */
+/**
+ * The dashboard model of a fetched dashboard, as exported.
+ * @throws Error naming the missing file and the command that fetches it (a test that reads it fails, never skips)
+ */
 export function loadDashboard(entry: CommunityDashboardEntry): Json {
-  return JSON.parse(readFileSync(join(COMMUNITY_DASHBOARDS_DIR, entry.file), "utf8")) as Json;
+  const file = dashboardFile(entry);
+  if (!existsSync(file) || !dashboardUpToDate(entry)) {
+    throw new Error(
+      `community dashboard ${entry.name} is not fetched (${file} missing or from another archive than ` +
+        `${entry.archive.pool}): run \`${FETCH_DASHBOARDS_COMMAND}\` (it needs Debian's archive) and read its error.`,
+    );
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as Json;
 }
 
 /** Every Prometheus query of a dashboard's panels (rows' and collapsed rows' panels included). */

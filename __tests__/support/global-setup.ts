@@ -1,22 +1,38 @@
 /**
- * jest's global setup: fetches the Prometheus-family binaries into `.cache/bin` on first use (and after a version
- * bump), so `npm ci && npm test` runs every suite on a fresh clone. Skipped when `PROMETHEUS_BIN_DIR` names another
- * directory. When the fetch fails, `CI=true` fails the run here; locally the suites that need the binaries are
- * skipped, each with a banner from the skip reporter.
+ * jest's global setup: fetches on first use (and after a version bump) what the suites need from Debian's archive,
+ * so `npm ci && npm test` runs every suite on a fresh clone:
+ * - the Prometheus-family binaries into `.cache/bin` (skipped when `PROMETHEUS_BIN_DIR` names another directory).
+ *   When that fetch fails, `CI=true` fails the run here; locally the suites that need the binaries are skipped, each
+ *   with a banner from the skip reporter.
+ * - the community dashboards into `.cache/community-dashboards` (`npm run fetch-dashboards`). When that fetch fails,
+ *   `CI=true` fails the run here; locally the suites that read them fail, each saying which file is missing and how
+ *   to fetch it (they are never skipped).
  */
 import { binDirOverridden, DEFAULT_BIN_DIR } from "../../scripts/harness/binaries";
 import { isCi } from "../../scripts/harness/ci";
 import { ensureBinaries, FetchBinariesError } from "../../scripts/fetch-binaries";
+import { DEFAULT_DASHBOARDS_DIR, ensureDashboards, FetchDashboardsError } from "../../scripts/fetch-dashboards";
 
-export default function globalSetup(): void {
-  if (binDirOverridden()) return;
+function banner(message: string, consequence: string): void {
+  process.stderr.write(`\n${"!".repeat(100)}\n${message}\n${consequence}\n${"!".repeat(100)}\n`);
+}
+
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (!binDirOverridden()) {
+    try {
+      ensureBinaries(DEFAULT_BIN_DIR, log);
+    } catch (error) {
+      const message = error instanceof FetchBinariesError ? error.message : String(error);
+      if (isCi()) throw new Error(`${message}\nCI=true: the suites that need these binaries must run.`);
+      banner(message, "The suites that need them will be SKIPPED.");
+    }
+  }
   try {
-    ensureBinaries(DEFAULT_BIN_DIR, (line) => process.stderr.write(`${line}\n`));
+    await ensureDashboards(DEFAULT_DASHBOARDS_DIR, log);
   } catch (error) {
-    const message = error instanceof FetchBinariesError ? error.message : String(error);
-    if (isCi()) throw new Error(`${message}\nCI=true: the suites that need these binaries must run.`);
-    process.stderr.write(
-      `\n${"!".repeat(100)}\n${message}\nThe suites that need them will be SKIPPED.\n${"!".repeat(100)}\n`,
-    );
+    const message = error instanceof FetchDashboardsError ? error.message : String(error);
+    if (isCi()) throw new Error(`${message}\nCI=true: the suites that read the community dashboards must run.`);
+    banner(message, "The suites that read the community dashboards will FAIL (they are never skipped).");
   }
 }

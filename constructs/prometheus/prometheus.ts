@@ -476,7 +476,9 @@ export class Prometheus extends Service implements IPrometheus {
         ? {
             hostLabel: CENTRAL_HOST_NAME,
             outOfOrderHours: this.receiver.outageCoverageHours,
-            scrapeAuth: { [this.jobName ?? this.name]: { username: REMOTE_WRITE_USER, passwordFile: REMOTE_WRITE_PASSWORD_PATH } },
+            scrapeAuth: {
+              [this.jobName ?? this.name]: { username: REMOTE_WRITE_USER, passwordFile: REMOTE_WRITE_PASSWORD_PATH },
+            },
           }
         : {}),
     });
