@@ -90,14 +90,28 @@ describe("dashboard lint", () => {
     expect(rendered.map((d) => d.source)).toEqual(["module:api-overview", "module:platform-overview", "json:ok.json"]);
   });
 
-  it("fails when gridPos rectangles overlap", () => {
+  it("fails when gridPos rectangles of a built dashboard overlap", () => {
     const model = validDashboard();
     panels(model)[1].gridPos = { x: 6, y: 4, w: 12, h: 8 };
-    expect(renderErrorLines(model)).toEqual([
+    expect(moduleErrorLines(model)).toEqual([
       "Dashboards failed the lint with 1 problem:",
-      '  - json:bad-1.json, panel "Right" (id 2): gridPos {x: 6, y: 4, w: 12, h: 8} overlaps panel "Left" (id 1) at ' +
+      '  - module:bad-1, panel "Right" (id 2): gridPos {x: 6, y: 4, w: 12, h: 8} overlaps panel "Left" (id 1) at ' +
         "{x: 0, y: 0, w: 12, h: 8}. Fix: move or resize one of them so their rectangles do not intersect.",
     ]);
+  });
+
+  it("moves an imported panel that overlaps another below it, as Grafana's grid does", () => {
+    const model = validDashboard();
+    panels(model)[1].gridPos = { x: 6, y: 4, w: 12, h: 8 };
+    const dashboards = renderDashboards(
+      ctx,
+      [{ fileName: "overlap.json", content: JSON.stringify(model) }],
+      API_MODULES,
+    );
+    const imported = dashboards.find((d) => d.source === "json:overlap.json");
+    const right = (imported?.model.panels as Json[]).find((p) => p.title === "Right");
+    expect(right?.gridPos).toEqual({ x: 6, y: 8, w: 12, h: 8 });
+    expect(imported?.rewrites).toContainEqual(expect.stringMatching(/overlapped another panel, moved down y 4 -> 8/));
   });
 
   it("fails when a gridPos leaves the 24-column grid or is missing", () => {

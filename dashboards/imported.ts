@@ -192,6 +192,7 @@ export function importDashboard(file: ImportedDashboardFile, ctx: DashboardConte
   }
   layout.push(...inlineLibraryPanels(model, (where, text, fix) => problems.push(problem(where, text, fix))));
   layout.push(...normalizePanels(model));
+  layout.push(...resolveOverlaps(model));
 
   const inputs = readInputs(model, (where, text, fix) => problems.push(problem(where, text, fix)));
   const variables = new Map<string, string>();
@@ -423,6 +424,49 @@ function normalizePanels(model: JsonObject): string[] {
       done.push(`${describePanel(panel)} at ${path}: target without refId -> refId ${refId} (as Grafana fills it)`);
     }
   }
+  return done;
+}
+
+/**
+ * Panels whose rectangles intersect, moved down until they do not, as Grafana's grid pushes a colliding panel below
+ * the one it collides with when it loads the dashboard. The top level and each collapsed row are laid out apart.
+ */
+function resolveOverlaps(model: JsonObject): string[] {
+  const done: string[] = [];
+  const layOut = (list: unknown[], path: string): void => {
+    const placed: { x: number; y: number; w: number; h: number }[] = [];
+    const panels = list
+      .map((panel, index) => ({ panel, index }))
+      .filter((entry): entry is { panel: JsonObject; index: number } => isJsonObject(entry.panel))
+      .filter(({ panel }) => {
+        const g = panel.gridPos;
+        return isJsonObject(g) && [g.x, g.y, g.w, g.h].every((n) => typeof n === "number" && Number.isFinite(n));
+      })
+      .sort((a, b) => {
+        const ga = a.panel.gridPos as { x: number; y: number };
+        const gb = b.panel.gridPos as { x: number; y: number };
+        return ga.y - gb.y || ga.x - gb.x || a.index - b.index;
+      });
+    for (const { panel, index } of panels) {
+      const g = panel.gridPos as { x: number; y: number; w: number; h: number };
+      const before = g.y;
+      for (;;) {
+        const hit = placed.find((r) => g.x < r.x + r.w && r.x < g.x + g.w && g.y < r.y + r.h && r.y < g.y + g.h);
+        if (hit === undefined) break;
+        g.y = hit.y + hit.h;
+      }
+      if (g.y !== before) {
+        done.push(
+          `${describePanel(panel)} at ${path}[${index}]: overlapped another panel, moved down y ${before} -> ${g.y} (as Grafana's grid does)`,
+        );
+      }
+      placed.push({ ...g });
+      if (panel.type === "row" && Array.isArray(panel.panels) && panel.panels.length > 0) {
+        layOut(panel.panels, `${path}[${index}].panels`);
+      }
+    }
+  };
+  if (Array.isArray(model.panels)) layOut(model.panels, "panels");
   return done;
 }
 
