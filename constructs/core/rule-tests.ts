@@ -3,7 +3,7 @@
  * `rules.cases.ts`): input series in promtool's expanding notation, evaluation times, and Go's template formatting of
  * values as Prometheus' `humanize*` functions print them. Pure: the test suite writes the files and runs promtool.
  */
-import type { AlertRuleTest, RuleTestGroup, RuleTestSeries } from "./rules";
+import type { AlertRuleTest, RuleTestCase, RuleTestGroup, RuleTestSeries } from "./rules";
 import { formatDuration } from "./validation";
 
 /** Labels of a series. */
@@ -86,4 +86,52 @@ export function humanizeDuration(seconds: number): string {
 export function humanize(value: number): string {
   requireThat(value < 1000, `${value} is under 1000`);
   return go4g(value);
+}
+
+/** What {@link upCases} needs: an alert on an exporter's `*_up` gauge, which fires after its `for:` duration. */
+export interface UpCasesInput {
+  readonly alert: string;
+  /** The gauge: 1 while the exporter reaches what it watches, 0 otherwise (`pg_up`, `redis_up`, `nginx_up`). */
+  readonly metric: string;
+  readonly stepSeconds: number;
+  readonly samples: number;
+  readonly forSeconds: number;
+  /** The labels of the target that fails, and of one that keeps answering. */
+  readonly failing: Labels;
+  readonly other: Labels;
+  /** The labels and annotations the alert carries for the failing target, beyond its own labels. */
+  readonly expected: ExpectedAlert;
+  readonly titles: { readonly fires: string; readonly quiet: string };
+}
+
+/**
+ * The two cases of an "exporter cannot reach its server" alert: it fires for the failing target only, once its `for:`
+ * has passed (and not one step before), and stays quiet while every target answers.
+ */
+export function upCases(input: UpCasesInput): [RuleTestCase, RuleTestCase] {
+  const { alert, metric, stepSeconds: step, samples, forSeconds, failing, other, titles } = input;
+  return [
+    {
+      alert,
+      fires: true,
+      title: titles.fires,
+      group: testGroup(
+        titles.fires,
+        step,
+        [series(metric, failing, flat(0, samples)), series(metric, other, flat(1, samples))],
+        [evaluation(forSeconds + step, alert, [input.expected]), evaluation(forSeconds - step, alert, [])],
+      ),
+    },
+    {
+      alert,
+      fires: false,
+      title: titles.quiet,
+      group: testGroup(
+        titles.quiet,
+        step,
+        [series(metric, failing, flat(1, samples)), series(metric, other, flat(1, samples))],
+        [evaluation(forSeconds + step, alert, [])],
+      ),
+    },
+  ];
 }

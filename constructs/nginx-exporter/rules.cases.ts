@@ -2,7 +2,7 @@
  * The promtool cases of the NGINX rules (`rules/nginx.yml`), rendered from the same input as the rules: each alert
  * fires after its `for:` for the failing server only, and stays quiet when all is well.
  */
-import { counter, evaluation, flat, series, testGroup } from "../core/rule-tests";
+import { counter, evaluation, series, testGroup, upCases } from "../core/rule-tests";
 import type { RuleTestCase } from "../core/rules";
 import { runbookAnnotations } from "../core/rules";
 import { NGINX_METRICS } from "./catalog";
@@ -32,40 +32,24 @@ export function nginxRuleTests(input: NginxAlertRulesInput): RuleTestCase[] {
     dropQuiet: "NginxDroppingConnections stays quiet while every accepted connection is handled",
   };
   return [
-    {
+    ...upCases({
       alert: a.nginxDown,
-      fires: true,
-      title: titles.downFires,
-      group: testGroup(
-        titles.downFires,
-        step,
-        [series(m.up.name, failing, flat(0, downSamples)), series(m.up.name, other, flat(1, downSamples))],
-        [
-          evaluation(t.downForSeconds + step, a.nginxDown, [
-            {
-              exp_labels: { ...failing, severity: "critical" },
-              exp_annotations: {
-                summary: "NGINX's status cannot be read",
-                description: `${failing.instance}: nginx-prometheus-exporter cannot read NGINX's stub_status (NGINX down, unreachable, or no stub_status at that URL).`,
-                ...runbookAnnotations(a.nginxDown, input.runbookBaseUrl),
-              },
-            },
-          ]),
-          evaluation(t.downForSeconds - step, a.nginxDown, []),
-        ],
-      ),
-    },
-    {
-      alert: a.nginxDown,
-      fires: false,
-      title: titles.downQuiet,
-      group: testGroup(
-        titles.downQuiet,
-        step,
-        [series(m.up.name, failing, flat(1, downSamples)), series(m.up.name, other, flat(1, downSamples))],
-        [evaluation(t.downForSeconds + step, a.nginxDown, [])],
-      ),
-    },
+      metric: m.up.name,
+      stepSeconds: step,
+      samples: downSamples,
+      forSeconds: t.downForSeconds,
+      failing: failing,
+      other,
+      expected: {
+        exp_labels: { ...failing, severity: "critical" },
+        exp_annotations: {
+          summary: "NGINX's status cannot be read",
+          description: `${failing.instance}: nginx-prometheus-exporter cannot read NGINX's stub_status (NGINX down, unreachable, or no stub_status at that URL).`,
+          ...runbookAnnotations(a.nginxDown, input.runbookBaseUrl),
+        },
+      },
+      titles: { fires: titles.downFires, quiet: titles.downQuiet },
+    }),
     {
       alert: a.nginxDroppingConnections,
       fires: true,

@@ -2,7 +2,7 @@
  * The promtool cases of the PostgreSQL rules (`rules/postgres.yml`), rendered from the same input as the rules:
  * each alert fires after its `for:` for the failing server only, and stays quiet when all is well.
  */
-import { evaluation, flat, humanizePercentage, requireThat, series, testGroup } from "../core/rule-tests";
+import { evaluation, flat, humanizePercentage, requireThat, series, testGroup, upCases } from "../core/rule-tests";
 import type { RuleTestCase } from "../core/rules";
 import { runbookAnnotations } from "../core/rules";
 import { POSTGRES_METRICS } from "./catalog";
@@ -34,40 +34,24 @@ export function postgresRuleTests(input: PostgresAlertRulesInput): RuleTestCase[
     connQuiet: "PostgresConnectionsNearLimit stays quiet below it",
   };
   return [
-    {
+    ...upCases({
       alert: a.postgresDown,
-      fires: true,
-      title: titles.downFires,
-      group: testGroup(
-        titles.downFires,
-        step,
-        [series(m.up.name, down, flat(0, samples)), series(m.up.name, other, flat(1, samples))],
-        [
-          evaluation(t.downForSeconds + step, a.postgresDown, [
-            {
-              exp_labels: { ...down, severity: "critical" },
-              exp_annotations: {
-                summary: "PostgreSQL cannot be queried",
-                description: `${down.instance}: postgres_exporter cannot query its PostgreSQL server (down, unreachable, or refusing the exporter's login).`,
-                ...runbookAnnotations(a.postgresDown, input.runbookBaseUrl),
-              },
-            },
-          ]),
-          evaluation(t.downForSeconds - step, a.postgresDown, []),
-        ],
-      ),
-    },
-    {
-      alert: a.postgresDown,
-      fires: false,
-      title: titles.downQuiet,
-      group: testGroup(
-        titles.downQuiet,
-        step,
-        [series(m.up.name, down, flat(1, samples)), series(m.up.name, other, flat(1, samples))],
-        [evaluation(t.downForSeconds + step, a.postgresDown, [])],
-      ),
-    },
+      metric: m.up.name,
+      stepSeconds: step,
+      samples,
+      forSeconds: t.downForSeconds,
+      failing: down,
+      other,
+      expected: {
+        exp_labels: { ...down, severity: "critical" },
+        exp_annotations: {
+          summary: "PostgreSQL cannot be queried",
+          description: `${down.instance}: postgres_exporter cannot query its PostgreSQL server (down, unreachable, or refusing the exporter's login).`,
+          ...runbookAnnotations(a.postgresDown, input.runbookBaseUrl),
+        },
+      },
+      titles: { fires: titles.downFires, quiet: titles.downQuiet },
+    }),
     {
       alert: a.postgresConnectionsNearLimit,
       fires: true,

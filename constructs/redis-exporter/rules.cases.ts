@@ -2,7 +2,7 @@
  * The promtool cases of the Redis rules (`rules/redis.yml`), rendered from the same input as the rules:
  * each alert fires after its `for:` for the failing server only, and stays quiet when all is well.
  */
-import { evaluation, flat, humanizePercentage, requireThat, series, testGroup } from "../core/rule-tests";
+import { evaluation, flat, humanizePercentage, requireThat, series, testGroup, upCases } from "../core/rule-tests";
 import type { RuleTestCase } from "../core/rules";
 import { runbookAnnotations } from "../core/rules";
 import { REDIS_METRICS } from "./catalog";
@@ -34,40 +34,24 @@ export function redisRuleTests(input: RedisAlertRulesInput): RuleTestCase[] {
     connQuiet: "RedisMemoryNearLimit stays quiet below it, and for a server without maxmemory",
   };
   return [
-    {
+    ...upCases({
       alert: a.redisDown,
-      fires: true,
-      title: titles.downFires,
-      group: testGroup(
-        titles.downFires,
-        step,
-        [series(m.up.name, down, flat(0, samples)), series(m.up.name, other, flat(1, samples))],
-        [
-          evaluation(t.downForSeconds + step, a.redisDown, [
-            {
-              exp_labels: { ...down, severity: "critical" },
-              exp_annotations: {
-                summary: "Redis cannot be queried",
-                description: `${down.instance}: redis_exporter cannot query its Redis server (down, unreachable, or refusing the exporter's password).`,
-                ...runbookAnnotations(a.redisDown, input.runbookBaseUrl),
-              },
-            },
-          ]),
-          evaluation(t.downForSeconds - step, a.redisDown, []),
-        ],
-      ),
-    },
-    {
-      alert: a.redisDown,
-      fires: false,
-      title: titles.downQuiet,
-      group: testGroup(
-        titles.downQuiet,
-        step,
-        [series(m.up.name, down, flat(1, samples)), series(m.up.name, other, flat(1, samples))],
-        [evaluation(t.downForSeconds + step, a.redisDown, [])],
-      ),
-    },
+      metric: m.up.name,
+      stepSeconds: step,
+      samples,
+      forSeconds: t.downForSeconds,
+      failing: down,
+      other,
+      expected: {
+        exp_labels: { ...down, severity: "critical" },
+        exp_annotations: {
+          summary: "Redis cannot be queried",
+          description: `${down.instance}: redis_exporter cannot query its Redis server (down, unreachable, or refusing the exporter's password).`,
+          ...runbookAnnotations(a.redisDown, input.runbookBaseUrl),
+        },
+      },
+      titles: { fires: titles.downFires, quiet: titles.downQuiet },
+    }),
     {
       alert: a.redisMemoryNearLimit,
       fires: true,
