@@ -1,9 +1,9 @@
 /**
  * nginx-exporter's metric catalog: the metrics the NGINX dashboard and alerts read (their one home), and the whole
- * exposition of the real exporter ({@link NGINX_EXPORTER_EXPOSED}), which the service declares.
+ * exposition of the real exporter ({@link NGINX_EXPORTER_EXPOSITION}), which the service declares.
  */
 import { type DeclaredMetric, PROCESS_SERIES, seriesList } from "../../dashboards/metrics";
-import { NGINX_EXPORTER_EXPOSED } from "./exposed";
+import { NGINX_EXPORTER_EXPOSITION } from "./exposition";
 
 /** The service name (alias and job) of the exporter. */
 export const NGINX_EXPORTER_NAME = "nginx-exporter";
@@ -27,5 +27,5 @@ export const NGINX_SERIES: readonly string[] = seriesList(NGINX_METRICS);
 
 /** What the nginx-exporter service declares: everything the real exporter exposes, and the process metrics. */
 export const NGINX_EXPORTER_CATALOG: readonly string[] = [
-  ...new Set([...NGINX_EXPORTER_EXPOSED, ...NGINX_SERIES, ...PROCESS_SERIES]),
+  ...new Set([...NGINX_EXPORTER_EXPOSITION, ...NGINX_SERIES, ...PROCESS_SERIES]),
 ].sort();

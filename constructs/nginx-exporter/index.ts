@@ -5,7 +5,7 @@ import { NginxExporterOptions, addNginxExporter } from "./nginx-exporter";
 
 export * from "./catalog";
 export * from "./defaults";
-export * from "./exposed";
+export * from "./exposition";
 export * from "./nginx-dashboard";
 export * from "./nginx-exporter";
 export * from "./rules";

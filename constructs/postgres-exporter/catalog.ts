@@ -1,9 +1,9 @@
 /**
  * postgres-exporter's metric catalog: the metrics the PostgreSQL dashboard and alerts read (their one home), and the
- * whole exposition of the real exporter ({@link POSTGRES_EXPORTER_EXPOSED}), which the service declares.
+ * whole exposition of the real exporter ({@link POSTGRES_EXPORTER_EXPOSITION}), which the service declares.
  */
 import { type DeclaredMetric, PROCESS_SERIES, seriesList } from "../../dashboards/metrics";
-import { POSTGRES_EXPORTER_EXPOSED } from "./exposed";
+import { POSTGRES_EXPORTER_EXPOSITION } from "./exposition";
 
 /** The service name (alias and job) of the exporter. */
 export const POSTGRES_EXPORTER_NAME = "postgres-exporter";
@@ -31,5 +31,5 @@ export const POSTGRES_SERIES: readonly string[] = seriesList(POSTGRES_METRICS);
 
 /** What the postgres-exporter service declares: everything the real exporter exposes, and the process metrics. */
 export const POSTGRES_EXPORTER_CATALOG: readonly string[] = [
-  ...new Set([...POSTGRES_EXPORTER_EXPOSED, ...POSTGRES_SERIES, ...PROCESS_SERIES]),
+  ...new Set([...POSTGRES_EXPORTER_EXPOSITION, ...POSTGRES_SERIES, ...PROCESS_SERIES]),
 ].sort();

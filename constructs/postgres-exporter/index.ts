@@ -5,7 +5,7 @@ import { PostgresExporterOptions, addPostgresExporter } from "./postgres-exporte
 
 export * from "./catalog";
 export * from "./defaults";
-export * from "./exposed";
+export * from "./exposition";
 export * from "./postgres-dashboard";
 export * from "./postgres-exporter";
 export * from "./rules";

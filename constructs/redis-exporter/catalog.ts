@@ -1,9 +1,9 @@
 /**
  * redis-exporter's metric catalog: the metrics the Redis dashboard and alerts read (their one home), and the whole
- * exposition of the real exporter ({@link REDIS_EXPORTER_EXPOSED}), which the service declares.
+ * exposition of the real exporter ({@link REDIS_EXPORTER_EXPOSITION}), which the service declares.
  */
 import { type DeclaredMetric, PROCESS_SERIES, seriesList } from "../../dashboards/metrics";
-import { REDIS_EXPORTER_EXPOSED } from "./exposed";
+import { REDIS_EXPORTER_EXPOSITION } from "./exposition";
 
 /** The service name (alias and job) of the exporter. */
 export const REDIS_EXPORTER_NAME = "redis-exporter";
@@ -29,5 +29,5 @@ export const REDIS_SERIES: readonly string[] = seriesList(REDIS_METRICS);
 
 /** What the redis-exporter service declares: everything the real exporter exposes, and the process metrics. */
 export const REDIS_EXPORTER_CATALOG: readonly string[] = [
-  ...new Set([...REDIS_EXPORTER_EXPOSED, ...REDIS_SERIES, ...PROCESS_SERIES]),
+  ...new Set([...REDIS_EXPORTER_EXPOSITION, ...REDIS_SERIES, ...PROCESS_SERIES]),
 ].sort();

@@ -5,7 +5,7 @@ import { RedisExporterOptions, addRedisExporter } from "./redis-exporter";
 
 export * from "./catalog";
 export * from "./defaults";
-export * from "./exposed";
+export * from "./exposition";
 export * from "./redis-dashboard";
 export * from "./redis-exporter";
 export {

@@ -5,7 +5,7 @@
  * (`__tests__/exporters-e2e.test.ts`) scrapes the real binary and fails when one of these is missing, and prints what
  * it exposes beyond them.
  */
-export const REDIS_EXPORTER_EXPOSED: readonly string[] = [
+export const REDIS_EXPORTER_EXPOSITION: readonly string[] = [
   "redis_active_defrag_running",
   "redis_allocator_active_bytes",
   "redis_allocator_allocated_bytes",

@@ -5,7 +5,7 @@
  * (`__tests__/exporters-e2e.test.ts`) scrapes the real binary and fails when one of these is missing, and prints what
  * it exposes beyond them.
  */
-export const NGINX_EXPORTER_EXPOSED: readonly string[] = [
+export const NGINX_EXPORTER_EXPOSITION: readonly string[] = [
   "nginx_connections_accepted",
   "nginx_connections_active",
   "nginx_connections_handled",

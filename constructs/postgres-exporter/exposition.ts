@@ -5,7 +5,7 @@
  * (`__tests__/exporters-e2e.test.ts`) scrapes the real binary and fails when one of these is missing, and prints what
  * it exposes beyond them.
  */
-export const POSTGRES_EXPORTER_EXPOSED: readonly string[] = [
+export const POSTGRES_EXPORTER_EXPOSITION: readonly string[] = [
   "pg_database_connection_limit",
   "pg_database_size_bytes",
   "pg_exporter_last_scrape_duration_seconds",
