@@ -27,7 +27,8 @@ import {
   resolvePrometheusAlertThresholds,
   toGeneratedYaml,
 } from "../constructs/prometheus";
-import { ALL_COMPONENTS_ENV, TEST_API, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
+import { EVERY_ALERT_ENV } from "../scripts/docs/alerts";
+import { TEST_API, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
 
 const SCRAPE_INTERVAL_SECONDS = 15;
 const PROMETHEUS_INPUT: PrometheusRulesInput = {
@@ -526,13 +527,6 @@ describe("the alert thresholds' and rule files' problems", () => {
     );
   });
 });
-
-/** Every component and an extra host (HostSilent): the stack with every alert it can have. */
-const EVERY_ALERT_ENV = {
-  ...ALL_COMPONENTS_ENV,
-  MONITORING_HOSTS: "edge-1=unix:///run/edge-1/docker.sock",
-  PROMETHEUS_BIND_ADDRESS: "10.0.0.1",
-};
 
 describe("runbooks", () => {
   const dir = join(__dirname, "..", "docs", "runbooks");

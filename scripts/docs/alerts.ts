@@ -21,10 +21,10 @@ function code(text: string): string {
 }
 
 /**
- * The environment of the stack with every alert it can have: every opt-in component (with the example target each
- * requires) and one extra host (HostSilent).
+ * The environment that enables every opt-in component, with the settings each requires (an exporter's target): the
+ * alert index and the tests that must see every alert, rule file and promtool case use it.
  */
-export const EVERY_ALERT_ENV: Readonly<Record<string, string>> = {
+export const ALL_COMPONENTS_ENV: Readonly<Record<string, string>> = {
   ALERTMANAGER_ENABLED: "true",
   CADVISOR_ENABLED: "true",
   POSTGRES_EXPORTER_ENABLED: "true",
@@ -33,7 +33,12 @@ export const EVERY_ALERT_ENV: Readonly<Record<string, string>> = {
   REDIS_EXPORTER_TARGET: "redis:6379",
   NGINX_EXPORTER_ENABLED: "true",
   NGINX_EXPORTER_STATUS_URL: "http://nginx:8080/stub_status",
-  MONITORING_HOSTS: "edge-1=ssh://ops@10.0.0.5",
+};
+
+/** The stack with every alert it can have: every opt-in component and one extra host (HostSilent). */
+export const EVERY_ALERT_ENV: Readonly<Record<string, string>> = {
+  ...ALL_COMPONENTS_ENV,
+  MONITORING_HOSTS: "edge-1=unix:///run/edge-1/docker.sock",
   PROMETHEUS_BIND_ADDRESS: "10.0.0.1",
 };
 
