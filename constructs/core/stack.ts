@@ -651,16 +651,19 @@ export class MonitoringStackBase<
     }));
     // An SLO declaration with problems is reported as such, not again through the rules rendered from it.
     const invalidSloFiles = new Set(slo.filter((entry) => entry.problems.length > 0).map((entry) => entry.file));
-    const ruleFiles = [...this.ruleFileSources.values()].filter((file) => !invalidSloFiles.has(file.name));
+    // Each rule file rendered once: its recorded series are what the other rules may read too.
+    const ruleDocuments = [...this.ruleFileSources.values()]
+      .filter((file) => !invalidSloFiles.has(file.name))
+      .map((file) => ({ name: file.name, document: file.render() }));
     // What a rule may read: the catalogs, the declared metricNames, and every series a recording rule records.
-    const recorded = ruleFiles.flatMap((file) =>
-      (file.render().groups ?? []).flatMap((group) =>
+    const recorded = ruleDocuments.flatMap(({ document }) =>
+      (document.groups ?? []).flatMap((group) =>
         (group.rules ?? []).flatMap((rule) => ("record" in rule ? [String(rule.record)] : [])),
       ),
     );
     const vocabulary = { metricNames: [...this.metricNames, ...recorded], serviceJobs: this.jobs };
-    const rules = ruleFiles.flatMap((file) =>
-      ruleDocumentProblems(`alertRules.${file.name}`, file.render(), deployedJobs, vocabulary),
+    const rules = ruleDocuments.flatMap(({ name, document }) =>
+      ruleDocumentProblems(`alertRules.${name}`, document, deployedJobs, vocabulary),
     );
     const unknownHosts = this.placements
       .filter((placement) => !this.hostRegistry.has(placement.host))
