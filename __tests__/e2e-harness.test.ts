@@ -8,6 +8,8 @@ import { DemoApi } from "../constructs/api";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { inspectMonitoringStack } from "../main";
 import {
+  binaryFor,
+  reachableBy,
   buildDefaultMonitoringStack,
   mapTargetsToLoopback,
   mapUrlToLoopback,
@@ -16,7 +18,17 @@ import {
   ProcessGroup,
   startLocalService,
 } from "../scripts/harness/local-stack";
-import { mkdtempSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARIES } from "../scripts/harness/binaries";
@@ -257,5 +269,64 @@ describe("startLocalService", () => {
       await processes.stopAll();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("binaryFor: a binary a server's user cannot reach is run from a copy it can", () => {
+  const nobody = { uid: 65534, gid: 65534 };
+  let root: string;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), "binary-for-"));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** A launcher as fetch-binaries writes it, with its package folder (holding a relative symlink) beside it. */
+  function launcherIn(dir: string): string {
+    mkdirSync(join(dir, "pkg.d", "bin"), { recursive: true });
+    writeFileSync(join(dir, "pkg.d", "bin", "server"), "#!/bin/sh\necho served\n", { mode: 0o755 });
+    symlinkSync("server", join(dir, "pkg.d", "bin", "server-link"));
+    writeFileSync(
+      join(dir, "launcher"),
+      '#!/bin/sh\nhere=$(cd "$(dirname "$0")" && pwd)\nexec "$here/pkg.d/bin/server" "$@"\n',
+      {
+        mode: 0o755,
+      },
+    );
+    return join(dir, "launcher");
+  }
+
+  it("keeps a binary every folder above lets the user through", () => {
+    const open = join(root, "open");
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(root, 0o755);
+    const launcher = launcherIn(open);
+    expect(reachableBy(launcher, nobody)).toBe(true);
+    expect(binaryFor(launcher, nobody, join(root, "stage"))).toBe(launcher);
+    expect(existsSync(join(root, "stage"))).toBe(false);
+  });
+
+  it("copies a launcher under a private folder (mktemp -d's 0700) with its package folder, symlinks kept", () => {
+    const hidden = join(root, "private");
+    mkdirSync(hidden, { mode: 0o700 });
+    chmodSync(hidden, 0o700);
+    chmodSync(root, 0o755);
+    const launcher = launcherIn(join(hidden));
+    expect(reachableBy(launcher, nobody)).toBe(false);
+    const stage = join(root, "stage");
+    const staged = binaryFor(launcher, nobody, stage);
+    expect(staged).toBe(join(stage, "launcher"));
+    expect(reachableBy(staged, nobody)).toBe(true);
+    expect(existsSync(join(stage, "pkg.d", "bin", "server"))).toBe(true);
+    expect(lstatSync(join(stage, "pkg.d", "bin", "server-link")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(stage, "pkg.d", "bin", "server-link"))).toBe("server");
+    // Staged once: a second service of the same binary runs the same copy.
+    expect(binaryFor(launcher, nobody, stage)).toBe(staged);
+  });
+
+  it("runs everything as it is when no other user is asked for", () => {
+    const hidden = join(root, "private");
+    mkdirSync(hidden, { mode: 0o700 });
+    const launcher = launcherIn(hidden);
+    expect(binaryFor(launcher, undefined, join(root, "stage"))).toBe(launcher);
   });
 });

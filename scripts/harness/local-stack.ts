@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import {
   chmodSync,
   chownSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -30,7 +31,7 @@ import {
 } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { DEMO_API_BINARY } from "../../constructs/api/defaults";
 import { LOOPBACK } from "../../constructs/core/container-defaults";
@@ -338,6 +339,42 @@ function chownTree(path: string, user: { readonly uid: number; readonly gid: num
   if (statSync(path).isDirectory()) for (const entry of readdirSync(path)) chownTree(join(path, entry), user);
 }
 
+/** Whether `user` may traverse every folder above `path` (the mode bits that apply to it: owner, group or other). */
+export function reachableBy(path: string, user: { readonly uid: number; readonly gid: number }): boolean {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    const { uid, gid, mode } = statSync(dir);
+    const bit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+    if ((mode & bit) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
+}
+
+/**
+ * `binaryPath` where `user` can run it: as it is when every folder above it lets the user through, otherwise a copy in
+ * `stageDir` (a checkout under a private folder, such as `mktemp -d`'s 0700, hides `.cache/bin` from nobody). A
+ * launcher written by fetch-binaries is copied with the package folders (`<name>.d`) it runs from.
+ */
+export function binaryFor(
+  binaryPath: string,
+  user: { readonly uid: number; readonly gid: number } | undefined,
+  stageDir: string,
+): string {
+  if (user === undefined || reachableBy(binaryPath, user)) return binaryPath;
+  const staged = join(stageDir, basename(binaryPath));
+  if (!existsSync(staged)) {
+    mkdirSync(stageDir, { recursive: true, mode: 0o755 });
+    const text = statSync(binaryPath).size < 4096 ? readFileSync(binaryPath, "utf8") : "";
+    const packages = new Set([...text.matchAll(/\$here\/([^/"]+\.d)\b/g)].map((match) => match[1]));
+    for (const name of packages) {
+      if (!existsSync(join(stageDir, name))) {
+        cpSync(join(dirname(binaryPath), name), join(stageDir, name), { recursive: true, verbatimSymlinks: true });
+      }
+    }
+    cpSync(binaryPath, staged);
+  }
+  return staged;
+}
+
 /** Resolves once something accepts connections on `127.0.0.1:port`; rejects when `binary` exits or after `timeoutMs`. */
 async function waitForPort(port: number, binary: RunningBinary, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -427,13 +464,16 @@ export async function startLocalService(
   const binaries = options.binaries ?? {};
   // A server that refuses root runs as nobody when the harness is root, owning its own folder.
   const user = localRun.refusesRoot === true && process.getuid?.() === 0 ? UNPRIVILEGED : undefined;
+  // Binaries the user cannot reach where they are are copied here, readable by everyone, once per harness folder.
+  const stageDir = join(options.dir, ".binaries");
   if (user !== undefined) {
     chmodSync(options.dir, 0o755);
     chownTree(serviceDir, user);
   }
   const env = { PATH: process.env.PATH, ...(localRun.env?.(ctx) ?? {}) };
   for (const step of localRun.before?.(ctx) ?? []) {
-    const result = await runBinary(binaries[step.binary] ?? requireBinary(step.binary), step.args, {
+    const stepBinary = binaryFor(binaries[step.binary] ?? requireBinary(step.binary), user, stageDir);
+    const result = await runBinary(stepBinary, step.args, {
       cwd: serviceDir,
       env,
       timeoutMs: HARNESS_TIMEOUTS_MS.serviceStart,
@@ -447,7 +487,7 @@ export async function startLocalService(
   }
   const { path, args } = program(service, binaries);
   const binary = options.processes.add(
-    startBinary(path, [...args, ...localRun.args(ctx)], {
+    startBinary(binaryFor(path, user, stageDir), [...args, ...localRun.args(ctx)], {
       cwd: serviceDir,
       env,
       ...(user !== undefined ? { user } : {}),
