@@ -11,6 +11,7 @@ import {
   binariesUpToDate,
   debianMirror,
   launcherScript,
+  parseAptShow,
   pinnedVersions,
   suitePlans,
   upstreamVersion,
@@ -27,6 +28,31 @@ describe("fetch-binaries", () => {
       "2.0.1",
       "1.11.1",
     ]);
+  });
+
+  it("reads every package's candidate version from one apt-cache show, and leaves out the packages not found", () => {
+    // The shape apt-cache prints: one stanza per package, fields, a folded description, a blank line between.
+    const shown = [
+      "Package: promtool",
+      "Source: prometheus",
+      "Version: 3.5.3+ds1-6",
+      "Description: monitoring system and time series database (utilities)",
+      " Prometheus is a systems and service monitoring system.",
+      " .",
+      " Version: not a field (a folded line)",
+      "",
+      "Package: redis-server",
+      "Version: 5:7.0.15-1~deb12u7",
+      "Depends: redis-tools (= 5:7.0.15-1~deb12u7)",
+      "",
+    ].join("\n");
+    expect(parseAptShow(shown)).toEqual(
+      new Map([
+        ["promtool", "3.5.3+ds1-6"],
+        ["redis-server", "5:7.0.15-1~deb12u7"],
+      ]),
+    );
+    expect(parseAptShow("")).toEqual(new Map());
   });
 
   it("uses this machine's Debian mirror (deb822 or one-line sources), never the security one", () => {
