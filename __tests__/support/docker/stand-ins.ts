@@ -629,26 +629,95 @@ export async function ensureStandIns(
   const built: string[] = [];
   const all = standIns(cacheDir).filter((standIn) => only === undefined || only.includes(standIn.tag));
   for (const standIn of all) {
-    const digest = inputsDigest(standIn);
-    const existing = await docker
-      .getImage(standIn.tag)
-      .inspect()
-      .catch(() => undefined);
-    if (existing?.Config.Labels?.[STAND_IN_LABEL] === digest) continue;
-    const contextDir = join(cacheDir, "contexts", standIn.tag.replace(/[^a-zA-Z0-9.-]/g, "_"));
-    rmSync(contextDir, { recursive: true, force: true });
-    mkdirSync(contextDir, { recursive: true });
-    standIn.prepare(contextDir);
-    log(`building stand-in ${standIn.tag}`);
-    const stream = await docker.buildImage(
-      { context: contextDir, src: ["Dockerfile", "rootfs"] },
-      { t: standIn.tag, labels: { [STAND_IN_LABEL]: digest }, rm: true, forcerm: true },
-    );
-    await followBuild(docker, stream, standIn.tag);
-    rmSync(contextDir, { recursive: true, force: true });
-    built.push(standIn.tag);
+    const folder = standIn.tag.replace(/[^a-zA-Z0-9.-]/g, "_");
+    // The suites that deploy run in parallel jest workers and share these images: one builds a tag, the others
+    // wait for it and then find its digest current.
+    await withLock(join(cacheDir, "locks", folder), log, standIn.tag, async () => {
+      const digest = inputsDigest(standIn);
+      const existing = await docker
+        .getImage(standIn.tag)
+        .inspect()
+        .catch(() => undefined);
+      if (existing?.Config.Labels?.[STAND_IN_LABEL] === digest) return;
+      const contextDir = join(cacheDir, "contexts", folder);
+      rmSync(contextDir, { recursive: true, force: true });
+      mkdirSync(contextDir, { recursive: true });
+      standIn.prepare(contextDir);
+      log(`building stand-in ${standIn.tag}`);
+      const stream = await docker.buildImage(
+        { context: contextDir, src: ["Dockerfile", "rootfs"] },
+        { t: standIn.tag, labels: { [STAND_IN_LABEL]: digest }, rm: true, forcerm: true },
+      );
+      await followBuild(docker, stream, standIn.tag);
+      rmSync(contextDir, { recursive: true, force: true });
+      built.push(standIn.tag);
+    });
   }
   return { standIns: all, built };
+}
+
+/** How long a suite waits for another process's build of a stand-in before it gives up, naming the holder. */
+const LOCK_WAIT_MS = 600_000;
+
+/**
+ * Runs `work` holding the lock folder `lockDir` (mkdir is atomic across processes). A lock whose owner process has
+ * died is taken over; one held longer than {@link LOCK_WAIT_MS} fails with the owner's pid and the folder to remove.
+ */
+export async function withLock<T>(
+  lockDir: string,
+  log: (line: string) => void,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  mkdirSync(dirname(lockDir), { recursive: true });
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let waited = false;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, "pid"), String(process.pid));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const owner = Number.parseInt(readFileOr(join(lockDir, "pid")), 10);
+    if (Number.isInteger(owner) && !processAlive(owner)) {
+      log(`${what}: taking over the lock of process ${owner}, which has exited`);
+      rmSync(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${what}: ${lockDir} has been held by process ${String(owner)} for over ${LOCK_WAIT_MS / 1000} s; ` +
+          `stop that process or remove the folder`,
+      );
+    }
+    if (!waited) log(`${what}: waiting for process ${String(owner)}, which is building it`);
+    waited = true;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+function readFileOr(path: string, fallback = ""): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return fallback;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** Waits for a build to end; rejects with the daemon's error and the build's last lines. */
