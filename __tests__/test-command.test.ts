@@ -39,7 +39,7 @@ function scratchPackage(scripts: (dir: string) => Record<string, string> = () =>
   const dir = mkdtempSync(join(tmpdir(), "npm-test-command-"));
   symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   const defaults: Record<string, string> = {
-    test: `exec tsx ${join(PROJECT_ROOT, "scripts", "test.ts")}`,
+    test: `exec node --import tsx ${join(PROJECT_ROOT, "scripts", "test.ts")}`,
     ...Object.fromEntries(LINT_STEPS.map((step) => [step, rendezvous(dir, step, 0)])),
     ...Object.fromEntries(PREFETCH_STEPS.map((step) => [step, node(`console.log("${step} ran")`)])),
   };
@@ -96,7 +96,7 @@ describe("npm test (scripts/test.ts)", () => {
     const { scripts } = JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as {
       scripts: Record<string, string>;
     };
-    expect(scripts.test).toBe("exec tsx scripts/test.ts");
+    expect(scripts.test).toBe("exec node --import tsx scripts/test.ts");
     expect(scripts.lint).toBe(LINT_STEPS.map((step) => `npm run ${step}`).join(" && "));
     for (const step of [...LINT_STEPS, ...PREFETCH_STEPS]) expect(scripts[step]).toEqual(expect.any(String));
   });

@@ -4,10 +4,11 @@
  * without Docker. Prints the URLs, then runs until Ctrl-C, SIGTERM or SIGHUP, which stop every process it started. The
  * same harness runs the end-to-end suites (`scripts/harness/local-stack.ts`).
  *
- * Through npm: `npm run dev` is `exec tsx scripts/dev.ts`. npm passes SIGINT and SIGTERM on to the script's shell;
- * without `exec`, that shell (`sh -c`) dies of it and leaves tsx and everything below running. With it, the shell is
- * tsx, which relays the signal to this script. Should whatever started it die without a signal (npm or tsx killed),
- * this script sees its parent change and stops too.
+ * Through npm: `npm run dev` is `exec node --import tsx scripts/dev.ts`. npm passes SIGINT and SIGTERM on to the
+ * script's shell; without `exec`, that shell (`sh -c`) dies of it and leaves everything below running. With it, the
+ * shell is this script's node process. Not `exec tsx`: tsx's relay SIGKILLs its child when the child does not confirm
+ * a signal within 30 ms, which a loaded machine missed (npm exited 143 and the services stayed up). Should whatever
+ * started it die without a signal, this script sees its parent change and stops too.
  *
  *   npm run dev                                    # then, in another terminal:
  *   npm run verify -- --skip-grafana               # the checklist against it (no Grafana here)

@@ -9,8 +9,9 @@
  * output is printed whole when it ends. A failed lint step fails the run before jest starts, as `npm run lint && jest`
  * did. A failed fetch is only reported: jest's global setup fetches again and decides (CI=true fails the run there).
  *
- * Through npm: `npm test` is `exec tsx scripts/test.ts`, so SIGINT and SIGTERM reach this script, which passes them on
- * to what it started and exits with jest's status.
+ * Through npm: `npm test` is `exec node --import tsx scripts/test.ts` (no tsx relay process, which SIGKILLs a child
+ * that is slow to confirm a signal: see scripts/dev.ts), so SIGINT and SIGTERM reach this script, which passes them
+ * on to what it started and exits with jest's status.
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
