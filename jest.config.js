@@ -11,7 +11,7 @@ module.exports = {
   roots: ["<rootDir>/__tests__", "<rootDir>/app/test"],
   testMatch: ["**/*.test.ts"],
   transform: {
-    "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json" }],
+    "^.+\\.ts$": "<rootDir>/__tests__/support/esbuild-transform.cjs",
   },
   // The long files first, also on a fresh clone where jest has no durations cached (support/sequencer.cjs).
   testSequencer: "<rootDir>/__tests__/support/sequencer.cjs",
