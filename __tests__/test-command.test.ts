@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LINT_STEPS, PREFETCH_STEPS } from "../scripts/test";
 import { PROJECT_ROOT } from "./support/docker/project-copy";
+import { processAlive } from "../scripts/harness/local-stack";
 
 interface Run {
   readonly code: number | null;
@@ -142,14 +143,7 @@ describe("npm test (scripts/test.ts)", () => {
     const run = await running;
     expect(run.code === 143 || run.signal === "SIGTERM").toBe(true);
     expect(existsSync(join(dir, "jest-ran"))).toBe(false);
-    const alive = (): boolean => {
-      try {
-        process.kill(sleeper, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = (): boolean => processAlive(sleeper);
     const gone = Date.now() + 5000;
     while (alive() && Date.now() < gone) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
     expect(alive()).toBe(false);

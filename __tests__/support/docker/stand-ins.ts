@@ -9,6 +9,7 @@
  * docs/testing.md. Grafana has no binary here and gets no stand-in.
  */
 import { BINARIES, binDir, INSTALL_COMMAND, PrometheusBinary } from "../../../scripts/harness/binaries";
+import { processAlive } from "../../../scripts/harness/local-stack";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -708,15 +709,6 @@ function readFileOr(path: string, fallback = ""): string {
     return readFileSync(path, "utf8");
   } catch {
     return fallback;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
