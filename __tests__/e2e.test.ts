@@ -300,13 +300,25 @@ describeWithBinaries(
 
     it("evaluates every rule group without error; Watchdog fires; TargetDown fires for exactly the services not run", async () => {
       const { client } = running().prometheus;
+      const expectedDown = Object.keys(running().notRun)
+        .map((name) => stack.jobs[name])
+        .sort();
+      const downJobs = (loaded: Awaited<ReturnType<typeof client.ruleGroups>>): (string | undefined)[] =>
+        loaded
+          .flatMap((group) => group.rules)
+          .filter((rule) => rule.name === PROMETHEUS_ALERT_NAMES.targetDown)
+          .flatMap((rule) => rule.alerts.map((alert) => alert.labels.job))
+          .sort();
+      // Every rule evaluated, and TargetDown evaluated after the down targets' first scrape: on a loaded machine the
+      // first evaluation can come before Prometheus has scraped (and failed) a target that does not run.
       const groups = await pollUntil(
         async () => {
           const loaded = await client.ruleGroups();
           const evaluated = loaded.every((group) => group.rules.every((rule) => rule.health !== "unknown"));
-          return loaded.length > 0 && evaluated ? loaded : undefined;
+          const settled = JSON.stringify(downJobs(loaded)) === JSON.stringify(expectedDown);
+          return loaded.length > 0 && evaluated && settled ? loaded : undefined;
         },
-        { timeoutMs: WAIT_MS, what: "every rule to be evaluated once" },
+        { timeoutMs: WAIT_MS, what: `every rule evaluated once and TargetDown firing for ${expectedDown.join(", ")}` },
       );
       // Prometheus lists the groups sorted by name.
       expect(groups.map((group) => group.name).sort()).toEqual([...exp.ruleGroups].sort());
@@ -319,11 +331,7 @@ describeWithBinaries(
       const rules = groups.flatMap((group) => group.rules);
       expect(rules.find((rule) => rule.name === PROMETHEUS_ALERT_NAMES.watchdog)?.state).toBe("firing");
       const targetDown = rules.find((rule) => rule.name === PROMETHEUS_ALERT_NAMES.targetDown);
-      expect(targetDown?.alerts.map((alert) => alert.labels.job).sort()).toEqual(
-        Object.keys(running().notRun)
-          .map((name) => stack.jobs[name])
-          .sort(),
-      );
+      expect(targetDown?.alerts.map((alert) => alert.labels.job).sort()).toEqual(expectedDown);
     }, 30_000);
 
     it("probes every health endpoint from the blackbox exporter: up where a service runs, failing where none does, and ProbeFailed pending for those alone", async () => {
