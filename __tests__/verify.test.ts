@@ -17,7 +17,7 @@ import { pollUntil } from "../scripts/verify/http";
 import { dashboardQueries, missingOwners } from "../scripts/verify/panel-queries";
 import { PrometheusClient } from "../scripts/verify/prometheus-client";
 import { PROGRESS_MARK } from "../scripts/verify/report";
-import { waitForScrapes } from "../scripts/verify/run";
+import { ruleEvaluationCheck, waitForScrapes } from "../scripts/verify/run";
 import {
   buildDefaultMonitoringStack,
   DEMO_API_BINARY,
@@ -141,6 +141,27 @@ describeWithBinaries(
       await e2e?.stop();
     }, 30_000);
 
+    it("waits for every rule group to run after a scrape, and names the groups that did not run in time", async () => {
+      const client = running().prometheus.client;
+      const lastScrape = await waitForScrapes(client, exp.jobs.api, 1, 15_000);
+
+      const evaluated = await ruleEvaluationCheck(client, lastScrape);
+      const groups = await client.ruleGroups();
+      // A time no evaluation reaches within the bound (the longest group interval plus 10 s).
+      const never = await ruleEvaluationCheck(client, lastScrape + 3600);
+
+      expect(evaluated).toMatchObject({ status: "pass" });
+      expect(groups.every((group) => (group.lastEvaluationSeconds ?? 0) > lastScrape)).toBe(true);
+      const bound = Math.max(...groups.map((group) => group.intervalSeconds)) + 10;
+      expect(groups.map((group) => group.intervalSeconds)).toEqual(groups.map(() => SCRAPE_INTERVAL_SECONDS));
+      expect(never).toMatchObject({
+        status: "fail",
+        detail: expect.stringContaining(`not evaluated within ${bound} s: `),
+      });
+      for (const group of groups)
+        expect("detail" in never ? never.detail : "").toContain(`${group.name} (${group.file})`);
+    }, 30_000);
+
     it(
       "prints the checklist and exits 0 with URLs from flags and --skip-grafana",
       async () => {
@@ -196,7 +217,10 @@ describeWithBinaries(
         );
         expect(Number(/: (\d+) answered/.exec(data[0])?.[1])).toBeGreaterThanOrEqual(40);
         expect(data[1]).toBe("  ✓ Prometheus scraped the API 3 times during the traffic (scrape interval 1 s)");
-        const panelLines = data.slice(2);
+        expect(data[2]).toBe(
+          `  ✓ Prometheus evaluated its ${exp.ruleGroups.length} rule groups after the traffic's last scrape`,
+        );
+        const panelLines = data.slice(3);
         // Skipped: the queries over metrics only services that do not run here expose (Grafana's own).
         const needsMissing = (item: (typeof queries)[number]) =>
           missingOwners(item.query, exp.metricOwners, (name) => name in running().services).length > 0;

@@ -51,6 +51,10 @@ export interface PrometheusRuleGroup {
   readonly name: string;
   /** The rule file, as Prometheus loaded it. */
   readonly file: string;
+  /** How often Prometheus evaluates the group, in seconds. */
+  readonly intervalSeconds: number;
+  /** When Prometheus last evaluated the group (its own clock, Unix seconds); undefined before the first evaluation. */
+  readonly lastEvaluationSeconds: number | undefined;
   readonly rules: readonly PrometheusRule[];
 }
 
@@ -152,6 +156,8 @@ export class PrometheusClient {
     return groups.filter(isObject).map((group) => ({
       name: typeof group.name === "string" ? group.name : "",
       file: typeof group.file === "string" ? group.file : "",
+      intervalSeconds: typeof group.interval === "number" ? group.interval : 0,
+      lastEvaluationSeconds: evaluationSeconds(group.lastEvaluation),
       rules: (Array.isArray(group.rules) ? group.rules : []).filter(isObject).map((rule) => ({
         name: typeof rule.name === "string" ? rule.name : "",
         type: rule.type === "recording" ? "recording" : "alerting",
@@ -260,4 +266,11 @@ function stringRecord(value: unknown): Record<string, string> {
     if (typeof entry === "string") out[key] = entry;
   }
   return out;
+}
+
+/** A group's `lastEvaluation` (RFC 3339) in Unix seconds; Prometheus reports year 1 for a group never evaluated. */
+function evaluationSeconds(value: unknown): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const millis = Date.parse(value);
+  return Number.isFinite(millis) && millis > 0 ? millis / 1000 : undefined;
 }

@@ -30,7 +30,7 @@ import {
   runPanelQuery,
   type PanelQueryOutcome,
 } from "./panel-queries";
-import { PrometheusClient } from "./prometheus-client";
+import { PrometheusClient, type PrometheusRuleGroup } from "./prometheus-client";
 
 /** What {@link runVerify} checks and how. */
 export interface VerifyOptions {
@@ -165,9 +165,14 @@ async function dataChecks(
   traffic.catch(() => undefined);
   const minimum = new Promise((elapsed) => setTimeout(elapsed, burstSeconds * 1000));
   let scraped: string | undefined;
+  let lastScrapeSeconds: number | undefined;
   try {
-    await waitForScrapes(prometheus, exp.jobs.api, scrapes, waitBoundSeconds * 1000, (seen, count) =>
-      progress(`scrape ${seen} of ${count} seen`),
+    lastScrapeSeconds = await waitForScrapes(
+      prometheus,
+      exp.jobs.api,
+      scrapes,
+      waitBoundSeconds * 1000,
+      (seen, count) => progress(`scrape ${seen} of ${count} seen`),
     );
   } catch (error) {
     scraped = error instanceof Error ? error.message : String(error);
@@ -206,6 +211,12 @@ async function dataChecks(
     results.push(
       fail("Data", waitTitle, scraped, `Prometheus is not scraping the API: see the job "${exp.jobs.api}" check above`),
     );
+  }
+  // The panels over recorded series (the SLOs') read what the rule groups computed from those scrapes: a loaded
+  // machine measured "no data" on "Error budget remaining" when the groups had not run since the burst's last scrape.
+  if (lastScrapeSeconds !== undefined) {
+    progress("waiting until Prometheus has evaluated every rule group after the last of those scrapes ...");
+    results.push(await ruleEvaluationCheck(prometheus, lastScrapeSeconds));
   }
 
   let knownNames: ReadonlySet<string> = new Set();
@@ -301,6 +312,31 @@ export function queryResult(
 }
 
 /**
+ * Waits until Prometheus has evaluated every rule group after `afterSeconds` (Prometheus' clock), bounded by the
+ * longest group interval plus 10 s; the check fails naming the groups that did not run.
+ */
+export async function ruleEvaluationCheck(prometheus: PrometheusClient, afterSeconds: number): Promise<CheckResult> {
+  const stale = (groups: readonly PrometheusRuleGroup[]) =>
+    groups.filter((group) => (group.lastEvaluationSeconds ?? Number.NEGATIVE_INFINITY) <= afterSeconds);
+  let groups = await prometheus.ruleGroups().catch(() => [] as PrometheusRuleGroup[]);
+  const boundSeconds = Math.max(0, ...groups.map((group) => group.intervalSeconds)) + 10;
+  const title = `Prometheus evaluated its ${groups.length} rule groups after the traffic's last scrape`;
+  const deadline = Date.now() + boundSeconds * 1000;
+  while (stale(groups).length > 0 && Date.now() < deadline) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+    groups = await prometheus.ruleGroups().catch(() => groups);
+  }
+  const left = stale(groups);
+  if (left.length === 0) return pass("Data", title);
+  return fail(
+    "Data",
+    title,
+    `not evaluated within ${boundSeconds} s: ${left.map((group) => `${group.name} (${group.file})`).join(", ")}`,
+    "Prometheus is not evaluating these groups: check its log for rule evaluation errors and the groups' interval in the rule files",
+  );
+}
+
+/**
  * Waits until Prometheus has scraped `job` `count` more times, comparing Prometheus' own `lastScrape` times (so the
  * clocks of this machine and Prometheus' need not agree); bounded by `timeoutMs`. `onScrape` hears of each scrape.
  */
@@ -310,7 +346,7 @@ export async function waitForScrapes(
   count: number,
   timeoutMs: number,
   onScrape: (seen: number, count: number) => void = () => undefined,
-): Promise<void> {
+): Promise<number> {
   const lastScrape = async (): Promise<number> => {
     const { active } = await prometheus.targets();
     const times = active.filter((target) => target.job === job).map((target) => target.lastScrapeSeconds);
@@ -339,4 +375,5 @@ export async function waitForScrapes(
     );
     onScrape(seen + 1, count);
   }
+  return previous;
 }
