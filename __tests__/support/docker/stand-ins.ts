@@ -29,7 +29,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { POSTGRES_VERSION, STATEFUL_RECIPES } from "../../../constructs/stateful";
 import type Docker from "dockerode";
 import { IMAGES } from "../versions";
@@ -614,7 +614,8 @@ function inputsDigest(standIn: StandIn): string {
   const hash = createHash("sha256").update(readFileSync(__filename)).update(standIn.tag);
   for (const input of standIn.inputs()) {
     const content = readFileSync(input);
-    hash.update(`${input} ${content.length} ${createHash("sha256").update(content).digest("hex")}\n`);
+    // The file's name, not its path: the fetched binaries live in each clone's own .cache/bin.
+    hash.update(`${basename(input)} ${content.length} ${createHash("sha256").update(content).digest("hex")}\n`);
   }
   return hash.digest("hex");
 }
