@@ -7,11 +7,11 @@
  * - the community dashboards into `.cache/community-dashboards` (`npm run fetch-dashboards`). When that fetch fails,
  *   `CI=true` fails the run here; locally the suites that read them fail, each saying which file is missing and how
  *   to fetch it (they are never skipped).
- * - one scratch folder for the whole run, made the TMPDIR of every worker and of what the suites start (see
- *   global-teardown.ts, which removes it): cdktf's Testing.app and Testing.fullSynth make a `cdktf.outdir.*` folder per
- *   synth that nothing removes, and the test apps' scratch projects piled up too (about 300 folders a run).
+ * - one scratch folder for the whole run, made the TMPDIR of every worker and of what the suites start, removed when
+ *   jest exits: cdktf's Testing.app and Testing.fullSynth make a `cdktf.outdir.*` folder per synth that nothing
+ *   removes, and the test apps' scratch projects piled up too (about 300 folders left in /tmp by every run).
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binDirOverridden, DEFAULT_BIN_DIR } from "../../scripts/harness/binaries";
@@ -23,13 +23,11 @@ function banner(message: string, consequence: string): void {
   process.stderr.write(`\n${"!".repeat(100)}\n${message}\n${consequence}\n${"!".repeat(100)}\n`);
 }
 
-/** Names the run's scratch folder for global-teardown.ts (jest's workers inherit the environment set here). */
-export const RUN_TMPDIR_ENV = "MONITORING_STACK_TEST_TMPDIR";
-
 export default async function globalSetup(): Promise<void> {
+  // jest's workers start after this and inherit TMPDIR; this runs in jest's own process, whose exit removes it.
   const scratch = mkdtempSync(join(tmpdir(), "monitoring-jest-"));
-  process.env[RUN_TMPDIR_ENV] = scratch;
   process.env.TMPDIR = scratch;
+  process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   if (!binDirOverridden()) {
     try {
