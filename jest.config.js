@@ -4,9 +4,10 @@ const { availableParallelism } = require("node:os");
 /** @type {import('jest').Config} */
 module.exports = {
   // Most of the end-to-end suites' time is waiting on real processes (scrape intervals, traffic bursts, builds), not
-  // CPU: at least 3 workers overlap those waits. jest's default (cores - 1) ran one worker on a 2-core machine, and
-  // the suite took 193 s of wall time there against 127 s with 3 workers, at the same CPU time.
-  maxWorkers: Math.max(3, availableParallelism() - 1),
+  // CPU: at least 4 workers overlap those waits. jest's default (cores - 1) ran one worker on a 2-core machine (193 s
+  // against 127 s with 3 workers, at the same CPU time); a fresh-clone `npm test` took 289 s with 3 and 264 s with 4.
+  // 6 workers saturated the CPU enough to starve Prometheus' rule evaluation (see verify's rule-group wait).
+  maxWorkers: Math.max(4, availableParallelism() - 1),
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__", "<rootDir>/app/test"],
   testMatch: ["**/*.test.ts"],
