@@ -11,7 +11,7 @@
  *   jest exits: cdktf's Testing.app and Testing.fullSynth make a `cdktf.outdir.*` folder per synth that nothing
  *   removes, and the test apps' scratch projects piled up too (about 300 folders left in /tmp by every run).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { binDirOverridden, DEFAULT_BIN_DIR } from "../../scripts/harness/binaries";
@@ -26,6 +26,8 @@ function banner(message: string, consequence: string): void {
 export default async function globalSetup(): Promise<void> {
   // jest's workers start after this and inherit TMPDIR; this runs in jest's own process, whose exit removes it.
   const scratch = mkdtempSync(join(tmpdir(), "monitoring-jest-"));
+  // Like /tmp: the servers the harness runs as nobody (PostgreSQL refuses root) must reach their folders below it.
+  chmodSync(scratch, 0o1777);
   process.env.TMPDIR = scratch;
   process.on("exit", () => rmSync(scratch, { recursive: true, force: true }));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
