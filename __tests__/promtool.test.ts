@@ -166,6 +166,22 @@ describeWithBinaries("Prometheus loads the rendered files", ["prometheus", "prom
     expect(stopped).toMatchObject({ exitCode: 0, timedOut: false });
   }, 20_000);
 
+  it("a second Prometheus on its port fails its start at once on the bind error, not after the ready timeout", async () => {
+    const port = new URL(baseUrl).port;
+    const second = startBinary(bins.prometheus, [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data-second")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ]);
+    try {
+      await expect(
+        second.waitForOutput(/Server is ready to receive web requests/, 20_000, /address already in use/),
+      ).rejects.toThrow(/printed \/address already in use\/ before[\s\S]*bind: address already in use/);
+    } finally {
+      await second.stop(5000);
+    }
+  }, 30_000);
+
   it("exposes on its /metrics exactly the series of its catalog's measured exposition, each one in the catalog", async () => {
     // Its exposition grows as it works: once it has scraped itself and answered a query, every series is there.
     const deadline = Date.now() + 15_000;

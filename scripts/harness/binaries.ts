@@ -197,8 +197,11 @@ export interface RunningBinary {
   readonly pid: number;
   /** Everything printed so far (stdout and stderr, interleaved), for assertions and failure messages. */
   output(): string;
-  /** Resolves once the output matches `pattern`; rejects after `timeoutMs` or when the process exits first. */
-  waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves once the output matches `pattern`; rejects after `timeoutMs`, when the process exits first, or at once
+   * when the output matches `failPattern` (a server that logged a fatal error but has not exited yet).
+   */
+  waitForOutput(pattern: RegExp, timeoutMs: number, failPattern?: RegExp): Promise<void>;
   /** Sends SIGTERM, then SIGKILL after `graceMs`; resolves with how the process ended. @default graceMs 10000 */
   stop(graceMs?: number): Promise<RunResult>;
 }
@@ -245,12 +248,15 @@ export function startBinary(path: string, args: readonly string[], options: Star
   return {
     pid,
     output: () => output,
-    waitForOutput(pattern: RegExp, timeoutMs: number): Promise<void> {
+    waitForOutput(pattern: RegExp, timeoutMs: number, failPattern?: RegExp): Promise<void> {
       return new Promise<void>((resolveWait, reject) => {
         const check = (): void => {
           if (pattern.test(output)) {
             done();
             resolveWait();
+          } else if (failPattern?.test(output) === true) {
+            done();
+            reject(new Error(`${commandLine(path, args)} printed ${failPattern} before ${pattern}:\n${output}`));
           } else if (finished) {
             done();
             reject(new Error(`${commandLine(path, args)} exited before printing ${pattern}:\n${output}`));

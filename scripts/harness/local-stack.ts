@@ -494,7 +494,7 @@ export async function startLocalService(
     }),
   );
   if (localRun.readyPattern !== undefined) {
-    await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart);
+    await binary.waitForOutput(localRun.readyPattern, HARNESS_TIMEOUTS_MS.serviceStart, PORT_TAKEN);
   } else {
     await waitForPort(options.port, binary, HARNESS_TIMEOUTS_MS.serviceStart);
   }
@@ -532,13 +532,34 @@ export function withLocalPasswordFile(
   });
 }
 
+/** What a server prints when its port was taken between the harness choosing it and the server binding it. */
+const PORT_TAKEN = /address already in use/;
+/** Starts of the whole stack when a port the harness chose was taken meanwhile (parallel suites pick ports too). */
+const PORT_ATTEMPTS = 3;
+
+/**
+ * {@link startLocalStackOnce}, started again on new ports (at most {@link PORT_ATTEMPTS} times) when a server found
+ * a port the harness had chosen already taken: free ports are picked before the servers bind them, and the suites
+ * running beside this one pick ports too. Ports given in `options.ports` are never changed, so their failure is final.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalStackOnce(options);
+    } catch (error) {
+      const taken = error instanceof Error && PORT_TAKEN.test(error.message);
+      if (!taken || options.ports !== undefined || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /**
  * Starts every service of the stack that can run here, on 127.0.0.1, each with the config files the stack renders for
  * it, and Prometheus last with the stack's files, targets mapped to loopback; waits until each says it serves (and
  * Prometheus' /-/ready answers 200). When any step fails, whatever was started is stopped before the error is
  * rethrown.
  */
-export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+async function startLocalStackOnce(options: LocalStackOptions): Promise<LocalStack> {
   const startedAtSeconds = Date.now() / 1000;
   const stack = options.stack ?? buildDefaultMonitoringStack(options.scrapeIntervalSeconds ?? 1);
   const dir = mkdtempSync(join(tmpdir(), "monitoring-local-"));
