@@ -320,20 +320,29 @@ export async function ruleEvaluationCheck(prometheus: PrometheusClient, afterSec
     groups.filter((group) => (group.lastEvaluationSeconds ?? Number.NEGATIVE_INFINITY) <= afterSeconds);
   let groups = await prometheus.ruleGroups().catch(() => [] as PrometheusRuleGroup[]);
   const boundSeconds = Math.max(0, ...groups.map((group) => group.intervalSeconds)) + 10;
-  const title = `Prometheus evaluated its ${groups.length} rule groups after the traffic's last scrape`;
-  const deadline = Date.now() + boundSeconds * 1000;
-  while (stale(groups).length > 0 && Date.now() < deadline) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, 200));
-    groups = await prometheus.ruleGroups().catch(() => groups);
+  const title = () => `Prometheus evaluated its ${groups.length} rule groups after the traffic's last scrape`;
+  try {
+    await pollUntil(
+      async () => {
+        groups = await prometheus.ruleGroups();
+        return stale(groups).length === 0 ? true : undefined;
+      },
+      { timeoutMs: boundSeconds * 1000, intervalMs: 200, what: "every rule group evaluated after the last scrape" },
+    );
+    return pass("Data", title());
+  } catch (error) {
+    const left = stale(groups);
+    return fail(
+      "Data",
+      title(),
+      left.length > 0
+        ? `not evaluated within ${boundSeconds} s: ${left.map((group) => `${group.name} (${group.file})`).join(", ")}`
+        : error instanceof Error
+          ? error.message
+          : String(error),
+      "Prometheus is not evaluating these groups: check its log for rule evaluation errors and the groups' interval in the rule files",
+    );
   }
-  const left = stale(groups);
-  if (left.length === 0) return pass("Data", title);
-  return fail(
-    "Data",
-    title,
-    `not evaluated within ${boundSeconds} s: ${left.map((group) => `${group.name} (${group.file})`).join(", ")}`,
-    "Prometheus is not evaluating these groups: check its log for rule evaluation errors and the groups' interval in the rule files",
-  );
 }
 
 /**
