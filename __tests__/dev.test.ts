@@ -13,7 +13,7 @@ import { resolve } from "node:path";
 import { DemoApi } from "../constructs/api";
 import { Prometheus } from "../constructs/prometheus";
 import { inspectMonitoringStack } from "../main";
-import { DEMO_API_BINARY, freeLoopbackPort, processAlive } from "../scripts/harness/local-stack";
+import { DEMO_API_BINARY, describeProcess, freeLoopbackPort, processAlive } from "../scripts/harness/local-stack";
 import { binDir, describeWithBinaries } from "./support/prometheus-binaries";
 
 const PROJECT_ROOT = resolve(__dirname, "..");
@@ -78,17 +78,6 @@ function descendants(root: number): number[] {
   };
   visit(root);
   return found;
-}
-
-/** A process as /proc shows it: PID, state and command line, for a message saying what was left. */
-function describeProcess(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
-    return `${pid} ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]} ${command || stat}`;
-  } catch {
-    return `${pid} gone`;
-  }
 }
 
 /** Every process of process group `pgid`, from /proc. */
@@ -237,7 +226,7 @@ describeWithBinaries("npm run dev", BINARY_NAMES, () => {
       const leftDeadline = Date.now() + 5000;
       while (below.some(processAlive) && Date.now() < leftDeadline) await new Promise((tick) => setTimeout(tick, 100));
       expect(below.filter(processAlive).map(describeProcess)).toEqual([]);
-      expect(processGroup(npmPid).map(describeProcess)).toEqual([]);
+      expect(processGroup(npmPid).filter(processAlive).map(describeProcess)).toEqual([]);
       expect(await Promise.all(printed.map((service) => portFree(service.port)))).toEqual(printed.map(() => true));
       // nothing holds npm's pipes any more: its output is complete
       await dev.exited;

@@ -11,13 +11,16 @@ import {
   binaryFor,
   reachableBy,
   buildDefaultMonitoringStack,
+  describeProcess,
   mapTargetsToLoopback,
   mapUrlToLoopback,
   loopbackAddresses,
   whyNotRun,
   ProcessGroup,
+  processAlive,
   startLocalService,
 } from "../scripts/harness/local-stack";
+import { spawn } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -328,5 +331,29 @@ describe("binaryFor: a binary a server's user cannot reach is run from a copy it
     mkdirSync(hidden, { mode: 0o700 });
     const launcher = launcherIn(hidden);
     expect(binaryFor(launcher, undefined, join(root, "stage"))).toBe(launcher);
+  });
+});
+
+describe("processAlive", () => {
+  it("counts a running process as alive and a zombie (exited, not yet collected) as stopped", async () => {
+    // sh starts a short sleep it never waits for, then becomes `sleep 30`, which never collects it: once the short
+    // one has exited (after sh has become sleep 30), it is a zombie while sleep 30 runs.
+    const parent = spawn("sh", ["-c", "sleep 0.3 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const zombie = Number(await new Promise<string>((resolveLine) => parent.stdout.once("data", resolveLine)));
+      const deadline = Date.now() + 5000;
+      while (!describeProcess(zombie).startsWith(`${zombie} Z`) && Date.now() < deadline)
+        await new Promise((tick) => setTimeout(tick, 20));
+
+      expect(describeProcess(zombie)).toMatch(new RegExp(`^${zombie} Z`));
+      expect(() => process.kill(zombie, 0)).not.toThrow(); // signal 0 still finds it
+      expect(processAlive(zombie)).toBe(false);
+      expect(processAlive(parent.pid ?? 0)).toBe(true);
+      expect(describeProcess(parent.pid ?? 0)).toMatch(/ S sleep 30$/);
+    } finally {
+      parent.kill("SIGKILL");
+    }
+    await new Promise((resolveExit) => parent.once("exit", resolveExit));
+    expect(processAlive(parent.pid ?? 0)).toBe(false);
   });
 });

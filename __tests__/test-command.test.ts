@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LINT_STEPS, PREFETCH_STEPS } from "../scripts/test";
 import { PROJECT_ROOT } from "./support/docker/project-copy";
-import { processAlive } from "../scripts/harness/local-stack";
+import { describeProcess, processAlive } from "../scripts/harness/local-stack";
 
 interface Run {
   readonly code: number | null;
@@ -146,6 +146,6 @@ describe("npm test (scripts/test.ts)", () => {
     const alive = (): boolean => processAlive(sleeper);
     const gone = Date.now() + 5000;
     while (alive() && Date.now() < gone) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    expect(alive()).toBe(false);
+    expect(alive() ? describeProcess(sleeper) : "stopped").toBe("stopped");
   }, 60_000);
 });

@@ -716,12 +716,41 @@ export function startSuccessfulTraffic(baseUrl: string, ratePerSecond: number): 
   };
 }
 
-/** Whether a process with this PID still exists (signal 0 checks without signalling). */
+/** The state letter of a process from /proc (R, S, D, Z, ...), undefined when /proc has no such process. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command (field 2) is in parentheses and may hold spaces or parentheses: the state follows the last ")".
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a process with this PID is still running. A zombie (state Z: it has exited, holds no port, memory or file,
+ * and waits for its parent or init to collect its status) counts as stopped: signal 0 still finds it, and under load
+ * init may collect it seconds later. Without /proc, signal 0 decides.
+ */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const state = processState(pid);
+  return state !== "Z" && state !== "X";
+}
+
+/** One line for a test failure about a process: PID, state and command line (or "gone"). */
+export function describeProcess(pid: number): string {
+  const state = processState(pid);
+  if (state === undefined) return `${pid} gone`;
+  let command = "";
+  try {
+    command = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+  } catch {
+    // gone between the two reads
+  }
+  return `${pid} ${state} ${command}`.trim();
 }
