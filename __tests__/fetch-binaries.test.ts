@@ -2,22 +2,37 @@
  * The parts of `npm run fetch-binaries` that decide what it fetches and whether it fetches at all. The download
  * itself runs in jest's global setup on a fresh clone (and `versions.test` checks every fetched binary's version).
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { chmodSync } from "node:fs";
+import { createHash } from "node:crypto";
 import {
   binariesUpToDate,
+  copyFromMachineCache,
   debianMirror,
+  ensureBinaries,
   launcherScript,
+  machineBinariesDir,
   parseAptShow,
   pinnedVersions,
   suitePlans,
   upstreamVersion,
 } from "../scripts/fetch-binaries";
-import { parseVersionOf } from "../scripts/harness/binaries";
-import { BINARIES } from "./support/prometheus-binaries";
+import { binDir, parseVersionOf } from "../scripts/harness/binaries";
+import { copyStoredTree, MANIFEST, storeTree, treeManifest } from "../scripts/harness/machine-cache";
+import { BINARIES, describeWithBinaries } from "./support/prometheus-binaries";
 import { VERSIONS } from "./support/versions";
 
 describe("fetch-binaries", () => {
@@ -148,6 +163,114 @@ describe("fetch-binaries", () => {
       expect(binariesUpToDate(bin)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
+  it("lives under MONITORING_STACK_CACHE, else XDG_CACHE_HOME, else ~/.cache, one folder per spec digest; off turns it off", () => {
+    const key = /^[0-9a-f]{16}$/;
+    const under = (root: string, env: NodeJS.ProcessEnv): string => {
+      const dir = machineBinariesDir(env) ?? "(off)";
+      expect(dir.startsWith(join(root, "bin") + "/")).toBe(true);
+      expect(dir.slice(join(root, "bin").length + 1)).toMatch(key);
+      return dir;
+    };
+    const first = under("/srv/cache", { MONITORING_STACK_CACHE: "/srv/cache", XDG_CACHE_HOME: "/xdg" });
+    under("/xdg/monitoring-stack", { XDG_CACHE_HOME: "/xdg" });
+    under(join(homedir(), ".cache", "monitoring-stack"), {});
+    expect(machineBinariesDir({ MONITORING_STACK_CACHE: "off", XDG_CACHE_HOME: "/xdg" })).toBeUndefined();
+    // The same specs, the same folder: every checkout of this version finds the same fetch.
+    expect(machineBinariesDir({ MONITORING_STACK_CACHE: "/srv/cache" })).toBe(first);
+  });
+
+  it("stores a folder with its manifest, copies it back only when whole, and keeps one key", () => {
+    const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
+    try {
+      const source = join(root, "source");
+      mkdirSync(join(source, "share"), { recursive: true });
+      writeFileSync(join(source, "run"), "#!/bin/sh\necho run\n", { mode: 0o755 });
+      writeFileSync(join(source, "share", "data.txt"), "data\n", { mode: 0o644 });
+      symlinkSync("run", join(source, "alias"));
+      const stored = join(root, "cache", "bin", "key1");
+      storeTree(source, stored);
+      const manifest = readFileSync(join(stored, MANIFEST), "utf8");
+      expect(manifest).toBe(treeManifest(source));
+      expect(manifest.split("\n")).toEqual([
+        "l run alias",
+        expect.stringMatching(/^f 755 [0-9a-f]{64} run$/),
+        "d share",
+        expect.stringMatching(/^f 644 [0-9a-f]{64} share\/data\.txt$/),
+        "",
+      ]);
+
+      const copy = join(root, "copy");
+      expect(copyStoredTree(stored, copy)).toBeUndefined();
+      expect(treeManifest(copy)).toBe(manifest);
+      expect(readFileSync(join(copy, "alias"), "utf8")).toBe("#!/bin/sh\necho run\n");
+
+      writeFileSync(join(stored, "share", "data.txt"), "changed\n");
+      const changed = join(root, "changed");
+      const digest = createHash("sha256").update("changed\n").digest("hex");
+      expect(copyStoredTree(stored, changed)).toBe(
+        `${stored} does not match its manifest.sha256: the copy has f 644 ${digest} share/data.txt`,
+      );
+      expect(existsSync(changed)).toBe(false);
+      rmSync(join(stored, "share", "data.txt"));
+      expect(copyStoredTree(stored, changed)).toBe(
+        `${stored} does not match its manifest.sha256: the copy lacks ${manifest.split("\n")[3]}`,
+      );
+      rmSync(join(stored, MANIFEST));
+      expect(copyStoredTree(stored, changed)).toBe(`${stored} has no manifest.sha256`);
+
+      // A new key replaces the older ones, but not a folder another run is still storing.
+      const partial = join(root, "cache", "bin", "key0.partial-abc");
+      mkdirSync(partial);
+      storeTree(source, join(root, "cache", "bin", "key2"));
+      expect(readdirSync(join(root, "cache", "bin")).sort()).toEqual(["key0.partial-abc", "key2"]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithBinaries("the machine cache of the real binaries", Object.keys(BINARIES), () => {
+  it("gives a checkout the stored binaries after running each one's version probe, and refuses another version", () => {
+    const root = mkdtempSync(join(tmpdir(), "machine-cache-bin-"));
+    try {
+      // The real binaries, linked rather than copied (the copy of 380 MB is what a fresh clone pays once, not a test).
+      const linked = join(root, "linked");
+      mkdirSync(linked);
+      for (const name of readdirSync(binDir())) {
+        if (name === "versions.json") copyFileSync(join(binDir(), name), join(linked, name));
+        else symlinkSync(join(binDir(), name), join(linked, name));
+      }
+      const env = { MONITORING_STACK_CACHE: join(root, "cache") };
+      const stored = machineBinariesDir(env) ?? "";
+      storeTree(linked, stored);
+
+      const dest = join(root, "checkout", ".cache", "bin");
+      const lines: string[] = [];
+      expect(ensureBinaries(dest, (line) => lines.push(line), env)).toBe("copied");
+      expect(binariesUpToDate(dest)).toBe(true);
+      expect(lines).toContain(`fetch-binaries: promtool ${pinnedVersions().promtool}`);
+      expect(lines).toContain(`fetch-binaries: postgres ${pinnedVersions().postgres}`);
+      expect(lines[lines.length - 1]).toBe(`fetch-binaries: copied from the machine cache ${stored} into ${dest}`);
+      expect(ensureBinaries(dest, () => undefined, env)).toBe("up-to-date");
+
+      // A real binary of another version under prometheus' name, its manifest rewritten to match: the version probe
+      // refuses it.
+      rmSync(join(stored, "prometheus"));
+      symlinkSync(join(binDir(), BINARIES["blackbox-exporter"].fileNames[0]), join(stored, "prometheus"));
+      writeFileSync(join(stored, MANIFEST), treeManifest(stored));
+      const other = join(root, "other", "bin");
+      expect(copyFromMachineCache(stored, other, () => undefined)).toMatch(
+        `fetch-binaries: the cached binaries are not the pinned versions:\n  prometheus: reports ${pinnedVersions()["blackbox-exporter"]}, the stack deploys ${pinnedVersions().prometheus}`,
+      );
+      expect(existsSync(other)).toBe(false);
+      expect(readdirSync(join(root, "other"))).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

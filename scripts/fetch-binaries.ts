@@ -17,7 +17,11 @@
  * verified against pinned SHA-256 sums, and those sums could not be obtained from the projects' release pages here.
  * The command then fails and says how to point `PROMETHEUS_BIN_DIR` at binaries installed another way.
  *
- * Reuses DIR when its stamp (`versions.json`) records the pinned versions and every binary is there.
+ * Reuses DIR when its stamp (`versions.json`) records the pinned versions and every binary is there. Otherwise it
+ * copies them from the machine's cache when an earlier fetch (from any checkout) stored the same specs there, checking
+ * the copy against the stored manifest and every binary's version, and fetches only when that cache has none; a fetch
+ * stores its result there (scripts/harness/machine-cache.ts: `~/.cache/monitoring-stack`, `MONITORING_STACK_CACHE`
+ * moves it or, set to `off`, turns it off).
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -43,6 +47,7 @@ import {
   type PrometheusBinary,
   versionArgs,
 } from "./harness/binaries";
+import { cacheKey, copyStoredTree, machineCacheRoot, storeTree } from "./harness/machine-cache";
 
 /** Debian suites tried in order: unstable carries the Prometheus 3.5 LTS line; testing may catch up. */
 export const DEBIAN_SUITES = ["unstable", "testing"] as const;
@@ -332,7 +337,6 @@ function install(
   mkdirSync(dirname(dest), { recursive: true });
   const staging = mkdtempSync(join(dirname(dest), ".fetch-binaries-"));
   try {
-    const versions: Record<string, string> = {};
     const problems: string[] = [];
     const copied = new Set<string>();
     for (const [name, spec] of Object.entries(BINARIES)) {
@@ -363,33 +367,15 @@ function install(
         }
         writeFileSync(join(staging, fileName), launcherScript(treeDir, spec.packagePath), { mode: 0o755 });
       }
-      const banner = spawnSync(join(staging, fileName), [...versionArgs(spec)], {
-        encoding: "utf8",
-        timeout: TIMEOUT_MS.other,
-      });
-      let version: string;
-      try {
-        version = parseVersionOf(spec, `${banner.stdout}\n${banner.stderr}`);
-      } catch (error) {
-        problems.push(
-          `${name}: ${(error as Error).message}${/shared libraries/.test(banner.stderr) ? `\n(a library this machine lacks: add its Debian package to the BinarySpec's withPackages)` : ""}`,
-        );
-        continue;
-      }
-      versions[name] = version;
-      if (version !== spec.version) problems.push(`${name}: reports ${version}, the stack deploys ${spec.version}`);
-      log(`fetch-binaries: ${fileName} ${version}`);
     }
     if (problems.length > 0) {
       throw new FetchBinariesError(
-        `fetch-binaries: the fetched binaries are not the pinned versions:\n  ${problems.join("\n  ")}`,
+        `fetch-binaries: the fetched packages do not hold the binaries:\n  ${problems.join("\n  ")}`,
       );
     }
+    const versions = checkVersions(staging, "fetched", log);
     writeFileSync(join(staging, STAMP), `${JSON.stringify(pinnedVersions(), null, 2)}\n`);
-    // Readable by every user: a server that refuses root runs as nobody from here.
-    chmodSync(staging, 0o755);
-    rmSync(dest, { recursive: true, force: true });
-    renameSync(staging, dest);
+    swapIn(staging, dest);
     log(`fetch-binaries: binaries in ${dest}`);
     return versions;
   } finally {
@@ -398,13 +384,122 @@ function install(
 }
 
 /**
- * Fetches the binaries into `dest` unless they are there already at the pinned versions.
- * @returns true when it fetched, false when `dest` was up to date
+ * Runs every binary in `dir` with its version probe.
+ * @returns the versions found, by binary
+ * @throws FetchBinariesError naming each binary that does not report its pinned version
  */
-export function ensureBinaries(dest: string = DEFAULT_BIN_DIR, log: (line: string) => void = console.log): boolean {
-  if (binariesUpToDate(dest)) return false;
+function checkVersions(dir: string, what: string, log: (line: string) => void): Record<string, string> {
+  const versions: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(BINARIES)) {
+    const fileName = spec.fileNames[0];
+    const banner = spawnSync(join(dir, fileName), [...versionArgs(spec)], {
+      encoding: "utf8",
+      timeout: TIMEOUT_MS.other,
+    });
+    let version: string;
+    try {
+      version = parseVersionOf(spec, `${banner.stdout}\n${banner.stderr}`);
+    } catch (error) {
+      problems.push(
+        `${name}: ${(error as Error).message}${/shared libraries/.test(banner.stderr) ? `\n(a library this machine lacks: add its Debian package to the BinarySpec's withPackages)` : ""}`,
+      );
+      continue;
+    }
+    versions[name] = version;
+    if (version !== spec.version) problems.push(`${name}: reports ${version}, the stack deploys ${spec.version}`);
+    log(`fetch-binaries: ${fileName} ${version}`);
+  }
+  if (problems.length > 0) {
+    throw new FetchBinariesError(
+      `fetch-binaries: the ${what} binaries are not the pinned versions:\n  ${problems.join("\n  ")}`,
+    );
+  }
+  return versions;
+}
+
+/** Replaces `dest` with `staging`, readable by every user (a server that refuses root runs as nobody from there). */
+function swapIn(staging: string, dest: string): void {
+  chmodSync(staging, 0o755);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(staging, dest);
+}
+
+/**
+ * The folder of the machine cache (scripts/harness/machine-cache.ts) that holds the binaries of these specs on this
+ * architecture, or `undefined` when `MONITORING_STACK_CACHE=off`.
+ */
+export function machineBinariesDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = machineCacheRoot(env);
+  if (root === undefined) return undefined;
+  const specs = JSON.stringify({ arch: process.arch, binaries: BINARIES }, (_key, value: unknown) =>
+    value instanceof RegExp ? value.source : value,
+  );
+  return join(root, "bin", cacheKey(specs));
+}
+
+/** How {@link ensureBinaries} got the binaries into place. */
+export type EnsureOutcome = "up-to-date" | "copied" | "fetched";
+
+/**
+ * Copies the binaries from the machine cache into `dest` when it holds them at the pinned versions, whole.
+ * @returns why it did not (nothing stored, a copy that differs from its manifest, a binary of another version), or
+ * undefined when `dest` now holds them
+ */
+export function copyFromMachineCache(
+  stored: string,
+  dest: string,
+  log: (line: string) => void = console.log,
+): string | undefined {
+  if (!binariesUpToDate(stored)) return `${stored} holds no complete fetch of the pinned versions`;
+  mkdirSync(dirname(dest), { recursive: true });
+  const staging = join(mkdtempSync(join(dirname(dest), ".fetch-binaries-")), "bin");
+  try {
+    const problem = copyStoredTree(stored, staging);
+    if (problem !== undefined) return problem;
+    try {
+      checkVersions(staging, "cached", log);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    swapIn(staging, dest);
+    return undefined;
+  } finally {
+    rmSync(dirname(staging), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Puts the binaries into `dest` unless they are there already at the pinned versions: from the machine cache when it
+ * holds them (checked), else fetched from Debian's archive, then stored in the machine cache for the next checkout
+ * (a failure to store is only reported).
+ * @returns what it did
+ */
+export function ensureBinaries(
+  dest: string = DEFAULT_BIN_DIR,
+  log: (line: string) => void = console.log,
+  env: NodeJS.ProcessEnv = process.env,
+): EnsureOutcome {
+  if (binariesUpToDate(dest)) return "up-to-date";
+  const stored = machineBinariesDir(env);
+  if (stored !== undefined && existsSync(stored)) {
+    const problem = copyFromMachineCache(stored, dest, log);
+    if (problem === undefined) {
+      log(`fetch-binaries: copied from the machine cache ${stored} into ${dest}`);
+      return "copied";
+    }
+    log(`fetch-binaries: not using the machine cache (${problem}); fetching from Debian's archive`);
+  }
   fetchBinaries(dest, log);
-  return true;
+  if (stored !== undefined) {
+    try {
+      storeTree(dest, stored);
+      log(`fetch-binaries: stored in the machine cache ${stored} (MONITORING_STACK_CACHE=off turns it off)`);
+    } catch (error) {
+      log(`fetch-binaries: could not store the binaries in the machine cache ${stored}: ${(error as Error).message}`);
+    }
+  }
+  return "fetched";
 }
 
 if (require.main === module) {
@@ -419,7 +514,7 @@ if (require.main === module) {
   }
   const dest = resolve(args[0] ?? DEFAULT_BIN_DIR);
   try {
-    if (!ensureBinaries(dest)) console.log(`fetch-binaries: ${dest} already holds the pinned versions`);
+    if (ensureBinaries(dest) === "up-to-date") console.log(`fetch-binaries: ${dest} already holds the pinned versions`);
   } catch (error) {
     process.stderr.write(`${error instanceof FetchBinariesError ? error.message : String(error)}\n`);
     process.exit(1);
