@@ -14,7 +14,7 @@ import { apiOverviewQueries } from "../constructs/api";
 import { platformOverviewQueries } from "../constructs/platform-overview";
 import { grafanaTimeVariables, substituteVariables } from "../dashboards";
 import type { DashboardContext } from "../dashboards/types";
-import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+import { describeWithBinaries, promtoolTestEnv, runBinary } from "./support/prometheus-binaries";
 import { synthMonitoringStack } from "./support/stack";
 
 /** The context the default stack builds its dashboards with (jobs api, prometheus, grafana; 15s scrapes). */
@@ -141,7 +141,7 @@ describeWithBinaries("dashboard PromQL shapes on the real Prometheus engine (pro
       }),
     );
     // when promtool evaluates it
-    const result = await runBinary(bins.promtool, ["test", "rules", testFile], { cwd: dir });
+    const result = await runBinary(bins.promtool, ["test", "rules", testFile], { cwd: dir, env: promtoolTestEnv() });
     // then the samples are exactly the expected ones
     expect({ exitCode: result.exitCode, output: result.stdout + result.stderr }).toEqual({
       exitCode: 0,
@@ -164,7 +164,7 @@ describeWithBinaries("dashboard PromQL shapes on the real Prometheus engine (pro
         ],
       }),
     );
-    const result = await runBinary(bins.promtool, ["test", "rules", testFile], { cwd: dir });
+    const result = await runBinary(bins.promtool, ["test", "rules", testFile], { cwd: dir, env: promtoolTestEnv() });
     expect(result.exitCode).toBe(1);
     expect(result.stdout + result.stderr).toContain("FAILED");
   });

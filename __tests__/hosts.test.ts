@@ -23,7 +23,7 @@ import {
   webConfigPasswordHash,
 } from "../constructs/prometheus";
 import type { RuleTestGroup } from "../constructs/core/rules";
-import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
+import { describeWithBinaries, promtoolTestEnv, runBinary } from "./support/prometheus-binaries";
 import { synthMonitoringStack, testApp, testStackProps } from "./support/stack";
 
 const HOSTS_ENV = {
@@ -439,7 +439,7 @@ describeWithBinaries("extra hosts' files with the real promtool", ["promtool"], 
         { lineWidth: 0 },
       ),
     );
-    return promtool(["test", "rules", name]);
+    return runBinary(bins.promtool, ["test", "rules", name], { cwd: dir, timeoutMs: 20_000, env: promtoolTestEnv() });
   };
 
   it("runs HostSilent's cases: it fires for a silent host, and must not while hosts send or within its window", async () => {

@@ -16,7 +16,7 @@ import { isAlertingRule } from "../constructs/core/rules";
 import type { AlertRuleContext, RulesDocument, RuleTestCase, RuleTestGroup } from "../constructs/core/rules";
 import { formatDuration } from "../constructs/core/validation";
 import { toGeneratedYaml } from "../constructs/prometheus/config";
-import { describeWithBinaries, runBinary, type RunResult } from "./support/prometheus-binaries";
+import { describeWithBinaries, promtoolTestEnv, runBinary, type RunResult } from "./support/prometheus-binaries";
 import { ALL_COMPONENTS_ENV, synthMonitoringStack } from "./support/stack";
 
 // Every component enabled: each one's rule files and promtool cases.
@@ -158,7 +158,8 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
   }
 
   function promtool(args: readonly string[]): Promise<RunResult> {
-    return runBinary(bins.promtool, args, { cwd: dir, timeoutMs: PROMTOOL_TIMEOUT_MS });
+    const env = args[0] === "test" ? promtoolTestEnv() : process.env;
+    return runBinary(bins.promtool, args, { cwd: dir, timeoutMs: PROMTOOL_TIMEOUT_MS, env });
   }
 
   function runCase(file: string, group: RuleTestGroup, fileName = `${slug(group.name)}.test.yml`): Promise<RunResult> {
