@@ -12,6 +12,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -23,6 +24,7 @@ import {
   copyFromMachineCache,
   debianMirror,
   ensureBinaries,
+  FetchBinariesError,
   launcherScript,
   machineBinariesDir,
   parseAptShow,
@@ -31,7 +33,15 @@ import {
   upstreamVersion,
 } from "../scripts/fetch-binaries";
 import { binDir, parseVersionOf } from "../scripts/harness/binaries";
-import { copyStoredTree, MANIFEST, storeTree, treeManifest } from "../scripts/harness/machine-cache";
+import {
+  copyStoredTree,
+  MACHINE_CACHE_ENV,
+  MACHINE_CACHE_OFF,
+  MANIFEST,
+  storeTree,
+  treeManifest,
+  UNUSED_DAYS,
+} from "../scripts/harness/machine-cache";
 import { BINARIES, describeWithBinaries } from "./support/prometheus-binaries";
 import { VERSIONS } from "./support/versions";
 
@@ -169,22 +179,38 @@ describe("fetch-binaries", () => {
 
 describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
   it("lives under MONITORING_STACK_CACHE, else XDG_CACHE_HOME, else ~/.cache, one folder per spec digest; off turns it off", () => {
-    const key = /^[0-9a-f]{16}$/;
-    const under = (root: string, env: NodeJS.ProcessEnv): string => {
-      const dir = machineBinariesDir(env) ?? "(off)";
-      expect(dir.startsWith(join(root, "bin") + "/")).toBe(true);
-      expect(dir.slice(join(root, "bin").length + 1)).toMatch(key);
-      return dir;
+    const under = (root: string, env: NodeJS.ProcessEnv, from: string): string => {
+      const cache = machineBinariesDir(env);
+      expect(cache?.from).toBe(from);
+      expect(cache?.dir.slice(0, join(root, "bin").length + 1)).toBe(`${join(root, "bin")}/`);
+      expect(cache?.dir.slice(join(root, "bin").length + 1)).toMatch(/^[0-9a-f]{16}$/);
+      return cache?.dir ?? "";
     };
-    const first = under("/srv/cache", { MONITORING_STACK_CACHE: "/srv/cache", XDG_CACHE_HOME: "/xdg" });
-    under("/xdg/monitoring-stack", { XDG_CACHE_HOME: "/xdg" });
-    under(join(homedir(), ".cache", "monitoring-stack"), {});
-    expect(machineBinariesDir({ MONITORING_STACK_CACHE: "off", XDG_CACHE_HOME: "/xdg" })).toBeUndefined();
+    const first = under(
+      "/srv/cache",
+      { [MACHINE_CACHE_ENV]: "/srv/cache", XDG_CACHE_HOME: "/xdg" },
+      `${MACHINE_CACHE_ENV}=/srv/cache`,
+    );
+    under("/xdg/monitoring-stack", { XDG_CACHE_HOME: "/xdg" }, "XDG_CACHE_HOME=/xdg");
+    // A relative XDG_CACHE_HOME is invalid by the XDG spec, and ignored.
+    under(join(homedir(), ".cache", "monitoring-stack"), { XDG_CACHE_HOME: "cache" }, "the default ~/.cache");
+    expect(machineBinariesDir({ [MACHINE_CACHE_ENV]: MACHINE_CACHE_OFF, XDG_CACHE_HOME: "/xdg" })).toBeUndefined();
     // The same specs, the same folder: every checkout of this version finds the same fetch.
-    expect(machineBinariesDir({ MONITORING_STACK_CACHE: "/srv/cache" })).toBe(first);
+    expect(machineBinariesDir({ [MACHINE_CACHE_ENV]: "/srv/cache" })?.dir).toBe(first);
   });
 
-  it("stores a folder with its manifest, copies it back only when whole, and keeps one key", () => {
+  it("refuses a MONITORING_STACK_CACHE that is neither off nor an absolute folder, naming the value and the fix", () => {
+    for (const value of ["OFF", "cache", "./cache"]) {
+      expect(() => machineBinariesDir({ [MACHINE_CACHE_ENV]: value })).toThrow(
+        new FetchBinariesError(
+          `fetch-binaries: ${MACHINE_CACHE_ENV}=${value}: expected an absolute folder (the machine cache of the fetched ` +
+            `binaries) or off to turn it off; a relative folder would name a different place from each working directory.`,
+        ),
+      );
+    }
+  });
+
+  it("stores a folder with its source's manifest, copies it back only when whole and trusted", () => {
     const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
     try {
       const source = join(root, "source");
@@ -192,8 +218,8 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       writeFileSync(join(source, "run"), "#!/bin/sh\necho run\n", { mode: 0o755 });
       writeFileSync(join(source, "share", "data.txt"), "data\n", { mode: 0o644 });
       symlinkSync("run", join(source, "alias"));
-      const stored = join(root, "cache", "bin", "key1");
-      storeTree(source, stored);
+      const stored = join(root, "cache", "bin", "0123456789abcdef");
+      expect(storeTree(source, stored)).toBe(true);
       const manifest = readFileSync(join(stored, MANIFEST), "utf8");
       expect(manifest).toBe(treeManifest(source));
       expect(manifest.split("\n")).toEqual([
@@ -209,8 +235,11 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       expect(treeManifest(copy)).toBe(manifest);
       expect(readFileSync(join(copy, "alias"), "utf8")).toBe("#!/bin/sh\necho run\n");
 
-      writeFileSync(join(stored, "share", "data.txt"), "changed\n");
       const changed = join(root, "changed");
+      chmodSync(stored, 0o777);
+      expect(copyStoredTree(stored, changed)).toBe(`${stored} is writable by its group or others (mode 777)`);
+      chmodSync(stored, 0o755);
+      writeFileSync(join(stored, "share", "data.txt"), "changed\n");
       const digest = createHash("sha256").update("changed\n").digest("hex");
       expect(copyStoredTree(stored, changed)).toBe(
         `${stored} does not match its manifest.sha256: the copy has f 644 ${digest} share/data.txt`,
@@ -220,14 +249,48 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       expect(copyStoredTree(stored, changed)).toBe(
         `${stored} does not match its manifest.sha256: the copy lacks ${manifest.split("\n")[3]}`,
       );
+
+      // Stored already: kept unless the caller found it unusable, then replaced whole.
+      expect(storeTree(source, stored)).toBe(false);
+      expect(existsSync(join(stored, "share", "data.txt"))).toBe(false);
+      expect(storeTree(source, stored, true)).toBe(true);
+      expect(copyStoredTree(stored, join(root, "repaired"))).toBeUndefined();
+
       rmSync(join(stored, MANIFEST));
       expect(copyStoredTree(stored, changed)).toBe(`${stored} has no manifest.sha256`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 
-      // A new key replaces the older ones, but not a folder another run is still storing.
-      const partial = join(root, "cache", "bin", "key0.partial-abc");
-      mkdirSync(partial);
-      storeTree(source, join(root, "cache", "bin", "key2"));
-      expect(readdirSync(join(root, "cache", "bin")).sort()).toEqual(["key0.partial-abc", "key2"]);
+  it("removes only stored folders unused for UNUSED_DAYS days and temporary folders of killed runs, nothing else", () => {
+    const root = mkdtempSync(join(tmpdir(), "machine-cache-prune-"));
+    try {
+      const source = join(root, "source");
+      mkdirSync(source);
+      writeFileSync(join(source, "file"), "x");
+      const bin = join(root, "cache", "bin");
+      const day = 86_400_000;
+      const aged = (name: string, ageMs: number, withManifest: boolean): void => {
+        mkdirSync(join(bin, name), { recursive: true });
+        if (withManifest) writeFileSync(join(bin, name, MANIFEST), "");
+        const when = new Date(Date.now() - ageMs);
+        utimesSync(join(bin, name), when, when);
+      };
+      aged("aaaaaaaaaaaaaaaa", (UNUSED_DAYS + 1) * day, true); // a stored folder nobody used for too long
+      aged("bbbbbbbbbbbbbbbb", (UNUSED_DAYS - 1) * day, true); // another checkout's, still in use
+      aged("cccccccccccccccc", (UNUSED_DAYS + 1) * day, false); // not a stored folder: no manifest
+      aged("my-tool", (UNUSED_DAYS + 1) * day, true); // a user's own folder under a cache they pointed at
+      aged("dddddddddddddddd.partial-abc", 60_000, false); // another run storing right now
+      aged("dddddddddddddddd.partial-xyz", 2 * 3_600_000, false); // a killed run's
+      expect(storeTree(source, join(bin, "eeeeeeeeeeeeeeee"))).toBe(true);
+      expect(readdirSync(bin).sort()).toEqual([
+        "bbbbbbbbbbbbbbbb",
+        "cccccccccccccccc",
+        "dddddddddddddddd.partial-abc",
+        "eeeeeeeeeeeeeeee",
+        "my-tool",
+      ]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -245,8 +308,8 @@ describeWithBinaries("the machine cache of the real binaries", Object.keys(BINAR
         if (name === "versions.json") copyFileSync(join(binDir(), name), join(linked, name));
         else symlinkSync(join(binDir(), name), join(linked, name));
       }
-      const env = { MONITORING_STACK_CACHE: join(root, "cache") };
-      const stored = machineBinariesDir(env) ?? "";
+      const env = { [MACHINE_CACHE_ENV]: join(root, "cache") };
+      const stored = machineBinariesDir(env)?.dir ?? "";
       storeTree(linked, stored);
 
       const dest = join(root, "checkout", ".cache", "bin");

@@ -20,8 +20,7 @@
  * Reuses DIR when its stamp (`versions.json`) records the pinned versions and every binary is there. Otherwise it
  * copies them from the machine's cache when an earlier fetch (from any checkout) stored the same specs there, checking
  * the copy against the stored manifest and every binary's version, and fetches only when that cache has none; a fetch
- * stores its result there (scripts/harness/machine-cache.ts: `~/.cache/monitoring-stack`, `MONITORING_STACK_CACHE`
- * moves it or, set to `off`, turns it off).
+ * stores its result there (scripts/harness/machine-cache.ts says where and how it is checked).
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -47,7 +46,16 @@ import {
   type PrometheusBinary,
   versionArgs,
 } from "./harness/binaries";
-import { cacheKey, copyStoredTree, machineCacheRoot, storeTree } from "./harness/machine-cache";
+import {
+  cacheKey,
+  copyStoredTree,
+  MACHINE_CACHE_ENV,
+  MACHINE_CACHE_OFF,
+  MachineCacheSettingError,
+  machineCacheRoot,
+  type MachineCacheRoot,
+  storeTree,
+} from "./harness/machine-cache";
 
 /** Debian suites tried in order: unstable carries the Prometheus 3.5 LTS line; testing may catch up. */
 export const DEBIAN_SUITES = ["unstable", "testing"] as const;
@@ -418,24 +426,44 @@ function checkVersions(dir: string, what: string, log: (line: string) => void): 
   return versions;
 }
 
-/** Replaces `dest` with `staging`, readable by every user (a server that refuses root runs as nobody from there). */
+/**
+ * Replaces `dest` with `staging`, readable by every user (a server that refuses root runs as nobody from there): the
+ * old `dest` is renamed aside first, so `dest` is at every moment either the old folder or the new one, whole.
+ */
 function swapIn(staging: string, dest: string): void {
   chmodSync(staging, 0o755);
-  rmSync(dest, { recursive: true, force: true });
+  const aside = `${staging}-old`;
+  if (existsSync(dest)) renameSync(dest, aside);
   renameSync(staging, dest);
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /**
- * The folder of the machine cache (scripts/harness/machine-cache.ts) that holds the binaries of these specs on this
- * architecture, or `undefined` when `MONITORING_STACK_CACHE=off`.
+ * The version of the folder's layout (launcher scripts, `<package>.d/` trees, the stamp): part of the machine cache's
+ * key, so a change to how {@link install} lays the binaries out is never answered by an older stored folder. Bump it
+ * with any such change.
  */
-export function machineBinariesDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const root = machineCacheRoot(env);
+const LAYOUT_VERSION = 1;
+
+/**
+ * The folder of the machine cache (scripts/harness/machine-cache.ts) that holds the binaries of these specs on this
+ * architecture, with the setting that put it there, or `undefined` when the machine cache is off.
+ * @throws FetchBinariesError when the machine cache's setting is invalid
+ */
+export function machineBinariesDir(env: NodeJS.ProcessEnv = process.env): MachineCacheRoot | undefined {
+  let root: MachineCacheRoot | undefined;
+  try {
+    root = machineCacheRoot(env);
+  } catch (error) {
+    if (error instanceof MachineCacheSettingError) throw new FetchBinariesError(`fetch-binaries: ${error.message}`);
+    throw error;
+  }
   if (root === undefined) return undefined;
-  const specs = JSON.stringify({ arch: process.arch, binaries: BINARIES }, (_key, value: unknown) =>
-    value instanceof RegExp ? value.source : value,
+  const decides = JSON.stringify(
+    { arch: process.arch, layout: LAYOUT_VERSION, launcher: launcherScript("TREE", "PATH"), binaries: BINARIES },
+    (_key, value: unknown) => (value instanceof RegExp ? value.toString() : value),
   );
-  return join(root, "bin", cacheKey(specs));
+  return { dir: join(root.dir, "bin", cacheKey(decides)), from: root.from };
 }
 
 /** How {@link ensureBinaries} got the binaries into place. */
@@ -443,37 +471,38 @@ export type EnsureOutcome = "up-to-date" | "copied" | "fetched";
 
 /**
  * Copies the binaries from the machine cache into `dest` when it holds them at the pinned versions, whole.
- * @returns why it did not (nothing stored, a copy that differs from its manifest, a binary of another version), or
- * undefined when `dest` now holds them
+ * @returns why it did not (nothing stored, a copy that differs from its manifest, a binary of another version, a
+ * folder it could not read), or undefined when `dest` now holds them
  */
 export function copyFromMachineCache(
   stored: string,
   dest: string,
   log: (line: string) => void = console.log,
 ): string | undefined {
-  if (!binariesUpToDate(stored)) return `${stored} holds no complete fetch of the pinned versions`;
-  mkdirSync(dirname(dest), { recursive: true });
-  const staging = join(mkdtempSync(join(dirname(dest), ".fetch-binaries-")), "bin");
+  let scratch = "";
   try {
+    if (!binariesUpToDate(stored)) return `${stored} holds no complete fetch of the pinned versions`;
+    mkdirSync(dirname(dest), { recursive: true });
+    scratch = mkdtempSync(join(dirname(dest), ".fetch-binaries-"));
+    const staging = join(scratch, "bin");
     const problem = copyStoredTree(stored, staging);
     if (problem !== undefined) return problem;
-    try {
-      checkVersions(staging, "cached", log);
-    } catch (error) {
-      return (error as Error).message;
-    }
+    checkVersions(staging, "cached", log);
     swapIn(staging, dest);
     return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   } finally {
-    rmSync(dirname(staging), { recursive: true, force: true });
+    if (scratch !== "") rmSync(scratch, { recursive: true, force: true });
   }
 }
 
 /**
  * Puts the binaries into `dest` unless they are there already at the pinned versions: from the machine cache when it
- * holds them (checked), else fetched from Debian's archive, then stored in the machine cache for the next checkout
- * (a failure to store is only reported).
+ * holds them (checked), else fetched from Debian's archive, then stored in the machine cache for the next checkout,
+ * replacing a stored folder that could not be used (a failure to store is only reported).
  * @returns what it did
+ * @throws FetchBinariesError when the fetch fails or the machine cache's setting is invalid
  */
 export function ensureBinaries(
   dest: string = DEFAULT_BIN_DIR,
@@ -481,22 +510,33 @@ export function ensureBinaries(
   env: NodeJS.ProcessEnv = process.env,
 ): EnsureOutcome {
   if (binariesUpToDate(dest)) return "up-to-date";
-  const stored = machineBinariesDir(env);
-  if (stored !== undefined && existsSync(stored)) {
-    const problem = copyFromMachineCache(stored, dest, log);
+  const cache = machineBinariesDir(env);
+  let refused = false;
+  if (cache !== undefined && existsSync(cache.dir)) {
+    const problem = copyFromMachineCache(cache.dir, dest, log);
     if (problem === undefined) {
-      log(`fetch-binaries: copied from the machine cache ${stored} into ${dest}`);
+      log(`fetch-binaries: copied from the machine cache ${cache.dir} into ${dest}`);
       return "copied";
     }
-    log(`fetch-binaries: not using the machine cache (${problem}); fetching from Debian's archive`);
+    refused = true;
+    log(`fetch-binaries: not using the machine cache: ${problem.replace(/^fetch-binaries: /, "")}`);
+    log(`fetch-binaries: fetching from Debian's archive instead; the fetch will replace ${cache.dir}`);
   }
   fetchBinaries(dest, log);
-  if (stored !== undefined) {
+  if (cache !== undefined) {
     try {
-      storeTree(dest, stored);
-      log(`fetch-binaries: stored in the machine cache ${stored} (MONITORING_STACK_CACHE=off turns it off)`);
+      const stored = storeTree(dest, cache.dir, refused);
+      log(
+        stored
+          ? `fetch-binaries: stored in the machine cache ${cache.dir} (${cache.from}; ${MACHINE_CACHE_ENV}=${MACHINE_CACHE_OFF} turns it off)`
+          : `fetch-binaries: another run stored the same binaries in the machine cache ${cache.dir} meanwhile`,
+      );
     } catch (error) {
-      log(`fetch-binaries: could not store the binaries in the machine cache ${stored}: ${(error as Error).message}`);
+      log(
+        `fetch-binaries: could not store the binaries in the machine cache ${cache.dir} (${cache.from}): ` +
+          `${(error as Error).message}\nSet ${MACHINE_CACHE_ENV} to a writable absolute folder, or to ` +
+          `${MACHINE_CACHE_OFF}; the binaries in ${dest} are fine either way.`,
+      );
     }
   }
   return "fetched";

@@ -1,18 +1,21 @@
 /**
  * The machine's cache of what `npm run fetch-binaries` fetched from Debian's archive, shared by every checkout of the
  * project on the machine (as npm's own cache is shared by every `npm ci`): a second clone copies the binaries from it
- * instead of reading Debian's package lists, downloading about 100 MB and unpacking it again (measured: 27 CPU-s and
- * 15-50 s of wall time per fresh clone, see docs/testing.md).
+ * instead of reading Debian's package lists, downloading about 100 MB and unpacking it again (docs/testing.md, "The
+ * machine cache", has the measurements).
  *
- * Where: `$MONITORING_STACK_CACHE` when set (`off` turns the cache off), else `$XDG_CACHE_HOME/monitoring-stack`,
- * else `~/.cache/monitoring-stack`. Under it, `bin/<key>/` holds one fetched folder, `key` being a digest of every
- * binary's spec (package, version, suite, paths), so a version bump never reuses an older fetch; storing a new key
- * removes the older ones. Removing the folder is always safe: the next run fetches again.
+ * Where: `$MONITORING_STACK_CACHE` when set to an absolute path (`off` turns the cache off; anything else is refused),
+ * else `$XDG_CACHE_HOME/monitoring-stack` when that is absolute, else `~/.cache/monitoring-stack`. Under it,
+ * `bin/<key>/` holds one fetched folder, `key` a digest of what decides its content (every binary's spec, the
+ * architecture, the layout's version), so a version bump never reuses an older fetch. A stored folder unused for
+ * {@link UNUSED_DAYS} days is removed when another is stored; nothing else under the cache's folder is ever removed.
  *
- * Trust: a stored folder carries a manifest (`manifest.sha256`: every file's SHA-256 and mode, every link's target)
- * written when it was stored; a copy is used only when its own manifest is exactly that one, and the caller then
- * checks every binary's version as after a download. Storing and copying go through a temporary folder renamed into
- * place, so a run that stops half-way leaves nothing that looks complete.
+ * Integrity, not authenticity: a stored folder carries a manifest (`manifest.sha256`: every file's SHA-256 and mode,
+ * every link's target) hashed from the source before it is stored; a copy is used only when its own manifest is exactly
+ * that one, and the caller then checks every binary's version as after a download. That catches a half-written or
+ * damaged folder, not someone who can write it: a folder not owned by this user, or writable by others, is refused.
+ * Storing and copying go through temporary folders renamed into place, so a run that stops half-way leaves nothing
+ * that looks complete.
  */
 import { createHash } from "node:crypto";
 import {
@@ -27,10 +30,12 @@ import {
   readlinkSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { homedir } from "node:os";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 
 /** The environment variable naming the machine cache's folder; `off` turns it off. */
 export const MACHINE_CACHE_ENV = "MONITORING_STACK_CACHE";
@@ -41,19 +46,56 @@ export const MACHINE_CACHE_OFF = "off";
 /** The manifest's file name inside a stored folder. */
 export const MANIFEST = "manifest.sha256";
 
-/** A temporary folder's name part: never taken for a stored folder, nor removed by another run's pruning. */
+/** A temporary folder's name part: never taken for a stored folder. */
 const PARTIAL = ".partial-";
 
+/** A stored folder no run has copied for this many days is removed when another one is stored. */
+export const UNUSED_DAYS = 30;
+
+/** A temporary folder older than this (its run was killed) is removed when another folder is stored. */
+const STALE_PARTIAL_MS = 3_600_000;
+
+/** The name of a stored folder: {@link cacheKey}'s digest. Nothing else below the cache is ever removed. */
+const KEY_NAME = /^[0-9a-f]{16}$/;
+
+/** A `MONITORING_STACK_CACHE` value that is neither `off` nor an absolute path. */
+export class MachineCacheSettingError extends Error {
+  public override readonly name = "MachineCacheSettingError";
+}
+
+/** Where the machine cache is, and which setting put it there (for messages). */
+export interface MachineCacheRoot {
+  readonly dir: string;
+  readonly from: string;
+}
+
 /**
- * The machine cache's folder, or `undefined` when `MONITORING_STACK_CACHE=off`.
+ * The machine cache's folder, or `undefined` when `MONITORING_STACK_CACHE=off` (or no home folder is known).
  * @param env the environment to read. @default process.env
+ * @throws MachineCacheSettingError when `MONITORING_STACK_CACHE` is neither `off` nor an absolute path
  */
-export function machineCacheRoot(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function machineCacheRoot(env: NodeJS.ProcessEnv = process.env): MachineCacheRoot | undefined {
   const configured = env[MACHINE_CACHE_ENV] ?? "";
   if (configured === MACHINE_CACHE_OFF) return undefined;
-  if (configured !== "") return resolve(configured);
+  if (configured !== "") {
+    if (!isAbsolute(configured)) {
+      throw new MachineCacheSettingError(
+        `${MACHINE_CACHE_ENV}=${configured}: expected an absolute folder (the machine cache of the fetched binaries) or ` +
+          `${MACHINE_CACHE_OFF} to turn it off; a relative folder would name a different place from each working directory.`,
+      );
+    }
+    return { dir: configured, from: `${MACHINE_CACHE_ENV}=${configured}` };
+  }
+  // The XDG base-directory spec: a relative XDG_CACHE_HOME is invalid and ignored.
   const xdg = env.XDG_CACHE_HOME ?? "";
-  return join(xdg !== "" ? resolve(xdg) : join(homedir(), ".cache"), "monitoring-stack");
+  if (isAbsolute(xdg)) return { dir: join(xdg, "monitoring-stack"), from: `XDG_CACHE_HOME=${xdg}` };
+  let home: string;
+  try {
+    home = homedir();
+  } catch {
+    return undefined;
+  }
+  return { dir: join(home, ".cache", "monitoring-stack"), from: "the default ~/.cache" };
 }
 
 /** A short digest of a JSON-serializable value: the key of a stored folder. */
@@ -88,32 +130,68 @@ export function treeManifest(dir: string): string {
 }
 
 /**
- * Stores a copy of `source` as `target` (a folder of the machine cache), with its manifest, and removes the other
- * stored folders beside it (older keys). Another run storing the same key at the same time is not an error.
+ * Stores a copy of `source` as `target` (a folder of the machine cache), with the manifest of `source`, replacing a
+ * `target` already there only when `replace` is set (the caller found it unusable); then removes the stored folders
+ * beside it that no run used for {@link UNUSED_DAYS} days, and temporary folders of killed runs.
+ * @returns true when it stored, false when another run stored the same key meanwhile (theirs is as good)
  */
-export function storeTree(source: string, target: string): void {
+export function storeTree(source: string, target: string, replace = false): boolean {
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
-  const staging = mkdtempSync(join(parent, `${basename(target)}${PARTIAL}`));
-  try {
-    cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
-    writeFileSync(join(staging, MANIFEST), treeManifest(staging));
-    chmodSync(staging, 0o755);
-    if (existsSync(target)) return;
+  let stored = false;
+  if (replace || !existsSync(target)) {
+    const staging = mkdtempSync(join(parent, `${basename(target)}${PARTIAL}`));
     try {
-      renameSync(staging, target);
-    } catch (error) {
-      // Another run stored the same key between the check and the rename: theirs is as good.
-      if (!existsSync(join(target, MANIFEST))) throw error;
+      const manifest = treeManifest(source);
+      cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
+      if (treeManifest(staging) !== manifest) throw new Error(`the copy of ${source} in ${staging} differs from it`);
+      writeFileSync(join(staging, MANIFEST), manifest);
+      chmodSync(staging, 0o755);
+      if (replace && existsSync(target)) renameSync(target, `${staging}-old`);
+      try {
+        renameSync(staging, target);
+        stored = true;
+      } catch (error) {
+        if (!existsSync(join(target, MANIFEST))) throw error;
+      }
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+      rmSync(`${staging}-old`, { recursive: true, force: true });
     }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
   }
+  prune(parent, basename(target));
+  return stored;
+}
+
+/** Removes the stored folders of `parent` unused for {@link UNUSED_DAYS} days but `keep`, and stale partial ones. */
+function prune(parent: string, keep: string): void {
+  const now = Date.now();
   for (const name of readdirSync(parent)) {
-    if (name !== basename(target) && !name.includes(PARTIAL)) {
-      rmSync(join(parent, name), { recursive: true, force: true });
+    if (name === keep) continue;
+    const path = join(parent, name);
+    let age: number;
+    try {
+      age = now - lstatSync(path).mtimeMs;
+    } catch {
+      continue;
     }
+    const unusedKey = KEY_NAME.test(name) && existsSync(join(path, MANIFEST)) && age > UNUSED_DAYS * 86_400_000;
+    const stalePartial = name.includes(PARTIAL) && age > STALE_PARTIAL_MS;
+    if (unusedKey || stalePartial) rmSync(path, { recursive: true, force: true });
   }
+}
+
+/**
+ * Why a stored folder must not be trusted: not owned by this user, or writable by its group or others (as ssh refuses
+ * such a key file); undefined when it may be used.
+ */
+export function untrustedBecause(stored: string): string | undefined {
+  const stat = statSync(stored);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) return `${stored} is owned by uid ${stat.uid}, not this user (${uid})`;
+  if ((stat.mode & 0o022) !== 0)
+    return `${stored} is writable by its group or others (mode ${(stat.mode & 0o777).toString(8)})`;
+  return undefined;
 }
 
 /**
@@ -123,6 +201,10 @@ export function storeTree(source: string, target: string): void {
 export function copyStoredTree(stored: string, staging: string): string | undefined {
   const manifestPath = join(stored, MANIFEST);
   if (!existsSync(manifestPath)) return `${stored} has no ${MANIFEST}`;
+  const untrusted = untrustedBecause(stored);
+  if (untrusted !== undefined) return untrusted;
+  // Marks it used, so pruning keeps it (UNUSED_DAYS).
+  utimesSync(stored, new Date(), new Date());
   cpSync(stored, staging, { recursive: true, verbatimSymlinks: true });
   const expected = readFileSync(manifestPath, "utf8");
   const actual = treeManifest(staging);
