@@ -1,7 +1,8 @@
 /**
  * jest's global setup: fetches on first use (and after a version bump) what the suites need from Debian's archive,
  * so `npm ci && npm test` runs every suite on a fresh clone:
- * - the Prometheus-family binaries into `.cache/bin` (skipped when `PROMETHEUS_BIN_DIR` names another directory).
+ * - the Prometheus-family binaries into `.cache/bin`, copied from the machine cache when an earlier fetch stored them
+ *   there (scripts/harness/machine-cache.ts; skipped when `PROMETHEUS_BIN_DIR` names another directory).
  *   When that fetch fails, `CI=true` fails the run here; locally the suites that need the binaries are skipped, each
  *   with a banner from the skip reporter.
  * - the community dashboards into `.cache/community-dashboards` (`npm run fetch-dashboards`). When that fetch fails,
