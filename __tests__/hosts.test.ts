@@ -398,7 +398,8 @@ describeWithBinaries("extra hosts' files with the real promtool", ["promtool"], 
     writeFileSync(join(dir, path), content);
     return path;
   };
-  const promtool = (args: string[]) => runBinary(bins.promtool, args, { cwd: dir, timeoutMs: 20_000 });
+  const promtool = (args: string[], env = process.env) =>
+    runBinary(bins.promtool, args, { cwd: dir, timeoutMs: 20_000, env });
 
   it("accepts the agent's prometheus.yml in agent mode, and the centre's web config", async () => {
     const { stack } = multiHost();
@@ -439,7 +440,7 @@ describeWithBinaries("extra hosts' files with the real promtool", ["promtool"], 
         { lineWidth: 0 },
       ),
     );
-    return runBinary(bins.promtool, ["test", "rules", name], { cwd: dir, timeoutMs: 20_000, env: promtoolTestEnv() });
+    return promtool(["test", "rules", name], promtoolTestEnv());
   };
 
   it("runs HostSilent's cases: it fires for a silent host, and must not while hosts send or within its window", async () => {

@@ -6,9 +6,9 @@
  * Debian's archive (`npm run fetch-binaries`, `npm run fetch-dashboards`), which jest's global setup otherwise does
  * after lint, waiting on the network. Measured on a fresh clone on a 2-core machine: the lint steps one after the other
  * 20.6 s (tsc 6.8, ESLint 5.4, Prettier 8.4), then the fetch 15 s (a copy from the machine cache once a fetch stored
- * the binaries there); side by side, see docs/testing.md. Each step's
- * output is printed whole when it ends. A failed lint step fails the run before jest starts, as `npm run lint && jest`
- * did. A failed fetch is only reported: jest's global setup fetches again and decides (CI=true fails the run there).
+ * the binaries there); side by side, see docs/testing.md. Each step's output is printed whole when it ends. A failed
+ * lint step fails the run before jest starts, as `npm run lint && jest` did. A failed fetch is only reported: jest's
+ * global setup fetches again and decides (CI=true fails the run there).
  *
  * Through npm: `npm test` is `exec node --import tsx scripts/test.ts` (no tsx relay process, which SIGKILLs a child
  * that is slow to confirm a signal: see scripts/dev.ts), so SIGINT and SIGTERM reach this script, which passes them
