@@ -210,6 +210,25 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
     }
   });
 
+  it("writes a manifest that tells apart names with spaces and line breaks", () => {
+    const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
+    try {
+      // Link "a b" to "c" and link "b" to "c a": with names written bare, both read `l c a b`.
+      const one = join(root, "one");
+      const two = join(root, "two");
+      mkdirSync(one);
+      mkdirSync(two);
+      symlinkSync("c", join(one, "a b"));
+      symlinkSync("c a", join(two, "b"));
+      expect(treeManifest(one)).toBe('l "c" "a b"\n');
+      expect(treeManifest(two)).toBe('l "c a" "b"\n');
+      writeFileSync(join(one, "x\nf 644 0 y"), "");
+      expect(treeManifest(one).split("\n")).toHaveLength(3);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("stores a folder with its source's manifest, copies it back only when whole and trusted", () => {
     const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
     try {
@@ -223,10 +242,10 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       const manifest = readFileSync(join(stored, MANIFEST), "utf8");
       expect(manifest).toBe(treeManifest(source));
       expect(manifest.split("\n")).toEqual([
-        "l run alias",
-        expect.stringMatching(/^f 755 [0-9a-f]{64} run$/),
-        "d share",
-        expect.stringMatching(/^f 644 [0-9a-f]{64} share\/data\.txt$/),
+        'l "run" "alias"',
+        expect.stringMatching(/^f 755 [0-9a-f]{64} "run"$/),
+        'd "share"',
+        expect.stringMatching(/^f 644 [0-9a-f]{64} "share\/data\.txt"$/),
         "",
       ]);
 
@@ -242,7 +261,7 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       writeFileSync(join(stored, "share", "data.txt"), "changed\n");
       const digest = createHash("sha256").update("changed\n").digest("hex");
       expect(copyStoredTree(stored, changed)).toBe(
-        `${stored} does not match its manifest.sha256: the copy has f 644 ${digest} share/data.txt`,
+        `${stored} does not match its manifest.sha256: the copy has f 644 ${digest} "share/data.txt"`,
       );
       expect(existsSync(changed)).toBe(false);
       rmSync(join(stored, "share", "data.txt"));

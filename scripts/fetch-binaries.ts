@@ -439,11 +439,12 @@ function swapIn(staging: string, dest: string): void {
 }
 
 /**
- * The version of the folder's layout (launcher scripts, `<package>.d/` trees, the stamp): part of the machine cache's
- * key, so a change to how {@link install} lays the binaries out is never answered by an older stored folder. Bump it
- * with any such change.
+ * The version of the folder's layout (launcher scripts, `<package>.d/` trees, the stamp) and of the machine cache's
+ * manifest format: part of the machine cache's key, so a change to how {@link install} lays the binaries out, or to
+ * how a stored folder's manifest reads, is never answered by an older stored folder. Bump it with any such change.
+ * 2: the manifest's paths and link targets are JSON strings.
  */
-const LAYOUT_VERSION = 1;
+const LAYOUT_VERSION = 2;
 
 /**
  * The folder of the machine cache (scripts/harness/machine-cache.ts) that holds the binaries of these specs on this

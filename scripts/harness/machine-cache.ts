@@ -104,8 +104,9 @@ export function cacheKey(value: unknown): string {
 }
 
 /**
- * The manifest of a folder: one sorted line per entry below it (but the manifest itself), `f <mode> <sha256> <path>`
- * for a file, `l <target> <path>` for a symbolic link, `d <path>` for a folder.
+ * The manifest of a folder: one sorted line per entry below it (but the manifest itself), `f <mode> <sha256> "<path>"`
+ * for a file, `l "<target>" "<path>"` for a symbolic link, `d "<path>"` for a folder. Paths and targets are JSON
+ * strings, so a name with a space, a quote or a line break reads back one way only.
  */
 export function treeManifest(dir: string): string {
   const lines: string[] = [];
@@ -115,13 +116,13 @@ export function treeManifest(dir: string): string {
       const rel = relative(dir, path);
       if (rel === MANIFEST) continue;
       const stat = lstatSync(path);
-      if (stat.isSymbolicLink()) lines.push(`l ${readlinkSync(path)} ${rel}`);
+      if (stat.isSymbolicLink()) lines.push(`l ${JSON.stringify(readlinkSync(path))} ${JSON.stringify(rel)}`);
       else if (stat.isDirectory()) {
-        lines.push(`d ${rel}`);
+        lines.push(`d ${JSON.stringify(rel)}`);
         walk(path);
       } else {
         const digest = createHash("sha256").update(readFileSync(path)).digest("hex");
-        lines.push(`f ${(stat.mode & 0o7777).toString(8)} ${digest} ${rel}`);
+        lines.push(`f ${(stat.mode & 0o7777).toString(8)} ${digest} ${JSON.stringify(rel)}`);
       }
     }
   };
