@@ -2,6 +2,7 @@ import { connect, type Socket } from "node:net";
 import { HTTP_METRICS, UNMATCHED_ENDPOINT } from "../src/metrics";
 import { MAX_PARAM_LENGTH } from "../src/server";
 import { closeGracefully } from "../src/shutdown";
+import { MAX_SIMULATED_LATENCY_MS } from "../src/simulate";
 import { sendHostileTraffic } from "./hostile-traffic";
 import { countsByLabels, parseExposition, samplesOf, scrape, startServer, type RunningServer } from "./helpers";
 import type { ServerOptions } from "../src/server";
@@ -162,8 +163,11 @@ describe("requests in flight", () => {
     const connections = Array.from({ length: 5 }, () => new RawConnection(running.port));
     await Promise.all(connections.map((connection) => connection.connected()));
 
+    // The longest latency: every request still waits when the gauge is read, however busy the machine (at 200 ms, a
+    // run with the CPU saturated read 0: the first requests had finished before the last arrived). Each wait ends at
+    // once when its client leaves.
     for (const connection of connections) {
-      connection.write(GET("/api/simulate?latency_ms=200").repeat(10));
+      connection.write(GET(`/api/simulate?latency_ms=${MAX_SIMULATED_LATENCY_MS}`).repeat(10));
     }
     expect(await inFlightSettles(running, 50)).toBe(50);
     for (const connection of connections) connection.socket.destroy();
