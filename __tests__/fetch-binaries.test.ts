@@ -11,6 +11,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -39,11 +40,22 @@ import {
   MACHINE_CACHE_OFF,
   MANIFEST,
   storeTree,
+  swapIn,
   treeManifest,
   UNUSED_DAYS,
 } from "../scripts/harness/machine-cache";
 import { BINARIES, describeWithBinaries } from "./support/prometheus-binaries";
 import { VERSIONS } from "./support/versions";
+
+/** Runs `body` with a new folder under the system's temp folder (`prefix` names it), removed afterwards. */
+function inScratch(prefix: string, body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe("fetch-binaries", () => {
   it("compares Debian versions by their upstream part", () => {
@@ -139,8 +151,7 @@ describe("fetch-binaries", () => {
   });
 
   it("launches a whole-package binary by its real path, its unpacked libraries first on LD_LIBRARY_PATH", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fetch-binaries-launcher-"));
-    try {
+    inScratch("fetch-binaries-launcher-", (dir) => {
       mkdirSync(join(dir, "pkg.d", "usr", "bin"), { recursive: true });
       const program = join(dir, "pkg.d", "usr", "bin", "show");
       writeFileSync(program, '#!/bin/sh\necho "$0 $1 $LD_LIBRARY_PATH"\n', { mode: 0o755 });
@@ -149,14 +160,11 @@ describe("fetch-binaries", () => {
       const arch = spawnSync("uname", ["-m"], { encoding: "utf8" }).stdout.trim();
       const run = spawnSync(join(dir, "show"), ["arg"], { encoding: "utf8", env: { PATH: process.env.PATH } });
       expect(run.stdout.trim()).toBe(`${program} arg ${join(dir, "pkg.d", "usr", "lib", `${arch}-linux-gnu`)}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("reuses a folder only when its stamp records the pinned versions and every binary is there", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fetch-binaries-"));
-    try {
+    inScratch("fetch-binaries-", (dir) => {
       mkdirSync(join(dir, "bin"));
       const bin = join(dir, "bin");
       for (const spec of Object.values(BINARIES)) writeFileSync(join(bin, spec.fileNames[0]), "");
@@ -171,9 +179,7 @@ describe("fetch-binaries", () => {
       writeFileSync(join(bin, "versions.json"), JSON.stringify(pinnedVersions()));
       rmSync(join(bin, "amtool"));
       expect(binariesUpToDate(bin)).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -211,8 +217,7 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
   });
 
   it("writes a manifest that tells apart names with spaces and line breaks", () => {
-    const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
-    try {
+    inScratch("machine-cache-", (root) => {
       // Link "a b" to "c" and link "b" to "c a": with names written bare, both read `l c a b`.
       const one = join(root, "one");
       const two = join(root, "two");
@@ -224,14 +229,11 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
       expect(treeManifest(two)).toBe('l "c a" "b"\n');
       writeFileSync(join(one, "x\nf 644 0 y"), "");
       expect(treeManifest(one).split("\n")).toHaveLength(3);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 
   it("stores a folder with its source's manifest, copies it back only when whole and trusted", () => {
-    const root = mkdtempSync(join(tmpdir(), "machine-cache-"));
-    try {
+    inScratch("machine-cache-", (root) => {
       const source = join(root, "source");
       mkdirSync(join(source, "share"), { recursive: true });
       writeFileSync(join(source, "run"), "#!/bin/sh\necho run\n", { mode: 0o755 });
@@ -277,14 +279,35 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
 
       rmSync(join(stored, MANIFEST));
       expect(copyStoredTree(stored, changed)).toBe(`${stored} has no manifest.sha256`);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
+  });
+
+  it("swaps a folder in whole, and puts the old one back when the new one cannot be moved in", () => {
+    inScratch("machine-cache-swap-", (root) => {
+      const target = join(root, "target");
+      mkdirSync(target);
+      writeFileSync(join(target, "old"), "old\n");
+      const staging = join(root, "staging");
+      mkdirSync(staging);
+      writeFileSync(join(staging, "new"), "new\n", { mode: 0o600 });
+      chmodSync(staging, 0o700);
+      swapIn(staging, target);
+      expect(readdirSync(target)).toEqual(["new"]);
+      expect(statSync(target).mode & 0o777).toBe(0o755);
+      expect(readdirSync(root).sort()).toEqual(["target"]);
+
+      // A folder cannot be moved into itself (EINVAL): the move in fails after the old folder was moved aside.
+      const inside = join(root, "outer", "inner");
+      mkdirSync(inside, { recursive: true });
+      writeFileSync(join(inside, "kept"), "kept\n");
+      expect(() => swapIn(join(root, "outer"), inside)).toThrow(/EINVAL/);
+      expect(readFileSync(join(inside, "kept"), "utf8")).toBe("kept\n");
+      expect(readdirSync(root).sort()).toEqual(["outer", "target"]);
+    });
   });
 
   it("removes only stored folders unused for UNUSED_DAYS days and temporary folders of killed runs, nothing else", () => {
-    const root = mkdtempSync(join(tmpdir(), "machine-cache-prune-"));
-    try {
+    inScratch("machine-cache-prune-", (root) => {
       const source = join(root, "source");
       mkdirSync(source);
       writeFileSync(join(source, "file"), "x");
@@ -310,16 +333,13 @@ describe("the machine cache (scripts/harness/machine-cache.ts)", () => {
         "eeeeeeeeeeeeeeee",
         "my-tool",
       ]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describeWithBinaries("the machine cache of the real binaries", Object.keys(BINARIES), () => {
   it("gives a checkout the stored binaries after running each one's version probe, and refuses another version", () => {
-    const root = mkdtempSync(join(tmpdir(), "machine-cache-bin-"));
-    try {
+    inScratch("machine-cache-bin-", (root) => {
       // The real binaries, linked rather than copied (the copy of 380 MB is what a fresh clone pays once, not a test).
       const linked = join(root, "linked");
       mkdirSync(linked);
@@ -351,8 +371,6 @@ describeWithBinaries("the machine cache of the real binaries", Object.keys(BINAR
       );
       expect(existsSync(other)).toBe(false);
       expect(readdirSync(join(root, "other"))).toEqual([]);
-    } finally {
-      rmSync(root, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -24,7 +24,6 @@
  */
 import { spawnSync } from "node:child_process";
 import {
-  chmodSync,
   copyFileSync,
   cpSync,
   existsSync,
@@ -32,7 +31,6 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -55,6 +53,7 @@ import {
   machineCacheRoot,
   type MachineCacheRoot,
   storeTree,
+  swapIn,
 } from "./harness/machine-cache";
 
 /** Debian suites tried in order: unstable carries the Prometheus 3.5 LTS line; testing may catch up. */
@@ -424,18 +423,6 @@ function checkVersions(dir: string, what: string, log: (line: string) => void): 
     );
   }
   return versions;
-}
-
-/**
- * Replaces `dest` with `staging`, readable by every user (a server that refuses root runs as nobody from there): the
- * old `dest` is renamed aside first, so `dest` is at every moment either the old folder or the new one, whole.
- */
-function swapIn(staging: string, dest: string): void {
-  chmodSync(staging, 0o755);
-  const aside = `${staging}-old`;
-  if (existsSync(dest)) renameSync(dest, aside);
-  renameSync(staging, dest);
-  rmSync(aside, { recursive: true, force: true });
 }
 
 /**

@@ -147,21 +147,40 @@ export function storeTree(source: string, target: string, replace = false): bool
       cpSync(source, staging, { recursive: true, verbatimSymlinks: true });
       if (treeManifest(staging) !== manifest) throw new Error(`the copy of ${source} in ${staging} differs from it`);
       writeFileSync(join(staging, MANIFEST), manifest);
-      chmodSync(staging, 0o755);
-      if (replace && existsSync(target)) renameSync(target, `${staging}-old`);
+      // Another run may have stored the same key while this one copied: theirs is kept unless it is to be replaced.
       try {
-        renameSync(staging, target);
-        stored = true;
+        if (replace || !existsSync(target)) {
+          swapIn(staging, target);
+          stored = true;
+        }
       } catch (error) {
         if (!existsSync(join(target, MANIFEST))) throw error;
       }
     } finally {
       rmSync(staging, { recursive: true, force: true });
-      rmSync(`${staging}-old`, { recursive: true, force: true });
     }
   }
   prune(parent, basename(target));
   return stored;
+}
+
+/**
+ * Replaces `target` with `staging` (a complete folder beside it), readable by every user (a server that refuses root
+ * runs as nobody from a copy of it): the old `target` is renamed aside first, so `target` is at every moment either the
+ * old folder or the new one, whole.
+ */
+export function swapIn(staging: string, target: string): void {
+  chmodSync(staging, 0o755);
+  const aside = `${staging}-old`;
+  const replacing = existsSync(target);
+  if (replacing) renameSync(target, aside);
+  try {
+    renameSync(staging, target);
+  } catch (error) {
+    if (replacing) renameSync(aside, target);
+    throw error;
+  }
+  rmSync(aside, { recursive: true, force: true });
 }
 
 /** Removes the stored folders of `parent` unused for {@link UNUSED_DAYS} days but `keep`, and stale partial ones. */
