@@ -67,18 +67,22 @@ function npmTest(dir: string, args: readonly string[] = [], onStart?: (pid: numb
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
     if (child.pid !== undefined) onStart?.(child.pid);
     const killer = setTimeout(() => child.kill("SIGKILL"), 50_000);
+    let afterExit: NodeJS.Timeout | undefined;
     let settled = false;
     const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (settled) return;
       settled = true;
+      // Both timers cleared: one left pending kept this file's jest worker alive past jest's end, which then killed
+      // it and printed "A worker process has failed to exit gracefully" (seen when this file ran last in a worker).
       clearTimeout(killer);
+      clearTimeout(afterExit);
       resolveRun({ code, signal, output });
     };
     child.on("close", settle);
     // A process left running would hold the pipes open and 'close' would never come: 2 s after npm exits, the
     // answer is npm's status (and that process fails the test below).
     child.on("exit", (code, signal) => {
-      setTimeout(() => {
+      afterExit = setTimeout(() => {
         child.stdout.destroy();
         child.stderr.destroy();
         settle(code, signal);
