@@ -4,8 +4,8 @@
  * 500 ms, kills it and prints "A worker process has failed to exit gracefully" at the end of a green run (a test
  * helper's forgotten 2 s timer did, in most full runs). It counts the timers the file's code set through its
  * setTimeout and setInterval (its own, its helpers' and the libraries it loads) that are neither cleared, fired nor
- * unref()'d; jest's own timers and Node's are not the file's. Plain CommonJS: jest requires its environment before any
- * transform is set up.
+ * unref()'d; jest's own timers and Node's are not the file's. jest's fake timers are not tracked (no file uses them).
+ * Plain CommonJS: jest requires its environment before any transform is set up.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const { TestEnvironment } = require("jest-environment-node");
