@@ -72,7 +72,7 @@ describe("the test environment (support/environment.cjs)", () => {
     }
   });
 
-  it("counts only the timers the file set: not those of another file, jest's or Node's", async () => {
+  it("counts only the timers the file set, not another file's", async () => {
     const environment = await environmentFor("/project/__tests__/tidy.test.ts");
     const elsewhere = setTimeout(() => undefined, 60_000);
     try {
