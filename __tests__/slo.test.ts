@@ -7,6 +7,7 @@
 import { Testing } from "cdktf";
 import { HTTP_DURATION_BUCKETS_SECONDS } from "@monitoring-stack/api/contract";
 import { API_REQUEST_METRICS, DEMO_API_DEFAULTS, addDemoApi } from "../constructs/api";
+import { rulesUnderTest } from "../constructs/core/rule-tests";
 import { isAlertingRule, type AlertingRule, type RecordingRule, type RulesDocument } from "../constructs/core/rules";
 import {
   MIN_OBJECTIVE_PERCENT,
@@ -200,6 +201,22 @@ describe("the default stack's SLOs: the demo API declares availability 99.9% and
     );
     expect([...ranges].sort()).toEqual(["1d", "1h", "2h", "30d", "30m", "3d", "5m", "6h"]);
     expect(stack.sloWindowScale).toBe(1);
+  });
+
+  it("runs each promtool case on the rules its alert reads: for the page (ticket) of both SLOs, their 1h, 5m, 6h, 30m (1d, 2h, 3d, 6h) series", () => {
+    // A case asserts on every alert of its name, and both SLOs have a page and a ticket, so both SLOs' rules stay.
+    const kept = (alert: string) =>
+      rulesUnderTest(document, [alert]).groups.flatMap((group) =>
+        group.rules.map((rule) => `${rule.labels?.sloth_id}: ${isAlertingRule(rule) ? rule.alert : rule.record}`),
+      );
+    const windows = (alert: string, ...ws: string[]) =>
+      ["api-availability", "api-latency"].flatMap((id) => [
+        ...ws.map((w) => `${id}: slo:sli_error:ratio_rate${w}`),
+        `${id}: ${alert}`,
+      ]);
+
+    expect(kept(SLO_ALERT_NAMES.page)).toEqual(windows(SLO_ALERT_NAMES.page, "5m", "30m", "1h", "6h"));
+    expect(kept(SLO_ALERT_NAMES.ticket)).toEqual(windows(SLO_ALERT_NAMES.ticket, "2h", "6h", "1d", "3d"));
   });
 
   it("deploys the SLO dashboard: per SLO its objective, budget remaining, current burn rate and burn rate per window", () => {

@@ -3,7 +3,16 @@
  * `rules.cases.ts`): input series in promtool's expanding notation, evaluation times, and Go's template formatting of
  * values as Prometheus' `humanize*` functions print them. Pure: the test suite writes the files and runs promtool.
  */
-import type { AlertRuleTest, RuleTestCase, RuleTestGroup, RuleTestSeries } from "./rules";
+import { analyzePromql, matcherAccepts, type PromqlSelector } from "../../dashboards/promql";
+import {
+  isAlertingRule,
+  type AlertRuleTest,
+  type Rule,
+  type RuleTestCase,
+  type RuleTestGroup,
+  type RuleTestSeries,
+  type RulesDocument,
+} from "./rules";
 import { formatDuration } from "./validation";
 
 /** Labels of a series. */
@@ -134,4 +143,62 @@ export function upCases(input: UpCasesInput): [RuleTestCase, RuleTestCase] {
       ),
     },
   ];
+}
+
+/** The series names an alerting rule writes besides its alerts: Prometheus' own, labelled with `alertname`. */
+const ALERT_SERIES: ReadonlySet<string> = new Set(["ALERTS", "ALERTS_FOR_STATE"]);
+
+/** Whether `selector` may select a series that `rule` writes; `false` only when a name or a fixed label rules it out. */
+function mayRead(selector: PromqlSelector, rule: Rule): boolean {
+  // An alert's label values may be templates (`{{ $labels.job }}`): only the plain ones are fixed.
+  const fixed: Readonly<Record<string, string>> = isAlertingRule(rule)
+    ? {
+        ...Object.fromEntries(Object.entries(rule.labels).filter(([, value]) => !value.includes("{{"))),
+        alertname: rule.alert,
+      }
+    : (rule.labels ?? {});
+  if (selector.metric !== undefined) {
+    if (isAlertingRule(rule) ? !ALERT_SERIES.has(selector.metric) : selector.metric !== rule.record) return false;
+  }
+  return selector.matchers.every(
+    (matcher) =>
+      matcher.label === "__name__" || !(matcher.label in fixed) || matcherAccepts(matcher, fixed[matcher.label]),
+  );
+}
+
+/**
+ * The rules of `document` that decide the alerts named `alerts` in a promtool case: every alerting rule of those names
+ * and, transitively, every rule writing a series a kept rule may select (the series' name, and each label the rule
+ * fixes accepted by the selector's matchers). Groups, and rules within a group, keep their order, so every kept rule
+ * reads exactly what it reads in the whole file: Prometheus evaluates a rule from the stored series alone, and a rule
+ * left out writes nothing a kept rule can select. promtool's cost grows with the rules it evaluates at every step: a
+ * case on the demo API's SLO page alert (both of its SLOs have one by that name, and a case asserts on every alert of
+ * the name) runs 10 of its file's 34 rules. When a query cannot be read (a selector without a metric name,
+ * a syntax error), the whole document is kept.
+ *
+ * @throws Error naming an alert the document does not define: a case about it would pass without proving anything.
+ */
+export function rulesUnderTest(document: RulesDocument, alerts: readonly string[]): RulesDocument {
+  const rules = document.groups.flatMap((group) => group.rules);
+  const missing = alerts.filter((alert) => !rules.some((rule) => isAlertingRule(rule) && rule.alert === alert));
+  if (missing.length > 0) {
+    throw new Error(`promtool case: the rule file has no alert ${missing.join(", ")}; name an alert it defines`);
+  }
+  const kept = new Set<Rule>(rules.filter((rule) => isAlertingRule(rule) && alerts.includes(rule.alert)));
+  const pending = [...kept];
+  for (let rule = pending.pop(); rule !== undefined; rule = pending.pop()) {
+    const analysis = analyzePromql(rule.expr);
+    if (analysis.errors.length > 0) return document;
+    for (const producer of rules) {
+      if (kept.has(producer) || !analysis.selectors.some((selector) => mayRead(selector, producer))) continue;
+      kept.add(producer);
+      pending.push(producer);
+    }
+  }
+  return {
+    ...document,
+    groups: document.groups
+      .map((group) => ({ ...group, rules: group.rules.filter((rule) => kept.has(rule)) }))
+      .filter((group) => group.rules.length > 0),
+  };
 }

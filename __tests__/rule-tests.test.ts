@@ -1,0 +1,126 @@
+/**
+ * rulesUnderTest: the rules of a rule file a promtool case runs against, those that decide its alerts. A kept rule must
+ * read in the reduced file exactly what it reads in the whole one, so every rule writing a series it may select stays.
+ */
+import { rulesUnderTest } from "../constructs/core/rule-tests";
+import type { AlertingRule, RecordingRule, RulesDocument } from "../constructs/core/rules";
+
+const annotations = { summary: "s", description: "d", runbook: "docs/runbooks/X.md" } as const;
+
+function alert(name: string, expr: string, labels: Record<string, string> = {}): AlertingRule {
+  return { alert: name, expr, for: "1m", labels: { severity: "warning", ...labels }, annotations };
+}
+
+function record(name: string, expr: string, labels?: Record<string, string>): RecordingRule {
+  return { record: name, expr, ...(labels !== undefined ? { labels } : {}) };
+}
+
+/** The kept rules, as `group: alert or record` in file order. */
+function kept(document: RulesDocument): string[] {
+  return document.groups.flatMap((group) =>
+    group.rules.map((rule) => `${group.name}: ${"alert" in rule ? rule.alert : rule.record}`),
+  );
+}
+
+describe("rulesUnderTest", () => {
+  it("keeps the alert and, transitively, the recordings it reads, in the file's order; drops the rest and empty groups", () => {
+    const document: RulesDocument = {
+      groups: [
+        {
+          name: "recordings",
+          rules: [
+            record("job:errors:rate5m", "sum(rate(errors_total[5m]))"),
+            record("job:unused:rate5m", "sum(rate(unused_total[5m]))"),
+            record("job:errors:ratio", "job:errors:rate5m / job:requests:rate5m"),
+            record("job:requests:rate5m", "sum(rate(requests_total[5m]))"),
+          ],
+        },
+        { name: "other", rules: [alert("Other", "up == 0")] },
+        { name: "alerts", rules: [alert("Errors", "job:errors:ratio > 0.1")] },
+      ],
+    };
+
+    expect(kept(rulesUnderTest(document, ["Errors"]))).toEqual([
+      "recordings: job:errors:rate5m",
+      "recordings: job:errors:ratio",
+      "recordings: job:requests:rate5m",
+      "alerts: Errors",
+    ]);
+    expect(kept(rulesUnderTest(document, ["Errors", "Other"]))).toHaveLength(5);
+  });
+
+  it("leaves out a recording whose fixed labels the selector rules out, keeps one whose label comes from the query", () => {
+    const document: RulesDocument = {
+      groups: [
+        {
+          name: "slo",
+          rules: [
+            record("slo:ratio", "sum(rate(a_total[5m]))", { slo: "a" }),
+            record("slo:ratio", "sum(rate(b_total[5m]))", { slo: "b" }),
+            record("slo:ratio", "sum(rate(c_total[5m]))", { slo: "c" }),
+            record("slo:ratio", "sum by (slo) (rate(d_total[5m]))"),
+          ],
+        },
+        {
+          name: "alerts",
+          rules: [
+            alert("A", 'slo:ratio{slo="a"} > 1'),
+            alert("NotB", 'slo:ratio{slo!="b"} > 1'),
+            alert("AorC", 'slo:ratio{slo=~"a|c"} > 1'),
+          ],
+        },
+      ],
+    };
+    const recorded = (alerts: string[]) =>
+      rulesUnderTest(document, alerts)
+        .groups[0].rules.map((rule) => ("record" in rule ? rule.expr : ""))
+        .map((expr) => /\w_total/.exec(expr)?.[0]);
+
+    expect(recorded(["A"])).toEqual(["a_total", "d_total"]);
+    expect(recorded(["NotB"])).toEqual(["a_total", "c_total", "d_total"]);
+    expect(recorded(["AorC"])).toEqual(["a_total", "c_total", "d_total"]);
+  });
+
+  it("keeps the alert an ALERTS selector names, and treats a templated alert label as unknown", () => {
+    const document: RulesDocument = {
+      groups: [
+        {
+          name: "alerts",
+          rules: [
+            alert("Down", "up == 0", { team: "{{ $labels.team }}" }),
+            alert("Slow", "latency > 1", { team: "web" }),
+            alert("DownTooLong", 'ALERTS{alertname="Down", alertstate="firing", team="db"} == 1'),
+            alert("WebAlerts", 'count(ALERTS{team="web"}) > 0'),
+          ],
+        },
+      ],
+    };
+
+    expect(kept(rulesUnderTest(document, ["DownTooLong"]))).toEqual(["alerts: Down", "alerts: DownTooLong"]);
+    expect(kept(rulesUnderTest(document, ["WebAlerts"]))).toEqual([
+      "alerts: Down",
+      "alerts: Slow",
+      "alerts: DownTooLong",
+      "alerts: WebAlerts",
+    ]);
+  });
+
+  it("keeps the whole document when a query selects series without a metric name", () => {
+    const document: RulesDocument = {
+      groups: [
+        { name: "recordings", rules: [record("job:x", "sum(x)"), record("job:y", "sum(y)")] },
+        { name: "alerts", rules: [alert("Any", 'count({job="api"}) > 0')] },
+      ],
+    };
+
+    expect(rulesUnderTest(document, ["Any"])).toBe(document);
+  });
+
+  it("refuses an alert the file does not define, naming it", () => {
+    const document: RulesDocument = { groups: [{ name: "alerts", rules: [alert("Down", "up == 0")] }] };
+
+    expect(() => rulesUnderTest(document, ["Down", "Gone"])).toThrow(
+      "promtool case: the rule file has no alert Gone; name an alert it defines",
+    );
+  });
+});
