@@ -3,29 +3,34 @@
  * file ends, so the long ones must start first. jest's own sequencer orders by the durations it cached in an earlier
  * run and, with no cache (a fresh clone, CI), by file size: there the Alertmanager suite (a small file that waits on
  * Prometheus for a minute) would start last and make the run its whole duration longer. The files below start first,
- * longest first (durations measured on this machine in full runs on a fresh clone); every other file follows in
- * jest's order. Plain CommonJS: jest requires its sequencer before any transform is set up.
+ * in that order; every other file follows in jest's order. The run is bound by CPU, so the order also keeps both
+ * cores busy: the three Docker suites, which mostly wait (on builds, health checks, Prometheus' resend delay) for 90 to
+ * 105 s, start first beside rule-cases; the files that use the most CPU come next, so that the worker rule-cases frees
+ * after about a minute runs main.ts' synths beside those waits, and the PostgreSQL recipe (another 30 s wait, little
+ * CPU) comes after them. Measured on a fresh clone on a 2-core machine with the PostgreSQL suite fifth: the CPU 24 to
+ * 68 % busy for the 30 s after rule-cases ended, while only the four Docker suites ran. Plain CommonJS: jest requires
+ * its sequencer before any transform is set up.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const { basename } = require("node:path");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const TestSequencer = require("@jest/test-sequencer").default;
 
-/** The test files that run longest (mostly waiting on real processes), longest first. */
+/** The test files that run longest: the ones mostly waiting on real processes, then the ones using most CPU. */
 const LONG_FIRST = Object.freeze([
   "docker-alertmanager.test.ts",
   "docker-deploy.test.ts",
   "multi-host.test.ts",
   "rule-cases.test.ts",
-  "docker-postgres.test.ts",
-  "dev.test.ts",
-  "e2e.test.ts",
-  "verify.test.ts",
-  "library.test.ts",
-  "exporters-e2e.test.ts",
-  "hostile.test.ts",
   "main.test.ts",
+  "library.test.ts",
+  "dev.test.ts",
+  "verify.test.ts",
+  "e2e.test.ts",
+  "docker-postgres.test.ts",
+  "exporters-e2e.test.ts",
   "verify-basic-auth.test.ts",
+  "hostile.test.ts",
 ]);
 
 /**
