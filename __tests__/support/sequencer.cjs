@@ -7,9 +7,9 @@
  * cores busy: the three Docker suites, which mostly wait (on builds, health checks, Prometheus' resend delay) for 90 to
  * 105 s, start first beside rule-cases; the files that use the most CPU come next, so that the worker rule-cases frees
  * after about a minute runs main.ts' synths beside those waits, and the PostgreSQL recipe (another 30 s wait, little
- * CPU) comes after them. Measured on a fresh clone on a 2-core machine with the PostgreSQL suite fifth: the CPU 24 to
- * 68 % busy for the 30 s after rule-cases ended, while only the four Docker suites ran. Plain CommonJS: jest requires
- * its sequencer before any transform is set up.
+ * CPU) comes after them. Measured on a fresh clone on a 2-core machine (4 workers): with the PostgreSQL suite fifth,
+ * the cores were 24 to 68 % busy for the 30 s after rule-cases ended, while only the four Docker suites ran; with
+ * main.test.ts there, 76 to 99 %. Plain CommonJS: jest requires its sequencer before any transform is set up.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const { basename } = require("node:path");

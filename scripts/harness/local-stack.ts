@@ -20,6 +20,7 @@ import {
   chownSync,
   cpSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -76,10 +77,73 @@ export function buildDefaultMonitoringStack(
   return inspectMonitoringStack({}, { scrapeIntervalSeconds, ...overrides }).stack;
 }
 
+/** How often a caller waiting on another process' build of the API looks again, in milliseconds. */
+const BUILD_POLL_MS = 100;
+
+/** Blocks this thread for `ms` without using CPU (buildApi is synchronous, as the spawnSync of its build is). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes `lock` for this process: the file appears at once with this process' PID in it (a hard link to a file
+ * written first), or not at all when another process holds it.
+ */
+function tryLock(lock: string): boolean {
+  const mine = `${lock}.${process.pid}`;
+  writeFileSync(mine, String(process.pid));
+  try {
+    linkSync(mine, lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    rmSync(mine, { force: true });
+  }
+}
+
+/** Whether `lock` is held: the file is there, younger than `boundMs`, and the process it names is alive. */
+function lockHeld(lock: string, boundMs: number): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > boundMs) return false;
+    const pid = Number(readFileSync(lock, "utf8"));
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
+/**
+ * Runs `work` unless `done()`, so that processes sharing `lock` run it once: the first caller takes the lock file
+ * (holding its PID) and runs `work`; the others wait, without using CPU, until `done()` (they return) or the lock is
+ * released (they take it). A lock whose process is gone, or older than `boundMs` (a run killed mid-work, a PID reused
+ * since), is taken over; a caller that waited `boundMs` runs `work` itself. That, or a lock taken over just as it
+ * was released, can let two callers run `work`: it must tolerate that. Synchronous, as its one caller is.
+ */
+export function onceUnderLock(lock: string, done: () => boolean, work: () => void, boundMs: number): void {
+  const waitUntil = Date.now() + boundMs;
+  let locked = tryLock(lock);
+  while (!locked && Date.now() < waitUntil) {
+    if (done()) return;
+    if (lockHeld(lock, boundMs)) sleepSync(BUILD_POLL_MS);
+    else rmSync(lock, { force: true });
+    locked = tryLock(lock);
+  }
+  try {
+    if (!done()) work();
+  } finally {
+    if (locked) rmSync(lock, { force: true });
+  }
+}
+
 /**
  * Compiles the API with its own tsconfig (what `npm run build -w app` does) into a cache directory keyed by the digest
  * of app/'s sources, so a run builds at most once and never uses a stale build. Returns the path of `main.js`.
- * Concurrent suites may both build; the first rename wins and the other build is discarded.
+ *
+ * Suites starting together (dev, verify and e2e start within 3 s of each other) compile it once: the first takes the
+ * lock next to the build (`api-<digest>.lock`, onceUnderLock), the others wait for its build. Should two builds of the
+ * same sources still finish (a waiter that gave up), the first rename wins and the other is discarded.
  */
 export function buildApi(): string {
   const digest = createHash("sha256");
@@ -95,6 +159,17 @@ export function buildApi(): string {
   if (existsSync(mainJs)) return mainJs;
 
   mkdirSync(API_BUILD_CACHE, { recursive: true });
+  onceUnderLock(
+    `${outDir}.lock`,
+    () => existsSync(mainJs),
+    () => compileApi(outDir),
+    HARNESS_TIMEOUTS_MS.build,
+  );
+  return mainJs;
+}
+
+/** Compiles app/ into `outDir`, through a temporary folder renamed into place. */
+function compileApi(outDir: string): void {
   const building = mkdtempSync(join(API_BUILD_CACHE, "building-"));
   const tsc = require.resolve("typescript/bin/tsc", { paths: [PROJECT_ROOT] });
   const result = spawnSync(process.execPath, [tsc, "-p", join(APP_DIR, "tsconfig.json"), "--outDir", building], {
@@ -113,7 +188,6 @@ export function buildApi(): string {
     // Another suite finished the same build first; its output is identical.
     rmSync(building, { recursive: true, force: true });
   }
-  return mainJs;
 }
 
 function listFiles(dir: string): string[] {
