@@ -15,21 +15,24 @@ import {
   mapTargetsToLoopback,
   mapUrlToLoopback,
   loopbackAddresses,
+  onceUnderLock,
   whyNotRun,
   ProcessGroup,
   processAlive,
   startLocalService,
 } from "../scripts/harness/local-stack";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readlinkSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -355,5 +358,99 @@ describe("processAlive", () => {
     }
     await new Promise((resolveExit) => parent.once("exit", resolveExit));
     expect(processAlive(parent.pid ?? 0)).toBe(false);
+  });
+});
+
+describe("onceUnderLock: the API is compiled once by the suites that start together", () => {
+  let dir = "";
+  let lock = "";
+  let marker = "";
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "harness-lock-"));
+    lock = join(dir, "work.lock");
+    marker = join(dir, "done");
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** `work` for onceUnderLock: counts its runs and leaves the marker `done` looks for. */
+  function counted(): { readonly work: () => void; readonly runs: () => number } {
+    let runs = 0;
+    return {
+      work: () => {
+        runs += 1;
+        writeFileSync(marker, "");
+      },
+      runs: () => runs,
+    };
+  }
+
+  /** A plain node process holding `lock` (its PID in it); it finishes its work after `ms` (never when undefined). */
+  async function holder(ms: number | undefined): Promise<ReturnType<typeof spawn>> {
+    const finish =
+      ms === undefined
+        ? "setInterval(() => {}, 1000);"
+        : `setTimeout(() => { fs.writeFileSync(${JSON.stringify(marker)}, ""); fs.rmSync(${JSON.stringify(lock)}); }, ${ms});`;
+    const child = spawn(process.execPath, [
+      "-e",
+      `const fs = require("fs"); fs.writeFileSync(${JSON.stringify(lock)}, String(process.pid)); ${finish}`,
+    ]);
+    const deadline = Date.now() + 5000;
+    while (!existsSync(lock) && Date.now() < deadline) await new Promise((tick) => setTimeout(tick, 20));
+    return child;
+  }
+
+  it("runs the work and removes its lock; runs nothing when the work is done", () => {
+    const { work, runs } = counted();
+    onceUnderLock(lock, () => existsSync(marker), work, 5000);
+    onceUnderLock(lock, () => existsSync(marker), work, 5000);
+
+    expect(runs()).toBe(1);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("waits for a live holder instead of working, and returns once the holder's work is done", async () => {
+    const child = await holder(800);
+    try {
+      const { work, runs } = counted();
+      const started = Date.now();
+      onceUnderLock(lock, () => existsSync(marker), work, 10_000);
+
+      expect(runs()).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+      expect(existsSync(marker)).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("takes over a lock whose process is gone, and one older than the bound (a PID reused since)", () => {
+    const gone = spawnSync("true").pid;
+    writeFileSync(lock, String(gone));
+    const first = counted();
+    onceUnderLock(lock, () => false, first.work, 5000);
+
+    writeFileSync(lock, String(process.pid));
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    utimesSync(lock, tenMinutesAgo, tenMinutesAgo);
+    const second = counted();
+    onceUnderLock(lock, () => false, second.work, 60_000);
+
+    expect([first.runs(), second.runs()]).toEqual([1, 1]);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it("works itself after waiting the bound for a holder that never finishes, and leaves the holder's lock", async () => {
+    const child = await holder(undefined);
+    try {
+      const { work, runs } = counted();
+      const started = Date.now();
+      onceUnderLock(lock, () => existsSync(marker), work, 400);
+
+      expect(runs()).toBe(1);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(readFileSync(lock, "utf8")).toBe(String(child.pid));
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
