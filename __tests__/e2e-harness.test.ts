@@ -384,7 +384,10 @@ describe("onceUnderLock: the API is compiled once by the suites that start toget
     };
   }
 
-  /** A plain node process holding `lock` (its PID in it); it finishes its work after `ms` (never when undefined). */
+  /**
+   * A plain node process holding `lock` (its PID in it, written first and linked into place as onceUnderLock does, so
+   * the lock never appears empty); it finishes its work after `ms` (never when undefined).
+   */
   async function holder(ms: number | undefined): Promise<ReturnType<typeof spawn>> {
     const finish =
       ms === undefined
@@ -392,7 +395,7 @@ describe("onceUnderLock: the API is compiled once by the suites that start toget
         : `setTimeout(() => { fs.writeFileSync(${JSON.stringify(marker)}, ""); fs.rmSync(${JSON.stringify(lock)}); }, ${ms});`;
     const child = spawn(process.execPath, [
       "-e",
-      `const fs = require("fs"); fs.writeFileSync(${JSON.stringify(lock)}, String(process.pid)); ${finish}`,
+      `const fs = require("fs"); const mine = ${JSON.stringify(`${lock}.holder`)}; fs.writeFileSync(mine, String(process.pid)); fs.linkSync(mine, ${JSON.stringify(lock)}); ${finish}`,
     ]);
     const deadline = Date.now() + 5000;
     while (!existsSync(lock) && Date.now() < deadline) await new Promise((tick) => setTimeout(tick, 20));
