@@ -77,7 +77,7 @@ function ruleCount(document: RulesDocument): number {
   return document.groups.reduce((count, group) => count + group.rules.length, 0);
 }
 
-/** The unit-test file of one case: its rule file (or the rules of it the case's alerts read), evaluated at the stack's interval. */
+/** The unit-test file of one case: the rule file it runs on, evaluated at the stack's interval. */
 function ruleTestFile(file: string, group: RuleTestGroup): string {
   return stringify(
     {

@@ -17,7 +17,8 @@ export { isCi } from "../../scripts/harness/ci";
  * times what is live between collections instead of twice), unless GOGC is already set. It changes how often promtool
  * collects, not what it evaluates: the SLO cases, two simulated hours of 30-day windows each, spend a third of their
  * CPU collecting. Measured on this 2-core machine, `npx jest __tests__/rule-cases.test.ts` twice each (every case on
- * its whole rule file, before rulesUnderTest): 61 and 70 CPU-s at the default (100), 48 and 52 at 200, the run's peak RSS 201 MB both ways (jest's own; promtool's less).
+ * its whole rule file, before rulesUnderTest): 61 and 70 CPU-s at the default (100), 48 and 52 at 200, the run's peak
+ * RSS 201 MB both ways (jest's own; promtool's less).
  */
 export function promtoolTestEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { ...env, GOGC: env.GOGC ?? "200" };

@@ -148,7 +148,7 @@ export function upCases(input: UpCasesInput): [RuleTestCase, RuleTestCase] {
 /** The series names an alerting rule writes besides its alerts: Prometheus' own, labelled with `alertname`. */
 const ALERT_SERIES: ReadonlySet<string> = new Set(["ALERTS", "ALERTS_FOR_STATE"]);
 
-/** Whether `selector` may select a series that `rule` writes; `false` only when a name or a fixed label rules it out. */
+/** Whether `selector` may select a series `rule` writes; `false` only when the name or a fixed label rules it out. */
 function mayRead(selector: PromqlSelector, rule: Rule): boolean {
   // An alert's label values may be templates (`{{ $labels.job }}`): only the plain ones are fixed.
   const fixed: Readonly<Record<string, string>> = isAlertingRule(rule)
