@@ -426,7 +426,7 @@ describe("onceUnderLock: the API is compiled once by the suites that start toget
     }
   });
 
-  it("takes over a lock whose process is gone, and one older than the bound (a PID reused since)", () => {
+  it("takes over a lock whose process is gone, and one older than twice the bound (a PID reused since)", () => {
     const gone = spawnSync("true").pid;
     writeFileSync(lock, String(gone));
     const first = counted();

@@ -2,7 +2,8 @@
  * Every rule file of the stack with every component enabled, checked by the real promtool (Prometheus 3.5): `check config` on the generated
  * prometheus.yml, `check rules` on each rule file, and `test rules` on every promtool case a component registered next
  * to its rules (`rules.cases.ts`, passed to `stack.addAlertRules(name, rules, { tests })`), each case on the rules of
- * its file that decide its alerts (`rulesUnderTest`: the rules they read, transitively, as rendered).
+ * its file that decide its alerts (`rulesUnderTest`: the rules they read, transitively, as rendered), and per file the
+ * shortest case of each kind of input on the whole file too, so that every rule still evaluates without error.
  *
  * Nothing here names a component or an alert: the rule files, the alerts and the cases are read from the synthesized
  * stack, and the cases are rendered from the same context the rules are (scrape interval, jobs, runbook base URL), so
@@ -76,6 +77,34 @@ function alertsOf(group: RuleTestGroup): string[] {
 function ruleCount(document: RulesDocument): number {
   return document.groups.reduce((count, group) => count + group.rules.length, 0);
 }
+
+/** Seconds in a duration as formatDuration writes it (`1h10m`, `90s`). */
+function durationSeconds(text: string): number {
+  const units: Readonly<Record<string, number>> = { d: 86400, h: 3600, m: 60, s: 1 };
+  let total = 0;
+  for (const [, count, unit] of text.matchAll(/(\d+)([dhms])/g)) total += Number(count) * units[unit];
+  return total;
+}
+
+/**
+ * The cases that also run on their whole rule file: per file, the shortest case of each kind of input (the metric
+ * names of its input series) among those rulesUnderTest reduces. promtool fails a run when any rule's evaluation fails,
+ * so every rule of a file, those no alert reads included (an SLO's meta series), still evaluates on every kind of input
+ * its cases have, as when every case ran on its whole file.
+ */
+const WHOLE_FILE_CASES = RULE_FILES.flatMap((file) => {
+  const lasting = (ruleCase: RuleTestCase): number =>
+    Math.max(...ruleCase.group.alert_rule_test.map((test) => durationSeconds(test.eval_time)));
+  const shortest = new Map<string, RuleTestCase>();
+  for (const ruleCase of file.cases) {
+    if (ruleCount(rulesUnderTest(file.document, alertsOf(ruleCase.group))) === ruleCount(file.document)) continue;
+    const names = ruleCase.group.input_series.map((input) => input.series.replace(/\{[\s\S]*$/, ""));
+    const kind = [...new Set(names)].sort().join(" ");
+    const known = shortest.get(kind);
+    if (known === undefined || lasting(ruleCase) < lasting(known)) shortest.set(kind, ruleCase);
+  }
+  return [...shortest.values()].map((ruleCase) => ({ file, ruleCase }));
+});
 
 /** The unit-test file of one case: the rule file it runs on, evaluated at the stack's interval. */
 function ruleTestFile(file: string, group: RuleTestGroup): string {
@@ -181,16 +210,18 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
 
   /**
    * Runs one case against the rules of its file that decide its alerts (rulesUnderTest), in a file of their own, or
-   * against the rule file itself when that is all of it: an SLO case evaluates 10 of 34 rules at every 15 s step.
+   * against the rule file itself when that is all of it or `whole` is set: an SLO case evaluates 10 of 34 rules at
+   * every 15 s step.
    */
   function runCase(
     file: (typeof RULE_FILES)[number],
     group: RuleTestGroup,
     fileName = `${slug(group.name)}.test.yml`,
+    whole = false,
   ): Promise<RunResult> {
     const needed = rulesUnderTest(file.document, alertsOf(group));
     let rules = file.path;
-    if (ruleCount(needed) < ruleCount(file.document)) {
+    if (!whole && ruleCount(needed) < ruleCount(file.document)) {
       rules = join("cases", fileName.replace(/\.test\.yml$/, ".rules.yml"));
       write(rules, toGeneratedYaml(needed));
     }
@@ -272,6 +303,14 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
     for (const { file, ruleCase } of CASES) {
       it(ruleCase.title, async () => {
         const result = await runCase(file, ruleCase.group);
+
+        expect(outcome(result)).toEqual({ exitCode: 0, timedOut: false, output: expect.stringContaining("SUCCESS") });
+      });
+    }
+
+    for (const { file, ruleCase } of WHOLE_FILE_CASES) {
+      it(`${ruleCase.title}, on every rule of ${file.path}`, async () => {
+        const result = await runCase(file, ruleCase.group, `${slug(ruleCase.group.name)}.whole.test.yml`, true);
 
         expect(outcome(result)).toEqual({ exitCode: 0, timedOut: false, output: expect.stringContaining("SUCCESS") });
       });

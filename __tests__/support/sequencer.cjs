@@ -5,9 +5,10 @@
  * Prometheus for a minute) would start last and make the run its whole duration longer. The files below start first,
  * in that order; every other file follows in jest's order. The run is bound by CPU, so the order also keeps both
  * cores busy: the three Docker suites, which mostly wait (on builds, health checks, Prometheus' resend delay) for 90 to
- * 105 s, start first beside rule-cases; the files that use the most CPU come next, so that the worker rule-cases frees
- * after about a minute runs main.ts' synths beside those waits, and the PostgreSQL recipe (another 30 s wait, little
- * CPU) comes after them. Measured on a fresh clone on a 2-core machine (4 workers): with the PostgreSQL suite fifth,
+ * 105 s, start first beside rule-cases; the files that use the most CPU come next (with 5 workers main.test.ts starts
+ * at once, library.test.ts on the first worker freed), so their work runs beside those waits, and the PostgreSQL
+ * recipe (another 30 s wait, little CPU) comes after them. Measured on a fresh clone on a 2-core machine with 4
+ * workers, main.test.ts taking the worker rule-cases freed after about a minute: with the PostgreSQL suite fifth,
  * the cores were 24 to 68 % busy for the 30 s after rule-cases ended, while only the four Docker suites ran; with
  * main.test.ts there, 76 to 99 %. Plain CommonJS: jest requires its sequencer before any transform is set up.
  */
@@ -16,7 +17,7 @@ const { basename } = require("node:path");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const TestSequencer = require("@jest/test-sequencer").default;
 
-/** The test files that run longest: the ones mostly waiting on real processes, then the ones using most CPU. */
+/** The test files that run longest, in the order they start (see above). */
 const LONG_FIRST = Object.freeze([
   "docker-alertmanager.test.ts",
   "docker-deploy.test.ts",

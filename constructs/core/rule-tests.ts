@@ -148,12 +148,18 @@ export function upCases(input: UpCasesInput): [RuleTestCase, RuleTestCase] {
 /** The series names an alerting rule writes besides its alerts: Prometheus' own, labelled with `alertname`. */
 const ALERT_SERIES: ReadonlySet<string> = new Set(["ALERTS", "ALERTS_FOR_STATE"]);
 
-/** Whether `selector` may select a series `rule` writes; `false` only when the name or a fixed label rules it out. */
+/**
+ * Whether `selector` may select a series `rule` writes; `false` only when the name, or an `=` or `!=` matcher on a
+ * label the rule fixes, rules it out. Regex matchers never do: JavaScript's regexes are not Prometheus' RE2.
+ */
 function mayRead(selector: PromqlSelector, rule: Rule): boolean {
-  // An alert's label values may be templates (`{{ $labels.job }}`): only the plain ones are fixed.
+  // An alert's label values may be templates (`{{ $labels.job }}`): only the plain ones are fixed; Prometheus sets
+  // `alertstate` on ALERTS itself.
   const fixed: Readonly<Record<string, string>> = isAlertingRule(rule)
     ? {
-        ...Object.fromEntries(Object.entries(rule.labels).filter(([, value]) => !value.includes("{{"))),
+        ...Object.fromEntries(
+          Object.entries(rule.labels).filter(([name, value]) => !value.includes("{{") && name !== "alertstate"),
+        ),
         alertname: rule.alert,
       }
     : (rule.labels ?? {});
@@ -162,19 +168,31 @@ function mayRead(selector: PromqlSelector, rule: Rule): boolean {
   }
   return selector.matchers.every(
     (matcher) =>
-      matcher.label === "__name__" || !(matcher.label in fixed) || matcherAccepts(matcher, fixed[matcher.label]),
+      (matcher.op !== "=" && matcher.op !== "!=") ||
+      matcher.label === "__name__" ||
+      !(matcher.label in fixed) ||
+      matcherAccepts(matcher, fixed[matcher.label]),
   );
+}
+
+/** Whether a rule's label or annotation templates run queries of their own (`{{ query "..." }}`). */
+function templatesQuery(rule: Rule): boolean {
+  const templates = isAlertingRule(rule)
+    ? [...Object.values(rule.labels), ...Object.values(rule.annotations)]
+    : Object.values(rule.labels ?? {});
+  return templates.some((text) => /\{\{[^}]*\bquery\b/.test(text));
 }
 
 /**
  * The rules of `document` that decide the alerts named `alerts` in a promtool case: every alerting rule of those names
  * and, transitively, every rule writing a series a kept rule may select (the series' name, and each label the rule
- * fixes accepted by the selector's matchers). Groups, and rules within a group, keep their order, so every kept rule
- * reads exactly what it reads in the whole file: Prometheus evaluates a rule from the stored series alone, and a rule
- * left out writes nothing a kept rule can select. promtool's cost grows with the rules it evaluates at every step: a
- * case on the demo API's SLO page alert (both of its SLOs have one by that name, and a case asserts on every alert of
- * the name) runs 10 of its file's 34 rules. When a query cannot be read (a selector without a metric name,
- * a syntax error), the whole document is kept.
+ * fixes accepted by the selector's `=` and `!=` matchers). A kept rule reads what it reads in the whole file: its
+ * result depends only on the series stored when it runs, a rule left out writes nothing it can select, and the rules
+ * within a group keep their order. promtool's cost grows with the rules it evaluates at every step: a case on the demo
+ * API's SLO page alert (both of its SLOs have one by that name, and a case asserts on every alert of the name) runs 10
+ * of its file's 34 rules. When a query cannot be read (a selector without a metric name, a syntax error) or a kept
+ * rule's template runs a query, the whole document is kept. What it cannot keep is the check that the rules left out
+ * evaluate without error: promtool fails a run when any rule does, so run some case on the whole file as well.
  *
  * @throws Error naming an alert the document does not define: a case about it would pass without proving anything.
  */
@@ -188,7 +206,7 @@ export function rulesUnderTest(document: RulesDocument, alerts: readonly string[
   const pending = [...kept];
   for (let rule = pending.pop(); rule !== undefined; rule = pending.pop()) {
     const analysis = analyzePromql(rule.expr);
-    if (analysis.errors.length > 0) return document;
+    if (analysis.errors.length > 0 || templatesQuery(rule)) return document;
     for (const producer of rules) {
       if (kept.has(producer) || !analysis.selectors.some((selector) => mayRead(selector, producer))) continue;
       kept.add(producer);

@@ -87,53 +87,64 @@ function sleepSync(ms: number): void {
 
 /**
  * Takes `lock` for this process: the file appears at once with this process' PID in it (a hard link to a file
- * written first), or not at all when another process holds it.
+ * written first), or not at all when another process holds it ("held"). "unsupported" where the folder's filesystem
+ * has no hard links.
  */
-function tryLock(lock: string): boolean {
+function tryLock(lock: string): "taken" | "held" | "unsupported" {
   const mine = `${lock}.${process.pid}`;
-  writeFileSync(mine, String(process.pid));
   try {
+    writeFileSync(mine, String(process.pid));
     linkSync(mine, lock);
-    return true;
+    return "taken";
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    return (error as NodeJS.ErrnoException).code === "EEXIST" ? "held" : "unsupported";
   } finally {
     rmSync(mine, { force: true });
   }
 }
 
-/** Whether `lock` is held: the file is there, younger than `boundMs`, and the process it names is alive. */
-function lockHeld(lock: string, boundMs: number): boolean {
+/** The PID `lock` names; undefined when it is gone or names none. */
+function lockPid(lock: string): number | undefined {
   try {
-    if (Date.now() - statSync(lock).mtimeMs > boundMs) return false;
     const pid = Number(readFileSync(lock, "utf8"));
-    return Number.isInteger(pid) && pid > 0 && processAlive(pid);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `lock` is held: the file is there, younger than `staleMs`, and the process it names is alive. */
+function lockHeld(lock: string, staleMs: number): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > staleMs) return false;
   } catch {
     return false; // gone meanwhile
   }
+  const pid = lockPid(lock);
+  return pid !== undefined && processAlive(pid);
 }
 
 /**
  * Runs `work` unless `done()`, so that processes sharing `lock` run it once: the first caller takes the lock file
  * (holding its PID) and runs `work`; the others wait, without using CPU, until `done()` (they return) or the lock is
- * released (they take it). A lock whose process is gone, or older than `boundMs` (a run killed mid-work, a PID reused
- * since), is taken over; a caller that waited `boundMs` runs `work` itself. That, or a lock taken over just as it
- * was released, can let two callers run `work`: it must tolerate that. Synchronous, as its one caller is.
+ * released (they take it). A lock whose process is gone, or older than twice `boundMs` (a run killed mid-work, a PID
+ * reused since), is taken over; a caller that waited `boundMs` runs `work` itself, as does every caller where the
+ * filesystem has no hard links. That, or a lock taken over just as it was released, can let two callers run `work`:
+ * it must tolerate that. A caller removes the lock only while it names its own PID. Synchronous, as its one caller is.
  */
 export function onceUnderLock(lock: string, done: () => boolean, work: () => void, boundMs: number): void {
   const waitUntil = Date.now() + boundMs;
-  let locked = tryLock(lock);
-  while (!locked && Date.now() < waitUntil) {
+  let attempt = tryLock(lock);
+  while (attempt === "held" && Date.now() < waitUntil) {
     if (done()) return;
-    if (lockHeld(lock, boundMs)) sleepSync(BUILD_POLL_MS);
+    if (lockHeld(lock, 2 * boundMs)) sleepSync(BUILD_POLL_MS);
     else rmSync(lock, { force: true });
-    locked = tryLock(lock);
+    attempt = tryLock(lock);
   }
   try {
     if (!done()) work();
   } finally {
-    if (locked) rmSync(lock, { force: true });
+    if (attempt === "taken" && lockPid(lock) === process.pid) rmSync(lock, { force: true });
   }
 }
 
