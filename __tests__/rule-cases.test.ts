@@ -47,7 +47,10 @@ const RULE_FILES = stack.ruleFiles.map((file) => ({
   document: file.render(),
   cases: file.tests?.(CONTEXT) ?? [],
 }));
-const CASES = RULE_FILES.flatMap((file) => file.cases.map((ruleCase) => ({ file, ruleCase })));
+/** Every case, with the rules it runs on (rulesUnderTest: its file's document itself when it needs all of it). */
+const CASES = RULE_FILES.flatMap((file) =>
+  file.cases.map((ruleCase) => ({ file, ruleCase, rules: rulesUnderTest(file.document, alertsOf(ruleCase.group)) })),
+);
 
 /** An alert that fires whatever the data: its cases can only show it firing. */
 function alwaysFires(expr: string): boolean {
@@ -74,10 +77,6 @@ function alertsOf(group: RuleTestGroup): string[] {
   return [...new Set(group.alert_rule_test.map((test) => test.alertname))];
 }
 
-function ruleCount(document: RulesDocument): number {
-  return document.groups.reduce((count, group) => count + group.rules.length, 0);
-}
-
 /** Seconds in a duration as formatDuration writes it (`1h10m`, `90s`). */
 function durationSeconds(text: string): number {
   const units: Readonly<Record<string, number>> = { d: 86400, h: 3600, m: 60, s: 1 };
@@ -96,8 +95,7 @@ const WHOLE_FILE_CASES = RULE_FILES.flatMap((file) => {
   const lasting = (ruleCase: RuleTestCase): number =>
     Math.max(...ruleCase.group.alert_rule_test.map((test) => durationSeconds(test.eval_time)));
   const shortest = new Map<string, RuleTestCase>();
-  for (const ruleCase of file.cases) {
-    if (ruleCount(rulesUnderTest(file.document, alertsOf(ruleCase.group))) === ruleCount(file.document)) continue;
+  for (const { ruleCase } of CASES.filter((c) => c.file === file && c.rules !== file.document)) {
     const names = ruleCase.group.input_series.map((input) => input.series.replace(/\{[\s\S]*$/, ""));
     const kind = [...new Set(names)].sort().join(" ");
     const known = shortest.get(kind);
@@ -209,23 +207,21 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
   }
 
   /**
-   * Runs one case against the rules of its file that decide its alerts (rulesUnderTest), in a file of their own, or
-   * against the rule file itself when that is all of it or `whole` is set: an SLO case evaluates 10 of 34 rules at
-   * every 15 s step.
+   * Runs one case on `rules`: its file's document (the rule file as written) or the part of it rulesUnderTest keeps,
+   * written to a file of its own: an SLO case evaluates 10 of 34 rules at every 15 s step.
    */
   function runCase(
     file: (typeof RULE_FILES)[number],
+    rules: RulesDocument,
     group: RuleTestGroup,
     fileName = `${slug(group.name)}.test.yml`,
-    whole = false,
   ): Promise<RunResult> {
-    const needed = rulesUnderTest(file.document, alertsOf(group));
-    let rules = file.path;
-    if (!whole && ruleCount(needed) < ruleCount(file.document)) {
-      rules = join("cases", fileName.replace(/\.test\.yml$/, ".rules.yml"));
-      write(rules, toGeneratedYaml(needed));
+    let path = file.path;
+    if (rules !== file.document) {
+      path = join("cases", fileName.replace(/\.test\.yml$/, ".rules.yml"));
+      write(path, toGeneratedYaml(rules));
     }
-    write(fileName, ruleTestFile(rules, group));
+    write(fileName, ruleTestFile(path, group));
     return promtool(["test", "rules", fileName]);
   }
 
@@ -300,9 +296,9 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
   });
 
   describe("test rules", () => {
-    for (const { file, ruleCase } of CASES) {
+    for (const { file, ruleCase, rules } of CASES) {
       it(ruleCase.title, async () => {
-        const result = await runCase(file, ruleCase.group);
+        const result = await runCase(file, rules, ruleCase.group);
 
         expect(outcome(result)).toEqual({ exitCode: 0, timedOut: false, output: expect.stringContaining("SUCCESS") });
       });
@@ -310,7 +306,12 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
 
     for (const { file, ruleCase } of WHOLE_FILE_CASES) {
       it(`${ruleCase.title}, on every rule of ${file.path}`, async () => {
-        const result = await runCase(file, ruleCase.group, `${slug(ruleCase.group.name)}.whole.test.yml`, true);
+        const result = await runCase(
+          file,
+          file.document,
+          ruleCase.group,
+          `${slug(ruleCase.group.name)}.whole.test.yml`,
+        );
 
         expect(outcome(result)).toEqual({ exitCode: 0, timedOut: false, output: expect.stringContaining("SUCCESS") });
       });
@@ -326,7 +327,7 @@ describeWithBinaries("promtool on the default stack's prometheus.yml and rule fi
         alert_rule_test: firing.ruleCase.group.alert_rule_test.map((test) => ({ ...test, exp_alerts: [] })),
       };
 
-      const result = await runCase(firing.file, wrong);
+      const result = await runCase(firing.file, firing.rules, wrong);
 
       expect(outcome(result)).toEqual({
         exitCode: 1,

@@ -47,6 +47,9 @@ describe("rulesUnderTest", () => {
       "alerts: Errors",
     ]);
     expect(kept(rulesUnderTest(document, ["Errors", "Other"]))).toHaveLength(5);
+    // Nothing left out: the document itself, so a caller can tell.
+    const alone: RulesDocument = { groups: [document.groups[1]] };
+    expect(rulesUnderTest(alone, ["Other"])).toBe(alone);
   });
 
   it("leaves out a recording whose fixed label an = or != matcher rules out; keeps one whose label comes from the query, and every one a regex matcher may read", () => {
