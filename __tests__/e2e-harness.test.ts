@@ -359,6 +359,13 @@ describe("processAlive", () => {
     await new Promise((resolveExit) => parent.once("exit", resolveExit));
     expect(processAlive(parent.pid ?? 0)).toBe(false);
   });
+
+  it("counts no process alive for a PID that is not a positive integer (an empty or torn PID file)", () => {
+    // Signal 0 to 0 or -1 reaches this process's group or every process it may signal, and succeeds.
+    expect(() => process.kill(0, 0)).not.toThrow();
+    for (const pid of [0, -1, Number(""), Number.NaN, 1.5]) expect(processAlive(pid)).toBe(false);
+    expect(processAlive(process.pid)).toBe(true);
+  });
 });
 
 describe("onceUnderLock: the API is compiled once by the suites that start together", () => {

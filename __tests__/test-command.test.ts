@@ -139,10 +139,12 @@ describe("npm test (scripts/test.ts)", () => {
     const pidFile = join(dir, "sleeper.pid");
     let npmPid = 0;
     const running = npmTest(dir, [], (pid) => (npmPid = pid));
+    // The file exists before its PID is written into it: wait for the PID itself.
+    const pidIn = (): number => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : 0);
     const deadline = Date.now() + 20_000;
-    while (!existsSync(pidFile) && Date.now() < deadline)
-      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-    const sleeper = Number(readFileSync(pidFile, "utf8"));
+    while (!(pidIn() > 0) && Date.now() < deadline) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    const sleeper = pidIn();
+    expect(sleeper).toBeGreaterThan(0);
     process.kill(npmPid, "SIGTERM");
     const run = await running;
     expect(run.code === 143 || run.signal === "SIGTERM").toBe(true);

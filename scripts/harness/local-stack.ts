@@ -815,9 +815,11 @@ function processState(pid: number): string | undefined {
 /**
  * Whether a process with this PID is still running. A zombie (state Z: it has exited, holds no port, memory or file,
  * and waits for its parent or init to collect its status) counts as stopped: signal 0 still finds it, and under load
- * init may collect it seconds later. Without /proc, signal 0 decides.
+ * init may collect it seconds later. Without /proc, signal 0 decides. A PID that is not a positive integer names no
+ * process (signal 0 to 0 or -1 would reach a whole process group and answer "alive").
  */
 export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch {
