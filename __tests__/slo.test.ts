@@ -19,6 +19,7 @@ import {
 } from "../constructs/core/slo";
 import { SLO_DASHBOARD_UID, sloDashboardQueries } from "../constructs/core/slo-dashboard";
 import { ConfigError } from "../constructs/core/validation";
+import { withEnvHint } from "../constructs/env-config";
 import type { MonitoringStack } from "../constructs/monitoring-stack";
 import { dashboardQueries } from "../scripts/verify/panel-queries";
 import { newTestStack, synthMonitoringStack } from "./support/stack";
@@ -424,8 +425,13 @@ describe("SLO declarations refused at synth, with the fix", () => {
     }
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).problems.map((problem) => problem.message)).toEqual([
-      "api.slo needs a scrape interval of at most 75 s: its shortest window (5m) must span 4 scrape intervals so rate() has enough samples; lower scrapeIntervalSeconds, or declare api without slo (got scrapeIntervalSeconds 120)",
+      "scrapeIntervalSeconds must be at most 75 s while api declares SLOs (api.slo): their shortest window (5m) must span 4 scrape intervals so rate() has enough samples; lower the interval, or declare api without slo (got 120)",
     ]);
+    // On the scrape interval's path, so the app names the variable that set it.
+    expect((error as ConfigError).problems.map((problem) => problem.path)).toEqual(["scrapeIntervalSeconds"]);
+    expect(
+      withEnvHint((error as ConfigError).problems[0] ?? { path: "", message: "" }, { SCRAPE_INTERVAL_SECONDS: "120" }),
+    ).toMatch(/ \(got 120\) \[set by SCRAPE_INTERVAL_SECONDS\]$/);
     expect(() => synthMonitoringStack({ scrapeIntervalSeconds: 75 })).not.toThrow();
     // The fix the message names: the API without SLOs synthesizes at 120 s, with no SLO rule file or dashboard.
     const stack = newTestStack({ scrapeIntervalSeconds: 120 });

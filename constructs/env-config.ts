@@ -7,7 +7,8 @@ import { COMPONENTS } from "./components";
 import type { ComponentInfo, EnvKind, EnvSetting } from "./core/component";
 import { parseHostList } from "./core/hosts";
 import { DEFAULT_NETWORK_NAME } from "./core/network";
-import { DEFAULT_SCRAPE_INTERVAL_SECONDS } from "./core/stack";
+import { MAX_SLO_SCRAPE_INTERVAL_SECONDS } from "./core/slo";
+import { DEFAULT_SCRAPE_INTERVAL_SECONDS, SCRAPE_INTERVAL_RANGE } from "./core/stack";
 import { ConfigProblem, show } from "./core/validation";
 
 /** The stack's own settings (the props every monitoring stack has). */
@@ -23,7 +24,7 @@ export const STACK_ENV_SETTINGS: readonly EnvSetting[] = [
     env: "SCRAPE_INTERVAL_SECONDS",
     path: "scrapeIntervalSeconds",
     kind: "integer",
-    description: "Prometheus scrape interval; also Grafana's `timeInterval` and the alert windows' unit",
+    description: `Prometheus scrape interval, ${SCRAPE_INTERVAL_RANGE.min} to ${SCRAPE_INTERVAL_RANGE.max} s, at most ${MAX_SLO_SCRAPE_INTERVAL_SECONDS} s while a service declares SLOs (the demo API does by default); also Grafana's \`timeInterval\` and the alert windows' unit`,
     default: DEFAULT_SCRAPE_INTERVAL_SECONDS,
   },
   {

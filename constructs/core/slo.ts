@@ -115,6 +115,12 @@ export const SLI_WINDOWS = {
   "3d": 259200,
 } as const;
 
+/**
+ * The longest scrape interval a stack with SLOs accepts: the shortest SLI window must span 4 scrape intervals so
+ * rate() has enough samples.
+ */
+export const MAX_SLO_SCRAPE_INTERVAL_SECONDS = Math.min(...Object.values(SLI_WINDOWS)) / 4;
+
 /** A window name of {@link SLI_WINDOWS}. */
 export type SliWindow = keyof typeof SLI_WINDOWS;
 
@@ -438,11 +444,11 @@ export function sloProblems(decl: SloDeclaration, scrapeIntervalSeconds: number)
       `must be a whole number of requests of at least 1: the alerts fire only with that many requests in their long window (got ${show(minRequests)})`,
     );
   }
-  const shortest = Math.min(...Object.values(SLI_WINDOWS));
-  if (4 * scrapeIntervalSeconds > shortest) {
+  if (scrapeIntervalSeconds > MAX_SLO_SCRAPE_INTERVAL_SECONDS) {
+    // Reported on the scrape interval, the setting out of range for this SLO (so the app names its variable).
     add(
-      path,
-      `needs a scrape interval of at most ${shortest / 4} s: its shortest window (${formatSloDuration(shortest)}) must span 4 scrape intervals so rate() has enough samples; lower scrapeIntervalSeconds, or declare ${decl.owner} without slo (got scrapeIntervalSeconds ${scrapeIntervalSeconds})`,
+      "scrapeIntervalSeconds",
+      `must be at most ${MAX_SLO_SCRAPE_INTERVAL_SECONDS} s while ${decl.owner} declares SLOs (${path}): their shortest window (${formatSloDuration(4 * MAX_SLO_SCRAPE_INTERVAL_SECONDS)}) must span 4 scrape intervals so rate() has enough samples; lower the interval, or declare ${decl.owner} without slo (got ${scrapeIntervalSeconds})`,
     );
   }
   return problems;

@@ -47,6 +47,8 @@ export const DOCKER_PROVIDER = { source: "kreuzwerker/docker" } as const;
 
 /** How often Prometheus scrapes unless `scrapeIntervalSeconds` says otherwise, in seconds. */
 export const DEFAULT_SCRAPE_INTERVAL_SECONDS = 15;
+/** The scrape intervals a stack accepts, in seconds (with SLOs, at most `MAX_SLO_SCRAPE_INTERVAL_SECONDS`). */
+export const SCRAPE_INTERVAL_RANGE = { min: 1, max: 3600 } as const;
 
 /** The settings every monitoring stack has, whatever its components. */
 export interface MonitoringStackBaseProps {
@@ -240,7 +242,12 @@ export class MonitoringStackBase<
   ) {
     super(scope, id);
     const interval = props.scrapeIntervalSeconds ?? DEFAULT_SCRAPE_INTERVAL_SECONDS;
-    const intervalProblems = checkIntegerInRange("scrapeIntervalSeconds", interval, 1, 3600);
+    const intervalProblems = checkIntegerInRange(
+      "scrapeIntervalSeconds",
+      interval,
+      SCRAPE_INTERVAL_RANGE.min,
+      SCRAPE_INTERVAL_RANGE.max,
+    );
     // Resolved once: everything derived from the interval gets a valid one, so a bad value is reported only here.
     this.scrapeIntervalSeconds = intervalProblems.length === 0 ? interval : DEFAULT_SCRAPE_INTERVAL_SECONDS;
     this.runbookBaseUrl = props.runbookBaseUrl;
