@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -367,6 +368,13 @@ describe('the packed package in a fresh app, and the README "Monitor your own se
     expect(text.filter((code) => code.includes("@monitoring-stack/api"))).toEqual([]);
     // The runbook pages the alerts' `runbook` annotation names travel with the package.
     expect(files).toContain("docs/runbooks/TargetDown.md");
+    // So do the pages the README links: every relative link of the installed README resolves in the package, but the
+    // demo API's folder, which the package leaves out (above).
+    const links = [...readFileSync(join(installed, "README.md"), "utf8").matchAll(/\]\(([^)#:]+)(#[^)]*)?\)/g)].map(
+      (match) => match[1] ?? "",
+    );
+    expect(links.length).toBeGreaterThan(10);
+    expect(links.filter((link) => link !== "app/" && !existsSync(join(installed, link)))).toEqual([]);
     const installedPackages = readdirSync(join(consumer, "node_modules"));
     expect(installedPackages).not.toContain("tsx");
     expect(installedPackages).not.toContain("typescript");

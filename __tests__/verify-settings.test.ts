@@ -46,8 +46,13 @@ describe("parseVerifyArgs", () => {
 
   it("fails when a URL or the burst is invalid, naming each flag, value and rule", () => {
     expect(() => parseVerifyArgs(["--grafana-url", "localhost:3000", "--burst-seconds", "0"])).toThrow(
-      '--grafana-url must be an http(s) URL such as http://127.0.0.1:9090 (got "localhost:3000")\n' +
+      '--grafana-url must be an http(s) URL such as http://127.0.0.1:3000 (got "localhost:3000")\n' +
         '--burst-seconds must be a whole number between 1 and 30 (got "0")',
+    );
+    // Each example is that service's URL with the stack's default host port.
+    expect(() => parseVerifyArgs(["--api-url", "notaurl", "--prometheus-url", "ftp://x"])).toThrow(
+      '--api-url must be an http(s) URL such as http://127.0.0.1:8000 (got "notaurl")\n' +
+        '--prometheus-url must be an http(s) URL such as http://127.0.0.1:9090 (got "ftp://x")',
     );
   });
 
@@ -89,7 +94,7 @@ describe("resolveUrls", () => {
     expect(urls.grafana).toEqual({ url: "http://127.0.0.1:3000", source: "the stack's settings" });
     expect(problems).toEqual([
       "terraform.monitoring.tfstate is not valid JSON; its outputs are ignored",
-      'GRAFANA_URL must be an http(s) URL such as http://127.0.0.1:9090 (got "grafana:3000")',
+      'GRAFANA_URL must be an http(s) URL such as http://127.0.0.1:3000 (got "grafana:3000")',
     ]);
   });
 

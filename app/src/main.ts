@@ -33,9 +33,10 @@ async function main(): Promise<void> {
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unknown error";
+    const { code = "unknown error", syscall } = error as NodeJS.ErrnoException;
+    // The cause is the environment (a taken port, an address this host lacks): the code says it, a stack trace would not.
     app.log.fatal(
-      { err: error },
+      { code, syscall },
       `cannot listen on ${config.host}:${config.port} (${code}); set PORT to a free port or HOST to a local address`,
     );
     process.exit(1);

@@ -149,9 +149,14 @@ describe("graceful shutdown of the API process", () => {
       const exit = await api.exited;
 
       expect(exit.code).toBe(1);
-      expect(api.logs.find((line) => line.level === 60)?.msg).toBe(
+      const fatal = api.logs.find((line) => line.level === 60);
+      expect(fatal?.msg).toBe(
         `cannot listen on 127.0.0.1:${port} (EADDRINUSE); set PORT to a free port or HOST to a local address`,
       );
+      // The code names the cause; no stack trace anywhere in what the API printed.
+      expect(fatal).toMatchObject({ code: "EADDRINUSE", syscall: "listen" });
+      expect(JSON.stringify(api.logs)).not.toMatch(/\bat [\w.<>]+ \(|"stack"/);
+      expect(api.stderr()).toBe("");
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

@@ -4,6 +4,9 @@
  * environment and the files, and passes their contents in.
  */
 import { parseArgs } from "node:util";
+import { DEMO_API_DEFAULTS } from "../../constructs/api/defaults";
+import { GRAFANA_DEFAULTS } from "../../constructs/grafana/defaults";
+import { PROMETHEUS_DEFAULTS } from "../../constructs/prometheus/defaults";
 import type { ExpectedBasicAuth, ServiceName } from "./expectations";
 import { isObject, type BasicAuth } from "./http";
 
@@ -53,10 +56,14 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     strict: true,
   });
   const problems: string[] = [];
-  for (const flag of ["api-url", "prometheus-url", "grafana-url"] as const) {
+  for (const [flag, service] of [
+    ["api-url", "api"],
+    ["prometheus-url", "prometheus"],
+    ["grafana-url", "grafana"],
+  ] as const) {
     const value = values[flag];
     if (value !== undefined && !isHttpUrl(value)) {
-      problems.push(`--${flag} must be an http(s) URL such as http://127.0.0.1:9090 (got "${value}")`);
+      problems.push(`--${flag} must be an http(s) URL such as ${EXAMPLE_URL_OF[service]} (got "${value}")`);
     }
   }
   const burstText = values["burst-seconds"];
@@ -103,6 +110,12 @@ const ENV_OF: Readonly<Record<ServiceName, string>> = {
   prometheus: "PROMETHEUS_URL",
   grafana: "GRAFANA_URL",
 };
+/** Each service's URL on this machine with the stack's default host ports, as the example an error gives. */
+const EXAMPLE_URL_OF: Readonly<Record<"api" | "prometheus" | "grafana", string>> = {
+  api: `http://127.0.0.1:${DEMO_API_DEFAULTS.hostPort}`,
+  prometheus: `http://127.0.0.1:${PROMETHEUS_DEFAULTS.hostPort}`,
+  grafana: `http://127.0.0.1:${GRAFANA_DEFAULTS.hostPort}`,
+};
 const OUTPUT_OF: Readonly<Record<ServiceName, string>> = {
   api: "api_url",
   prometheus: "prometheus_url",
@@ -126,7 +139,8 @@ export function resolveUrls(sources: UrlSources): {
     const fromEnv = sources.env[envName]?.trim();
     if (fromEnv !== undefined && fromEnv !== "") {
       if (isHttpUrl(fromEnv)) return { url: trimSlash(fromEnv), source: envName };
-      problems.push(`${envName} must be an http(s) URL such as http://127.0.0.1:9090 (got "${fromEnv}")`);
+      const example = EXAMPLE_URL_OF[service as keyof typeof EXAMPLE_URL_OF] ?? EXAMPLE_URL_OF.prometheus;
+      problems.push(`${envName} must be an http(s) URL such as ${example} (got "${fromEnv}")`);
     }
     const output = outputs[OUTPUT_OF[service]];
     if (output !== undefined) {
