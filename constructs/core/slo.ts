@@ -115,11 +115,14 @@ export const SLI_WINDOWS = {
   "3d": 259200,
 } as const;
 
+/** The shortest of {@link SLI_WINDOWS}, in seconds. */
+const SHORTEST_SLI_WINDOW_SECONDS = Math.min(...Object.values(SLI_WINDOWS));
+
 /**
  * The longest scrape interval a stack with SLOs accepts: the shortest SLI window must span 4 scrape intervals so
  * rate() has enough samples.
  */
-export const MAX_SLO_SCRAPE_INTERVAL_SECONDS = Math.min(...Object.values(SLI_WINDOWS)) / 4;
+export const MAX_SLO_SCRAPE_INTERVAL_SECONDS = SHORTEST_SLI_WINDOW_SECONDS / 4;
 
 /** A window name of {@link SLI_WINDOWS}. */
 export type SliWindow = keyof typeof SLI_WINDOWS;
@@ -448,7 +451,7 @@ export function sloProblems(decl: SloDeclaration, scrapeIntervalSeconds: number)
     // Reported on the scrape interval, the setting out of range for this SLO (so the app names its variable).
     add(
       "scrapeIntervalSeconds",
-      `must be at most ${MAX_SLO_SCRAPE_INTERVAL_SECONDS} s while ${decl.owner} declares SLOs (${path}): their shortest window (${formatSloDuration(4 * MAX_SLO_SCRAPE_INTERVAL_SECONDS)}) must span 4 scrape intervals so rate() has enough samples; lower the interval, or declare ${decl.owner} without slo (got ${scrapeIntervalSeconds})`,
+      `must be at most ${MAX_SLO_SCRAPE_INTERVAL_SECONDS} s while ${decl.owner} declares SLOs (${path}): their shortest window (${formatSloDuration(SHORTEST_SLI_WINDOW_SECONDS)}) must span 4 scrape intervals so rate() has enough samples; lower the interval, or declare ${decl.owner} without slo (got ${scrapeIntervalSeconds})`,
     );
   }
   return problems;
@@ -456,7 +459,7 @@ export function sloProblems(decl: SloDeclaration, scrapeIntervalSeconds: number)
 
 /** Problems with a window scale: in (0, 1], every scaled window whole seconds and at least 4 scrape intervals. */
 export function windowScaleProblems(path: string, scale: number, scrapeIntervalSeconds: number): ConfigProblem[] {
-  const shortest = Math.min(...Object.values(SLI_WINDOWS));
+  const shortest = SHORTEST_SLI_WINDOW_SECONDS;
   const scaled = Object.values(SLI_WINDOWS).map((seconds) => seconds * scale);
   if (
     typeof scale !== "number" ||

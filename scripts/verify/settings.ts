@@ -56,11 +56,8 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     strict: true,
   });
   const problems: string[] = [];
-  for (const [flag, service] of [
-    ["api-url", "api"],
-    ["prometheus-url", "prometheus"],
-    ["grafana-url", "grafana"],
-  ] as const) {
+  for (const service of ["api", "prometheus", "grafana"] as const) {
+    const flag = `${service}-url` as const;
     const value = values[flag];
     if (value !== undefined && !isHttpUrl(value)) {
       problems.push(`--${flag} must be an http(s) URL such as ${EXAMPLE_URL_OF[service]} (got "${value}")`);
@@ -111,7 +108,7 @@ const ENV_OF: Readonly<Record<ServiceName, string>> = {
   grafana: "GRAFANA_URL",
 };
 /** Each service's URL on this machine with the stack's default host ports, as the example an error gives. */
-const EXAMPLE_URL_OF: Readonly<Record<"api" | "prometheus" | "grafana", string>> = {
+const EXAMPLE_URL_OF: Readonly<Record<ServiceName, string>> = {
   api: `http://127.0.0.1:${DEMO_API_DEFAULTS.hostPort}`,
   prometheus: `http://127.0.0.1:${PROMETHEUS_DEFAULTS.hostPort}`,
   grafana: `http://127.0.0.1:${GRAFANA_DEFAULTS.hostPort}`,
@@ -139,8 +136,7 @@ export function resolveUrls(sources: UrlSources): {
     const fromEnv = sources.env[envName]?.trim();
     if (fromEnv !== undefined && fromEnv !== "") {
       if (isHttpUrl(fromEnv)) return { url: trimSlash(fromEnv), source: envName };
-      const example = EXAMPLE_URL_OF[service as keyof typeof EXAMPLE_URL_OF] ?? EXAMPLE_URL_OF.prometheus;
-      problems.push(`${envName} must be an http(s) URL such as ${example} (got "${fromEnv}")`);
+      problems.push(`${envName} must be an http(s) URL such as ${EXAMPLE_URL_OF[service]} (got "${fromEnv}")`);
     }
     const output = outputs[OUTPUT_OF[service]];
     if (output !== undefined) {
