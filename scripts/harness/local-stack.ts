@@ -137,8 +137,12 @@ export function onceUnderLock(lock: string, done: () => boolean, work: () => voi
   let attempt = tryLock(lock);
   while (attempt === "held" && Date.now() < waitUntil) {
     if (done()) return;
-    if (lockHeld(lock, 2 * boundMs)) sleepSync(BUILD_POLL_MS);
-    else rmSync(lock, { force: true });
+    if (lockHeld(lock, 2 * boundMs)) {
+      sleepSync(BUILD_POLL_MS);
+      continue;
+    }
+    // Released, or its process gone: take it.
+    rmSync(lock, { force: true });
     attempt = tryLock(lock);
   }
   try {
