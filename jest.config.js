@@ -17,7 +17,7 @@ module.exports = {
   transform: {
     "^.+\\.ts$": "<rootDir>/__tests__/support/esbuild-transform.cjs",
   },
-  // The long files first, also on a fresh clone where jest has no durations cached (support/sequencer.cjs).
+  // The listed files first (long ones, then waiting and busy ones alternating), also on a fresh clone where jest has no durations cached (support/sequencer.cjs).
   testSequencer: "<rootDir>/__tests__/support/sequencer.cjs",
   // Fetches the Prometheus-family binaries into .cache/bin on first use.
   globalSetup: "<rootDir>/__tests__/support/global-setup.ts",

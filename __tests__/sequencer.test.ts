@@ -1,29 +1,29 @@
-/** The order jest starts the files in (support/sequencer.cjs): the long files first, on a fresh clone too. */
+/** The order jest starts the files in (support/sequencer.cjs): the listed files first, on a fresh clone too. */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS sequencer jest requires as is
 const sequencer = require("./support/sequencer.cjs") as {
-  readonly LONG_FIRST: readonly string[];
-  readonly longFirst: <T>(items: readonly T[], pathOf: (item: T) => string) => T[];
+  readonly START_ORDER: readonly string[];
+  readonly inStartOrder: <T>(items: readonly T[], pathOf: (item: T) => string) => T[];
   readonly prototype: { readonly sort: unknown };
 };
-const { LONG_FIRST, longFirst } = sequencer;
+const { START_ORDER, inStartOrder } = sequencer;
 
 describe("the test sequencer", () => {
   it("names only test files that exist, each once", () => {
     // jest's roots (jest.config.js): this folder and the app's tests.
     const roots = [__dirname, join(__dirname, "..", "app", "test")];
-    expect(LONG_FIRST.filter((name) => roots.filter((root) => existsSync(join(root, name))).length !== 1)).toEqual([]);
-    expect(new Set(LONG_FIRST).size).toBe(LONG_FIRST.length);
+    expect(START_ORDER.filter((name) => roots.filter((root) => existsSync(join(root, name))).length !== 1)).toEqual([]);
+    expect(new Set(START_ORDER).size).toBe(START_ORDER.length);
   });
 
-  it("starts the long files first in their listed order, and keeps the others in jest's order after them", () => {
-    const given = ["/p/__tests__/b.test.ts", `/p/__tests__/${LONG_FIRST[2]}`, "/p/__tests__/a.test.ts"];
-    given.push(`/p/__tests__/${LONG_FIRST[0]}`);
-    expect(longFirst(given, (path) => path)).toEqual([
-      `/p/__tests__/${LONG_FIRST[0]}`,
-      `/p/__tests__/${LONG_FIRST[2]}`,
+  it("starts the listed files first in their order, and keeps the others in jest's order after them", () => {
+    const given = ["/p/__tests__/b.test.ts", `/p/__tests__/${START_ORDER[2]}`, "/p/__tests__/a.test.ts"];
+    given.push(`/p/__tests__/${START_ORDER[0]}`);
+    expect(inStartOrder(given, (path) => path)).toEqual([
+      `/p/__tests__/${START_ORDER[0]}`,
+      `/p/__tests__/${START_ORDER[2]}`,
       "/p/__tests__/b.test.ts",
       "/p/__tests__/a.test.ts",
     ]);

@@ -22,8 +22,8 @@ const { basename } = require("node:path");
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file jest requires as is
 const TestSequencer = require("@jest/test-sequencer").default;
 
-/** The test files that start first, in that order (see above). */
-const LONG_FIRST = Object.freeze([
+/** The test files that start first, in that order (see above): the long ones, then waiting files alternating with busy ones. */
+const START_ORDER = Object.freeze([
   "docker-alertmanager.test.ts",
   "docker-deploy.test.ts",
   "multi-host.test.ts",
@@ -46,16 +46,16 @@ const LONG_FIRST = Object.freeze([
 ]);
 
 /**
- * `items` with the LONG_FIRST files first, in that order, and the others after them in their given order.
+ * `items` with the START_ORDER files first, in that order, and the others after them in their given order.
  * @template T
  * @param {readonly T[]} items
  * @param {(item: T) => string} pathOf
  * @returns {T[]}
  */
-function longFirst(items, pathOf) {
+function inStartOrder(items, pathOf) {
   const rank = (item) => {
-    const index = LONG_FIRST.indexOf(basename(pathOf(item)));
-    return index === -1 ? LONG_FIRST.length : index;
+    const index = START_ORDER.indexOf(basename(pathOf(item)));
+    return index === -1 ? START_ORDER.length : index;
   };
   return items
     .map((item, position) => ({ item, position, rank: rank(item) }))
@@ -63,12 +63,12 @@ function longFirst(items, pathOf) {
     .map(({ item }) => item);
 }
 
-class LongFirstSequencer extends TestSequencer {
+class StartOrderSequencer extends TestSequencer {
   sort(tests) {
-    return longFirst(super.sort(tests), (test) => test.path);
+    return inStartOrder(super.sort(tests), (test) => test.path);
   }
 }
 
-module.exports = LongFirstSequencer;
-module.exports.LONG_FIRST = LONG_FIRST;
-module.exports.longFirst = longFirst;
+module.exports = StartOrderSequencer;
+module.exports.START_ORDER = START_ORDER;
+module.exports.inStartOrder = inStartOrder;
