@@ -168,6 +168,30 @@ describe("composition: the user stories through the public API", () => {
     );
   });
 
+  it("writes a service's start period as the provider reads it back, and refuses a start period or wait that is no whole number of seconds", () => {
+    const stack = newStack();
+    stack.addService("worker", {
+      image: "acme/worker:1.0.0",
+      port: 9100,
+      healthcheck: { command: ["CMD", "/worker", "--health"], startPeriodSeconds: 90, waitTimeoutSeconds: 120 },
+    });
+    expect(containerNamed(synth(stack), "monitoring-worker")).toMatchObject({
+      healthcheck: { start_period: "1m30s" },
+      wait_timeout: 120,
+    });
+
+    const bad = newStack();
+    bad.addService("worker", {
+      image: "acme/worker:1.0.0",
+      port: 9100,
+      healthcheck: { command: ["CMD", "/worker", "--health"], startPeriodSeconds: 1.5, waitTimeoutSeconds: 0 },
+    });
+    expect(synthError(bad).problems.map((problem) => problem.message)).toEqual([
+      "worker.healthcheck.startPeriodSeconds must be an integer between 0 and 3600 (got 1.5)",
+      "worker.healthcheck.waitTimeoutSeconds must be an integer between 1 and 3600 (got 0)",
+    ]);
+  });
+
   it("two replicas by one prop: n containers, distinct aliases and names, one job with n targets", () => {
     const stack = newStack();
     stack.addService("orders", { ...ORDERS, replicas: 2, hostPort: 18080 });

@@ -1,6 +1,6 @@
 /**
  * The Docker suite's applier, without an engine: it refuses what it does not map, reports what cannot run here, and
- * resolves build paths exactly as provider 3.6.2 does. (A pulled image is looked up on the engine first, as the
+ * resolves build paths and plans container changes exactly as provider 3.6.2 does. (A pulled image is looked up on the engine first, as the
  * provider's findImage does: here that lookup gets no answer, so the image, and its container, are not run.) (Its
  * behaviour against a real engine is docker-deploy.test.ts.)
  */
@@ -8,8 +8,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { DockerApplier, TerraformJson, checkAllMapped, resolveBuildPaths } from "./support/docker/applier";
-import { synthMonitoringStack } from "./support/stack";
+import {
+  DockerApplier,
+  TerraformJson,
+  checkAllMapped,
+  planContainerChange,
+  resolveBuildPaths,
+} from "./support/docker/applier";
+import { containerNamed, newTestStack, synthJson, synthMonitoringStack } from "./support/stack";
 
 /** An engine that is never there: every test here must fail before talking to it. */
 const noEngine = new Docker({ socketPath: "/nonexistent/docker.sock" });
@@ -189,5 +195,69 @@ describe("build paths resolve as provider 3.6.2 resolves them", () => {
     expect(() => resolveBuildPaths(stackDir, "missing", "Dockerfile")).toThrow(
       `build context ${join(stackDir, "missing")} is not a directory`,
     );
+  });
+});
+
+describe("the test applier plans a container change as provider 3.6.2 does", () => {
+  // A synthesized container of the stack (the API's), its interpolations left as they are: they compare as strings.
+  let synthesized: Record<string, unknown> | undefined;
+  const api = (): Record<string, unknown> => {
+    if (synthesized === undefined) {
+      const json = JSON.parse(synthMonitoringStack({}, {}).synthesized) as {
+        resource: { docker_container: Record<string, Record<string, unknown>> };
+      };
+      synthesized = Object.values(json.resource.docker_container).find((item) => item.name === "monitoring-api");
+      if (synthesized === undefined) throw new Error("no monitoring-api container");
+    }
+    return structuredClone(synthesized);
+  };
+  const plan = (change: (config: Record<string, unknown>) => void) => {
+    const next = api();
+    change(next);
+    return planContainerChange(api() as never, next as never);
+  };
+
+  it("nothing changed: none", () => {
+    expect(plan(() => undefined)).toBe("none");
+  });
+
+  it("a ForceNew attribute (env, ports, labels, image, user): replace", () => {
+    expect(plan((config) => (config.env = ["A=1"]))).toBe("replace");
+    expect(plan((config) => (config.user = "1001:1001"))).toBe("replace");
+    expect(plan((config) => (config.labels = []))).toBe("replace");
+    expect(plan((config) => (config.image = "other"))).toBe("replace");
+  });
+
+  it("restart or memory: updated in place (docker update), the container kept", () => {
+    expect(plan((config) => (config.memory = 512))).toBe("update in place");
+    expect(plan((config) => (config.restart = "always"))).toBe("update in place");
+  });
+
+  it("healthcheck or tmpfs alone: only the state changes (kreuzwerker/terraform-provider-docker#988)", () => {
+    expect(plan((config) => (config.tmpfs = { "/tmp": "rw,size=1m" }))).toBe("state only");
+    expect(plan((config) => ((config.healthcheck as { retries: number }).retries = 1))).toBe("state only");
+    expect(plan((config) => (config.wait_timeout = 1))).toBe("state only");
+  });
+
+  it("the stack's own tmpfs change replaces the container, through its replace-on-change label", () => {
+    const orders = (tmpfs: Record<string, string>) => {
+      const stack = newTestStack();
+      stack.addService("orders", { image: "acme/orders:1.0.0", port: 8080, tmpfs });
+      return containerNamed(synthJson(stack), "monitoring-orders") as never;
+    };
+    expect(planContainerChange(orders({ "/tmp": "rw,size=16m" }), orders({ "/tmp": "rw,size=32m" }))).toBe("replace");
+  });
+
+  it("log_opts, which lifecycle.ignore_changes names (the daemon adds its defaults): not compared", () => {
+    expect(plan((config) => (config.log_opts = { "max-size": "10m", "max-file": "3", mode: "non-blocking" }))).toBe(
+      "none",
+    );
+    // Without the ignore, the same difference is a ForceNew change.
+    expect(
+      plan((config) => {
+        config.log_opts = { "max-size": "10m", "max-file": "3", mode: "non-blocking" };
+        delete config.lifecycle;
+      }),
+    ).toBe("replace");
   });
 });

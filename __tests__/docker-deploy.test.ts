@@ -32,7 +32,8 @@ import {
   STAND_IN_CACHE_DIR,
   Targets,
 } from "./support/docker/suite";
-import { HEALTHCHECK_LABEL, healthcheckDigest } from "../constructs/core/container-defaults";
+import { REPLACE_ON_CHANGE_LABEL } from "../constructs/core/container-defaults";
+import { digestOfSynthesized, type SynthesizedContainer } from "./support/container-json";
 import { inspectMonitoringStack } from "../main";
 import { dashboardQueries, describeQuery, runPanelQuery } from "../scripts/verify/panel-queries";
 import { PrometheusClient } from "../scripts/verify/prometheus-client";
@@ -171,15 +172,9 @@ describeUnless("the synthesized stack on a real Docker engine", noEngine, () => 
       expect(declared?.test).toBeDefined();
       expect(info.Config.Healthcheck?.Test).toEqual(declared?.test);
       expect(info.State.Health?.Status).toBe("healthy");
-      // The label that makes a healthcheck change replace the container reached the engine with the right digest.
-      expect(info.Config.Labels[HEALTHCHECK_LABEL]).toBe(
-        healthcheckDigest({
-          test: declared?.test ?? [],
-          interval: declared?.interval,
-          timeout: declared?.timeout,
-          startPeriod: declared?.start_period,
-          retries: declared?.retries,
-        }),
+      // The label that makes a change the provider would not apply replace the container reached the engine.
+      expect(info.Config.Labels[REPLACE_ON_CHANGE_LABEL]).toBe(
+        digestOfSynthesized(json.resource?.docker_container?.[name] as SynthesizedContainer),
       );
       expect(info.State.Health?.Log.at(-1)?.ExitCode).toBe(0);
       // stop_timeout reached the engine (the provider sets Config.StopTimeout).

@@ -2,17 +2,25 @@
  * What a first real deploy would otherwise hit: paths in cdk.tf.json that depend on where the checkout lives, a
  * dockerfile the two provider generations would resolve differently, Grafana's plugin downloads at start, the admin
  * password in the container's environment (and so in `docker inspect` and the Terraform state), and provider 3.6.2
- * not applying a changed healthcheck (kreuzwerker/terraform-provider-docker#988).
+ * not applying a changed healthcheck or tmpfs (kreuzwerker/terraform-provider-docker#988), or reading durations back in
+ * another form than the stack wrote them.
  */
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Testing } from "cdktf";
-import { HEALTHCHECK_LABEL, hardenedContainerConfig, healthcheckDigest } from "../constructs/core/container-defaults";
+import type { ContainerHealthcheck } from "@cdktf/provider-docker/lib/container";
+import {
+  REPLACE_ON_CHANGE_LABEL,
+  dockerDuration,
+  hardenedContainerConfig,
+  replaceOnChangeDigest,
+} from "../constructs/core/container-defaults";
 import { ConfigError } from "../constructs/core/validation";
 import { GRAFANA_USER, Grafana } from "../constructs/grafana";
 import { STACK_NAME } from "../constructs/monitoring-stack";
 import { buildMonitoringStack } from "../main";
+import { digestOfSynthesized, type SynthesizedContainer } from "./support/container-json";
 import { PROJECT_ROOT, copyProject, synthIn } from "./support/docker/project-copy";
 import { TerraformJson, synthMonitoringStack, testApp, testInputs } from "./support/stack";
 
@@ -206,7 +214,7 @@ describe("Grafana's first start", () => {
   });
 });
 
-describe("a healthcheck change replaces the container (provider 3.6.2 would update it in place, doing nothing)", () => {
+describe("a change provider 3.6.2 would not apply replaces the container (healthcheck, tmpfs, log options)", () => {
   const spec = {
     name: "x",
     image: "img",
@@ -218,24 +226,58 @@ describe("a healthcheck change replaces the container (provider 3.6.2 would upda
     healthcheck: ["CMD", "true"],
     startPeriodSeconds: 10,
     waitTimeoutSeconds: 60,
+    tmpfs: { "/tmp": "rw,size=16m" },
   };
   const label = (config: ReturnType<typeof hardenedContainerConfig>): string | undefined =>
-    (config.labels as { label: string; value: string }[]).find((item) => item.label === HEALTHCHECK_LABEL)?.value;
+    (config.labels as { label: string; value: string }[]).find((item) => item.label === REPLACE_ON_CHANGE_LABEL)?.value;
 
-  it("carries the healthcheck's digest in a label (labels are ForceNew in provider 3.6.2's schema)", () => {
+  it("carries the digest of those settings in a label (labels are ForceNew in provider 3.6.2's schema)", () => {
     const config = hardenedContainerConfig(spec);
-    expect(label(config)).toBe(healthcheckDigest(config.healthcheck ?? { test: [] }));
+    expect(label(config)).toBe(
+      replaceOnChangeDigest({
+        healthcheck: config.healthcheck as ContainerHealthcheck,
+        tmpfs: spec.tmpfs,
+        logDriver: config.logDriver,
+        logOpts: config.logOpts as Record<string, string>,
+      }),
+    );
     expect(label(config)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("a different command, start period or any other healthcheck setting gives a different label", () => {
+  it("a different healthcheck command, start period or tmpfs gives a different label; the name does not", () => {
     const base = label(hardenedContainerConfig(spec));
     expect(label(hardenedContainerConfig({ ...spec, healthcheck: ["CMD", "false"] }))).not.toBe(base);
     expect(label(hardenedContainerConfig({ ...spec, startPeriodSeconds: 11 }))).not.toBe(base);
+    expect(label(hardenedContainerConfig({ ...spec, tmpfs: { "/tmp": "rw,size=32m" } }))).not.toBe(base);
+    expect(label(hardenedContainerConfig({ ...spec, tmpfs: { ...spec.tmpfs, "/run": "rw,size=1m" } }))).not.toBe(base);
     expect(label(hardenedContainerConfig({ ...spec, name: "y" }))).toBe(base);
   });
 
-  it("every container of the synthesized stack carries the digest of its own synthesized healthcheck", () => {
+  it("the digest covers the log options, whose own changes Terraform ignores (the daemon adds its defaults to them)", () => {
+    const settings = { tmpfs: spec.tmpfs, logDriver: "json-file", logOpts: { "max-size": "10m", "max-file": "3" } };
+    const base = replaceOnChangeDigest(settings);
+    expect(replaceOnChangeDigest({ ...settings, logOpts: { "max-size": "20m", "max-file": "3" } })).not.toBe(base);
+    expect(replaceOnChangeDigest({ ...settings, logDriver: "local" })).not.toBe(base);
+    // The order of a map's keys is no change.
+    expect(replaceOnChangeDigest({ ...settings, logOpts: { "max-file": "3", "max-size": "10m" } })).toBe(base);
+    expect(hardenedContainerConfig(spec).lifecycle).toEqual({ ignoreChanges: ["log_opts"] });
+  });
+
+  it("writes healthcheck durations as Go's time.Duration.String() does, the form the provider reads back into its state", () => {
+    expect([0, 5, 10, 59, 60, 90, 3599, 3600, 5400].map(dockerDuration)).toEqual([
+      "0s",
+      "5s",
+      "10s",
+      "59s",
+      "1m0s",
+      "1m30s",
+      "59m59s",
+      "1h0m0s",
+      "1h30m0s",
+    ]);
+  });
+
+  it("every container of the synthesized stack carries the digest of its own synthesized settings, in Go's duration form, ignoring log_opts changes", () => {
     const { stack, json } = synthMonitoringStack({}, { ALERTMANAGER_ENABLED: "true" });
     const containers = resources(json, "docker_container");
     // Every container of every service the stack deploys (API, Prometheus, Grafana, Alertmanager, node-exporter,
@@ -243,21 +285,24 @@ describe("a healthcheck change replaces the container (provider 3.6.2 would upda
     expect(stack.services.has("alertmanager")).toBe(true);
     expect(containers.length).toBe([...stack.services.values()].flatMap((service) => service.containers).length);
     for (const container of containers) {
-      const health = container.healthcheck as {
-        test: string[];
-        interval: string;
-        timeout: string;
-        start_period: string;
-        retries: number;
-      };
-      const digest = healthcheckDigest({
-        test: health.test,
-        interval: health.interval,
-        timeout: health.timeout,
-        startPeriod: health.start_period,
-        retries: health.retries,
+      const synthesized = container as SynthesizedContainer;
+      expect(container.labels).toContainEqual({
+        label: REPLACE_ON_CHANGE_LABEL,
+        value: digestOfSynthesized(synthesized),
       });
-      expect(container.labels).toContainEqual({ label: HEALTHCHECK_LABEL, value: digest });
+      expect(container.lifecycle).toEqual({ ignore_changes: ["log_opts"] });
+      const health = synthesized.healthcheck;
+      if (health === undefined) continue;
+      for (const duration of [health.interval, health.timeout, health.start_period]) {
+        const seconds = /^(?:(\d+)h)?(?:(\d+)m)?(\d+)s$/.exec(duration ?? "");
+        expect({ duration, parsed: seconds !== null }).toEqual({ duration, parsed: true });
+        const total = Number(seconds?.[1] ?? 0) * 3600 + Number(seconds?.[2] ?? 0) * 60 + Number(seconds?.[3]);
+        expect(duration).toBe(dockerDuration(total));
+      }
     }
+    // Grafana's 60 s start period, as the provider reads it back.
+    expect(containers.map((container) => (container as SynthesizedContainer).healthcheck?.start_period)).toContain(
+      "1m0s",
+    );
   });
 });

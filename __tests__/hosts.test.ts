@@ -356,6 +356,22 @@ describe("a stack with extra hosts", () => {
     );
   });
 
+  it("fails while DOCKER_CONTEXT is set, which the provider would use instead of each host's dockerHost", () => {
+    const saved = process.env.DOCKER_CONTEXT;
+    process.env.DOCKER_CONTEXT = "prod";
+    try {
+      const { stack } = libraryStack((s) => s.addHost("edge-1", { dockerHost: "ssh://ops@10.0.0.5" }));
+      expect(stack.configProblems().map((p) => p.message)).toEqual([
+        "hosts.edge-1: DOCKER_CONTEXT is set (got \"prod\"), and the Docker provider uses that context's engine instead of the host's dockerHost \"ssh://ops@10.0.0.5\", so edge-1's network and containers would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)",
+      ]);
+      process.env.DOCKER_CONTEXT = "";
+      expect(stack.configProblems()).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONTEXT;
+      else process.env.DOCKER_CONTEXT = saved;
+    }
+  });
+
   it("fails when the central Prometheus is published on loopback only, which the agents cannot reach", () => {
     const { stack } = libraryStack((s) => s.addHost("edge-1", { dockerHost: "unix:///run/e.sock" }), {
       prometheus: {},

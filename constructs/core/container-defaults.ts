@@ -57,6 +57,10 @@ export interface HardeningRelaxations {
   readonly privileged?: boolean;
 }
 
+/** Every container's log driver and its options: json-file, rotated at 10 MB, 3 files kept. */
+const LOG_DRIVER = "json-file";
+const LOG_OPTS: Readonly<Record<string, string>> = { "max-size": "10m", "max-file": "3" };
+
 /** Seconds Docker waits after SIGTERM before it kills a container, on destroy and on every other stop. */
 export const STOP_GRACE_SECONDS = 15;
 
@@ -64,8 +68,9 @@ export const STOP_GRACE_SECONDS = 15;
  * The container settings every service shares: read-only root filesystem, all capabilities dropped,
  * `no-new-privileges`, a non-root user, a memory limit without swap, rotated json-file logs, a healthcheck Terraform
  * waits for (when the service has one), `unless-stopped` restarts, a 15 s grace period to drain on every stop, the
- * published port bound to the configured address (loopback by default), and a label with the healthcheck's digest so
- * that changing the healthcheck replaces the container ({@link healthcheckDigest}).
+ * published port bound to the configured address (loopback by default), and a label with the digest of the settings
+ * the provider would not apply by itself, so that changing them replaces the container ({@link replaceOnChangeDigest}).
+ * Terraform ignores the daemon's additions to the log options ({@link CONTAINER_IGNORE_CHANGES}).
  */
 export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
   const healthcheck: ContainerHealthcheck | undefined =
@@ -96,8 +101,8 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
     memory: spec.options.memoryMb,
     // Equal to memory: the container gets no swap, so the limit is real.
     memorySwap: spec.options.memoryMb,
-    logDriver: "json-file",
-    logOpts: { "max-size": "10m", "max-file": "3" },
+    logDriver: LOG_DRIVER,
+    logOpts: { ...LOG_OPTS },
     ...(healthcheck !== undefined ? { healthcheck } : {}),
     networksAdvanced: [{ name: spec.networkName, aliases: [spec.alias] }],
     ...(spec.options.hostPort !== undefined
@@ -112,36 +117,97 @@ export function hardenedContainerConfig(spec: ContainerSpec): ContainerConfig {
           ],
         }
       : {}),
-    labels: [
-      { label: "org.monitoring-stack.service", value: spec.alias },
-      ...(healthcheck !== undefined ? [{ label: HEALTHCHECK_LABEL, value: healthcheckDigest(healthcheck) }] : []),
-    ],
+    labels: containerLabels(spec.alias, { healthcheck, tmpfs: spec.tmpfs, logDriver: LOG_DRIVER, logOpts: LOG_OPTS }),
     ...(spec.mounts !== undefined ? { mounts: [...spec.mounts] } : {}),
+    lifecycle: { ignoreChanges: [...CONTAINER_IGNORE_CHANGES] },
   };
+}
+
+/**
+ * A whole number of seconds the way Go's `time.Duration.String()` writes it (`15s`, `1m0s`, `1h30m0s`): kreuzwerker/docker
+ * 3.6.2 reads a container's healthcheck durations back into its state in that form, so a duration written any other
+ * way (`60s`) differs from the state after every refresh and `cdktf diff` never comes back clean.
+ */
+export function dockerDuration(seconds: number): string {
+  // A value that is no whole number of seconds is written as given: the service's checks refuse it, so synth fails
+  // before it reaches cdk.tf.json.
+  if (!Number.isInteger(seconds) || seconds < 0) return `${seconds}s`;
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  if (hours > 0) return `${hours}h${minutes}m${rest}s`;
+  if (minutes > 0) return `${minutes}m${rest}s`;
+  return `${rest}s`;
 }
 
 /** The healthcheck every service with a command gets: every 10 s, 5 s timeout, 6 retries, after `startPeriodSeconds`. */
 export function hardenedHealthcheck(command: readonly string[], startPeriodSeconds: number): ContainerHealthcheck {
-  return { test: [...command], interval: "10s", timeout: "5s", retries: 6, startPeriod: `${startPeriodSeconds}s` };
+  return {
+    test: [...command],
+    interval: dockerDuration(10),
+    timeout: dockerDuration(5),
+    retries: 6,
+    startPeriod: dockerDuration(startPeriodSeconds),
+  };
 }
 
-/** The label carrying {@link healthcheckDigest}: a changed healthcheck changes it, and a label change replaces. */
-export const HEALTHCHECK_LABEL = "org.monitoring-stack.healthcheck-sha256";
+/**
+ * The label carrying {@link replaceOnChangeDigest}: `labels` is ForceNew in kreuzwerker/docker 3.6.2's schema, so a
+ * changed digest replaces the container.
+ */
+export const REPLACE_ON_CHANGE_LABEL = "org.monitoring-stack.replace-on-change-sha256";
+
+/** The container settings kreuzwerker/docker 3.6.2 would not apply by itself, which {@link REPLACE_ON_CHANGE_LABEL} covers. */
+export interface ReplaceOnChangeSettings {
+  readonly healthcheck?: ContainerHealthcheck;
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  readonly logDriver?: string;
+  readonly logOpts?: Readonly<Record<string, string>>;
+}
 
 /**
- * SHA-256 of a healthcheck's settings. kreuzwerker/docker 3.6.2 plans a changed `healthcheck` as an in-place update
- * that changes nothing (kreuzwerker/terraform-provider-docker#988); `labels` is ForceNew in its schema, so carrying
- * this digest in a label makes a healthcheck change replace the container instead.
+ * SHA-256 of the settings a changed value of which kreuzwerker/docker 3.6.2 does not apply: `healthcheck` and `tmpfs`
+ * are neither ForceNew nor handled by its update (kreuzwerker/terraform-provider-docker#988: the plan shows an update
+ * that changes nothing), and `log_opts` is ignored ({@link CONTAINER_IGNORE_CHANGES}). Carried in a label, a change to
+ * any of them replaces the container.
  */
-export function healthcheckDigest(healthcheck: ContainerHealthcheck): string {
-  const canonical = [
-    healthcheck.test,
-    healthcheck.interval ?? null,
-    healthcheck.timeout ?? null,
-    healthcheck.startPeriod ?? null,
-    healthcheck.retries ?? null,
-  ];
+export function replaceOnChangeDigest(settings: ReplaceOnChangeSettings): string {
+  const sorted = (map: Readonly<Record<string, string>> | undefined): [string, string][] | null =>
+    map === undefined ? null : Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const health = settings.healthcheck;
+  const canonical = {
+    healthcheck:
+      health === undefined
+        ? null
+        : [
+            health.test,
+            health.interval ?? null,
+            health.timeout ?? null,
+            health.startPeriod ?? null,
+            health.retries ?? null,
+          ],
+    tmpfs: sorted(settings.tmpfs),
+    logDriver: settings.logDriver ?? null,
+    logOpts: sorted(settings.logOpts),
+  };
   return createHash("sha256").update(JSON.stringify(canonical)).digest("hex");
+}
+
+/**
+ * Attributes Terraform ignores when it compares a container's state with its configuration. `log_opts` is ForceNew,
+ * and Docker adds the daemon's default log options (`log-opts` in daemon.json, when its default driver is the
+ * container's) to the container's, which the provider reads back into the state: without this, every plan on such a
+ * host would replace every container. A change to the stack's own log options still replaces the container, through
+ * {@link REPLACE_ON_CHANGE_LABEL}.
+ */
+export const CONTAINER_IGNORE_CHANGES: readonly string[] = ["log_opts"];
+
+/** The labels of a container: its service, and the digest of {@link replaceOnChangeDigest}. */
+export function containerLabels(alias: string, settings: ReplaceOnChangeSettings): { label: string; value: string }[] {
+  return [
+    { label: "org.monitoring-stack.service", value: alias },
+    { label: REPLACE_ON_CHANGE_LABEL, value: replaceOnChangeDigest(settings) },
+  ];
 }
 
 /** A named volume mount: data that must survive container replacement (Docker creates the volume on first use). */

@@ -155,6 +155,27 @@ export function providerArguments(endpoint: DockerEndpoint, dockerHost: string):
   return { host: dockerHost, sshOpts: ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] };
 }
 
+/**
+ * kreuzwerker/docker 3.6.2's provider `context` defaults to `DOCKER_CONTEXT` and, when set, overrides `host`: an extra
+ * host's provider would create its resources on that context's engine. Read where synth runs, which is where
+ * `cdktf deploy` runs Terraform.
+ */
+export function dockerContextProblems(
+  path: string,
+  name: string,
+  dockerHost: string,
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigProblem[] {
+  const context = env.DOCKER_CONTEXT ?? "";
+  if (context === "") return [];
+  return [
+    {
+      path,
+      message: `${path}: DOCKER_CONTEXT is set (got ${JSON.stringify(context)}), and the Docker provider uses that context's engine instead of the host's dockerHost ${JSON.stringify(dockerHost)}, so ${name}'s network and containers would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)`,
+    },
+  ];
+}
+
 /** A Docker host of the stack. @example stack.addHost("edge-1", { dockerHost: "ssh://ops@10.0.0.5" }) */
 export interface MonitoringHostProps {
   /** The host's name: the `host` label of its series, its provider alias. */
@@ -207,8 +228,12 @@ export class MonitoringHost extends Construct implements ISelfValidating {
     validateItself(this);
   }
 
-  /** The host's name and endpoint problems, under `hosts.<name>`. */
+  /** The host's name and endpoint problems, and a Docker context that would override its endpoint, under `hosts.<name>`. */
   public configProblems(): ConfigProblem[] {
-    return hostDeclarationProblems(`hosts.${this.name}`, { name: this.name, dockerHost: this.dockerHost });
+    const path = `hosts.${this.name}`;
+    return [
+      ...hostDeclarationProblems(path, { name: this.name, dockerHost: this.dockerHost }),
+      ...dockerContextProblems(path, this.name, this.dockerHost),
+    ];
   }
 }

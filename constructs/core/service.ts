@@ -330,6 +330,16 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       message: `${at("healthcheck.command")} must not be empty (got [])`,
     });
   }
+  if (options.healthcheck?.startPeriodSeconds !== undefined) {
+    problems.push(
+      ...checkIntegerInRange(at("healthcheck.startPeriodSeconds"), options.healthcheck.startPeriodSeconds, 0, 3600),
+    );
+  }
+  if (options.healthcheck?.waitTimeoutSeconds !== undefined) {
+    problems.push(
+      ...checkIntegerInRange(at("healthcheck.waitTimeoutSeconds"), options.healthcheck.waitTimeoutSeconds, 1, 3600),
+    );
+  }
   problems.push(...metricsProblems(at("metrics"), options));
   if (options.healthEndpoint !== undefined) {
     if (!options.healthEndpoint.path.startsWith("/")) {

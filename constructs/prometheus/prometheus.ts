@@ -1,6 +1,6 @@
 import { App, Aspects, Fn, TerraformStack, ref } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import { hardenedHealthcheck, HEALTHCHECK_LABEL, healthcheckDigest } from "../core/container-defaults";
+import { containerLabels, hardenedHealthcheck } from "../core/container-defaults";
 import { CENTRAL_HOST_NAME } from "../core/hosts";
 import type { IPrometheus, PrometheusBasicAuth } from "../core/backends";
 import type { GeneratedFile } from "../core/config-image-files";
@@ -352,10 +352,14 @@ export class Prometheus extends Service implements IPrometheus {
       15,
     );
     container.putHealthcheck(healthcheck);
-    container.putLabels([
-      { label: "org.monitoring-stack.service", value: Prometheus.NAME },
-      { label: HEALTHCHECK_LABEL, value: healthcheckDigest(healthcheck) },
-    ]);
+    container.putLabels(
+      containerLabels(Prometheus.NAME, {
+        healthcheck,
+        tmpfs: container.tmpfsInput as Record<string, string> | undefined,
+        logDriver: container.logDriverInput,
+        logOpts: container.logOptsInput as Record<string, string> | undefined,
+      }),
+    );
     let ensured = false;
     // At synth only, after the stack's own check, before cdk.tf.json and the build contexts are written.
     Aspects.of(stack).add({

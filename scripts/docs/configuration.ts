@@ -134,7 +134,7 @@ export function renderConfigurationDoc(): string {
     "",
     "The password file's folder must exist, except the default one, which synth creates. Also read by `main.ts`:",
     "`CDKTF_OUTDIR` (set by `cdktf`); Terraform reads `TF_VAR_grafana_admin_password` itself (for the Grafana provider",
-    "only, see below), and the Docker provider `DOCKER_HOST`. Synth reports every problem in one round: variables that",
+    "only, see below), and the Docker provider `DOCKER_HOST` and `DOCKER_CONTEXT` (refused with `MONITORING_HOSTS`: see [deployment](deployment.md#what-terraform-does-with-the-containers-on-a-real-engine)). Synth reports every problem in one round: variables that",
     "do not parse, the password file, and what the stack rejects in the settings that did parse (a port clash, an",
     "interval out of range), each with the variable to change.",
     "",

@@ -51,6 +51,8 @@ export interface ApplyReport {
   readonly created: readonly string[];
   readonly replaced: readonly string[];
   readonly unchanged: readonly string[];
+  /** Containers changed without a replacement: `docker update`, or the state only (see {@link planContainerChange}). */
+  readonly updated: readonly { readonly address: string; readonly change: ContainerChange }[];
   /** Resources not run, with the reason (Grafana). */
   readonly notRun: readonly { readonly address: string; readonly reason: string }[];
 }
@@ -58,8 +60,9 @@ export interface ApplyReport {
 /** A resource the applier created, as a Terraform state entry would record it. */
 interface Applied {
   readonly type: "docker_network" | "docker_image" | "docker_container";
-  /** The resolved configuration: a change replaces the resource. */
+  /** The resolved configuration: a change replaces the resource (a container: see {@link planContainerChange}). */
   readonly fingerprint: string;
+  readonly config: JsonObject;
   /** Attributes other resources reference (`image_id`, `name`, `id`). */
   readonly attributes: Readonly<Record<string, string>>;
   readonly dockerId: string;
@@ -101,7 +104,63 @@ const CONTAINER_ATTRIBUTES = new Set([
   "mounts",
   "depends_on",
   "provider",
+  "lifecycle",
 ]);
+/**
+ * Container attributes provider 3.6.2 changes without replacing the container: its update runs `docker update` for
+ * these (restart, memory and swap; the CPU settings too, which the stack does not set).
+ */
+const CONTAINER_UPDATED_IN_PLACE = new Set(["restart", "memory", "memory_swap"]);
+/**
+ * Container attributes neither ForceNew in 3.6.2's schema nor handled by its update: a change is written to the state
+ * and nothing else (`healthcheck`, `tmpfs`: kreuzwerker/terraform-provider-docker#988), or only matters at create and
+ * destroy (`wait`, `must_run`, ...). Every other mapped attribute is ForceNew. `depends_on`, `provider` and
+ * `lifecycle` are Terraform's meta-arguments.
+ */
+const CONTAINER_STATE_ONLY = new Set([
+  "healthcheck",
+  "tmpfs",
+  "must_run",
+  "wait",
+  "wait_timeout",
+  "destroy_grace_seconds",
+  "depends_on",
+  "provider",
+  "lifecycle",
+]);
+/** `next`, with the attributes its `lifecycle.ignore_changes` names taken from `previous` (as Terraform's state keeps them). */
+function withIgnoredFrom(previous: JsonObject, next: JsonObject): JsonObject {
+  const lifecycle = next.lifecycle === undefined ? {} : asObject("lifecycle", next.lifecycle);
+  const ignored = lifecycle.ignore_changes === undefined ? [] : asStringList("lifecycle", lifecycle.ignore_changes);
+  const kept = Object.fromEntries(ignored.filter((key) => key in previous).map((key) => [key, previous[key]]));
+  return { ...next, ...kept };
+}
+
+/** What `lifecycle` may hold here: `ignore_changes`, a list of attribute names. */
+const LIFECYCLE_ATTRIBUTES = new Set(["ignore_changes"]);
+
+/** What provider 3.6.2 does with a changed container configuration. */
+export type ContainerChange = "none" | "replace" | "update in place" | "state only";
+
+/**
+ * How provider 3.6.2 plans the change from `previous` to `next` (resolved `docker_container` configurations): the
+ * attributes `lifecycle.ignore_changes` of `next` names are not compared; a changed ForceNew attribute replaces the
+ * container; otherwise a changed restart or memory setting is updated in place; any other change only reaches the
+ * state.
+ */
+export function planContainerChange(previous: JsonObject, next: JsonObject): ContainerChange {
+  const lifecycle = next.lifecycle === undefined ? {} : asObject("lifecycle", next.lifecycle);
+  checkMapped("lifecycle", lifecycle, LIFECYCLE_ATTRIBUTES);
+  const ignored = new Set(
+    lifecycle.ignore_changes === undefined ? [] : asStringList("lifecycle.ignore_changes", lifecycle.ignore_changes),
+  );
+  const changed = [...new Set([...Object.keys(previous), ...Object.keys(next)])].filter(
+    (key) => !ignored.has(key) && JSON.stringify(previous[key]) !== JSON.stringify(next[key]),
+  );
+  if (changed.length === 0) return "none";
+  if (changed.some((key) => !CONTAINER_UPDATED_IN_PLACE.has(key) && !CONTAINER_STATE_ONLY.has(key))) return "replace";
+  return changed.some((key) => CONTAINER_UPDATED_IN_PLACE.has(key)) ? "update in place" : "state only";
+}
 /** What a `docker` provider block may set here: an alias and a Docker endpoint the applier can reach itself. */
 const PROVIDER_ATTRIBUTES = new Set(["alias", "host", "ssh_opts"]);
 const HEALTHCHECK_ATTRIBUTES = new Set(["test", "interval", "timeout", "start_period", "retries"]);
@@ -177,6 +236,7 @@ export function checkAllMapped(json: TerraformJson): void {
     ["networks_advanced", NETWORK_ADVANCED_ATTRIBUTES],
     ["labels", new Set(["label", "value"])],
     ["capabilities", new Set(["add", "drop"])],
+    ["lifecycle", LIFECYCLE_ATTRIBUTES],
   ];
   for (const [name, raw] of Object.entries(resources.docker_container ?? {})) {
     const address = `docker_container.${name}`;
@@ -283,6 +343,7 @@ export class DockerApplier {
       created: [] as string[],
       replaced: [] as string[],
       unchanged: [] as string[],
+      updated: [] as { address: string; change: ContainerChange }[],
       notRun: [] as { address: string; reason: string }[],
     };
     const resources = json.resource ?? {};
@@ -453,14 +514,37 @@ export class DockerApplier {
     address: string,
     config: JsonObject,
     options: { readonly replace?: readonly string[] },
-    report: { created: string[]; replaced: string[]; unchanged: string[] },
-    create: () => Promise<Omit<Applied, "fingerprint">>,
+    report: {
+      created: string[];
+      replaced: string[];
+      unchanged: string[];
+      updated: { address: string; change: ContainerChange }[];
+    },
+    create: () => Promise<Omit<Applied, "fingerprint" | "config">>,
   ): Promise<void> {
     const fingerprint = JSON.stringify(config);
     const existing = this.state.get(address);
-    if (existing !== undefined && existing.fingerprint === fingerprint && !(options.replace ?? []).includes(address)) {
-      report.unchanged.push(address);
-      return;
+    const forced = (options.replace ?? []).includes(address);
+    if (existing !== undefined && !forced) {
+      if (existing.fingerprint === fingerprint) {
+        report.unchanged.push(address);
+        return;
+      }
+      if (existing.type === "docker_container") {
+        const change = planContainerChange(existing.config, config);
+        if (change === "none") {
+          report.unchanged.push(address);
+          return;
+        }
+        if (change !== "replace") {
+          if (change === "update in place") await this.updateContainer(address, existing.dockerId, config);
+          // Terraform keeps an ignored attribute's old value in its state.
+          const kept = withIgnoredFrom(existing.config, config);
+          this.state.set(address, { ...existing, config: kept, fingerprint: JSON.stringify(kept) });
+          report.updated.push({ address, change });
+          return;
+        }
+      }
     }
     if (existing !== undefined) {
       // The provider's ForceNew path: destroy, then create (no create_before_destroy in the stack).
@@ -470,7 +554,22 @@ export class DockerApplier {
       report.created.push(address);
     }
     this.log(`${existing === undefined ? "creating" : "replacing"} ${address}`);
-    this.state.set(address, { ...(await create()), fingerprint });
+    this.state.set(address, { ...(await create()), fingerprint, config });
+  }
+
+  /** The provider's update: `docker update` with the restart policy and the memory limits of `config`. */
+  private async updateContainer(address: string, dockerId: string, config: JsonObject): Promise<void> {
+    this.log(`updating ${address} in place`);
+    const mib = 1024 * 1024;
+    const memory = config.memory === undefined ? 0 : asNumber(`${address}.memory`, config.memory);
+    const swap = config.memory_swap === undefined ? 0 : asNumber(`${address}.memory_swap`, config.memory_swap);
+    await this.engineOf(address)
+      .getContainer(dockerId)
+      .update({
+        RestartPolicy: { Name: typeof config.restart === "string" ? config.restart : "no", MaximumRetryCount: 0 },
+        Memory: memory * mib,
+        MemorySwap: swap > 0 ? swap * mib : swap,
+      });
   }
 
   /** Resolves every `${...}` in every string of `value`. */
@@ -533,7 +632,7 @@ export class DockerApplier {
     return { [APPLIER_LABEL]: this.runId };
   }
 
-  private async createNetwork(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
+  private async createNetwork(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint" | "config">> {
     const name = asString(`${address}.name`, config.name);
     const network = await this.engineOf(address).createNetwork({
       Name: name,
@@ -556,7 +655,7 @@ export class DockerApplier {
     address: string,
     config: JsonObject,
     stackDir: string,
-  ): Promise<Omit<Applied, "fingerprint">> {
+  ): Promise<Omit<Applied, "fingerprint" | "config">> {
     const name = asString(`${address}.name`, config.name);
     const build = asObject(`${address}.build`, config.build);
     checkMapped(`${address}.build`, build, BUILD_ATTRIBUTES);
@@ -637,7 +736,7 @@ export class DockerApplier {
     return image?.Id;
   }
 
-  private localImage(address: string, config: JsonObject, imageId: string): Omit<Applied, "fingerprint"> {
+  private localImage(address: string, config: JsonObject, imageId: string): Omit<Applied, "fingerprint" | "config"> {
     const name = asString(`${address}.name`, config.name);
     if (config.keep_locally !== true) {
       // The provider would delete a pulled image on destroy: here that is a stand-in, which the suite keeps cached.
@@ -651,7 +750,7 @@ export class DockerApplier {
     };
   }
 
-  private async createContainer(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint">> {
+  private async createContainer(address: string, config: JsonObject): Promise<Omit<Applied, "fingerprint" | "config">> {
     const at = (key: string): string => `${address}.${key}`;
     const name = asString(at("name"), config.name);
     const healthRaw = config.healthcheck === undefined ? undefined : asObject(at("healthcheck"), config.healthcheck);
