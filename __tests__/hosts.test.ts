@@ -324,6 +324,56 @@ describe("a stack with extra hosts", () => {
     expect(stack.deployedJobs).toContain("orders");
   });
 
+  it("lets alerts, dashboards and SLOs read a service on a host: its metricNames, its job, its SLO's series", () => {
+    const { stack } = libraryStack((s) => {
+      s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });
+      s.addService("orders", {
+        image: "ghcr.io/acme/orders:1.4.2",
+        port: 8080,
+        host: "edge-1",
+        metricNames: ["orders_backlog", "http_requests_total"],
+        requestMetrics: { requestsTotal: "http_requests_total", statusLabel: "status" },
+        slo: { availability: { objective: 99.9 } },
+      });
+      s.addAlertRules("orders", {
+        groups: [
+          {
+            name: "orders",
+            rules: [
+              {
+                alert: "OrdersBacklog",
+                expr: 'orders_backlog{job="orders"} > 100',
+                for: "5m",
+                labels: { severity: "warning" },
+                annotations: { summary: "backlog", description: "backlog above 100" },
+              },
+            ],
+          },
+        ],
+      });
+      s.addDashboard({
+        fileName: "orders.json",
+        content: JSON.stringify({
+          uid: "orders",
+          title: "Orders",
+          panels: [
+            {
+              id: 1,
+              type: "stat",
+              title: "Backlog",
+              gridPos: { x: 0, y: 0, w: 6, h: 4 },
+              targets: [{ refId: "A", expr: 'sum(orders_backlog{job="orders"})' }],
+            },
+          ],
+        }),
+      });
+    });
+    expect(stack.configProblems().map((p) => p.message)).toEqual([]);
+    expect(stack.jobs.orders).toBe("orders");
+    expect(stack.metricNames).toContain("orders_backlog");
+    expect(stack.ruleFiles.map((file) => file.name)).toEqual(expect.arrayContaining(["orders", "slo-orders"]));
+  });
+
   it("fails when a service is placed on a host that was never added, or twice on one host", () => {
     const { stack } = libraryStack((s) => {
       s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });

@@ -511,13 +511,21 @@ export class MonitoringStackBase<
     return new Map(this.network.services.map((service) => [service.name, service]));
   }
 
-  /** The job of every service that has one, by service name (a service with `metrics: false` has none). */
+  /** Every service of the stack: its own host's, then each extra host's (a name may repeat across hosts). */
+  private get everyService(): readonly Service[] {
+    return [...this.network.services, ...[...this.hostRegistry.values()].flatMap((host) => host.network.services)];
+  }
+
+  /**
+   * The job of every service that has one, by service name (a service with `metrics: false` has none), on every host:
+   * a service of the same name on several hosts is one job (its series told apart by their `host` label).
+   */
   public get jobs(): Readonly<Record<string, string>> {
-    return Object.fromEntries(
-      this.network.services.flatMap((service) =>
-        service.jobName !== undefined ? [[service.name, service.jobName]] : [],
-      ),
-    );
+    const jobs: Record<string, string> = {};
+    for (const service of this.everyService) {
+      if (service.jobName !== undefined && !Object.hasOwn(jobs, service.name)) jobs[service.name] = service.jobName;
+    }
+    return jobs;
   }
 
   /** Every job prometheus.yml renders, sorted. */
@@ -573,7 +581,7 @@ export class MonitoringStackBase<
         ...SCRAPE_SERIES,
         // Written by Prometheus for its alerting rules (the stack always has some: TargetDown, the Watchdog).
         ...ALERT_SERIES,
-        ...this.network.services.flatMap((service) => service.metricNames),
+        ...this.everyService.flatMap((service) => service.metricNames),
         ...[...this.scrapeJobRegistry.values()].flatMap((job) => job.metricNames),
       ]),
     ].sort();
@@ -586,7 +594,7 @@ export class MonitoringStackBase<
 
   /** The context every dashboard is built and linted with, from the final set of services. */
   public dashboardContext(): DashboardContext {
-    const seriesRules: SeriesRule[] = this.network.services.flatMap((service) => service.seriesExclusions);
+    const seriesRules: SeriesRule[] = this.everyService.flatMap((service) => service.seriesExclusions);
     return {
       datasource: { ...this.grafana.datasourceRef },
       jobs: this.jobs,
