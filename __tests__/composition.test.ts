@@ -462,6 +462,37 @@ describe("composition: every problem at once", () => {
     expect(messages[3]).toMatch(/^alertRules\.broken\.groups\[0\]\.rules\[0\]\.expr is not valid PromQL: /);
   });
 
+  it("fails on what Prometheus or Alertmanager would refuse besides the expression: for, templates, labels, severity, annotations", () => {
+    const stack = newStack();
+    stack.addService("orders", ORDERS);
+    const [base] = ORDERS_RULES.groups[0].rules;
+    const wrong = (changes: Record<string, unknown>) => ({ ...base, ...changes }) as never;
+    stack.addAlertRules("orders", {
+      groups: [
+        {
+          name: "orders",
+          rules: [
+            wrong({ alert: "A", for: "5 minutes" }),
+            wrong({ alert: "B", keep_firing_for: "10" }),
+            wrong({ alert: "C", annotations: { summary: "s", description: "d {{ .Foo " } }),
+            wrong({ alert: "D", labels: { severity: "high", "team-name": "x" } }),
+            wrong({ alert: "E", annotations: { summary: "s" } }),
+            wrong({ alert: "F", for: "1h30m", keep_firing_for: "0", labels: { severity: "none", team: "a" } }),
+          ],
+        },
+      ],
+    });
+    const at = (r: number) => `alertRules.orders.groups[0].rules[${r}]`;
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      `${at(0)}.for must be a Prometheus duration such as "5m", "1h30m" or "90s" (got "5 minutes")`,
+      `${at(1)}.keep_firing_for must be a Prometheus duration such as "5m", "1h30m" or "90s" (got "10")`,
+      `${at(2)}.annotations.description is not a valid template: the action opened at character 3 is never closed with "}}" (got "d {{ .Foo ")`,
+      `${at(3)}.labels name "team-name" must be letters, digits and "_", not starting with a digit`,
+      `${at(3)}.labels.severity must be one of "critical", "warning", "none", which Alertmanager routes (got "high")`,
+      `${at(4)}.annotations.description must say what is wrong, with the value and the threshold (got undefined)`,
+    ]);
+  });
+
   it("fails when an alert rule reads a metric no deployed catalog or metricNames has, naming the rule, the metric and the service's setting", () => {
     const stack = newStack();
     stack.addService("orders", ORDERS);

@@ -330,6 +330,16 @@ describe("SLO declarations refused at synth, with the fix", () => {
     expect(() => Testing.synth(ok)).not.toThrow();
   });
 
+  it("fails on an objective of 100 (no error budget at all) or 0, saying it must be below 100", () => {
+    for (const objective of [100, 0]) {
+      const stack = newTestStack();
+      stack.addService("orders", { ...ORDERS, ...ORDERS_METRICS, slo: { availability: { objective } } });
+      expect(messages(stack)).toEqual([
+        `orders.slo.availability.objective must be a percentage above 0 and below 100, such as 99.9 (got ${objective})`,
+      ]);
+    }
+  });
+
   it("fails when the latency threshold is not a bucket boundary, listing the boundaries as le values", () => {
     const stack = newTestStack();
     stack.addService("orders", {

@@ -202,7 +202,8 @@ export function durationProblems(
 
 /**
  * Problems with a rule file: at least one group, unique group names, every alert named (every recording rule a valid
- * series name), with PromQL that parses on the real grammar, and no `job=` selector of a job that is not scraped.
+ * series name), with PromQL that parses on the real grammar, no `job=` selector of a job that is not scraped, and an
+ * alert's other fields as Prometheus and Alertmanager need them ({@link alertFieldProblems}).
  */
 export function ruleDocumentProblems(
   path: string,
@@ -238,6 +239,7 @@ export function ruleDocumentProblems(
           message: `${rulePath}.record must be a series name of letters, digits, "_" and ":" (got ${show(rule.record)})`,
         });
       }
+      if (isAlertingRule(rule)) problems.push(...alertFieldProblems(rulePath, rule));
       const analysis = analyzePromql(typeof rule.expr === "string" ? rule.expr : "");
       for (const error of analysis.errors) {
         problems.push({
@@ -271,6 +273,83 @@ export function ruleDocumentProblems(
       }
     });
   });
+  return problems;
+}
+
+/** A Prometheus duration as its rule files take it (`5m`, `1h30m`, `90s`, `0`): units from y to ms, largest first. */
+const PROMETHEUS_DURATION = /^(?:0|(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$/;
+/** A label name (Prometheus' grammar). */
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const SEVERITIES: readonly AlertSeverity[] = ["critical", "warning", "none"];
+
+/** Where a Go template in `text` opens an action `{{` it never closes, or closes one it never opened; undefined when none. */
+function unbalancedTemplate(text: string): string | undefined {
+  let open = -1;
+  for (let i = 0; i < text.length - 1; i++) {
+    const pair = text.slice(i, i + 2);
+    if (pair === "{{") {
+      if (open >= 0) return `the action opened at character ${open + 1} is not closed before the next "{{"`;
+      open = i;
+      i++;
+    } else if (pair === "}}") {
+      if (open < 0) return `"}}" at character ${i + 1} closes no action`;
+      open = -1;
+      i++;
+    }
+  }
+  return open >= 0 ? `the action opened at character ${open + 1} is never closed with "}}"` : undefined;
+}
+
+/**
+ * What Prometheus would refuse in an alerting rule besides its expression, or what the stack relies on: `for` (and
+ * `keep_firing_for`) a Prometheus duration, a `severity` label Alertmanager routes, a summary and a description, label
+ * names of Prometheus' grammar, and label and annotation values that are strings whose template actions close.
+ */
+function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (at: string, message: string): void => {
+    problems.push({ path: rulePath, message: `${rulePath}.${at} ${message}` });
+  };
+  const raw = rule as unknown as Record<string, unknown>;
+  for (const key of ["for", "keep_firing_for"] as const) {
+    const value = raw[key];
+    if ((key === "for" || value !== undefined) && (typeof value !== "string" || !PROMETHEUS_DURATION.test(value))) {
+      add(key, `must be a Prometheus duration such as "5m", "1h30m" or "90s" (got ${show(value)})`);
+    }
+  }
+  const maps = { labels: raw.labels, annotations: raw.annotations } as const;
+  for (const [name, map] of Object.entries(maps)) {
+    if (map === undefined || map === null || typeof map !== "object" || Array.isArray(map)) {
+      add(name, `must be an object of strings (got ${show(map)})`);
+      continue;
+    }
+    for (const [key, value] of Object.entries(map as Record<string, unknown>)) {
+      if (!LABEL_NAME.test(key))
+        add(`${name}`, `name ${show(key)} must be letters, digits and "_", not starting with a digit`);
+      if (typeof value !== "string") {
+        add(`${name}.${key}`, `must be a string (got ${show(value)})`);
+        continue;
+      }
+      const template = unbalancedTemplate(value);
+      if (template !== undefined) add(`${name}.${key}`, `is not a valid template: ${template} (got ${show(value)})`);
+    }
+  }
+  const labels = (maps.labels ?? {}) as Record<string, unknown>;
+  const annotations = (maps.annotations ?? {}) as Record<string, unknown>;
+  if (!SEVERITIES.includes(labels.severity as AlertSeverity)) {
+    add(
+      "labels.severity",
+      `must be one of ${SEVERITIES.map((severity) => show(severity)).join(", ")}, which Alertmanager routes (got ${show(labels.severity)})`,
+    );
+  }
+  for (const key of ["summary", "description"] as const) {
+    if (typeof annotations[key] !== "string" || (annotations[key] as string).trim() === "") {
+      add(
+        `annotations.${key}`,
+        `must say ${key === "summary" ? "in one line what is wrong" : "what is wrong, with the value and the threshold"} (got ${show(annotations[key])})`,
+      );
+    }
+  }
   return problems;
 }
 

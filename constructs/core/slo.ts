@@ -350,7 +350,7 @@ export function sloProblems(decl: SloDeclaration, scrapeIntervalSeconds: number)
   }
   const objectiveProblems = (at: string, objective: number) => {
     if (typeof objective !== "number" || !Number.isFinite(objective) || objective <= 0 || objective >= 100) {
-      add(at, `must be a percentage between 0 and 100, such as 99.9 (got ${show(objective)})`);
+      add(at, `must be a percentage above 0 and below 100, such as 99.9 (got ${show(objective)})`);
     } else if (objective < MIN_OBJECTIVE_PERCENT) {
       const budget = clean(100 - objective);
       add(
