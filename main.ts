@@ -10,10 +10,9 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { App } from "cdktf";
 import type { ImportedDashboardFile } from "./dashboards/types";
-import { DashboardError } from "./dashboards";
 import { COMPONENTS } from "./constructs/components";
 import type { ConfigProblem } from "./constructs/core/validation";
-import { ConfigError } from "./constructs/core/validation";
+import { userErrorMessage } from "./constructs/core/user-errors";
 import { AppSettings, isEnabled, settingsFromEnv, withEnvHint } from "./constructs/env-config";
 import { MonitoringStack, MonitoringStackProps, STACK_NAME } from "./constructs/monitoring-stack";
 import { DEMO_API_DEFAULTS } from "./constructs/api/defaults";
@@ -146,18 +145,11 @@ export function inspectMonitoringStack(
  * 1; anything else is a bug and is rethrown with its trace.
  */
 export function exitOnUserError(error: unknown): never {
-  if (error instanceof ConfigError) {
-    // The first line says what was checked and how many problems; each problem then says what to change.
-    console.error(
-      `${error.message.split("\n")[0]}\n${error.problems.map((problem) => `  - ${withEnvHint(problem, process.env)}`).join("\n")}`,
-    );
-    process.exit(1);
-  }
-  if (error instanceof DashboardError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
+  // The first line says what was checked and how many problems; each problem then says what to change.
+  const message = userErrorMessage(error, (problem) => withEnvHint(problem, process.env));
+  if (message === undefined) throw error;
+  console.error(message);
+  process.exit(1);
 }
 
 if (require.main === module) {

@@ -429,4 +429,39 @@ describe('the packed package in a fresh app, and the README "Monitor your own se
     );
     expect(json.output.grafana_admin_password_hint.value).toMatch(/^cat \.secrets\/grafana-admin-password /);
   }, 200_000);
+
+  it("a plain-node app ending in synthOrExit(app) prints a bad setting once, without a stack trace, and exits 1", () => {
+    const project = join(consumer, "mistake");
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "main.js"),
+      [
+        'const { App } = require("cdktf");',
+        'const { MonitoringStack, synthOrExit } = require("monitoring-stack");',
+        "",
+        "const app = new App();",
+        'const monitoring = new MonitoringStack(app, "monitoring");',
+        'monitoring.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: "8080" });',
+        "synthOrExit(app);",
+        "",
+      ].join("\n"),
+    );
+    const result = spawnSync(process.execPath, ["main.js"], {
+      cwd: project,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: "utf8",
+      timeout: 120_000,
+      killSignal: "SIGKILL",
+    });
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      status: 1,
+      stdout: "",
+      stderr:
+        'MonitoringStack "monitoring": 1 invalid setting:\n' +
+        '  - orders.port must be an integer between 1 and 65535 (got "8080")\n',
+    });
+    // Nothing half-written: no stack output, no password generated.
+    expect(existsSync(join(project, "cdktf.out", "stacks", "monitoring", "cdk.tf.json"))).toBe(false);
+    expect(existsSync(join(project, ".secrets", "grafana-admin-password"))).toBe(false);
+  }, 200_000);
 });

@@ -51,6 +51,7 @@ export { ConfigImage, type ConfigImageProps } from "./core/config-image";
 export type { GeneratedFile } from "./core/config-image-files";
 export type { ScrapeTarget } from "./core/scrape-target";
 export { ConfigError, type ConfigProblem, type ISelfValidating } from "./core/validation";
+export { synthOrExit, userErrorMessage } from "./core/user-errors";
 export type {
   AlertAnnotations,
   AlertingRule,
