@@ -186,7 +186,7 @@ describe("dashboard lint", () => {
       "Dashboards failed the lint with 1 problem:",
       '  - json:bad-1.json, panel "Left" (id 1): datasource {"type":"loki","uid":"logs"} is not the provisioned ' +
         'datasource {"type":"prometheus","uid":"prometheus"}, and it is not a reference that can be rewritten (a ' +
-        '"${DS_...}" input of a Prometheus datasource, a Prometheus datasource name, or an object of type "prometheus"). ' +
+        '"${DS_...}" input of a Prometheus datasource, a datasource name containing "prometheus" in any case, or an object of type "prometheus"). ' +
         'Fix: query Prometheus through {"type":"prometheus","uid":"prometheus"}, or remove what uses another datasource.',
     ]);
   });

@@ -384,7 +384,7 @@ describe("a stack with extra hosts", () => {
     expect(() => Testing.synth(stack)).toThrow(ConfigError);
     expect(stack.configProblems().map((p) => p.message)).toEqual(
       expect.arrayContaining([
-        'orders.host: no host "edge-9" was added (hosts: edge-1); add it with addHost("edge-9", { dockerHost }) or MONITORING_HOSTS, or remove the option to run the service on the stack\'s own host',
+        'orders.host: no host "edge-9" was added (hosts: edge-1); add it with addHost("edge-9", { dockerHost }) (MONITORING_HOSTS in this repository\'s main.ts), or remove the option to run the service on the stack\'s own host',
         'billing: the name "billing" is already taken on host "edge-1"; give each service on a host its own name',
       ]),
     );
@@ -428,7 +428,7 @@ describe("a stack with extra hosts", () => {
     });
     expect(stack.configProblems().map((p) => p.message)).toEqual([
       expect.stringMatching(
-        /^prometheus\.bindAddress is "127\.0\.0\.1", which the agents on the other hosts cannot reach.*set PROMETHEUS_BIND_ADDRESS/,
+        /^prometheus\.bindAddress is "127\.0\.0\.1", which the agents on the other hosts cannot reach.*set prometheus\.bindAddress \(PROMETHEUS_BIND_ADDRESS in this repository's main\.ts\)/,
       ),
     ]);
   });

@@ -61,8 +61,8 @@ function datasourceProblem(value: unknown, ctx: DashboardContext): { problem: st
       value === undefined || value === null
         ? `has no datasource (expected ${expected})`
         : `datasource ${JSON.stringify(value)} is not the provisioned datasource ${expected}, and it is not a ` +
-          'reference that can be rewritten (a "${DS_...}" input of a Prometheus datasource, a Prometheus ' +
-          'datasource name, or an object of type "prometheus")',
+          'reference that can be rewritten (a "${DS_...}" input of a Prometheus datasource, a datasource name ' +
+          'containing "prometheus" in any case, or an object of type "prometheus")',
     fix: `query Prometheus through ${expected}, or remove what uses another datasource`,
   };
 }

@@ -684,7 +684,7 @@ export class MonitoringStackBase<
       .filter((placement) => !this.hostRegistry.has(placement.host))
       .map((placement) => ({
         path: `${placement.name}.host`,
-        message: `${placement.name}.host: no host ${show(placement.host)} was added (hosts: ${[...this.hostRegistry.keys()].join(", ") || "none"}); add it with addHost("${placement.host}", { dockerHost }) or MONITORING_HOSTS, or remove the option to run the service on the stack's own host`,
+        message: `${placement.name}.host: no host ${show(placement.host)} was added (hosts: ${[...this.hostRegistry.keys()].join(", ") || "none"}); add it with addHost("${placement.host}", { dockerHost }) (MONITORING_HOSTS in this repository's main.ts), or remove the option to run the service on the stack's own host`,
       }));
     // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
     return [

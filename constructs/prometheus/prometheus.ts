@@ -454,7 +454,7 @@ export class Prometheus extends Service implements IPrometheus {
         ? [
             {
               path: `${Prometheus.NAME}.bindAddress`,
-              message: `${Prometheus.NAME}.bindAddress is ${show(this.options.bindAddress)}, which the agents on the other hosts cannot reach: with hosts, the central Prometheus must be published on an address of this host they reach; set PROMETHEUS_BIND_ADDRESS (prometheus.bindAddress) to that address, e.g. 10.0.0.1, or set PROMETHEUS_REMOTE_WRITE_URL (prometheus.remoteWriteUrl)`,
+              message: `${Prometheus.NAME}.bindAddress is ${show(this.options.bindAddress)}, which the agents on the other hosts cannot reach: with hosts, the central Prometheus must be published on an address of this host they reach; set prometheus.bindAddress (PROMETHEUS_BIND_ADDRESS in this repository's main.ts) to that address, e.g. 10.0.0.1, or prometheus.remoteWriteUrl (PROMETHEUS_REMOTE_WRITE_URL)`,
             },
           ]
         : remoteWriteUrlProblems(`${Prometheus.NAME}.remoteWriteUrl`, receiver.url);
