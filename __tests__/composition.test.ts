@@ -192,6 +192,25 @@ describe("composition: the user stories through the public API", () => {
     ]);
   });
 
+  it("refuses an option a service does not have (a typo in plain JavaScript), naming the one it may have meant", () => {
+    const stack = newStack();
+    stack.addService("orders", {
+      ...ORDERS,
+      hostport: 18080,
+      metricsNames: ["x"],
+      healthEndPoint: { path: "/h" },
+      colour: "blue",
+    } as never);
+    const options =
+      "(options: image, build, port, description, metrics, metricNames, requestMetrics, slo, seriesExclusions, healthcheck, healthEndpoint, configFiles, replicas, hostPort, bindAddress, memoryMb, user, env, command, mounts, tmpfs, relax, localRun)";
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      `orders.hostport is not an option of a service; did you mean hostPort? ${options}`,
+      `orders.metricsNames is not an option of a service; did you mean metricNames? ${options}`,
+      `orders.healthEndPoint is not an option of a service; did you mean healthEndpoint? ${options}`,
+      `orders.colour is not an option of a service ${options}`,
+    ]);
+  });
+
   it("two replicas by one prop: n containers, distinct aliases and names, one job with n targets", () => {
     const stack = newStack();
     stack.addService("orders", { ...ORDERS, replicas: 2, hostPort: 18080 });

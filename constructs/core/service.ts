@@ -259,10 +259,69 @@ export const SERVICE_DEFAULTS = {
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const ROOT_USER = /^(0|root)(:.*)?$/;
 
+/** Every option of {@link ServiceOptions}, for a plain-JavaScript caller whose misspelled option TypeScript cannot catch. */
+const SERVICE_OPTION_NAMES: Readonly<Record<keyof ServiceOptions, true>> = {
+  image: true,
+  build: true,
+  port: true,
+  description: true,
+  metrics: true,
+  metricNames: true,
+  requestMetrics: true,
+  slo: true,
+  seriesExclusions: true,
+  healthcheck: true,
+  healthEndpoint: true,
+  configFiles: true,
+  replicas: true,
+  hostPort: true,
+  bindAddress: true,
+  memoryMb: true,
+  user: true,
+  env: true,
+  command: true,
+  mounts: true,
+  tmpfs: true,
+  relax: true,
+  localRun: true,
+};
+/** What {@link ServiceProps} adds to the options, set by the stack itself. */
+const SERVICE_PROP_NAMES: ReadonlySet<string> = new Set(["name", "network", "buildDir"]);
+
+/** The options of {@link SERVICE_OPTION_NAMES} a misspelled `key` may have meant: same letters in another case, or one letter off. */
+function meantOption(key: string): string | undefined {
+  const names = Object.keys(SERVICE_OPTION_NAMES);
+  const lower = key.toLowerCase();
+  const sameCase = names.find((name) => name.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  const close = (a: string, b: string): boolean => {
+    if (Math.abs(a.length - b.length) > 1) return false;
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    const rest = (x: string, skip: number) => x.slice(i + skip);
+    return rest(a, 1) === rest(b, 1) || rest(a, 1) === rest(b, 0) || rest(a, 0) === rest(b, 1);
+  };
+  return names.find((name) => close(name.toLowerCase(), lower));
+}
+
+/** Options the service does not have (a typo, in plain JavaScript), each with the option it may have meant. */
+function unknownOptionProblems(path: string, options: ServiceOptions): ConfigProblem[] {
+  return Object.keys(options)
+    .filter((key) => !Object.hasOwn(SERVICE_OPTION_NAMES, key) && !SERVICE_PROP_NAMES.has(key))
+    .map((key) => {
+      const meant = meantOption(key);
+      const at = joinPath(path, key);
+      return {
+        path: at,
+        message: `${at} is not an option of a service${meant !== undefined ? `; did you mean ${meant}?` : ""} (options: ${Object.keys(SERVICE_OPTION_NAMES).join(", ")})`,
+      };
+    });
+}
+
 /** Every problem with a service's options, named under `path` (`orders`). */
 export function serviceProblems(path: string, name: string, options: ServiceOptions): ConfigProblem[] {
   const at = (prop: string): string => joinPath(path, prop);
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [...unknownOptionProblems(path, options)];
   if (!NAME.test(name)) {
     problems.push({
       path: path === "" ? "name" : path,
