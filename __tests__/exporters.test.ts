@@ -5,6 +5,8 @@
  * rendered at synth, and `relax.privileged`. One `fails when ...` test per new validation rule.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Testing } from "cdktf";
@@ -17,6 +19,7 @@ import {
   PROBE_METRICS,
   PROBE_SERIES,
   PROBES_UID,
+  probeTargets,
   renderBlackboxConfig,
 } from "../constructs/blackbox-exporter";
 import {
@@ -210,6 +213,65 @@ describe("health endpoints and scrape jobs rendered at synth", () => {
     expect(probes?.static_configs.every((config) => config.labels?.__param_target === config.labels?.instance)).toBe(
       true,
     );
+  });
+
+  it('probes external URLs from inside the network, labelled scope="external", following redirects unless told not to', () => {
+    const stack = newStack();
+    addBlackboxExporter(stack, {
+      externalUrls: [
+        { name: "website", url: "https://www.example.com/" },
+        { name: "partner-api", url: "http://api.partner.example:8080/health", followRedirects: false },
+      ],
+    });
+    synth(stack);
+    const external = scrapeConfig(stack, BlackboxExporter.PROBE_JOB)?.static_configs.filter(
+      (config) => config.labels?.scope === "external",
+    );
+    expect(external).toEqual([
+      {
+        targets: ["blackbox-exporter:9115"],
+        labels: {
+          __param_module: "http_2xx_follow_redirects",
+          __param_target: "https://www.example.com/",
+          instance: "https://www.example.com/",
+          scope: "external",
+          service: "website",
+        },
+      },
+      {
+        targets: ["blackbox-exporter:9115"],
+        labels: {
+          __param_module: "http_2xx",
+          __param_target: "http://api.partner.example:8080/health",
+          instance: "http://api.partner.example:8080/health",
+          scope: "external",
+          service: "partner-api",
+        },
+      },
+    ]);
+    // Both modules are in the exporter's config.
+    expect(Object.keys(renderBlackboxConfig().modules)).toEqual(["http_2xx", "http_2xx_follow_redirects"]);
+  });
+
+  it("fails on an external URL that is no http(s) URL, carries credentials or repeats, or a bad probe name", () => {
+    const stack = newStack();
+    addBlackboxExporter(stack, {
+      externalUrls: [
+        { name: "Website", url: "https://www.example.com/" },
+        { name: "ftp", url: "ftp://files.example.com/" },
+        { name: "secret", url: "https://ops:hunter2@admin.example.com/" },
+        { name: "again", url: "https://www.example.com/" },
+        { name: "flag", url: "https://flag.example.com/", followRedirects: "yes" as never },
+      ],
+    });
+    const path = "blackbox-exporter.externalUrls";
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      `${path}[0].name must be a unique name of lowercase letters, digits and "-", starting with a letter (at most 40 characters) (got "Website")`,
+      `${path}[1].url must be an http:// or https:// URL such as "https://www.example.com/" (got "ftp://files.example.com/")`,
+      `${path}[2].url must not carry credentials: they would be in prometheus.yml, the image and every probe series' instance label (got a URL with a user and a password for admin.example.com)`,
+      `${path}[3].url is probed twice (got "https://www.example.com/"); list each URL once`,
+      `${path}[4].followRedirects must be true or false (got "yes")`,
+    ]);
   });
 
   it("renders the same jobs and probe targets whatever the order of the add calls", () => {
@@ -524,6 +586,36 @@ describeWithBinaries(
         const text = await httpText(`${blackbox}/probe?${params.toString()}`);
         expect(PROBE_SERIES.filter((name) => !exposedSeries(text).includes(name))).toEqual([]);
         expect(text).toMatch(new RegExp(`^${PROBE_METRICS.success.name} 1$`, "m"));
+      });
+
+      it("blackbox-exporter: an external URL that redirects succeeds with the follow module only; a 500 behind it fails", async () => {
+        // given a site on 127.0.0.1: /old redirects to /new (200), /broken redirects to /down (500)
+        const site = createServer((request, response) => {
+          const redirects: Record<string, string> = { "/old": "/new", "/broken": "/down" };
+          const to = redirects[request.url ?? ""];
+          if (to !== undefined) response.writeHead(302, { location: to }).end();
+          else response.writeHead(request.url === "/new" ? 200 : 500).end("site");
+        });
+        await new Promise<void>((listening) => site.listen(0, "127.0.0.1", listening));
+        const { port } = site.address() as AddressInfo;
+        const success = async (module: string, path: string): Promise<string | undefined> => {
+          const params = new URLSearchParams({ module, target: `http://127.0.0.1:${port}${path}` });
+          const text = await httpText(`${blackbox}/probe?${params.toString()}`);
+          return new RegExp(`^${PROBE_METRICS.success.name} (\\d)$`, "m").exec(text)?.[1];
+        };
+        try {
+          // when probed as the stack renders an external URL's target (followRedirects defaults to true)
+          const [target] = probeTargets([], [{ name: "site", url: `http://127.0.0.1:${port}/old` }]);
+          expect(typeof target === "string" ? undefined : target.params?.module).toBe(
+            BlackboxExporter.HTTP_FOLLOW_MODULE,
+          );
+          // then
+          expect(await success(BlackboxExporter.HTTP_FOLLOW_MODULE, "/old")).toBe("1");
+          expect(await success(BlackboxExporter.HTTP_MODULE, "/old")).toBe("0");
+          expect(await success(BlackboxExporter.HTTP_FOLLOW_MODULE, "/broken")).toBe("0");
+        } finally {
+          await new Promise<void>((closed) => site.close(() => closed()));
+        }
       });
     });
   },

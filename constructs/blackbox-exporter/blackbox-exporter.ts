@@ -1,12 +1,14 @@
 import { stringify } from "yaml";
 import type { GeneratedFile } from "../core/config-image-files";
 import type { Service, ServiceOptions } from "../core/service";
-import { checkIntegerInRange } from "../core/validation";
+import { type ConfigProblem, checkIntegerInRange, show } from "../core/validation";
 import type { HealthEndpoint, MonitoringStackBase, ScrapeJobTargets } from "../core/stack";
 import {
   BLACKBOX_EXPORTER_CATALOG,
   BLACKBOX_EXPORTER_NAME,
+  EXTERNAL_PROBE_SCOPE,
   PROBE_JOB,
+  PROBE_SCOPE_LABEL,
   PROBE_SERIES,
   PROBE_SERVICE_LABEL,
 } from "./catalog";
@@ -32,8 +34,10 @@ export const BlackboxExporter = {
   CONFIG_DIR: "/etc/blackbox_exporter",
   /** The config file name inside {@link CONFIG_DIR}. */
   CONFIG_FILE: "config.yml",
-  /** The module every health endpoint is probed with: HTTP GET, a 2xx answer counts as success. */
+  /** The module every health endpoint is probed with: HTTP GET, a 2xx answer counts as success, no redirect followed. */
   HTTP_MODULE: "http_2xx",
+  /** The module of an external URL that may redirect (http to https, `/` to `/login`): redirects followed, then 2xx. */
+  HTTP_FOLLOW_MODULE: "http_2xx_follow_redirects",
   /** Its own health endpoint. */
   HEALTH_PATH: "/-/healthy",
 } as const;
@@ -46,6 +50,70 @@ export interface BlackboxExporterOptions {
   readonly memoryMb?: number;
   /** How long one probe may take, in seconds (capped by Prometheus' scrape timeout). @default BLACKBOX_EXPORTER_DEFAULTS.probeTimeoutSeconds */
   readonly probeTimeoutSeconds?: number;
+  /**
+   * URLs outside the stack to probe from inside its network (a public site, a partner's API), each with ProbeFailed
+   * and a row on Service health, its series labelled `service="<name>"` and `scope="external"`.
+   * @default none
+   * @example addBlackboxExporter(stack, { externalUrls: [{ name: "website", url: "https://www.example.com/" }] })
+   */
+  readonly externalUrls?: readonly ExternalProbe[];
+}
+
+/** A URL outside the stack that the blackbox exporter probes. */
+export interface ExternalProbe {
+  /** The probe's name: its `service` label (lowercase letters, digits and "-", starting with a letter). */
+  readonly name: string;
+  /** The URL, `http://` or `https://`, without credentials. */
+  readonly url: string;
+  /** Follow redirects before judging the answer (a 2xx answer counts as success). @default true */
+  readonly followRedirects?: boolean;
+}
+
+const PROBE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+
+/** Problems with the external probes, under `blackbox-exporter.externalUrls`: names, URLs, duplicates. */
+export function externalProbeProblems(probes: readonly ExternalProbe[]): ConfigProblem[] {
+  const path = `${BlackboxExporter.NAME}.externalUrls`;
+  const problems: ConfigProblem[] = [];
+  const names = new Set<string>();
+  const urls = new Set<string>();
+  probes.forEach((probe, i) => {
+    const at = `${path}[${i}]`;
+    if (typeof probe.name !== "string" || !PROBE_NAME.test(probe.name) || names.has(probe.name)) {
+      problems.push({
+        path: at,
+        message: `${at}.name must be a unique name of lowercase letters, digits and "-", starting with a letter (at most 40 characters) (got ${show(probe.name)})`,
+      });
+    }
+    names.add(probe.name);
+    let url: URL | undefined;
+    try {
+      url = new URL(String(probe.url));
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      problems.push({
+        path: at,
+        message: `${at}.url must be an http:// or https:// URL such as "https://www.example.com/" (got ${show(probe.url)})`,
+      });
+    } else if (url.username !== "" || url.password !== "") {
+      problems.push({
+        path: at,
+        message: `${at}.url must not carry credentials: they would be in prometheus.yml, the image and every probe series' instance label (got a URL with a user${url.password !== "" ? " and a password" : ""} for ${url.host})`,
+      });
+    } else if (urls.has(probe.url)) {
+      problems.push({ path: at, message: `${at}.url is probed twice (got ${show(probe.url)}); list each URL once` });
+    }
+    urls.add(probe.url);
+    if (probe.followRedirects !== undefined && typeof probe.followRedirects !== "boolean") {
+      problems.push({
+        path: at,
+        message: `${at}.followRedirects must be true or false (got ${show(probe.followRedirects)})`,
+      });
+    }
+  });
+  return problems;
 }
 
 /** The blackbox exporter's config document (`modules`), as blackbox_exporter 0.28 reads it. */
@@ -67,19 +135,23 @@ export interface BlackboxConfigDocument {
 }
 
 /**
- * Renders the exporter's config: one HTTP module, a GET that succeeds on a 2xx answer (blackbox's default status
- * codes), no redirects followed (a health endpoint that redirects is misconfigured), IPv4 first (Docker networks).
+ * Renders the exporter's config: two HTTP modules, a GET that succeeds on a 2xx answer (blackbox's default status
+ * codes), IPv4 first (Docker networks): {@link BlackboxExporter.HTTP_MODULE} follows no redirect (a health endpoint that
+ * redirects is misconfigured), {@link BlackboxExporter.HTTP_FOLLOW_MODULE} follows them (an external site's).
  */
 export function renderBlackboxConfig(
   probeTimeoutSeconds: number = BLACKBOX_EXPORTER_DEFAULTS.probeTimeoutSeconds,
 ): BlackboxConfigDocument {
+  const module = (followRedirects: boolean) =>
+    ({
+      prober: "http",
+      timeout: `${probeTimeoutSeconds}s`,
+      http: { method: "GET", preferred_ip_protocol: "ip4", follow_redirects: followRedirects },
+    }) as const;
   return {
     modules: {
-      [BlackboxExporter.HTTP_MODULE]: {
-        prober: "http",
-        timeout: `${probeTimeoutSeconds}s`,
-        http: { method: "GET", preferred_ip_protocol: "ip4", follow_redirects: false },
-      },
+      [BlackboxExporter.HTTP_MODULE]: module(false),
+      [BlackboxExporter.HTTP_FOLLOW_MODULE]: module(true),
     },
   };
 }
@@ -140,17 +212,32 @@ export function blackboxExporterService(options: BlackboxExporterOptions = {}): 
  * The probe job's targets: the exporter's address once per health endpoint, with the module and the endpoint as URL
  * parameters, and the endpoint (`instance`) and its service (`service`) as labels.
  */
-export function probeTargets(endpoints: readonly HealthEndpoint[]): ScrapeJobTargets {
-  return endpoints.map((endpoint) => ({
-    address: `${BlackboxExporter.NAME}:${BlackboxExporter.PORT}`,
-    params: { module: BlackboxExporter.HTTP_MODULE, target: endpoint.url },
-    labels: { instance: endpoint.url, [PROBE_SERVICE_LABEL]: endpoint.service },
-  }));
+export function probeTargets(
+  endpoints: readonly HealthEndpoint[],
+  externals: readonly ExternalProbe[] = [],
+): ScrapeJobTargets {
+  const address = `${BlackboxExporter.NAME}:${BlackboxExporter.PORT}`;
+  return [
+    ...endpoints.map((endpoint) => ({
+      address,
+      params: { module: BlackboxExporter.HTTP_MODULE, target: endpoint.url },
+      labels: { instance: endpoint.url, [PROBE_SERVICE_LABEL]: endpoint.service },
+    })),
+    ...externals.map((probe) => ({
+      address,
+      params: {
+        module: probe.followRedirects === false ? BlackboxExporter.HTTP_MODULE : BlackboxExporter.HTTP_FOLLOW_MODULE,
+        target: probe.url,
+      },
+      labels: { instance: probe.url, [PROBE_SERVICE_LABEL]: probe.name, [PROBE_SCOPE_LABEL]: EXTERNAL_PROBE_SCOPE },
+    })),
+  ];
 }
 
 /**
  * Adds the blackbox exporter to `stack` through its public API: the service, the probe job (targets rendered at synth
- * from every health endpoint), the ProbeFailed rule and the Service health dashboard.
+ * from every health endpoint, and the external URLs of `options.externalUrls`), the ProbeFailed rule and the Service
+ * health dashboard.
  * @returns the service, or undefined when its name is taken (reported at synth)
  */
 export function addBlackboxExporter(
@@ -167,9 +254,11 @@ export function addBlackboxExporter(
       1,
       300,
     ),
+    ...externalProbeProblems(options.externalUrls ?? []),
   );
+  const externals = [...(options.externalUrls ?? [])];
   stack.addScrapeJob(BlackboxExporter.PROBE_JOB, {
-    targets: (ctx) => probeTargets(ctx.healthEndpoints),
+    targets: (ctx) => probeTargets(ctx.healthEndpoints, externals),
     metricsPath: "/probe",
     metricNames: PROBE_SERIES,
   });

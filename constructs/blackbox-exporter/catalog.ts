@@ -20,8 +20,16 @@ export const PROBE_METRICS = {
   httpStatusCode: { name: "probe_http_status_code", type: "gauge" },
 } as const satisfies Readonly<Record<string, DeclaredMetric>>;
 
-/** The label the probe job puts on each probe's series: the name of the service whose health endpoint it probes. */
+/**
+ * The label the probe job puts on each probe's series: the name of the service whose health endpoint it probes, or
+ * the name of an external URL's probe.
+ */
 export const PROBE_SERVICE_LABEL = "service";
+
+/** The label an external URL's probe series carry, `scope="external"`: probed outside the stack's network. */
+export const PROBE_SCOPE_LABEL = "scope";
+/** {@link PROBE_SCOPE_LABEL}'s value on an external URL's probe. */
+export const EXTERNAL_PROBE_SCOPE = "external";
 
 /** Every series name of {@link PROBE_METRICS}, sorted: what the probe job declares. */
 export const PROBE_SERIES: readonly string[] = seriesList(PROBE_METRICS);

@@ -35,6 +35,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { isMap, isScalar, isSeq, parseDocument } from "yaml";
 import { DEMO_API_BINARY } from "../../constructs/api/defaults";
+import { EXTERNAL_PROBE_SCOPE, PROBE_SCOPE_LABEL } from "../../constructs/blackbox-exporter/catalog";
 import { LOOPBACK } from "../../constructs/core/container-defaults";
 import type { PrometheusBasicAuth } from "../../constructs/core/backends";
 import type { LocalRunContext, Service } from "../../constructs/core/service";
@@ -262,7 +263,9 @@ export function mapTargetsToLoopback(
       const job = String(scrapeConfig.get("job_name"));
       for (const staticConfig of staticConfigsOf(scrapeConfig)) {
         const labels = isMap(staticConfig) ? staticConfig.get("labels") : undefined;
-        for (const label of isMap(labels) ? labels.items : []) {
+        // An external URL's probe (scope="external") is about a URL outside the stack: it is probed as it is.
+        const external = isMap(labels) && labels.get(PROBE_SCOPE_LABEL) === EXTERNAL_PROBE_SCOPE;
+        for (const label of isMap(labels) && !external ? labels.items : []) {
           // A probe's URL (`__param_target`, `instance`) names a service by its network address: map it too.
           if (isScalar(label.value) && typeof label.value.value === "string") {
             label.value.value = mapUrlToLoopback(label.value.value, loopback);
