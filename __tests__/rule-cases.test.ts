@@ -16,8 +16,7 @@ import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
 import { isAlertingRule } from "../constructs/core/rules";
 import type { AlertRuleContext, RulesDocument, RuleTestCase, RuleTestGroup } from "../constructs/core/rules";
-import { rulesUnderTest } from "../constructs/core/rule-tests";
-import { formatDuration } from "../constructs/core/validation";
+import { ruleTestDocument, rulesUnderTest } from "../constructs/core/rule-tests";
 import { toGeneratedYaml } from "../constructs/prometheus/config";
 import { describeWithBinaries, promtoolTestEnv, runBinary, type RunResult } from "./support/prometheus-binaries";
 import { ALL_COMPONENTS_ENV, synthMonitoringStack } from "./support/stack";
@@ -106,14 +105,7 @@ const WHOLE_FILE_CASES = RULE_FILES.flatMap((file) => {
 
 /** The unit-test file of one case: the rule file it runs on, evaluated at the stack's interval. */
 function ruleTestFile(file: string, group: RuleTestGroup): string {
-  return stringify(
-    {
-      rule_files: [file],
-      evaluation_interval: formatDuration(stack.scrapeIntervalSeconds),
-      tests: [group],
-    },
-    { lineWidth: 0 },
-  );
+  return stringify(ruleTestDocument([file], [group], stack.scrapeIntervalSeconds), { lineWidth: 0 });
 }
 
 function slug(text: string): string {

@@ -3,7 +3,12 @@
  * read in the reduced file exactly what it reads in the whole one, so every rule writing a series it may select stays.
  */
 import { rulesUnderTest } from "../constructs/core/rule-tests";
-import type { AlertingRule, RecordingRule, RulesDocument } from "../constructs/core/rules";
+import type { AlertingRule, RecordingRule, RuleTestCase, RulesDocument } from "../constructs/core/rules";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { describeWithBinaries, promtoolTestEnv, runBinary } from "./support/prometheus-binaries";
+import { newTestStack } from "./support/stack";
 
 const annotations = { summary: "s", description: "d", runbook: "docs/runbooks/X.md" } as const;
 
@@ -145,5 +150,94 @@ describe("rulesUnderTest", () => {
     expect(() => rulesUnderTest(document, ["Down", "Gone"])).toThrow(
       "promtool case: the rule file has no alert Gone; name an alert it defines",
     );
+  });
+});
+
+describe("stack.ruleTestFiles: the promtool cases of a user's rules, as files promtool runs", () => {
+  const backlogRules = {
+    groups: [
+      {
+        name: "orders",
+        rules: [
+          {
+            alert: "OrdersBacklogHigh",
+            expr: 'sum(orders_backlog{job="orders"}) > 100',
+            for: "1m",
+            labels: { severity: "warning" as const },
+            annotations: { summary: "Orders pile up", description: "{{ $value }} queued" },
+          },
+        ],
+      },
+    ],
+  };
+  /** A case: the backlog at `value` for 5 minutes, the alert expected (`fires`) or not at 4 minutes. */
+  const backlogCase = (value: number, fires: boolean, alertname = "OrdersBacklogHigh"): RuleTestCase => ({
+    alert: alertname,
+    fires,
+    title: `${alertname} ${fires ? "fires" : "stays quiet"} at a backlog of ${value}`,
+    group: {
+      name: `backlog ${value}`,
+      interval: "15s",
+      input_series: [{ series: 'orders_backlog{job="orders"}', values: `${value}x20` }],
+      alert_rule_test: [
+        {
+          eval_time: "4m",
+          alertname,
+          exp_alerts: fires
+            ? [
+                {
+                  exp_labels: { severity: "warning" },
+                  exp_annotations: { summary: "Orders pile up", description: `${value} queued` },
+                },
+              ]
+            : [],
+        },
+      ],
+    },
+  });
+  const stackWith = (cases: readonly RuleTestCase[]) => {
+    const stack = newTestStack();
+    stack.addService("orders", { image: "ghcr.io/acme/orders:1.4.2", port: 8080, metricNames: ["orders_backlog"] });
+    stack.addAlertRules("orders", backlogRules, { tests: () => cases });
+    return stack;
+  };
+
+  it("refuses a case about an alert its file does not define", () => {
+    const stack = stackWith([backlogCase(500, true, "NoSuchAlert")]);
+    expect(() => stack.ruleTestFiles()).toThrow(
+      'alertRules.orders.tests: the case "NoSuchAlert fires at a backlog of 500" is about the alert "NoSuchAlert", which rules/orders.yml does not define (alerts: OrdersBacklogHigh); rename the alert in the case, or remove the case',
+    );
+  });
+
+  describeWithBinaries("run by the real promtool", ["promtool"], (bins) => {
+    const run = async (cases: readonly RuleTestCase[]) => {
+      const dir = mkdtempSync(join(tmpdir(), "rule-test-files-"));
+      try {
+        const files = stackWith(cases).ruleTestFiles();
+        for (const file of files) {
+          mkdirSync(dirname(join(dir, file.path)), { recursive: true });
+          writeFileSync(join(dir, file.path), file.content);
+        }
+        const tests = files.map((file) => file.path).filter((path) => path.endsWith(".test.yml"));
+        const result = await runBinary(bins.promtool, ["test", "rules", ...tests], {
+          cwd: dir,
+          env: promtoolTestEnv(),
+        });
+        return { tests, exitCode: result.exitCode, output: `${result.stdout}${result.stderr}` };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+
+    it("passes the user's cases, with the stack's own (alerts.yml), in one folder", async () => {
+      const result = await run([backlogCase(500, true), backlogCase(50, false)]);
+      expect(result.tests).toEqual(expect.arrayContaining(["orders.test.yml", "alerts.test.yml"]));
+      expect(result).toMatchObject({ exitCode: 0, output: expect.stringContaining("SUCCESS") });
+    });
+
+    it("fails when a case expects what the rule does not do, so these files can fail", async () => {
+      const result = await run([backlogCase(50, true)]);
+      expect(result).toMatchObject({ exitCode: 1, output: expect.stringMatching(/FAILED[\s\S]*OrdersBacklogHigh/) });
+    });
   });
 });

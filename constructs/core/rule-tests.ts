@@ -222,3 +222,22 @@ export function rulesUnderTest(document: RulesDocument, alerts: readonly string[
       .filter((group) => group.rules.length > 0),
   };
 }
+
+/** A `promtool test rules` file: `groups` on the rule files `ruleFiles`, evaluated every `intervalSeconds`. */
+export interface RuleTestDocument {
+  readonly rule_files: readonly string[];
+  readonly evaluation_interval: string;
+  readonly tests: readonly RuleTestGroup[];
+}
+
+/**
+ * The test file promtool reads (`promtool test rules <file>`): the test groups, run on `ruleFiles` (paths relative to
+ * the test file), with the rules evaluated at the stack's interval, as Prometheus evaluates them.
+ */
+export function ruleTestDocument(
+  ruleFiles: readonly string[],
+  groups: readonly RuleTestGroup[],
+  intervalSeconds: number,
+): RuleTestDocument {
+  return { rule_files: [...ruleFiles], evaluation_interval: formatDuration(intervalSeconds), tests: [...groups] };
+}

@@ -2,6 +2,7 @@ import { DockerProvider } from "@cdktf/provider-docker/lib/provider";
 import { join, relative, resolve } from "node:path";
 import { App, Aspects, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct, IConstruct } from "constructs";
+import { stringify } from "yaml";
 import { renderDashboardsWithProblems, type LintProblem } from "../../dashboards";
 import { ALERT_SERIES, SCRAPE_SERIES } from "../../dashboards/metrics";
 import type {
@@ -38,6 +39,7 @@ import {
   sloRuleFileName,
   windowScaleProblems,
 } from "./slo";
+import { ruleTestDocument } from "./rule-tests";
 import { sloRuleTests } from "./slo.cases";
 import { sloDashboard } from "./slo-dashboard";
 import { ConfigProblem, checkIntegerInRange, isSelfValidating, show, throwIfProblems } from "./validation";
@@ -547,6 +549,54 @@ export class MonitoringStackBase<
   /** Every rule file added with {@link addAlertRules}, in the order added. */
   public get ruleFiles(): readonly RuleFileSource[] {
     return [...this.ruleFileSources.values()];
+  }
+
+  /**
+   * The promtool cases of every rule file that has them (`addAlertRules(name, rules, { tests })`, and the stack's own
+   * components'), as files to write into one folder: `rules/<name>.yml` as rendered, and `<name>.test.yml` with its
+   * cases, evaluated at the scrape interval. Run them there with `promtool test rules *.test.yml`.
+   * @throws ConfigError when a case is about an alert its file does not define
+   * @example for (const file of stack.ruleTestFiles()) writeFileSync(join(dir, file.path), file.content)
+   */
+  public ruleTestFiles(): GeneratedFile[] {
+    const context = this.alertRuleContext();
+    const files: GeneratedFile[] = [];
+    const problems: ConfigProblem[] = [];
+    for (const source of this.ruleFileSources.values()) {
+      if (source.tests === undefined) continue;
+      const document = source.render();
+      const cases = source.tests(context);
+      if (cases.length === 0) continue;
+      const alerts = new Set(
+        document.groups.flatMap((group) => group.rules.flatMap((rule) => ("alert" in rule ? [rule.alert] : []))),
+      );
+      for (const ruleCase of cases) {
+        const named = [ruleCase.alert, ...ruleCase.group.alert_rule_test.map((test) => test.alertname)];
+        for (const alert of new Set(named.filter((name) => !alerts.has(name)))) {
+          problems.push({
+            path: `alertRules.${source.name}.tests`,
+            message: `alertRules.${source.name}.tests: the case ${show(ruleCase.title)} is about the alert ${show(alert)}, which rules/${source.name}.yml does not define (alerts: ${[...alerts].sort().join(", ") || "none"}); rename the alert in the case, or remove the case`,
+          });
+        }
+      }
+      const rulePath = `rules/${source.name}.yml`;
+      files.push(
+        { path: rulePath, content: stringify(document, { lineWidth: 0 }) },
+        {
+          path: `${source.name}.test.yml`,
+          content: stringify(
+            ruleTestDocument(
+              [rulePath],
+              cases.map((ruleCase) => ruleCase.group),
+              this.scrapeIntervalSeconds,
+            ),
+            { lineWidth: 0 },
+          ),
+        },
+      );
+    }
+    throwIfProblems(`MonitoringStack ${show(this.node.id)} promtool cases`, problems);
+    return files;
   }
 
   /**
