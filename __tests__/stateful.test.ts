@@ -2,10 +2,16 @@
  * The stateful recipes (constructs/stateful): what the synthesized containers get, hardening kept, and the problems a
  * bad setting gets. The Docker suite (docker-deploy.test.ts) runs the PostgreSQL recipe on a real engine.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Testing } from "cdktf";
 import { ConfigError } from "../constructs/core/validation";
 import { SERVICE_DEFAULTS } from "../constructs/core/service";
 import { POSTGRES_PASSWORD_PATH, postgresService, redisService, STATEFUL_RECIPES } from "../constructs/stateful";
+import { freeLoopbackPort } from "../scripts/harness/local-stack";
+import { describeWithBinaries, startBinary } from "./support/prometheus-binaries";
 import { containerNamed, newTestStack, synthJson } from "./support/stack";
 
 describe("postgresService", () => {
@@ -81,7 +87,58 @@ describe("redisService", () => {
       capabilities: { drop: ["ALL"] },
       mounts: [{ type: "volume", source: "monitoring-redis-data", target: "/data" }],
       healthcheck: { test: ["CMD", "redis-cli", "-h", "127.0.0.1", "ping"] },
+      // maxmemory at 3/4 of the 256 MiB limit: RedisMemoryNearLimit has a limit to compare with.
+      command: ["redis-server", "--maxmemory", "192mb"],
     });
     expect(stack.deployedJobs).not.toContain("redis");
+  });
+
+  it("sets maxmemory from the memory limit it is given", () => {
+    const stack = newTestStack();
+    stack.addService("redis", redisService({ dataVolumeName: "monitoring-redis-data", memoryMb: 1024 }));
+    expect(containerNamed(synthJson(stack), "monitoring-redis")).toMatchObject({
+      memory: 1024,
+      command: ["redis-server", "--maxmemory", "768mb"],
+    });
+  });
+});
+
+describeWithBinaries("the Redis recipe's command, run by the real redis-server", ["redis-server"], (bins) => {
+  it("starts with it and reports maxmemory as set", async () => {
+    const [, ...args] = redisService({ dataVolumeName: "v" }).command ?? [];
+    const dir = mkdtempSync(join(tmpdir(), "redis-recipe-"));
+    const port = await freeLoopbackPort();
+    const server = startBinary(bins["redis-server"], [
+      ...args,
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+    ]);
+    try {
+      await server.waitForOutput(/Ready to accept connections/, 20_000);
+      // CONFIG GET in Redis' inline protocol; the answer is an array of two bulk strings.
+      const answer = await new Promise<string>((resolveAnswer, reject) => {
+        let text = "";
+        const socket = connect(port, "127.0.0.1", () => socket.write("CONFIG GET maxmemory\r\n"));
+        socket.setTimeout(10_000, () => socket.destroy(new Error("no answer from redis-server in 10 s")));
+        socket.on("data", (chunk) => {
+          text += chunk.toString("utf8");
+          if (text.split("\r\n").length >= 5) socket.end(() => resolveAnswer(text));
+        });
+        socket.on("error", reject);
+      });
+      expect(answer.split("\r\n").filter((line) => !/^[*$]/.test(line) && line !== "")).toEqual([
+        "maxmemory",
+        String(192 * 1024 * 1024),
+      ]);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -142,11 +142,18 @@ export function postgresService(options: PostgresServiceOptions): ServiceOptions
   };
 }
 
+/** The share of a Redis container's memory limit its `maxmemory` is: the rest is Redis' own overhead and forks. */
+export const REDIS_MAXMEMORY_SHARE = 0.75;
+
 /**
- * Redis with {@link STATEFUL_RECIPES}.redis. It listens without a password on the stack's network only (nothing is
- * published unless you set `hostPort`).
+ * Redis with {@link STATEFUL_RECIPES}.redis and `maxmemory` at {@link REDIS_MAXMEMORY_SHARE} of the container's memory
+ * limit (Redis answers writes with an OOM error when full, instead of the kernel killing the container; the Redis
+ * exporter's RedisMemoryNearLimit reads it). It listens without a password on the stack's network only (nothing is
+ * published unless you set `hostPort`): pair it with `addRedisExporter` without `passwordFile`.
  * @example monitoring.addService("redis", redisService({ dataVolumeName: "monitoring-redis-data" }))
  */
 export function redisService(options: StatefulServiceOptions): ServiceOptions {
-  return { ...statefulService(STATEFUL_RECIPES.redis, options), description: "Redis" };
+  const base = statefulService(STATEFUL_RECIPES.redis, options);
+  const maxMemoryMb = Math.floor((base.memoryMb ?? STATEFUL_RECIPES.redis.memoryMb) * REDIS_MAXMEMORY_SHARE);
+  return { ...base, command: ["redis-server", "--maxmemory", `${maxMemoryMb}mb`], description: "Redis" };
 }
