@@ -15,6 +15,7 @@ import { MonitoringNetwork } from "../constructs/core/network";
 import { Service } from "../constructs/core/service";
 import { Prometheus } from "../constructs/prometheus";
 import type { ISelfValidating } from "../constructs/core/validation";
+import { renderDashboards } from "../constructs";
 import { describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 interface SynthJson {
@@ -324,5 +325,54 @@ describe("Prometheus.fromExisting: a Prometheus that already runs", () => {
       expect(`${config.stdout}${config.stderr}`).toContain("1 rules found");
       expect(config.exitCode).toBe(0);
     });
+  });
+});
+
+describe("Grafana.fromExisting with a dashboard exported from Grafana", () => {
+  it("deploys it imported as MonitoringStack does: inputs rewritten, metrics and jobs checked (library.md's recipe)", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "existing-grafana-import-"));
+    try {
+      const { app, stack, network } = newStack(outdir);
+      const prometheus = new Prometheus(stack, "Prometheus", { network });
+      const grafana = Grafana.fromExisting(stack, "Grafana", { url: "https://grafana.acme.example", prometheus });
+      const exported = JSON.stringify({
+        __inputs: [{ name: "DS_PROMETHEUS", type: "datasource", pluginId: "prometheus" }],
+        uid: "legacy-db",
+        title: "Legacy DB",
+        panels: [
+          {
+            id: 1,
+            type: "stat",
+            title: "Up",
+            gridPos: { x: 0, y: 0, w: 6, h: 4 },
+            datasource: "${DS_PROMETHEUS}",
+            targets: [{ refId: "A", expr: 'pg_up{job="legacy-db"}', datasource: "${DS_PROMETHEUS}" }],
+          },
+        ],
+      });
+      const ctx = {
+        datasource: grafana.datasourceRef,
+        jobs: {},
+        deployedJobs: ["legacy-db"],
+        metricNames: ["up", "pg_up"],
+        scrapeIntervalSeconds: 15,
+      };
+      for (const dashboard of renderDashboards(ctx, [{ fileName: "legacy-db.json", content: exported }], [])) {
+        grafana.addDashboard(dashboard);
+      }
+      app.synth();
+      const [dashboard] = Object.values(readJson(outdir).resource.grafana_dashboard);
+      expect(dashboard.config_json).not.toContain("DS_PROMETHEUS");
+      expect(JSON.parse(dashboard.config_json as string)).toMatchObject({
+        uid: "legacy-db",
+        panels: [{ datasource: { type: "prometheus", uid: "prometheus" } }],
+      });
+      // A metric nothing declares is refused, naming it.
+      expect(() =>
+        renderDashboards({ ...ctx, metricNames: ["up"] }, [{ fileName: "legacy-db.json", content: exported }], []),
+      ).toThrow(/pg_up/);
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

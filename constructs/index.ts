@@ -172,4 +172,4 @@ export {
   type StatefulRecipe,
   type StatefulServiceOptions,
 } from "./stateful";
-export { DashboardError } from "../dashboards";
+export { DashboardError, renderDashboards } from "../dashboards";
