@@ -211,6 +211,25 @@ describe("composition: the user stories through the public API", () => {
     ]);
   });
 
+  it("refuses env variables named as secrets (their values would be in the state), unless relax.secretsInEnv", () => {
+    const env = {
+      DB_PASSWORD: "hunter2",
+      STRIPE_API_KEY: "sk",
+      DB_PASSWORD_FILE: "/run/secrets/db",
+      CACHE_KEY_PREFIX: "o:",
+    };
+    const stack = newStack();
+    stack.addService("orders", { ...ORDERS, env });
+    const fix = "mount it from a file (mounts, read-only) and pass the file's path";
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      `orders.env.DB_PASSWORD looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; ${fix} (DB_PASSWORD_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
+      `orders.env.STRIPE_API_KEY looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; ${fix} (STRIPE_API_KEY_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
+    ]);
+    const accepted = newStack();
+    accepted.addService("orders", { ...ORDERS, env, relax: { secretsInEnv: true } });
+    expect(containerNamed(synth(accepted), "monitoring-orders").env).toContain("DB_PASSWORD=hunter2");
+  });
+
   it("two replicas by one prop: n containers, distinct aliases and names, one job with n targets", () => {
     const stack = newStack();
     stack.addService("orders", { ...ORDERS, replicas: 2, hostPort: 18080 });

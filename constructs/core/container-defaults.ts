@@ -55,6 +55,12 @@ export interface HardeningRelaxations {
    * otherwise (cAdvisor reading every container's cgroups). @default false
    */
   readonly privileged?: boolean;
+  /**
+   * Accept `env` variables whose names say they hold a secret (`DB_PASSWORD`, `API_TOKEN`): their values end up in
+   * cdk.tf.json, the Terraform state and `docker inspect`. @default false: such a variable is refused; mount the
+   * secret from a file instead and pass its path (`DB_PASSWORD_FILE`)
+   */
+  readonly secretsInEnv?: boolean;
 }
 
 /** Every container's log driver and its options: json-file, rotated at 10 MB, 3 files kept. */

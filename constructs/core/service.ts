@@ -318,6 +318,34 @@ function unknownOptionProblems(path: string, options: ServiceOptions): ConfigPro
     });
 }
 
+/** Words of an environment variable's name that say its value is a secret. */
+const SECRET_WORDS: ReadonlySet<string> = new Set([
+  "PASSWORD",
+  "PASSWD",
+  "SECRET",
+  "TOKEN",
+  "APIKEY",
+  "CREDENTIAL",
+  "CREDENTIALS",
+]);
+/** Pairs of words that do (`API_KEY`, `PRIVATE_KEY`, `ACCESS_KEY`). */
+const SECRET_PAIRS: readonly string[] = ["API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY"];
+/** Last words of a name whose value is where a secret is, not the secret (`DB_PASSWORD_FILE`). */
+const SECRET_LOCATION_WORDS: ReadonlySet<string> = new Set(["FILE", "PATH", "DIR"]);
+
+/** Whether an environment variable's name says it holds a secret (not a path to one). */
+export function namesSecret(variable: string): boolean {
+  const words = variable
+    .toUpperCase()
+    .split(/_+/)
+    .filter((word) => word !== "");
+  if (words.length === 0 || SECRET_LOCATION_WORDS.has(words[words.length - 1])) return false;
+  const joined = words.join("_");
+  return (
+    words.some((word) => SECRET_WORDS.has(word)) || SECRET_PAIRS.some((pair) => `_${joined}_`.includes(`_${pair}_`))
+  );
+}
+
 /** Every problem with a service's options, named under `path` (`orders`). */
 export function serviceProblems(path: string, name: string, options: ServiceOptions): ConfigProblem[] {
   const at = (prop: string): string => joinPath(path, prop);
@@ -388,6 +416,14 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       path: at("healthcheck.command"),
       message: `${at("healthcheck.command")} must not be empty (got [])`,
     });
+  }
+  if (options.relax?.secretsInEnv !== true) {
+    for (const variable of Object.keys(options.env ?? {}).filter(namesSecret)) {
+      problems.push({
+        path: at(`env.${variable}`),
+        message: `${at(`env.${variable}`)} looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; mount it from a file (mounts, read-only) and pass the file's path (${variable}_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
+      });
+    }
   }
   if (options.healthcheck?.startPeriodSeconds !== undefined) {
     problems.push(
