@@ -919,7 +919,10 @@ export class DockerApplier {
     return applied;
   }
 
-  /** The provider's `wait`: poll the health status every second until healthy, fail after `wait_timeout` seconds. */
+  /**
+   * The provider's `wait`: poll the health status every second until healthy, fail after `wait_timeout` seconds,
+   * whether the container still runs or not (3.6.2 waits out the timeout for a container that exited too).
+   */
   private async waitHealthy(address: string, container: Docker.Container, timeoutSeconds: number): Promise<void> {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
@@ -928,7 +931,7 @@ export class DockerApplier {
         throw new Error(`${address}: wait = true but the container has no healthcheck`);
       }
       if (info.State.Health.Status === "healthy") return;
-      if (Date.now() > deadline || !info.State.Running) {
+      if (Date.now() > deadline) {
         const logs = (await container.logs({ stdout: true, stderr: true, tail: 30 })).toString("utf8");
         throw new Error(
           `${address}: container failed to be in healthy state within wait_timeout ${timeoutSeconds}s (status ${info.State.Health.Status}, running ${info.State.Running}); last probes: ${JSON.stringify(info.State.Health.Log.slice(-2))}\nlogs:\n${logs}`,
