@@ -200,14 +200,16 @@ describe("composition: the user stories through the public API", () => {
       metricsNames: ["x"],
       healthEndPoint: { path: "/h" },
       colour: "blue",
+      hosts: "edge-1",
     } as never);
     const options =
-      "(options: image, build, port, description, metrics, metricNames, requestMetrics, slo, seriesExclusions, healthcheck, healthEndpoint, configFiles, replicas, hostPort, bindAddress, memoryMb, user, env, command, mounts, tmpfs, relax, localRun)";
+      "(options: image, build, port, description, metrics, metricNames, requestMetrics, slo, seriesExclusions, healthcheck, healthEndpoint, configFiles, replicas, hostPort, bindAddress, memoryMb, user, env, command, mounts, tmpfs, relax, localRun, host)";
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       `orders.hostport is not an option of a service; did you mean hostPort? ${options}`,
       `orders.metricsNames is not an option of a service; did you mean metricNames? ${options}`,
       `orders.healthEndPoint is not an option of a service; did you mean healthEndpoint? ${options}`,
       `orders.colour is not an option of a service ${options}`,
+      `orders.hosts is not an option of a service; did you mean host? ${options}`,
     ]);
   });
 
@@ -215,7 +217,11 @@ describe("composition: the user stories through the public API", () => {
     const env = {
       DB_PASSWORD: "hunter2",
       STRIPE_API_KEY: "sk",
+      DATABASE_URL: "postgres://app:s3cret@db:5432/app",
+      // Not secrets: where one is, or something about one.
       DB_PASSWORD_FILE: "/run/secrets/db",
+      GOOGLE_APPLICATION_CREDENTIALS: "/run/secrets/gcp.json",
+      OAUTH_TOKEN_URL: "https://auth.example/token",
       CACHE_KEY_PREFIX: "o:",
     };
     const stack = newStack();
@@ -224,6 +230,7 @@ describe("composition: the user stories through the public API", () => {
     expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
       `orders.env.DB_PASSWORD looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; ${fix} (DB_PASSWORD_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
       `orders.env.STRIPE_API_KEY looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; ${fix} (STRIPE_API_KEY_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
+      `orders.env.DATABASE_URL looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; ${fix} (DATABASE_URL_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,
     ]);
     const accepted = newStack();
     accepted.addService("orders", { ...ORDERS, env, relax: { secretsInEnv: true } });
@@ -516,6 +523,16 @@ describe("composition: every problem at once", () => {
             wrong({ alert: "D", labels: { severity: "high", "team-name": "x" } }),
             wrong({ alert: "E", annotations: { summary: "s" } }),
             wrong({ alert: "F", for: "1h30m", keep_firing_for: "0", labels: { severity: "none", team: "a" } }),
+            // Valid Go templates and a rule without for (Prometheus' default: fire at the first evaluation).
+            wrong({
+              alert: "G",
+              for: undefined,
+              annotations: {
+                summary: '{{"{{"}} literal, json {"a":{"b":1}}, {{ "}}" }}',
+                description: "{{ if gt $value 1.0 }}high{{ end }} {{- $labels.job -}}",
+              },
+            }),
+            wrong({ alert: "H", labels: undefined, annotations: undefined }),
           ],
         },
       ],
@@ -525,9 +542,11 @@ describe("composition: every problem at once", () => {
       `${at(0)}.for must be a Prometheus duration such as "5m", "1h30m" or "90s" (got "5 minutes")`,
       `${at(1)}.keep_firing_for must be a Prometheus duration such as "5m", "1h30m" or "90s" (got "10")`,
       `${at(2)}.annotations.description is not a valid template: the action opened at character 3 is never closed with "}}" (got "d {{ .Foo ")`,
-      `${at(3)}.labels name "team-name" must be letters, digits and "_", not starting with a digit`,
+      `${at(3)}.labels name "team-name" must be letters, digits and "_", not starting with a digit (the classic label names every Prometheus client and Alertmanager matcher takes)`,
       `${at(3)}.labels.severity must be one of "critical", "warning", "none", which Alertmanager routes (got "high")`,
       `${at(4)}.annotations.description must say what is wrong, with the value and the threshold (got undefined)`,
+      `${at(7)}.labels must be an object of strings with a severity (got undefined)`,
+      `${at(7)}.annotations must be an object with a summary and a description (got undefined)`,
     ]);
   });
 

@@ -226,6 +226,7 @@ describe("the test applier plans a container change as provider 3.6.2 does", () 
     expect(plan((config) => (config.user = "1001:1001"))).toBe("replace");
     expect(plan((config) => (config.labels = []))).toBe("replace");
     expect(plan((config) => (config.image = "other"))).toBe("replace");
+    expect(plan((config) => ((config.ports as { external: number }[])[0].external = 18000))).toBe("replace");
   });
 
   it("restart or memory: updated in place (docker update), the container kept", () => {
@@ -246,6 +247,10 @@ describe("the test applier plans a container change as provider 3.6.2 does", () 
       return containerNamed(synthJson(stack), "monitoring-orders") as never;
     };
     expect(planContainerChange(orders({ "/tmp": "rw,size=16m" }), orders({ "/tmp": "rw,size=32m" }))).toBe("replace");
+  });
+
+  it("a meta-argument (depends_on, lifecycle) is no change of the container", () => {
+    expect(plan((config) => (config.depends_on = ["docker_container.other"]))).toBe("none");
   });
 
   it("log_opts, which lifecycle.ignore_changes names (the daemon adds its defaults): not compared", () => {

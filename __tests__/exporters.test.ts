@@ -262,6 +262,9 @@ describe("health endpoints and scrape jobs rendered at synth", () => {
         { name: "secret", url: "https://ops:hunter2@admin.example.com/" },
         { name: "again", url: "https://www.example.com/" },
         { name: "flag", url: "https://flag.example.com/", followRedirects: "yes" as never },
+        { name: "keyed", url: "https://api.example.com/health?api_key=abc123&region=eu" },
+        { name: "slash", url: "https://www.example.com" },
+        { name: "grafana", url: "https://grafana.example.com/" },
       ],
     });
     const path = "blackbox-exporter.externalUrls";
@@ -271,6 +274,9 @@ describe("health endpoints and scrape jobs rendered at synth", () => {
       `${path}[2].url must not carry credentials: they would be in prometheus.yml, the image and every probe series' instance label (got a URL with a user and a password for admin.example.com)`,
       `${path}[3].url is probed twice (got "https://www.example.com/"); list each URL once`,
       `${path}[4].followRedirects must be true or false (got "yes")`,
+      `${path}[5].url must not carry a secret in its query (api_key): it would be in prometheus.yml, the image and every probe series' instance label; probe a URL that needs none`,
+      `${path}[6].url is probed twice (got "https://www.example.com"); list each URL once`,
+      `${path}[7].name "grafana" is the name of a service of the stack, whose probes carry service="grafana" too; give the external URL a name of its own`,
     ]);
   });
 

@@ -410,9 +410,13 @@ describe("a stack with extra hosts", () => {
     const saved = process.env.DOCKER_CONTEXT;
     process.env.DOCKER_CONTEXT = "prod";
     try {
-      const { stack } = libraryStack((s) => s.addHost("edge-1", { dockerHost: "ssh://ops@10.0.0.5" }));
+      const { stack } = libraryStack((s) => {
+        s.addHost("edge-1", { dockerHost: "ssh://ops@10.0.0.5" });
+        s.addHost("edge-2", { dockerHost: "ssh://ops@10.0.0.6" });
+      });
+      // Once, for every host.
       expect(stack.configProblems().map((p) => p.message)).toEqual([
-        "hosts.edge-1: DOCKER_CONTEXT is set (got \"prod\"), and the Docker provider uses that context's engine instead of the host's dockerHost \"ssh://ops@10.0.0.5\", so edge-1's network and containers would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)",
+        "hosts: DOCKER_CONTEXT is set (got \"prod\"), and the Docker provider uses that context's engine instead of each host's dockerHost, so the networks and containers of edge-1, edge-2 would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)",
       ]);
       process.env.DOCKER_CONTEXT = "";
       expect(stack.configProblems()).toEqual([]);

@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import type { GeneratedFile } from "../core/config-image-files";
-import type { Service, ServiceOptions } from "../core/service";
+import { holdsSecret, type Service, type ServiceOptions } from "../core/service";
 import { type ConfigProblem, checkIntegerInRange, show } from "../core/validation";
 import type { HealthEndpoint, MonitoringStackBase, ScrapeJobTargets } from "../core/stack";
 import {
@@ -102,10 +102,20 @@ export function externalProbeProblems(probes: readonly ExternalProbe[]): ConfigP
         path: at,
         message: `${at}.url must not carry credentials: they would be in prometheus.yml, the image and every probe series' instance label (got a URL with a user${url.password !== "" ? " and a password" : ""} for ${url.host})`,
       });
-    } else if (urls.has(probe.url)) {
+    } else if ([...url.searchParams].some(([name, value]) => holdsSecret(name, value))) {
+      problems.push({
+        path: at,
+        message: `${at}.url must not carry a secret in its query (${[...url.searchParams]
+          .filter(([name, value]) => holdsSecret(name, value))
+          .map(([name]) => name)
+          .join(
+            ", ",
+          )}): it would be in prometheus.yml, the image and every probe series' instance label; probe a URL that needs none`,
+      });
+    } else if (urls.has(url.href)) {
       problems.push({ path: at, message: `${at}.url is probed twice (got ${show(probe.url)}); list each URL once` });
     }
-    urls.add(probe.url);
+    if (url !== undefined) urls.add(url.href);
     if (probe.followRedirects !== undefined && typeof probe.followRedirects !== "boolean") {
       problems.push({
         path: at,
@@ -257,6 +267,19 @@ export function addBlackboxExporter(
     ...externalProbeProblems(options.externalUrls ?? []),
   );
   const externals = [...(options.externalUrls ?? [])];
+  // A probe named like a service would share its `service` label, its Service health row and its ProbeFailed alerts.
+  stack.checkAtSynth(() =>
+    externals.flatMap((probe, i) =>
+      stack.serviceNames.includes(probe.name)
+        ? [
+            {
+              path: `${BlackboxExporter.NAME}.externalUrls[${i}]`,
+              message: `${BlackboxExporter.NAME}.externalUrls[${i}].name ${show(probe.name)} is the name of a service of the stack, whose probes carry service=${show(probe.name)} too; give the external URL a name of its own`,
+            },
+          ]
+        : [],
+    ),
+  );
   stack.addScrapeJob(BlackboxExporter.PROBE_JOB, {
     targets: (ctx) => probeTargets(ctx.healthEndpoints, externals),
     metricsPath: "/probe",

@@ -161,17 +161,15 @@ export function providerArguments(endpoint: DockerEndpoint, dockerHost: string):
  * `cdktf deploy` runs Terraform.
  */
 export function dockerContextProblems(
-  path: string,
-  name: string,
-  dockerHost: string,
+  hosts: readonly HostDeclaration[],
   env: NodeJS.ProcessEnv = process.env,
 ): ConfigProblem[] {
   const context = env.DOCKER_CONTEXT ?? "";
-  if (context === "") return [];
+  if (context === "" || hosts.length === 0) return [];
   return [
     {
-      path,
-      message: `${path}: DOCKER_CONTEXT is set (got ${JSON.stringify(context)}), and the Docker provider uses that context's engine instead of the host's dockerHost ${JSON.stringify(dockerHost)}, so ${name}'s network and containers would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)`,
+      path: "hosts",
+      message: `hosts: DOCKER_CONTEXT is set (got ${JSON.stringify(context)}), and the Docker provider uses that context's engine instead of each host's dockerHost, so the networks and containers of ${hosts.map((host) => host.name).join(", ")} would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)`,
     },
   ];
 }
@@ -228,12 +226,8 @@ export class MonitoringHost extends Construct implements ISelfValidating {
     validateItself(this);
   }
 
-  /** The host's name and endpoint problems, and a Docker context that would override its endpoint, under `hosts.<name>`. */
+  /** The host's name and endpoint problems, under `hosts.<name>`. */
   public configProblems(): ConfigProblem[] {
-    const path = `hosts.${this.name}`;
-    return [
-      ...hostDeclarationProblems(path, { name: this.name, dockerHost: this.dockerHost }),
-      ...dockerContextProblems(path, this.name, this.dockerHost),
-    ];
+    return hostDeclarationProblems(`hosts.${this.name}`, { name: this.name, dockerHost: this.dockerHost });
   }
 }

@@ -282,17 +282,26 @@ const PROMETHEUS_DURATION = /^(?:0|(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SEVERITIES: readonly AlertSeverity[] = ["critical", "warning", "none"];
 
-/** Where a Go template in `text` opens an action `{{` it never closes, or closes one it never opened; undefined when none. */
+/**
+ * Where a Go template in `text` opens an action `{{` it never closes; undefined when none. Outside an action `}}` is
+ * text, as Go reads it; inside one, quoted strings ("…", `…`, '…') are skipped, so `{{ "}}" }}` is one action.
+ */
 function unbalancedTemplate(text: string): string | undefined {
   let open = -1;
-  for (let i = 0; i < text.length - 1; i++) {
-    const pair = text.slice(i, i + 2);
-    if (pair === "{{") {
-      if (open >= 0) return `the action opened at character ${open + 1} is not closed before the next "{{"`;
-      open = i;
-      i++;
-    } else if (pair === "}}") {
-      if (open < 0) return `"}}" at character ${i + 1} closes no action`;
+  for (let i = 0; i < text.length; i++) {
+    if (open < 0) {
+      if (text.startsWith("{{", i)) {
+        open = i;
+        i++;
+      }
+      continue;
+    }
+    const quote = text[i];
+    if (quote === '"' || quote === "`" || quote === "'") {
+      let end = i + 1;
+      while (end < text.length && text[end] !== quote) end += quote !== "`" && text[end] === "\\" ? 2 : 1;
+      i = end;
+    } else if (text.startsWith("}}", i)) {
       open = -1;
       i++;
     }
@@ -301,9 +310,9 @@ function unbalancedTemplate(text: string): string | undefined {
 }
 
 /**
- * What Prometheus would refuse in an alerting rule besides its expression, or what the stack relies on: `for` (and
- * `keep_firing_for`) a Prometheus duration, a `severity` label Alertmanager routes, a summary and a description, label
- * names of Prometheus' grammar, and label and annotation values that are strings whose template actions close.
+ * What Prometheus would refuse in an alerting rule besides its expression, or what the stack relies on: `for` and
+ * `keep_firing_for`, when given, Prometheus durations; a `severity` label Alertmanager routes, a summary and a
+ * description; classic label names; label and annotation values that are strings whose template actions close.
  */
 function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -313,19 +322,28 @@ function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem
   const raw = rule as unknown as Record<string, unknown>;
   for (const key of ["for", "keep_firing_for"] as const) {
     const value = raw[key];
-    if ((key === "for" || value !== undefined) && (typeof value !== "string" || !PROMETHEUS_DURATION.test(value))) {
+    // Both optional, as in Prometheus (no `for`: the alert fires at its first evaluation).
+    if (value !== undefined && (typeof value !== "string" || !PROMETHEUS_DURATION.test(value))) {
       add(key, `must be a Prometheus duration such as "5m", "1h30m" or "90s" (got ${show(value)})`);
     }
   }
   const maps = { labels: raw.labels, annotations: raw.annotations } as const;
   for (const [name, map] of Object.entries(maps)) {
     if (map === undefined || map === null || typeof map !== "object" || Array.isArray(map)) {
-      add(name, `must be an object of strings (got ${show(map)})`);
+      add(
+        name,
+        name === "annotations"
+          ? `must be an object with a summary and a description (got ${show(map)})`
+          : `must be an object of strings with a severity (got ${show(map)})`,
+      );
       continue;
     }
     for (const [key, value] of Object.entries(map as Record<string, unknown>)) {
       if (!LABEL_NAME.test(key))
-        add(`${name}`, `name ${show(key)} must be letters, digits and "_", not starting with a digit`);
+        add(
+          `${name}`,
+          `name ${show(key)} must be letters, digits and "_", not starting with a digit (the classic label names every Prometheus client and Alertmanager matcher takes)`,
+        );
       if (typeof value !== "string") {
         add(`${name}.${key}`, `must be a string (got ${show(value)})`);
         continue;
@@ -336,13 +354,14 @@ function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem
   }
   const labels = (maps.labels ?? {}) as Record<string, unknown>;
   const annotations = (maps.annotations ?? {}) as Record<string, unknown>;
-  if (!SEVERITIES.includes(labels.severity as AlertSeverity)) {
+  const isObject = (value: unknown): boolean => value !== null && typeof value === "object" && !Array.isArray(value);
+  if (isObject(maps.labels) && !SEVERITIES.includes(labels.severity as AlertSeverity)) {
     add(
       "labels.severity",
       `must be one of ${SEVERITIES.map((severity) => show(severity)).join(", ")}, which Alertmanager routes (got ${show(labels.severity)})`,
     );
   }
-  for (const key of ["summary", "description"] as const) {
+  for (const key of isObject(maps.annotations) ? (["summary", "description"] as const) : []) {
     if (typeof annotations[key] !== "string" || (annotations[key] as string).trim() === "") {
       add(
         `annotations.${key}`,

@@ -285,12 +285,14 @@ const SERVICE_OPTION_NAMES: Readonly<Record<keyof ServiceOptions, true>> = {
   relax: true,
   localRun: true,
 };
+/** What `addService` takes besides {@link ServiceOptions} (and takes off before the service sees them). */
+const STACK_SERVICE_OPTION_NAMES: readonly string[] = ["host"];
 /** What {@link ServiceProps} adds to the options, set by the stack itself. */
 const SERVICE_PROP_NAMES: ReadonlySet<string> = new Set(["name", "network", "buildDir"]);
 
 /** The options of {@link SERVICE_OPTION_NAMES} a misspelled `key` may have meant: same letters in another case, or one letter off. */
 function meantOption(key: string): string | undefined {
-  const names = Object.keys(SERVICE_OPTION_NAMES);
+  const names = [...Object.keys(SERVICE_OPTION_NAMES), ...STACK_SERVICE_OPTION_NAMES];
   const lower = key.toLowerCase();
   const sameCase = names.find((name) => name.toLowerCase() === lower);
   if (sameCase !== undefined) return sameCase;
@@ -313,36 +315,77 @@ function unknownOptionProblems(path: string, options: ServiceOptions): ConfigPro
       const at = joinPath(path, key);
       return {
         path: at,
-        message: `${at} is not an option of a service${meant !== undefined ? `; did you mean ${meant}?` : ""} (options: ${Object.keys(SERVICE_OPTION_NAMES).join(", ")})`,
+        message: `${at} is not an option of a service${meant !== undefined ? `; did you mean ${meant}?` : ""} (options: ${[...Object.keys(SERVICE_OPTION_NAMES), ...STACK_SERVICE_OPTION_NAMES].join(", ")})`,
       };
     });
 }
 
-/** Words of an environment variable's name that say its value is a secret. */
+/** Words of an environment variable's name that say its value is a secret (`PASSWORD` also inside a word: `PGPASSWORD`). */
 const SECRET_WORDS: ReadonlySet<string> = new Set([
-  "PASSWORD",
+  "PASS",
+  "PWD",
   "PASSWD",
+  "PASSPHRASE",
   "SECRET",
   "TOKEN",
   "APIKEY",
+  "DSN",
   "CREDENTIAL",
   "CREDENTIALS",
 ]);
-/** Pairs of words that do (`API_KEY`, `PRIVATE_KEY`, `ACCESS_KEY`). */
-const SECRET_PAIRS: readonly string[] = ["API_KEY", "PRIVATE_KEY", "ACCESS_KEY", "SECRET_KEY"];
-/** Last words of a name whose value is where a secret is, not the secret (`DB_PASSWORD_FILE`). */
-const SECRET_LOCATION_WORDS: ReadonlySet<string> = new Set(["FILE", "PATH", "DIR"]);
+/** Pairs of words that do (`API_KEY`, `PRIVATE_KEY`). */
+const SECRET_PAIRS: readonly string[] = [
+  "API_KEY",
+  "PRIVATE_KEY",
+  "ACCESS_KEY",
+  "SECRET_KEY",
+  "ENCRYPTION_KEY",
+  "SIGNING_KEY",
+  "MASTER_KEY",
+  "TLS_KEY",
+  "SSH_KEY",
+];
+/**
+ * Last words of a name whose value is not the secret itself: where it is (`DB_PASSWORD_FILE`), or something about it
+ * (`TOKEN_URL`, `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`).
+ */
+const NOT_A_SECRET_WORDS: ReadonlySet<string> = new Set([
+  "FILE",
+  "PATH",
+  "DIR",
+  "URL",
+  "URI",
+  "ENDPOINT",
+  "TTL",
+  "HEADER",
+  "NAME",
+  "LENGTH",
+  "TYPE",
+  "ID",
+]);
 
-/** Whether an environment variable's name says it holds a secret (not a path to one). */
-export function namesSecret(variable: string): boolean {
+/**
+ * Whether an environment variable holds a secret: by its name (`DB_PASSWORD`, `dbPassword`, `PGPASSWORD`,
+ * `STRIPE_API_KEY`; not `DB_PASSWORD_FILE` or `OAUTH_TOKEN_URL`), unless its value is an absolute path (a file the
+ * secret is in), or by its value (a URL with a password: `postgres://app:s3cret@db/app`).
+ */
+export function holdsSecret(variable: string, value: string): boolean {
+  try {
+    if (new URL(value).password !== "") return true;
+  } catch {
+    // not a URL
+  }
+  if (value.startsWith("/")) return false;
   const words = variable
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
     .toUpperCase()
     .split(/_+/)
     .filter((word) => word !== "");
-  if (words.length === 0 || SECRET_LOCATION_WORDS.has(words[words.length - 1])) return false;
-  const joined = words.join("_");
+  if (words.length === 0 || NOT_A_SECRET_WORDS.has(words[words.length - 1])) return false;
+  const joined = `_${words.join("_")}_`;
   return (
-    words.some((word) => SECRET_WORDS.has(word)) || SECRET_PAIRS.some((pair) => `_${joined}_`.includes(`_${pair}_`))
+    words.some((word) => SECRET_WORDS.has(word) || word.includes("PASSWORD")) ||
+    SECRET_PAIRS.some((pair) => joined.includes(`_${pair}_`))
   );
 }
 
@@ -418,7 +461,9 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
     });
   }
   if (options.relax?.secretsInEnv !== true) {
-    for (const variable of Object.keys(options.env ?? {}).filter(namesSecret)) {
+    for (const [variable] of Object.entries(options.env ?? {}).filter(([name, value]) =>
+      holdsSecret(name, String(value)),
+    )) {
       problems.push({
         path: at(`env.${variable}`),
         message: `${at(`env.${variable}`)} looks like a secret: its value would be in cdk.tf.json, the Terraform state and docker inspect; mount it from a file (mounts, read-only) and pass the file's path (${variable}_FILE, if the image reads one), or set relax.secretsInEnv: true to accept that`,

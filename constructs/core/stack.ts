@@ -14,7 +14,13 @@ import type {
 } from "../../dashboards/types";
 import type { IGrafana, IPrometheus } from "./backends";
 import type { GeneratedFile } from "./config-image-files";
-import { CENTRAL_HOST_NAME, HostDeclaration, MonitoringHost, duplicateHostProblems } from "./hosts";
+import {
+  CENTRAL_HOST_NAME,
+  HostDeclaration,
+  MonitoringHost,
+  dockerContextProblems,
+  duplicateHostProblems,
+} from "./hosts";
 import { MonitoringNetwork } from "./network";
 import {
   AlertRuleContext,
@@ -227,6 +233,7 @@ export class MonitoringStackBase<
   private readonly dashboardSources: DashboardSource[] = [];
   private readonly problems: ConfigProblem[] = [];
   private readonly reportedProblems: ConfigProblem[] = [];
+  private readonly synthChecks: (() => readonly ConfigProblem[])[] = [];
   private readonly ruleFileSources = new Map<string, RuleFileSource>();
   private readonly renderedScrapeJobs: (() => { readonly problems: readonly ConfigProblem[] })[] = [];
   private readonly hostRegistry = new Map<string, MonitoringHost>();
@@ -508,6 +515,19 @@ export class MonitoringStackBase<
     this.reportedProblems.push(...problems);
   }
 
+  /**
+   * Registers a check that needs the final set of services (a component's setting against every service added, before
+   * or after it): it runs at synth, its problems reported with every other.
+   */
+  public checkAtSynth(check: () => readonly ConfigProblem[]): void {
+    this.synthChecks.push(check);
+  }
+
+  /** The names of every service, on every host. */
+  public get serviceNames(): readonly string[] {
+    return [...new Set(this.everyService.map((service) => service.name))];
+  }
+
   /** Every service on the stack's network, by name, in the order created (Prometheus and Grafana first). */
   public get services(): ReadonlyMap<string, Service> {
     return new Map(this.network.services.map((service) => [service.name, service]));
@@ -739,7 +759,9 @@ export class MonitoringStackBase<
     // What was reported from outside (the settings as typed, a component's own) first, then the stack's, then the rest.
     return [
       ...this.reportedProblems,
+      ...this.synthChecks.flatMap((check) => check()),
       ...duplicateHostProblems("hosts", this.hostDeclarations),
+      ...dockerContextProblems(this.hostDeclarations),
       ...unknownHosts,
       ...this.problems,
       ...constructs,

@@ -114,8 +114,7 @@ const CONTAINER_UPDATED_IN_PLACE = new Set(["restart", "memory", "memory_swap"])
 /**
  * Container attributes neither ForceNew in 3.6.2's schema nor handled by its update: a change is written to the state
  * and nothing else (`healthcheck`, `tmpfs`: kreuzwerker/terraform-provider-docker#988), or only matters at create and
- * destroy (`wait`, `must_run`, ...). Every other mapped attribute is ForceNew. `depends_on`, `provider` and
- * `lifecycle` are Terraform's meta-arguments.
+ * destroy (`wait`, `must_run`, ...). Every other mapped attribute is ForceNew.
  */
 const CONTAINER_STATE_ONLY = new Set([
   "healthcheck",
@@ -124,10 +123,9 @@ const CONTAINER_STATE_ONLY = new Set([
   "wait",
   "wait_timeout",
   "destroy_grace_seconds",
-  "depends_on",
-  "provider",
-  "lifecycle",
 ]);
+/** Terraform's meta-arguments: not attributes of the container, so no change to compare. */
+const META_ARGUMENTS = new Set(["depends_on", "provider", "lifecycle"]);
 /** `next`, with the attributes its `lifecycle.ignore_changes` names taken from `previous` (as Terraform's state keeps them). */
 function withIgnoredFrom(previous: JsonObject, next: JsonObject): JsonObject {
   const lifecycle = next.lifecycle === undefined ? {} : asObject("lifecycle", next.lifecycle);
@@ -155,7 +153,8 @@ export function planContainerChange(previous: JsonObject, next: JsonObject): Con
     lifecycle.ignore_changes === undefined ? [] : asStringList("lifecycle.ignore_changes", lifecycle.ignore_changes),
   );
   const changed = [...new Set([...Object.keys(previous), ...Object.keys(next)])].filter(
-    (key) => !ignored.has(key) && JSON.stringify(previous[key]) !== JSON.stringify(next[key]),
+    (key) =>
+      !ignored.has(key) && !META_ARGUMENTS.has(key) && JSON.stringify(previous[key]) !== JSON.stringify(next[key]),
   );
   if (changed.length === 0) return "none";
   if (changed.some((key) => !CONTAINER_UPDATED_IN_PLACE.has(key) && !CONTAINER_STATE_ONLY.has(key))) return "replace";
