@@ -35,7 +35,7 @@ export function probeRuleTests(input: ProbeAlertRulesInput): RuleTestCase[] {
             {
               exp_labels: { ...failing, severity: "critical" },
               exp_annotations: {
-                summary: "A health endpoint fails its probe",
+                summary: "A probed URL (a health endpoint or an external URL) fails its probe",
                 description:
                   "http://grafana:3000/api/health (grafana) fails its probe from inside the network: no answer, or not 2xx.",
                 ...runbookAnnotations(alert, input.runbookBaseUrl),

@@ -9,7 +9,7 @@ import { PROBE_METRICS } from "./catalog";
 
 /** The name of the probe alert; runbook anchors and promtool tests derive from it. */
 export const PROBE_ALERT_NAMES = {
-  /** A health endpoint fails its probe from inside the network (no answer, or not 2xx). */
+  /** A health endpoint or an external URL fails its probe from inside the network (no answer, or not 2xx). */
   probeFailed: "ProbeFailed",
 } as const;
 
@@ -45,7 +45,7 @@ export function renderProbeAlertRules(input: ProbeAlertRulesInput): AlertRulesDo
             for: formatDuration(probeFailedForSeconds(input)),
             labels: { severity: "critical" },
             annotations: {
-              summary: "A health endpoint fails its probe",
+              summary: "A probed URL (a health endpoint or an external URL) fails its probe",
               description:
                 "{{ $labels.instance }} ({{ $labels.service }}) fails its probe from inside the network: no answer, or not 2xx.",
               ...runbookAnnotations(alert, input.runbookBaseUrl),
