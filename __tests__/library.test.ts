@@ -383,6 +383,16 @@ describe('the packed package in a fresh app, and the README "Monitor your own se
     expect(installSeconds).toBeLessThan(240);
   });
 
+  /** `node main.js` in `project`, with nothing of this checkout's environment but PATH and HOME. */
+  const runPlainNode = (project: string) =>
+    spawnSync(process.execPath, ["main.js"], {
+      cwd: project,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      encoding: "utf8",
+      timeout: 120_000,
+      killSignal: "SIGKILL",
+    });
+
   it("a plain-node app (require, no tsx) with a zero-props stack and one service synthesizes cdk.tf.json", () => {
     // The smallest app: no props at all, one service, synth; in a project folder of its own (the consumer's deps).
     const project = join(consumer, "minimal");
@@ -400,13 +410,7 @@ describe('the packed package in a fresh app, and the README "Monitor your own se
         "",
       ].join("\n"),
     );
-    const result = spawnSync(process.execPath, ["main.js"], {
-      cwd: project,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      encoding: "utf8",
-      timeout: 120_000,
-      killSignal: "SIGKILL",
-    });
+    const result = runPlainNode(project);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
 
@@ -446,13 +450,7 @@ describe('the packed package in a fresh app, and the README "Monitor your own se
         "",
       ].join("\n"),
     );
-    const result = spawnSync(process.execPath, ["main.js"], {
-      cwd: project,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME },
-      encoding: "utf8",
-      timeout: 120_000,
-      killSignal: "SIGKILL",
-    });
+    const result = runPlainNode(project);
     expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
       status: 1,
       stdout: "",

@@ -3,6 +3,7 @@ import {
   ConfigProblem,
   checkIntegerInRange,
   formatDuration,
+  LABEL_NAME,
   joinPath,
   show,
   throwIfProblems,
@@ -68,8 +69,6 @@ export const DEFAULT_ALERTMANAGER_CONFIG = {
   groupIntervalSeconds: 300,
   repeatIntervalSeconds: 14_400,
 } as const;
-
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Every problem with the input; an empty list means {@link renderAlertmanagerConfig} renders a valid config. */
 export function alertmanagerConfigProblems(input: AlertmanagerConfigInput, path = ""): ConfigProblem[] {

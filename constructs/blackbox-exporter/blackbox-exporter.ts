@@ -71,6 +71,11 @@ export interface ExternalProbe {
 
 const PROBE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
 
+/** The names of the query parameters of `url` that hold a secret (`api_key=…`). */
+function secretParams(url: URL): string[] {
+  return [...url.searchParams].filter(([name, value]) => holdsSecret(name, value)).map(([name]) => name);
+}
+
 /** Problems with the external probes, under `blackbox-exporter.externalUrls`: names, URLs, duplicates. */
 export function externalProbeProblems(probes: readonly ExternalProbe[]): ConfigProblem[] {
   const path = `${BlackboxExporter.NAME}.externalUrls`;
@@ -102,15 +107,10 @@ export function externalProbeProblems(probes: readonly ExternalProbe[]): ConfigP
         path: at,
         message: `${at}.url must not carry credentials: they would be in prometheus.yml, the image and every probe series' instance label (got a URL with a user${url.password !== "" ? " and a password" : ""} for ${url.host})`,
       });
-    } else if ([...url.searchParams].some(([name, value]) => holdsSecret(name, value))) {
+    } else if (secretParams(url).length > 0) {
       problems.push({
         path: at,
-        message: `${at}.url must not carry a secret in its query (${[...url.searchParams]
-          .filter(([name, value]) => holdsSecret(name, value))
-          .map(([name]) => name)
-          .join(
-            ", ",
-          )}): it would be in prometheus.yml, the image and every probe series' instance label; probe a URL that needs none`,
+        message: `${at}.url must not carry a secret in its query (${secretParams(url).join(", ")}): it would be in prometheus.yml, the image and every probe series' instance label; probe a URL that needs none`,
       });
     } else if (urls.has(url.href)) {
       problems.push({ path: at, message: `${at}.url is probed twice (got ${show(probe.url)}); list each URL once` });

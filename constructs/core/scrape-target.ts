@@ -1,4 +1,4 @@
-import { ConfigProblem, checkPort, joinPath, show } from "./validation";
+import { ConfigProblem, LABEL_NAME, checkPort, joinPath, show } from "./validation";
 
 /**
  * Where Prometheus scrapes one deployed service (one replica): produced by the service's own construct, never typed by
@@ -34,7 +34,6 @@ export interface ScrapeTarget {
 }
 
 const JOB_NAME = /^[a-zA-Z_][a-zA-Z0-9_-]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Problems with one target: job name syntax, port range, path shape. */
 export function scrapeTargetProblems(path: string, target: ScrapeTarget): ConfigProblem[] {

@@ -287,12 +287,14 @@ const SERVICE_OPTION_NAMES: Readonly<Record<keyof ServiceOptions, true>> = {
 };
 /** What `addService` takes besides {@link ServiceOptions} (and takes off before the service sees them). */
 const STACK_SERVICE_OPTION_NAMES: readonly string[] = ["host"];
+/** Every option a caller of `addService` may give, as a typo's suggestions and its message list them. */
+const KNOWN_OPTION_NAMES: readonly string[] = [...Object.keys(SERVICE_OPTION_NAMES), ...STACK_SERVICE_OPTION_NAMES];
 /** What {@link ServiceProps} adds to the options, set by the stack itself. */
 const SERVICE_PROP_NAMES: ReadonlySet<string> = new Set(["name", "network", "buildDir"]);
 
 /** The options of {@link SERVICE_OPTION_NAMES} a misspelled `key` may have meant: same letters in another case, or one letter off. */
 function meantOption(key: string): string | undefined {
-  const names = [...Object.keys(SERVICE_OPTION_NAMES), ...STACK_SERVICE_OPTION_NAMES];
+  const names = KNOWN_OPTION_NAMES;
   const lower = key.toLowerCase();
   const sameCase = names.find((name) => name.toLowerCase() === lower);
   if (sameCase !== undefined) return sameCase;
@@ -315,7 +317,7 @@ function unknownOptionProblems(path: string, options: ServiceOptions): ConfigPro
       const at = joinPath(path, key);
       return {
         path: at,
-        message: `${at} is not an option of a service${meant !== undefined ? `; did you mean ${meant}?` : ""} (options: ${[...Object.keys(SERVICE_OPTION_NAMES), ...STACK_SERVICE_OPTION_NAMES].join(", ")})`,
+        message: `${at} is not an option of a service${meant !== undefined ? `; did you mean ${meant}?` : ""} (options: ${KNOWN_OPTION_NAMES.join(", ")})`,
       };
     });
 }

@@ -34,6 +34,9 @@ export function throwIfProblems(subject: string, problems: readonly ConfigProble
   }
 }
 
+/** A Prometheus label name in the classic grammar (`severity`, `__param_target`): what every client and matcher takes. */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
 /** Joins a prefix and a prop name into a setting path: `joinPath("api", "hostPort")` is `api.hostPort`. */
 export function joinPath(prefix: string, name: string): string {
   return prefix === "" ? name : `${prefix}.${name}`;

@@ -126,12 +126,21 @@ const CONTAINER_STATE_ONLY = new Set([
 ]);
 /** Terraform's meta-arguments: not attributes of the container, so no change to compare. */
 const META_ARGUMENTS = new Set(["depends_on", "provider", "lifecycle"]);
+/** The attributes a resolved configuration's `lifecycle.ignore_changes` names. */
+function ignoredAttributes(config: JsonObject): string[] {
+  const lifecycle = config.lifecycle === undefined ? {} : asObject("lifecycle", config.lifecycle);
+  checkMapped("lifecycle", lifecycle, LIFECYCLE_ATTRIBUTES);
+  return lifecycle.ignore_changes === undefined
+    ? []
+    : asStringList("lifecycle.ignore_changes", lifecycle.ignore_changes);
+}
+
 /** `next`, with the attributes its `lifecycle.ignore_changes` names taken from `previous` (as Terraform's state keeps them). */
 function withIgnoredFrom(previous: JsonObject, next: JsonObject): JsonObject {
-  const lifecycle = next.lifecycle === undefined ? {} : asObject("lifecycle", next.lifecycle);
-  const ignored = lifecycle.ignore_changes === undefined ? [] : asStringList("lifecycle", lifecycle.ignore_changes);
-  const kept = Object.fromEntries(ignored.filter((key) => key in previous).map((key) => [key, previous[key]]));
-  return { ...next, ...kept };
+  const kept = ignoredAttributes(next)
+    .filter((key) => key in previous)
+    .map((key) => [key, previous[key]]);
+  return { ...next, ...Object.fromEntries(kept) };
 }
 
 /** What `lifecycle` may hold here: `ignore_changes`, a list of attribute names. */
@@ -147,11 +156,7 @@ export type ContainerChange = "none" | "replace" | "update in place" | "state on
  * state.
  */
 export function planContainerChange(previous: JsonObject, next: JsonObject): ContainerChange {
-  const lifecycle = next.lifecycle === undefined ? {} : asObject("lifecycle", next.lifecycle);
-  checkMapped("lifecycle", lifecycle, LIFECYCLE_ATTRIBUTES);
-  const ignored = new Set(
-    lifecycle.ignore_changes === undefined ? [] : asStringList("lifecycle.ignore_changes", lifecycle.ignore_changes),
-  );
+  const ignored = new Set(ignoredAttributes(next));
   const changed = [...new Set([...Object.keys(previous), ...Object.keys(next)])].filter(
     (key) =>
       !ignored.has(key) && !META_ARGUMENTS.has(key) && JSON.stringify(previous[key]) !== JSON.stringify(next[key]),
