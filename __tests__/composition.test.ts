@@ -543,7 +543,7 @@ describe("composition: every problem at once", () => {
       `${at(1)}.keep_firing_for must be a Prometheus duration such as "5m", "1h30m" or "90s" (got "10")`,
       `${at(2)}.annotations.description is not a valid template: the action opened at character 3 is never closed with "}}" (got "d {{ .Foo ")`,
       `${at(3)}.labels name "team-name" must be letters, digits and "_", not starting with a digit (the classic label names every Prometheus client and Alertmanager matcher takes)`,
-      `${at(3)}.labels.severity must be one of "critical", "warning", "none", which Alertmanager routes (got "high")`,
+      `${at(3)}.labels.severity must be one of "critical", "warning", "none", the severities every alert of the stack uses (got "high")`,
       `${at(4)}.annotations.description must say what is wrong, with the value and the threshold (got undefined)`,
       `${at(7)}.labels must be an object of strings with a severity (got undefined)`,
       `${at(7)}.annotations must be an object with a summary and a description (got undefined)`,

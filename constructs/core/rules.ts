@@ -9,7 +9,7 @@
  */
 import { ALERT_SERIES, jobsSelectedFor, unknownMetricFix } from "../../dashboards/metrics";
 import { analyzePromql } from "../../dashboards/promql";
-import { ConfigProblem, joinPath, show } from "./validation";
+import { ConfigProblem, LABEL_NAME, joinPath, show } from "./validation";
 
 /** How urgent an alert is; Alertmanager routes on it. `none` is for the Watchdog, which is not a problem. */
 export type AlertSeverity = "critical" | "warning" | "none";
@@ -278,8 +278,6 @@ export function ruleDocumentProblems(
 
 /** A Prometheus duration as its rule files take it (`5m`, `1h30m`, `90s`, `0`): units from y to ms, largest first. */
 const PROMETHEUS_DURATION = /^(?:0|(?=\d)(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?)$/;
-/** A label name (Prometheus' grammar). */
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const SEVERITIES: readonly AlertSeverity[] = ["critical", "warning", "none"];
 
 /**
@@ -311,8 +309,8 @@ function unbalancedTemplate(text: string): string | undefined {
 
 /**
  * What Prometheus would refuse in an alerting rule besides its expression, or what the stack relies on: `for` and
- * `keep_firing_for`, when given, Prometheus durations; a `severity` label Alertmanager routes, a summary and a
- * description; classic label names; label and annotation values that are strings whose template actions close.
+ * `keep_firing_for`, when given, Prometheus durations; a `severity` of the stack's three ({@link AlertSeverity}); a
+ * summary and a description; classic label names; label and annotation values whose template actions close.
  */
 function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -358,7 +356,7 @@ function alertFieldProblems(rulePath: string, rule: AlertingRule): ConfigProblem
   if (isObject(maps.labels) && !SEVERITIES.includes(labels.severity as AlertSeverity)) {
     add(
       "labels.severity",
-      `must be one of ${SEVERITIES.map((severity) => show(severity)).join(", ")}, which Alertmanager routes (got ${show(labels.severity)})`,
+      `must be one of ${SEVERITIES.map((severity) => show(severity)).join(", ")}, the severities every alert of the stack uses (got ${show(labels.severity)})`,
     );
   }
   for (const key of isObject(maps.annotations) ? (["summary", "description"] as const) : []) {
