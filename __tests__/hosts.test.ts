@@ -6,6 +6,8 @@
  * real promtool, and the Host dashboard's `host` variable. The default stack keeps none of it (snapshot, addresses).
  */
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareSync } from "bcryptjs";
@@ -23,7 +25,14 @@ import {
   webConfigPasswordHash,
 } from "../constructs/prometheus";
 import type { RuleTestGroup } from "../constructs/core/rules";
-import { describeWithBinaries, promtoolTestEnv, runBinary } from "./support/prometheus-binaries";
+import {
+  describeWithBinaries,
+  promtoolTestEnv,
+  runBinary,
+  startBinary,
+  type RunningBinary,
+} from "./support/prometheus-binaries";
+import { freeLoopbackPort } from "../scripts/harness/local-stack";
 import { synthMonitoringStack, testApp, testStackProps } from "./support/stack";
 
 const HOSTS_ENV = {
@@ -153,7 +162,7 @@ describe("a stack with extra hosts", () => {
     expect(build?.build).toMatchObject({ build_args: { BASE_IMAGE: "prom/prometheus:v3.5.3" } });
   });
 
-  it("renders the agent's config: its host's targets, external_labels.host, remote_write with the password file", () => {
+  it("renders the agent's config: its host's targets labelled host, external_labels.host, remote_write with the password file", () => {
     const { stack } = multiHost();
     const agent = stack.hosts.get("edge-1")?.node.tryFindChild("PrometheusAgent") as PrometheusAgent;
     const config = parse(agent.configFiles()[0].content) as Record<string, unknown>;
@@ -165,10 +174,15 @@ describe("a stack with extra hosts", () => {
         external_labels: { host: "edge-1" },
       },
       scrape_configs: [
-        expect.objectContaining({ job_name: "node-exporter", static_configs: [{ targets: ["node-exporter:9100"] }] }),
+        expect.objectContaining({
+          job_name: "node-exporter",
+          static_configs: [{ targets: ["node-exporter:9100"] }],
+          relabel_configs: [{ target_label: "host", replacement: "edge-1" }],
+        }),
         expect.objectContaining({
           job_name: "prometheus-agent",
           static_configs: [{ targets: ["prometheus-agent:9090"] }],
+          relabel_configs: [{ target_label: "host", replacement: "edge-1" }],
         }),
       ],
       remote_write: [
@@ -533,5 +547,80 @@ describeWithBinaries("extra hosts' files with the real promtool", ["promtool"], 
     const result = await runGroup(wrong, interval, "wrong.test.yml");
     expect(result.exitCode).toBe(1);
     expect(result.stdout + result.stderr).toMatch(new RegExp(`FAILED[\\s\\S]*alertname: ${HOST_SILENT_ALERT}`));
+  });
+});
+
+describeWithBinaries("an agent's series at the centre, with the real prometheus", ["prometheus"], (bins) => {
+  let dir = "";
+  const started: RunningBinary[] = [];
+  let target: Server | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "ms18-agent-"));
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((binary) => binary.stop()));
+    await new Promise((done) => (target === undefined ? done(undefined) : target.close(done)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps the agent's host on a series that exposes its own host label, which becomes exported_host", async () => {
+    // given a target on edge-1 whose series carry host="db01" (an exporter labelling the machine it watches)
+    target = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      response.end('# TYPE host_labelled gauge\nhost_labelled{host="db01"} 1\n');
+    });
+    await new Promise<void>((done) => target?.listen(0, "127.0.0.1", done));
+    const targetPort = (target.address() as AddressInfo).port;
+    const [centralPort, agentPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+
+    // the agent's rendered scrape config (its relabelling kept), pointed at that target and at a receiver on loopback
+    const { stack } = multiHost();
+    const agent = stack.hosts.get("edge-1")?.node.tryFindChild("PrometheusAgent") as PrometheusAgent;
+    const rendered = parse(agent.configFiles()[0].content) as {
+      global: Record<string, unknown>;
+      scrape_configs: Record<string, unknown>[];
+    };
+    const job = { ...rendered.scrape_configs[0], static_configs: [{ targets: [`127.0.0.1:${targetPort}`] }] };
+    writeFileSync(
+      join(dir, "agent.yml"),
+      stringify({
+        global: { ...rendered.global, scrape_interval: "1s", scrape_timeout: "1s" },
+        scrape_configs: [job],
+        remote_write: [
+          { url: `http://127.0.0.1:${centralPort}/api/v1/write`, queue_config: { batch_send_deadline: "1s" } },
+        ],
+      }),
+    );
+    writeFileSync(join(dir, "central.yml"), stringify({ global: { scrape_interval: "15s" } }));
+    const central = startBinary(bins.prometheus, [
+      `--config.file=${join(dir, "central.yml")}`,
+      `--storage.tsdb.path=${join(dir, "central-data")}`,
+      `--web.listen-address=127.0.0.1:${centralPort}`,
+      "--web.enable-remote-write-receiver",
+    ]);
+    started.push(central);
+    await central.waitForOutput(/Server is ready to receive web requests/, 30_000);
+    const agentProcess = startBinary(bins.prometheus, [
+      "--agent",
+      `--config.file=${join(dir, "agent.yml")}`,
+      `--storage.agent.path=${join(dir, "agent-data")}`,
+      `--web.listen-address=127.0.0.1:${agentPort}`,
+    ]);
+    started.push(agentProcess);
+
+    // when the agent has scraped and written
+    const query = `http://127.0.0.1:${centralPort}/api/v1/query?query=host_labelled`;
+    let series: Record<string, string>[] = [];
+    for (let tries = 0; tries < 60 && series.length === 0; tries++) {
+      await new Promise((done) => setTimeout(done, 500));
+      const body = (await (await fetch(query)).json()) as { data: { result: { metric: Record<string, string> }[] } };
+      series = body.data.result.map((result) => result.metric);
+    }
+
+    // then the series is the agent's host's, and the target's own label is kept beside it
+    expect({ series, agentLog: series.length === 0 ? agentProcess.output() : "" }).toEqual({
+      series: [expect.objectContaining({ host: "edge-1", exported_host: "db01", job: job.job_name })],
+      agentLog: "",
+    });
   });
 });

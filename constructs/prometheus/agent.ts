@@ -86,7 +86,7 @@ export class PrometheusAgent extends Service {
     this.agentProps = props;
   }
 
-  /** prometheus.yml of the agent: its host's targets, `external_labels.host`, remote_write to the centre. */
+  /** prometheus.yml of the agent: its host's targets labelled `host`, `external_labels.host`, remote_write to the centre. */
   private renderFiles() {
     const central = this.agentProps.central.options;
     const receiver = this.agentProps.receiver;
@@ -98,6 +98,9 @@ export class PrometheusAgent extends Service {
       labelLimit: central.labelLimit,
       targets: this.agentProps.host.network.services.flatMap((service) => service.scrapeTargets),
       ruleFiles: [],
+      // host="<name>" as a target label, so a scraped series' own `host` becomes `exported_host` (as at the centre):
+      // an external label is only added where the series has no `host`, and two hosts' series would merge.
+      hostLabel: this.hostName,
       externalLabels: { host: this.hostName },
       // An invalid URL is reported by the central Prometheus; the agent's file is still rendered.
       remoteWrite: [
