@@ -310,8 +310,8 @@ describe("renderPrometheusAlertRules and renderApiAlertRules", () => {
              labels:
                severity: critical
              annotations:
-               summary: Target {{ $labels.instance }} of job {{ $labels.job }} is down
-               description: "Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data."
+               summary: Target {{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }} of job {{ $labels.job }} is down
+               description: "Prometheus has failed to scrape {{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }} (job {{ $labels.job }}) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data."
                runbook: docs/runbooks/TargetDown.md
        - name: prometheus
          rules:

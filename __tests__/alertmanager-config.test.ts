@@ -24,7 +24,7 @@ describe("renderAlertmanagerConfig", () => {
       global: { resolve_timeout: "5m" },
       route: {
         receiver: "ui-only",
-        group_by: ["alertname", "job"],
+        group_by: ["alertname", "job", "host"],
         group_wait: "30s",
         group_interval: "5m",
         repeat_interval: "4h",
@@ -71,6 +71,7 @@ describe("renderAlertmanagerConfig", () => {
        group_by:
          - alertname
          - job
+         - host
        group_wait: 30s
        group_interval: 5m
        repeat_interval: 4h

@@ -17,6 +17,7 @@ import { hostDeclarationProblems, parseDockerHost } from "../constructs/core/hos
 import { ConfigError, formatDuration } from "../constructs/core/validation";
 import { MonitoringStack } from "../constructs/monitoring-stack";
 import { addNodeExporter } from "../constructs/node-exporter";
+import { ALERT_RULES_NAME } from "../constructs/prometheus/rules";
 import {
   HOST_RULES_NAME,
   HOST_SILENT_ALERT,
@@ -24,7 +25,7 @@ import {
   REMOTE_WRITE_PASSWORD_PATH,
   webConfigPasswordHash,
 } from "../constructs/prometheus";
-import type { RuleTestGroup } from "../constructs/core/rules";
+import type { AlertingRule, RuleTestGroup } from "../constructs/core/rules";
 import {
   describeWithBinaries,
   promtoolTestEnv,
@@ -540,6 +541,47 @@ describeWithBinaries("extra hosts' files with the real promtool", ["promtool"], 
     }
   });
 
+  it("names the host in a remote target's alert text: TargetDown for edge-1's node-exporter", async () => {
+    const { stack } = multiHost();
+    const rendered = stack.ruleFiles.find((candidate) => candidate.name === ALERT_RULES_NAME)?.render();
+    const targetDown = rendered?.groups
+      .flatMap((group) => group.rules)
+      .find((rule): rule is AlertingRule => "alert" in rule && rule.alert === "TargetDown");
+    expect(targetDown?.for).toBe("1m");
+    write("rules/alerts.yml", stringify(rendered, { lineWidth: 0 }));
+    const labels = { job: "node-exporter", instance: "node-exporter:9100", host: "edge-1" };
+    const test = {
+      interval: "15s",
+      input_series: [{ series: `up{job="node-exporter",instance="node-exporter:9100",host="edge-1"}`, values: "0x20" }],
+      alert_rule_test: [
+        {
+          eval_time: "3m",
+          alertname: "TargetDown",
+          exp_alerts: [
+            {
+              exp_labels: { ...labels, severity: "critical" },
+              exp_annotations: {
+                ...targetDown?.annotations,
+                summary: "Target node-exporter:9100 on host edge-1 of job node-exporter is down",
+                description:
+                  "Prometheus has failed to scrape node-exporter:9100 on host edge-1 (job node-exporter) for at least 1m: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data.",
+              },
+            },
+          ],
+        },
+      ],
+    };
+    write(
+      "target-down.test.yml",
+      stringify({ rule_files: ["rules/alerts.yml"], evaluation_interval: "15s", tests: [test] }, { lineWidth: 0 }),
+    );
+    const result = await promtool(["test", "rules", "target-down.test.yml"], promtoolTestEnv());
+    expect({ code: result.exitCode, out: result.stdout + result.stderr }).toEqual({
+      code: 0,
+      out: expect.stringContaining("SUCCESS"),
+    });
+  });
+
   it("fails when the firing case expects no alert, so these cases can fail", async () => {
     const { cases, interval } = ruleFile();
     const firing = cases[0].group;
@@ -619,7 +661,9 @@ describeWithBinaries("an agent's series at the centre, with the real prometheus"
 
     // then the series is the agent's host's, and the target's own label is kept beside it
     expect({ series, agentLog: series.length === 0 ? agentProcess.output() : "" }).toEqual({
-      series: [expect.objectContaining({ host: "edge-1", exported_host: "db01", job: job.job_name })],
+      series: [
+        expect.objectContaining({ host: "edge-1", exported_host: "db01", job: rendered.scrape_configs[0].job_name }),
+      ],
       agentLog: "",
     });
   });

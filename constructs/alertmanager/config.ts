@@ -64,7 +64,8 @@ export interface AlertmanagerConfigDocument {
 
 /** The defaults of {@link AlertmanagerConfigInput}. */
 export const DEFAULT_ALERTMANAGER_CONFIG = {
-  groupBy: ["alertname", TARGET_LABELS.job],
+  // `host`: one notification per host (a stack with extra hosts labels every series with it; absent otherwise).
+  groupBy: ["alertname", TARGET_LABELS.job, "host"],
   groupWaitSeconds: 30,
   groupIntervalSeconds: 300,
   repeatIntervalSeconds: 14_400,

@@ -3,7 +3,7 @@
  * document (`rules/probes.yml`) out.
  */
 import { promqlString } from "../../dashboards/promql";
-import { AlertRulesDocument, minimumForSeconds, runbookAnnotations } from "../core/rules";
+import { ALERT_TARGET, AlertRulesDocument, minimumForSeconds, runbookAnnotations } from "../core/rules";
 import { formatDuration } from "../core/validation";
 import { PROBE_METRICS } from "./catalog";
 
@@ -46,8 +46,7 @@ export function renderProbeAlertRules(input: ProbeAlertRulesInput): AlertRulesDo
             labels: { severity: "critical" },
             annotations: {
               summary: "A probed URL (a health endpoint or an external URL) fails its probe",
-              description:
-                "{{ $labels.instance }} ({{ $labels.service }}) fails its probe from inside the network: no answer, or not 2xx.",
+              description: `${ALERT_TARGET} ({{ $labels.service }}) fails its probe from inside the network: no answer, or not 2xx.`,
               ...runbookAnnotations(alert, input.runbookBaseUrl),
             },
           },

@@ -11,8 +11,18 @@ import { ALERT_SERIES, jobsSelectedFor, unknownMetricFix } from "../../dashboard
 import { analyzePromql } from "../../dashboards/promql";
 import { ConfigProblem, LABEL_NAME, joinPath, show } from "./validation";
 
-/** How urgent an alert is; Alertmanager routes on it. `none` is for the Watchdog, which is not a problem. */
+/**
+ * How urgent an alert is: `critical` pages, `warning` can wait for working hours, `none` is for the Watchdog, which is
+ * not a problem. The stack's Alertmanager sends all but the Watchdog to one receiver; a user's routes may use it.
+ */
 export type AlertSeverity = "critical" | "warning" | "none";
+
+/**
+ * The target an alert is about, as its text names it: the instance, and the host when the series has one (a stack with
+ * extra hosts labels every series `host`; their agents all scrape `node-exporter:9100`), `node-exporter:9100 on host
+ * edge-1`.
+ */
+export const ALERT_TARGET = "{{ $labels.instance }}{{ with $labels.host }} on host {{ . }}{{ end }}";
 
 /** The annotations every alert carries. */
 export interface AlertAnnotations {

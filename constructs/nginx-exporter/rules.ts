@@ -4,6 +4,7 @@
  */
 import { promqlString } from "../../dashboards/promql";
 import {
+  ALERT_TARGET,
   AlertRulesDocument,
   durationProblems,
   minimumForSeconds,
@@ -95,8 +96,7 @@ export function renderNginxAlertRules(input: NginxAlertRulesInput): AlertRulesDo
             labels: { severity: "critical" },
             annotations: {
               summary: "NGINX's status cannot be read",
-              description:
-                "{{ $labels.instance }}: nginx-prometheus-exporter cannot read NGINX's stub_status (NGINX down, unreachable, or no stub_status at that URL).",
+              description: `${ALERT_TARGET}: nginx-prometheus-exporter cannot read NGINX's stub_status (NGINX down, unreachable, or no stub_status at that URL).`,
               ...runbookAnnotations(a.nginxDown, input.runbookBaseUrl),
             },
           },
@@ -107,8 +107,7 @@ export function renderNginxAlertRules(input: NginxAlertRulesInput): AlertRulesDo
             labels: { severity: "warning" },
             annotations: {
               summary: "NGINX drops connections",
-              description:
-                "{{ $labels.instance }}: NGINX accepts connections it does not handle (worker_connections or a resource limit reached).",
+              description: `${ALERT_TARGET}: NGINX accepts connections it does not handle (worker_connections or a resource limit reached).`,
               ...runbookAnnotations(a.nginxDroppingConnections, input.runbookBaseUrl),
             },
           },

@@ -1,5 +1,6 @@
 import { promqlString, regexAlternation } from "../../dashboards/promql";
 import {
+  ALERT_TARGET,
   AlertingRule,
   AlertRulesDocument,
   durationProblems,
@@ -131,25 +132,25 @@ export function renderHostAlertRules(input: HostAlertRulesInput): AlertRulesDocu
             HOST_ALERT_NAMES.hostCpuSaturated,
             `1 - avg by (host, instance) (rate(${cpu.name}{${job},${cpu.labels.mode}="${NODE_CPU_IDLE_MODE}"}[${formatDuration(t.rateWindowSeconds)}])) > ${t.cpuBusyRatio}`,
             "The host's CPUs are saturated",
-            `{{ $labels.instance }}: CPUs busy {{ $value | humanizePercentage }} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${percent(t.cpuBusyRatio)}).`,
+            `${ALERT_TARGET}: CPUs busy {{ $value | humanizePercentage }} of the time over ${formatDuration(t.rateWindowSeconds)} (threshold ${percent(t.cpuBusyRatio)}).`,
           ),
           rule(
             HOST_ALERT_NAMES.hostMemoryPressure,
             `${fs.memoryAvailableBytes.name}{${job}} / ${fs.memoryTotalBytes.name}{${job}} < ${t.memoryAvailableRatio}`,
             "The host is running out of memory",
-            `{{ $labels.instance }}: only {{ $value | humanizePercentage }} of memory available (threshold ${percent(t.memoryAvailableRatio)}).`,
+            `${ALERT_TARGET}: only {{ $value | humanizePercentage }} of memory available (threshold ${percent(t.memoryAvailableRatio)}).`,
           ),
           rule(
             HOST_ALERT_NAMES.hostDiskFilling,
             `${fs.filesystemAvailBytes.name}{${disk}} / ${fs.filesystemSizeBytes.name}{${disk}} < ${t.filesystemAvailableRatio} and ${fs.filesystemReadonly.name}{${disk}} == 0`,
             "A filesystem of the host is almost full",
-            `{{ $labels.instance }}: {{ $labels.mountpoint }} ({{ $labels.device }}) has {{ $value | humanizePercentage }} of its space left (threshold ${percent(t.filesystemAvailableRatio)}).`,
+            `${ALERT_TARGET}: {{ $labels.mountpoint }} ({{ $labels.device }}) has {{ $value | humanizePercentage }} of its space left (threshold ${percent(t.filesystemAvailableRatio)}).`,
           ),
           rule(
             HOST_ALERT_NAMES.hostFilesystemReadOnly,
             `${fs.filesystemReadonly.name}{${disk}} == 1`,
             "A filesystem of the host is read-only",
-            "{{ $labels.instance }}: {{ $labels.mountpoint }} ({{ $labels.device }}) is mounted read-only; writes to it fail.",
+            `${ALERT_TARGET}: {{ $labels.mountpoint }} ({{ $labels.device }}) is mounted read-only; writes to it fail.`,
           ),
         ],
       },

@@ -3,7 +3,13 @@
  * in, the rule file document (`rules/postgres.yml`) out.
  */
 import { promqlString } from "../../dashboards/promql";
-import { AlertRulesDocument, durationProblems, minimumForSeconds, runbookAnnotations } from "../core/rules";
+import {
+  ALERT_TARGET,
+  AlertRulesDocument,
+  durationProblems,
+  minimumForSeconds,
+  runbookAnnotations,
+} from "../core/rules";
 import { ConfigProblem, checkNumberBetween, formatDuration, joinPath } from "../core/validation";
 import { POSTGRES_METRICS } from "./catalog";
 import { POSTGRES_EXPORTER_DEFAULTS } from "./defaults";
@@ -91,8 +97,7 @@ export function renderPostgresAlertRules(input: PostgresAlertRulesInput): AlertR
             labels: { severity: "critical" },
             annotations: {
               summary: "PostgreSQL cannot be queried",
-              description:
-                "{{ $labels.instance }}: postgres_exporter cannot query its PostgreSQL server (down, unreachable, or refusing the exporter's login).",
+              description: `${ALERT_TARGET}: postgres_exporter cannot query its PostgreSQL server (down, unreachable, or refusing the exporter's login).`,
               ...runbookAnnotations(a.postgresDown, input.runbookBaseUrl),
             },
           },
@@ -103,7 +108,7 @@ export function renderPostgresAlertRules(input: PostgresAlertRulesInput): AlertR
             labels: { severity: "warning" },
             annotations: {
               summary: "PostgreSQL is running out of connections",
-              description: `{{ $labels.instance }}: {{ $value | humanizePercentage }} of max_connections in use (threshold ${percentText(t.connectionsRatio)}).`,
+              description: `${ALERT_TARGET}: {{ $value | humanizePercentage }} of max_connections in use (threshold ${percentText(t.connectionsRatio)}).`,
               ...runbookAnnotations(a.postgresConnectionsNearLimit, input.runbookBaseUrl),
             },
           },

@@ -6,6 +6,7 @@
 import { promqlString, regexAlternation } from "../../dashboards/promql";
 import { SCRAPE_METRICS, TARGET_LABELS } from "../../dashboards/metrics";
 import {
+  ALERT_TARGET,
   AlertingRule,
   AlertRulesDocument,
   DurationSetting,
@@ -142,8 +143,8 @@ export function renderPrometheusAlertRules(input: PrometheusRulesInput): AlertRu
     for: formatDuration(t.targetDownForSeconds),
     labels: { severity: "critical" },
     annotations: {
-      summary: `Target {{ $labels.instance }} of job {{ $labels.job }} is down`,
-      description: `Prometheus has failed to scrape {{ $labels.instance }} (job {{ $labels.job }}) for at least ${formatDuration(t.targetDownForSeconds)}: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data.`,
+      summary: `Target ${ALERT_TARGET} of job {{ $labels.job }} is down`,
+      description: `Prometheus has failed to scrape ${ALERT_TARGET} (job {{ $labels.job }}) for at least ${formatDuration(t.targetDownForSeconds)}: the service is down, unreachable on the network, or its metrics endpoint fails. Its dashboards and alerts see no new data.`,
       ...runbook(a.targetDown),
     },
   };

@@ -3,7 +3,13 @@
  * in, the rule file document (`rules/redis.yml`) out.
  */
 import { promqlString } from "../../dashboards/promql";
-import { AlertRulesDocument, durationProblems, minimumForSeconds, runbookAnnotations } from "../core/rules";
+import {
+  ALERT_TARGET,
+  AlertRulesDocument,
+  durationProblems,
+  minimumForSeconds,
+  runbookAnnotations,
+} from "../core/rules";
 import { ConfigProblem, checkNumberBetween, formatDuration, joinPath } from "../core/validation";
 import { REDIS_METRICS } from "./catalog";
 import { REDIS_EXPORTER_DEFAULTS } from "./defaults";
@@ -91,8 +97,7 @@ export function renderRedisAlertRules(input: RedisAlertRulesInput): AlertRulesDo
             labels: { severity: "critical" },
             annotations: {
               summary: "Redis cannot be queried",
-              description:
-                "{{ $labels.instance }}: redis_exporter cannot query its Redis server (down, unreachable, or refusing the exporter's password).",
+              description: `${ALERT_TARGET}: redis_exporter cannot query its Redis server (down, unreachable, or refusing the exporter's password).`,
               ...runbookAnnotations(a.redisDown, input.runbookBaseUrl),
             },
           },
@@ -103,7 +108,7 @@ export function renderRedisAlertRules(input: RedisAlertRulesInput): AlertRulesDo
             labels: { severity: "warning" },
             annotations: {
               summary: "Redis is running out of memory",
-              description: `{{ $labels.instance }}: {{ $value | humanizePercentage }} of maxmemory in use (threshold ${percentText(t.memoryRatio)}).`,
+              description: `${ALERT_TARGET}: {{ $value | humanizePercentage }} of maxmemory in use (threshold ${percentText(t.memoryRatio)}).`,
               ...runbookAnnotations(a.redisMemoryNearLimit, input.runbookBaseUrl),
             },
           },
