@@ -500,6 +500,33 @@ describe("the alert thresholds' and rule files' problems", () => {
     }
   });
 
+  it("fails when the runbook base URL would give broken links (no closing /) or carries a credential", () => {
+    expect(
+      messages(
+        newTestStack({
+          runbookBaseUrl: "https://git.example.com/acme/monitoring/blob/main/docs/runbooks",
+        }).configProblems(),
+      ),
+    ).toEqual([
+      'runbookBaseUrl must end with "/" (the folder the pages are in), "=" or "#": each alert\'s runbook_url is this prefix plus "<AlertName>.md", so "https://git.example.com/acme/monitoring/blob/main/docs/runbooks" would give "https://git.example.com/acme/monitoring/blob/main/docs/runbooksTargetDown.md"; add the "/"',
+    ]);
+    expect(
+      messages(newTestStack({ runbookBaseUrl: "https://u:s3cret@wiki.example/runbooks/" }).configProblems()),
+    ).toEqual([
+      "runbookBaseUrl must not carry a credential (got \"https://u:***@wiki.example/runbooks/\"): it is in every alert's runbook_url, so in prometheus.yml's image and every notification; link a page readers open with their own login",
+    ]);
+    expect(
+      newTestStack({ runbookBaseUrl: "https://wiki.example/runbooks/?token=t0k3n&page=" }).configProblems(),
+    ).toHaveLength(1);
+    for (const good of [
+      "https://wiki.example/runbooks/",
+      "https://wiki.example/view?page=",
+      "https://example.org/runbooks#",
+    ]) {
+      expect(newTestStack({ runbookBaseUrl: good }).configProblems()).toEqual([]);
+    }
+  });
+
   it("names settings under the given path", () => {
     expect(apiAlertThresholdProblems("api.alerts", { errorRatio: 2 }, SCRAPE_INTERVAL_SECONDS)).toEqual([
       {

@@ -237,6 +237,106 @@ describe("composition: the user stories through the public API", () => {
     expect(containerNamed(synth(accepted), "monitoring-orders").env).toContain("DB_PASSWORD=hunter2");
   });
 
+  it("refuses secrets that env names do not give away: an HTTP credential, a DSN's password, a URL's secret parameter", () => {
+    const env = {
+      AUTHORIZATION: "Bearer abc123",
+      AUTH_HEADER: "Basic YWRtaW46czNjcmV0",
+      SESSION_KEY: "k",
+      GITHUB_PAT: "ghp_1",
+      DB_CONN_STRING: "host=db user=app password=s3cret",
+      UPSTREAM: "https://api.example/v1?api_key=s3cret",
+      CALLBACK: "https://app.example/cb#access_token=s3cret",
+      // Not secrets.
+      CACHE_KEY_PREFIX: "o:",
+      CATALOG_URL: "https://catalog.example/items?page=2&sort=asc",
+      RUN_AS: "1000:1000",
+    };
+    const stack = newStack();
+    stack.addService("orders", { ...ORDERS, env });
+    expect(synthError(stack).problems.map((problem) => problem.path)).toEqual(
+      ["AUTHORIZATION", "AUTH_HEADER", "SESSION_KEY", "GITHUB_PAT", "DB_CONN_STRING", "UPSTREAM", "CALLBACK"].map(
+        (name) => `orders.env.${name}`,
+      ),
+    );
+  });
+
+  it("refuses secrets in the command, the healthcheck and build arguments (all in the state), unless relax.secretsInArgs", () => {
+    const options = {
+      ...ORDERS,
+      command: [
+        "--db.password=s3cret",
+        "--config.file",
+        "/etc/orders.yml",
+        "--api-token",
+        "t0k3n",
+        "--user",
+        "1000:1000",
+      ],
+      healthcheck: { command: ["CMD", "curl", "-fsS", "-u", "admin:s3cret", "http://127.0.0.1:8080/health"] },
+    };
+    const stack = newStack();
+    stack.addService("orders", options);
+    stack.addService("builder", {
+      build: { context: "/src/builder", buildArgs: { NPM_TOKEN: "npm_1", NODE_VERSION: "20" } },
+      port: 8080,
+    });
+    const fix =
+      "have the program read it from a mounted file (a --…-file flag, if it has one), or set relax.secretsInArgs: true to accept that";
+    expect(synthError(stack).problems.map((problem) => problem.message)).toEqual([
+      `orders.command[0] looks like a secret: it would be in cdk.tf.json, the Terraform state and docker inspect; ${fix}`,
+      `orders.command[4] looks like a secret: it would be in cdk.tf.json, the Terraform state and docker inspect; ${fix}`,
+      `orders.healthcheck.command[4] looks like a secret: it would be in cdk.tf.json, the Terraform state and docker inspect; ${fix}`,
+      "builder.build.buildArgs.NPM_TOKEN looks like a secret: a build argument is in cdk.tf.json, the Terraform state and the image's history; give the build no secret (install from a registry that needs none, or vendor what it fetches), or set relax.secretsInArgs: true to accept that",
+    ]);
+    const accepted = newStack();
+    accepted.addService("orders", { ...options, relax: { secretsInArgs: true } });
+    expect(containerNamed(synth(accepted), "monitoring-orders").command).toContain("--db.password=s3cret");
+  });
+
+  it("refuses root however its uid is written, and a container engine's socket, unless relaxed", () => {
+    const stack = newStack();
+    stack.addService("a", { ...ORDERS, user: "00" });
+    stack.addService("b", { ...ORDERS, user: "+0:1000" });
+    stack.addService("c", { ...ORDERS, user: "root" });
+    stack.addService("d", {
+      ...ORDERS,
+      user: "10000",
+      mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }],
+    });
+    expect(synthError(stack).problems.map((problem) => problem.path)).toEqual([
+      "a.user",
+      "b.user",
+      "c.user",
+      "d.mounts[0].source",
+    ]);
+    expect(synthError(stack).problems[3].message).toBe(
+      'd.mounts[0].source is a container engine\'s socket (got "/var/run/docker.sock"): whoever talks to it controls the host, even through a read-only mount; remove the mount, or set relax.engineSocket: true to accept the risk',
+    );
+    const accepted = newStack();
+    accepted.addService("d", {
+      ...ORDERS,
+      mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }],
+      relax: { engineSocket: true },
+    });
+    expect(() => synth(accepted)).not.toThrow();
+  });
+
+  it("refuses secrets in what Prometheus' config carries: a scrape parameter, a label, a metrics or health path's query", () => {
+    const stack = newStack();
+    stack.addScrapeJob("legacy", {
+      targets: [{ address: "10.0.0.5:9187", params: { token: "t0k3n" }, labels: { password: "p" } }],
+      metricsPath: "/metrics?api_key=k",
+      outsideNetwork: true,
+    });
+    stack.addService("orders", { ...ORDERS, healthEndpoint: { path: "/health?token=t0k3n" } });
+    expect(synthError(stack).problems.map((problem) => problem.path)).toEqual([
+      "scrapeJobs.legacy.targets[0].metricsPath",
+      "scrapeJobs.legacy.targets[0].params.token",
+      "scrapeJobs.legacy.targets[0].labels.password",
+      "orders.healthEndpoint.path",
+    ]);
+  });
+
   it("two replicas by one prop: n containers, distinct aliases and names, one job with n targets", () => {
     const stack = newStack();
     stack.addService("orders", { ...ORDERS, replicas: 2, hostPort: 18080 });

@@ -441,6 +441,26 @@ describe("a stack with extra hosts", () => {
     }
   });
 
+  it("fails when the remote-write URL is no /api/v1/write, has no valid port, or carries a credential (shown as ***)", () => {
+    const problemsFor = (remoteWriteUrl: string) =>
+      libraryStack((s) => s.addHost("edge-1", { dockerHost: "unix:///run/e.sock" }), {
+        prometheus: { bindAddress: "10.0.0.1", remoteWriteUrl },
+      })
+        .stack.configProblems()
+        .map((p) => p.message);
+    const shape = (url: string) =>
+      `prometheus.remoteWriteUrl must be an http(s) URL of the central Prometheus' /api/v1/write, such as "http://10.0.0.1:9090/api/v1/write" (got ${JSON.stringify(url)})`;
+    expect(problemsFor("http://10.0.0.1:9090/")).toEqual([shape("http://10.0.0.1:9090/")]);
+    expect(problemsFor("http://10.0.0.1:99999/api/v1/write")).toEqual([shape("http://10.0.0.1:99999/api/v1/write")]);
+    expect(problemsFor("http://agent:S3CR3T@10.0.0.1:9090/api/v1/write")).toEqual([
+      shape("http://agent:***@10.0.0.1:9090/api/v1/write"),
+    ]);
+    expect(problemsFor("https://lb.example/prom/api/v1/write?token=S3CR3T")).toEqual([
+      `prometheus.remoteWriteUrl must not carry a credential (got "https://lb.example/prom/api/v1/write?token=***"): it is in every agent's prometheus.yml and image; the agents authenticate with the remote-write password file`,
+    ]);
+    expect(problemsFor("https://lb.example/prom/api/v1/write")).toEqual([]);
+  });
+
   it("fails when the central Prometheus is published on loopback only, which the agents cannot reach", () => {
     const { stack } = libraryStack((s) => s.addHost("edge-1", { dockerHost: "unix:///run/e.sock" }), {
       prometheus: {},

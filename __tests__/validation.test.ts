@@ -5,6 +5,7 @@ import {
   checkImage,
   checkIntegerInRange,
   formatDuration,
+  show,
   throwIfProblems,
 } from "../constructs/core/validation";
 
@@ -43,6 +44,17 @@ describe("checkImage", () => {
 });
 
 describe("other checks", () => {
+  it("shows a value with every user:password@'s password and secret query parameter as ***, never an image digest", () => {
+    expect(show("http://agent:S3CR3T@lb:9090/api/v1/write")).toBe('"http://agent:***@lb:9090/api/v1/write"');
+    expect(show("scraper:S3CR3T@10.0.0.5:9100")).toBe('"scraper:***@10.0.0.5:9100"');
+    expect(show(["redis://:S3CR3T@redis:6379"])).toBe('["redis://:***@redis:6379"]');
+    expect(show("ssh://ops@10.0.0.6:2222")).toBe('"ssh://ops@10.0.0.6:2222"');
+    expect(show("https://x.example/a?page=2&api_key=S3CR3T#access_token=T")).toBe(
+      '"https://x.example/a?page=2&api_key=***#access_token=***"',
+    );
+    expect(show("prom/prometheus:v3.5.0@sha256:0123abcd")).toBe('"prom/prometheus:v3.5.0@sha256:0123abcd"');
+  });
+
   it("fails when an integer is fractional", () => {
     expect(checkIntegerInRange("x", 1.5, 1, 10).map((p) => p.message)).toEqual([
       "x must be an integer between 1 and 10 (got 1.5)",

@@ -1,6 +1,7 @@
 import { stringify } from "yaml";
 import type { GeneratedFile } from "../core/config-image-files";
-import { holdsSecret, type Service, type ServiceOptions } from "../core/service";
+import { holdsSecret } from "../core/secrets";
+import type { Service, ServiceOptions } from "../core/service";
 import { type ConfigProblem, checkIntegerInRange, show } from "../core/validation";
 import type { HealthEndpoint, MonitoringStackBase, ScrapeJobTargets } from "../core/stack";
 import {

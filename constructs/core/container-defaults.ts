@@ -48,7 +48,7 @@ export interface HardeningRelaxations {
   readonly writableRootFilesystem?: boolean;
   /** Linux capabilities added back after dropping all (`NET_BIND_SERVICE`). @default none */
   readonly addCapabilities?: readonly string[];
-  /** Allow `user` to be root (`0`, `root`). @default false: root is refused */
+  /** Allow `user` to be root (`root`, or uid 0 however written: `0`, `00`, `+0`). @default false: root is refused */
   readonly runAsRoot?: boolean;
   /**
    * Run privileged: every capability, every host device, no seccomp/AppArmor confinement. Only for what cannot work
@@ -61,6 +61,18 @@ export interface HardeningRelaxations {
    * secret from a file instead and pass its path (`DB_PASSWORD_FILE`)
    */
   readonly secretsInEnv?: boolean;
+  /**
+   * Accept `command`, `healthcheck.command` and `build.buildArgs` arguments that hold a secret (`--db.password=…`,
+   * `-u admin:…`, a build argument named `NPM_TOKEN`): they end up in cdk.tf.json, the Terraform state and `docker
+   * inspect` (build arguments in the image's history too). @default false: such an argument is refused; have the
+   * program read the secret from a mounted file (`--db.password-file=/run/secrets/db`)
+   */
+  readonly secretsInArgs?: boolean;
+  /**
+   * Accept a bind mount of a container engine's socket (`/var/run/docker.sock`): whoever talks to it controls the host,
+   * read-only or not. @default false: such a mount is refused
+   */
+  readonly engineSocket?: boolean;
 }
 
 /** Every container's log driver and its options: json-file, rotated at 10 MB, 3 files kept. */

@@ -169,7 +169,7 @@ export function dockerContextProblems(
   return [
     {
       path: "hosts",
-      message: `hosts: DOCKER_CONTEXT is set (got ${JSON.stringify(context)}), and the Docker provider uses that context's engine instead of each host's dockerHost, so the networks and containers of ${hosts.map((host) => host.name).join(", ")} would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)`,
+      message: `hosts: DOCKER_CONTEXT is set (got ${show(context)}), and the Docker provider uses that context's engine instead of each host's dockerHost, so the networks and containers of ${hosts.map((host) => host.name).join(", ")} would be created there; unset DOCKER_CONTEXT for synth and deploy (each host's engine is its dockerHost)`,
     },
   ];
 }

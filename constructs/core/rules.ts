@@ -9,6 +9,7 @@
  */
 import { ALERT_SERIES, jobsSelectedFor, unknownMetricFix } from "../../dashboards/metrics";
 import { analyzePromql } from "../../dashboards/promql";
+import { valueHoldsSecret } from "./secrets";
 import { ConfigProblem, LABEL_NAME, joinPath, show } from "./validation";
 
 /**
@@ -148,6 +149,22 @@ export function runbookAnnotations(
 
 /** Problems with `runbookBaseUrl`: it must be an absolute http(s) prefix, or unset. */
 export function runbookBaseUrlProblems(path: string, value: string | undefined): ConfigProblem[] {
+  if (value !== undefined && isAbsoluteHttpUrl(value) && valueHoldsSecret(value)) {
+    return [
+      {
+        path,
+        message: `${path} must not carry a credential (got ${show(value)}): it is in every alert's runbook_url, so in prometheus.yml's image and every notification; link a page readers open with their own login`,
+      },
+    ];
+  }
+  if (value !== undefined && isAbsoluteHttpUrl(value) && !/[/=#]$/.test(value)) {
+    return [
+      {
+        path,
+        message: `${path} must end with "/" (the folder the pages are in), "=" or "#": each alert's runbook_url is this prefix plus "<AlertName>.md", so ${show(value)} would give ${show(runbookUrl("TargetDown", value))}; add the "/"`,
+      },
+    ];
+  }
   if (value === undefined || isAbsoluteHttpUrl(value)) return [];
   return [
     {

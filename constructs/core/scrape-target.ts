@@ -1,3 +1,4 @@
+import { holdsSecret } from "./secrets";
 import { ConfigProblem, LABEL_NAME, checkPort, joinPath, show } from "./validation";
 
 /**
@@ -51,8 +52,21 @@ export function scrapeTargetProblems(path: string, target: ScrapeTarget): Config
       message: `${joinPath(path, "metricsPath")} must start with "/" (got ${show(target.metricsPath)})`,
     });
   }
+  const query = target.metricsPath.includes("?") ? new URL(target.metricsPath, "http://x").searchParams : undefined;
+  for (const name of new Set([...(query?.keys() ?? [])].filter((key) => holdsSecret(key, "")))) {
+    problems.push({
+      path: joinPath(path, "metricsPath"),
+      message: `${joinPath(path, "metricsPath")} must not carry a secret in its query (${name}): it would be in prometheus.yml, baked into the Prometheus image; scrape an endpoint that needs none`,
+    });
+  }
   for (const [name, value] of Object.entries(target.params ?? {})) {
     const at = joinPath(path, `params.${name}`);
+    if (holdsSecret(name, "")) {
+      problems.push({
+        path: at,
+        message: `${at} looks like a secret: a parameter is in prometheus.yml, baked into the Prometheus image; scrape an endpoint that needs none`,
+      });
+    }
     if (!LABEL_NAME.test(name)) {
       problems.push({
         path: at,
@@ -65,6 +79,12 @@ export function scrapeTargetProblems(path: string, target: ScrapeTarget): Config
   }
   for (const [name, value] of Object.entries(target.labels ?? {})) {
     const at = joinPath(path, `labels.${name}`);
+    if (holdsSecret(name, "")) {
+      problems.push({
+        path: at,
+        message: `${at} looks like a secret: a label is on every series of the target, in every query, dashboard and notification; label it with something else`,
+      });
+    }
     if (!LABEL_NAME.test(name) || name.startsWith("__") || name === "job") {
       problems.push({
         path: at,

@@ -7,6 +7,7 @@ import { ConfigImage } from "./config-image";
 import type { GeneratedFile } from "./config-image-files";
 import { HardeningRelaxations, hardenedContainerConfig, hostAddress, LOOPBACK } from "./container-defaults";
 import { MonitoringNetwork } from "./network";
+import { holdsSecret, secretArguments, valueHoldsSecret } from "./secrets";
 import type { SeriesRule } from "../../dashboards/types";
 import type { ScrapeTarget } from "./scrape-target";
 import { SLO_RECORDED_SERIES, type RequestMetrics, type SloOptions } from "./slo";
@@ -257,7 +258,13 @@ export const SERVICE_DEFAULTS = {
 } as const;
 
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
-const ROOT_USER = /^(0|root)(:.*)?$/;
+/** Whether `user` (`uid[:gid]`) runs as root: `root`, or a uid the runtime reads as 0 (`0`, `00`, `+0`). */
+function isRootUser(user: string): boolean {
+  const uid = user.split(":")[0].trim();
+  return uid === "root" || (/^[+-]?\d+$/.test(uid) && Number(uid) === 0);
+}
+/** A container engine's socket: a bind mount of it hands the container the host. */
+const ENGINE_SOCKET = /(^|\/)(docker|containerd|podman)\.sock$/;
 
 /** Every option of {@link ServiceOptions}, for a plain-JavaScript caller whose misspelled option TypeScript cannot catch. */
 const SERVICE_OPTION_NAMES: Readonly<Record<keyof ServiceOptions, true>> = {
@@ -322,75 +329,6 @@ function unknownOptionProblems(path: string, options: ServiceOptions): ConfigPro
     });
 }
 
-/** Words of an environment variable's name that say its value is a secret (`PASSWORD` also inside a word: `PGPASSWORD`). */
-const SECRET_WORDS: ReadonlySet<string> = new Set([
-  "PASS",
-  "PWD",
-  "PASSWD",
-  "PASSPHRASE",
-  "SECRET",
-  "TOKEN",
-  "APIKEY",
-  "DSN",
-  "CREDENTIAL",
-  "CREDENTIALS",
-]);
-/** Pairs of words that do (`API_KEY`, `PRIVATE_KEY`). */
-const SECRET_PAIRS: readonly string[] = [
-  "API_KEY",
-  "PRIVATE_KEY",
-  "ACCESS_KEY",
-  "SECRET_KEY",
-  "ENCRYPTION_KEY",
-  "SIGNING_KEY",
-  "MASTER_KEY",
-  "TLS_KEY",
-  "SSH_KEY",
-];
-/**
- * Last words of a name whose value is not the secret itself: where it is (`DB_PASSWORD_FILE`), or something about it
- * (`TOKEN_URL`, `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`).
- */
-const NOT_A_SECRET_WORDS: ReadonlySet<string> = new Set([
-  "FILE",
-  "PATH",
-  "DIR",
-  "URL",
-  "URI",
-  "ENDPOINT",
-  "TTL",
-  "HEADER",
-  "NAME",
-  "LENGTH",
-  "TYPE",
-  "ID",
-]);
-
-/**
- * Whether an environment variable holds a secret: by its name (`DB_PASSWORD`, `dbPassword`, `PGPASSWORD`,
- * `STRIPE_API_KEY`; not `DB_PASSWORD_FILE` or `OAUTH_TOKEN_URL`), unless its value is an absolute path (a file the
- * secret is in), or by its value (a URL with a password: `postgres://app:s3cret@db/app`).
- */
-export function holdsSecret(variable: string, value: string): boolean {
-  try {
-    if (new URL(value).password !== "") return true;
-  } catch {
-    // not a URL
-  }
-  if (value.startsWith("/")) return false;
-  const words = variable
-    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
-    .toUpperCase()
-    .split(/_+/)
-    .filter((word) => word !== "");
-  if (words.length === 0 || NOT_A_SECRET_WORDS.has(words[words.length - 1])) return false;
-  const joined = `_${words.join("_")}_`;
-  return (
-    words.some((word) => SECRET_WORDS.has(word) || word.includes("PASSWORD")) ||
-    SECRET_PAIRS.some((pair) => joined.includes(`_${pair}_`))
-  );
-}
-
 /** Every problem with a service's options, named under `path` (`orders`). */
 export function serviceProblems(path: string, name: string, options: ServiceOptions): ConfigProblem[] {
   const at = (prop: string): string => joinPath(path, prop);
@@ -430,7 +368,7 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
   problems.push(...checkBindAddress(at("bindAddress"), options.bindAddress ?? SERVICE_DEFAULTS.bindAddress));
   problems.push(...checkIntegerInRange(at("memoryMb"), options.memoryMb ?? SERVICE_DEFAULTS.memoryMb, 64, 65536));
   const user = options.user ?? SERVICE_DEFAULTS.user;
-  if (ROOT_USER.test(user) && options.relax?.runAsRoot !== true) {
+  if (isRootUser(user) && options.relax?.runAsRoot !== true) {
     problems.push({
       path: at("user"),
       message: `${at("user")} must not be root: the stack runs every container as a non-root user (got ${show(user)}); use the image's own user, or set relax.runAsRoot: true to accept the risk`,
@@ -472,6 +410,37 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       });
     }
   }
+  if (options.relax?.secretsInArgs !== true) {
+    const args: [string, readonly string[]][] = [
+      [at("command"), options.command ?? []],
+      [at("healthcheck.command"), options.healthcheck?.command ?? []],
+    ];
+    for (const [argsPath, list] of args) {
+      for (const i of secretArguments(list)) {
+        problems.push({
+          path: `${argsPath}[${i}]`,
+          message: `${argsPath}[${i}] looks like a secret: it would be in cdk.tf.json, the Terraform state and docker inspect; have the program read it from a mounted file (a --…-file flag, if it has one), or set relax.secretsInArgs: true to accept that`,
+        });
+      }
+    }
+    for (const [name, value] of Object.entries(options.build?.buildArgs ?? {})) {
+      if (holdsSecret(name, String(value))) {
+        problems.push({
+          path: at(`build.buildArgs.${name}`),
+          message: `${at(`build.buildArgs.${name}`)} looks like a secret: a build argument is in cdk.tf.json, the Terraform state and the image's history; give the build no secret (install from a registry that needs none, or vendor what it fetches), or set relax.secretsInArgs: true to accept that`,
+        });
+      }
+    }
+  }
+  (options.mounts ?? []).forEach((mount, i) => {
+    if (mount.type === "bind" && ENGINE_SOCKET.test(mount.source) && options.relax?.engineSocket !== true) {
+      const sourcePath = mount.setting ?? at(`mounts[${i}].source`);
+      problems.push({
+        path: sourcePath,
+        message: `${sourcePath} is a container engine's socket (got ${show(mount.source)}): whoever talks to it controls the host, even through a read-only mount; remove the mount, or set relax.engineSocket: true to accept the risk`,
+      });
+    }
+  });
   if (options.healthcheck?.startPeriodSeconds !== undefined) {
     problems.push(
       ...checkIntegerInRange(at("healthcheck.startPeriodSeconds"), options.healthcheck.startPeriodSeconds, 0, 3600),
@@ -488,6 +457,11 @@ export function serviceProblems(path: string, name: string, options: ServiceOpti
       problems.push({
         path: at("healthEndpoint.path"),
         message: `${at("healthEndpoint.path")} must start with "/" (got ${show(options.healthEndpoint.path)})`,
+      });
+    } else if (valueHoldsSecret(`http://x${options.healthEndpoint.path}`)) {
+      problems.push({
+        path: at("healthEndpoint.path"),
+        message: `${at("healthEndpoint.path")} must not carry a secret in its query: the probed URL is in prometheus.yml, its image and every probe series' instance label; probe a path that needs none`,
       });
     }
     if (options.healthEndpoint.port !== undefined) {

@@ -5,6 +5,7 @@
  * Messages follow one shape: `<setting> must <rule> (got <value>)`, where `<setting>` is the prop path as the user
  * wrote it (`api.hostPort`).
  */
+import { holdsSecret } from "./secrets";
 
 /** One invalid setting: where it is and what is wrong with it. */
 export interface ConfigProblem {
@@ -44,7 +45,20 @@ export function joinPath(prefix: string, name: string): string {
 
 /** Renders a value for an error message: strings quoted, everything else as JSON. */
 export function show(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  return redactCredentials(typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value) ?? value));
+}
+
+/**
+ * `text` with the password of every `user:password@` in it (a URL's, a bare `user:password@host:port` target's) and
+ * the value of every secret query parameter (`?token=…`) shown as `***`, so a refused setting's credential stays out of the terminal and CI logs. An image digest
+ * (`prometheus:v3.5.0@sha256:…`) is no credential.
+ */
+export function redactCredentials(text: string): string {
+  return text
+    .replace(/(^|[\s/"'(])([^\s:@/"'()]*):([^\s@/"']+)@(?!sha256:)/g, "$1$2:***@")
+    .replace(/([?&#])([A-Za-z][\w.-]*)=([^&#\s"']+)/g, (whole, lead: string, name: string) =>
+      holdsSecret(name, "") ? `${lead}${name}=***` : whole,
+    );
 }
 
 /** `value` must be an integer in `[min, max]`. */

@@ -1,6 +1,6 @@
 import type { Service, ServiceOptions } from "../core/service";
 import type { MonitoringStackBase } from "../core/stack";
-import type { ConfigProblem } from "../core/validation";
+import { show, type ConfigProblem } from "../core/validation";
 import { NGINX_EXPORTER_CATALOG, NGINX_EXPORTER_NAME } from "./catalog";
 import { NGINX_EXPORTER_DEFAULTS } from "./defaults";
 import { nginxDashboard } from "./nginx-dashboard";
@@ -49,7 +49,7 @@ export function nginxExporterProblems(options: NginxExporterOptions, scrapeInter
       : [
           {
             path: `${name}.statusUrl`,
-            message: `${name}.statusUrl must be NGINX's stub_status page as http://host:port/path, such as "http://nginx:8080/stub_status" (got ${JSON.stringify(options.statusUrl)})`,
+            message: `${name}.statusUrl must be NGINX's stub_status page as http://host:port/path, such as "http://nginx:8080/stub_status" (got ${show(options.statusUrl)})`,
           },
         ];
   return [...problems, ...nginxThresholdsProblems(`${name}.thresholds`, options.thresholds, scrapeIntervalSeconds)];

@@ -1,6 +1,6 @@
 import type { Service, ServiceOptions } from "../core/service";
 import type { MonitoringStackBase } from "../core/stack";
-import type { ConfigProblem } from "../core/validation";
+import { show, type ConfigProblem } from "../core/validation";
 import { POSTGRES_EXPORTER_CATALOG, POSTGRES_EXPORTER_NAME } from "./catalog";
 import { POSTGRES_EXPORTER_DEFAULTS } from "./defaults";
 import { postgresDashboard } from "./postgres-dashboard";
@@ -85,19 +85,19 @@ export function postgresExporterProblems(
   if (typeof options.target !== "string" || !/^[A-Za-z0-9._-]+:\d{1,5}$/.test(options.target)) {
     problems.push({
       path: `${name}.target`,
-      message: `${name}.target must be the PostgreSQL server as host:port, such as "postgres:5432" (got ${JSON.stringify(options.target)})`,
+      message: `${name}.target must be the PostgreSQL server as host:port, such as "postgres:5432" (got ${show(options.target)})`,
     });
   }
   if (options.passwordFile !== undefined && !options.passwordFile.startsWith("/")) {
     problems.push({
       path: `${name}.passwordFile`,
-      message: `${name}.passwordFile must be an absolute path on the Docker host, such as "/etc/monitoring/postgres-password" (got ${JSON.stringify(options.passwordFile)})`,
+      message: `${name}.passwordFile must be an absolute path on the Docker host, such as "/etc/monitoring/postgres-password" (got ${show(options.passwordFile)})`,
     });
   }
   if (options.sslMode !== undefined && !(POSTGRES_SSL_MODES as readonly string[]).includes(options.sslMode)) {
     problems.push({
       path: `${name}.sslMode`,
-      message: `${name}.sslMode must be one of ${POSTGRES_SSL_MODES.join(", ")} (got ${JSON.stringify(options.sslMode)})`,
+      message: `${name}.sslMode must be one of ${POSTGRES_SSL_MODES.join(", ")} (got ${show(options.sslMode)})`,
     });
   }
   for (const key of ["user", "database"] as const) {
@@ -105,7 +105,7 @@ export function postgresExporterProblems(
     if (value !== undefined && !/^[A-Za-z0-9_.-]+$/.test(value)) {
       problems.push({
         path: `${name}.${key}`,
-        message: `${name}.${key} must be a PostgreSQL name of letters, digits, _ . - (got ${JSON.stringify(value)})`,
+        message: `${name}.${key} must be a PostgreSQL name of letters, digits, _ . - (got ${show(value)})`,
       });
     }
   }

@@ -25,6 +25,7 @@ import {
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { encodeBase64, hashSync } from "bcryptjs";
 import { stringify } from "yaml";
+import { valueHoldsSecret } from "../core/secrets";
 import { ConfigError, type ConfigProblem, show } from "../core/validation";
 
 /** The user the agents send, as the web config knows it. */
@@ -200,9 +201,28 @@ export function defaultRemoteWriteUrl(bindAddress: string, hostPort: number): st
   return `http://${bindAddress}:${hostPort}/api/v1/write`;
 }
 
-/** A remote-write URL must be http(s)://host[:port]/path. */
+/**
+ * A remote-write URL must be http(s)://host[:port]/…/api/v1/write (a proxy may put a prefix before it), with no
+ * credential in it: the agents authenticate with the password file.
+ */
 export function remoteWriteUrlProblems(path: string, url: string): ConfigProblem[] {
-  return /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/\S*$/.test(url)
-    ? []
-    : [{ path, message: `${path} must be an http(s) URL of the central Prometheus' /api/v1/write (got ${show(url)})` }];
+  const shape = /^https?:\/\/[A-Za-z0-9.-]+(?::(\d{1,5}))?(\/[^\s?#]*)(\?\S*)?$/.exec(url);
+  const port = shape?.[1] === undefined ? 80 : Number(shape[1]);
+  if (shape === null || port < 1 || port > 65535 || !shape[2].endsWith("/api/v1/write")) {
+    return [
+      {
+        path,
+        message: `${path} must be an http(s) URL of the central Prometheus' /api/v1/write, such as "http://10.0.0.1:9090/api/v1/write" (got ${show(url)})`,
+      },
+    ];
+  }
+  if (valueHoldsSecret(url)) {
+    return [
+      {
+        path,
+        message: `${path} must not carry a credential (got ${show(url)}): it is in every agent's prometheus.yml and image; the agents authenticate with the remote-write password file`,
+      },
+    ];
+  }
+  return [];
 }

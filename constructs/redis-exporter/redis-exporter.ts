@@ -1,6 +1,6 @@
 import type { Service, ServiceOptions } from "../core/service";
 import type { MonitoringStackBase } from "../core/stack";
-import type { ConfigProblem } from "../core/validation";
+import { show, type ConfigProblem } from "../core/validation";
 import { REDIS_EXPORTER_CATALOG, REDIS_EXPORTER_NAME } from "./catalog";
 import { REDIS_EXPORTER_DEFAULTS } from "./defaults";
 import { redisDashboard } from "./redis-dashboard";
@@ -67,13 +67,13 @@ export function redisExporterProblems(options: RedisExporterOptions, scrapeInter
   if (typeof options.target !== "string" || !/^[A-Za-z0-9._-]+:\d{1,5}$/.test(options.target)) {
     problems.push({
       path: `${name}.target`,
-      message: `${name}.target must be the Redis server as host:port, such as "redis:6379" (got ${JSON.stringify(options.target)})`,
+      message: `${name}.target must be the Redis server as host:port, such as "redis:6379" (got ${show(options.target)})`,
     });
   }
   if (options.passwordFile !== undefined && !options.passwordFile.startsWith("/")) {
     problems.push({
       path: `${name}.passwordFile`,
-      message: `${name}.passwordFile must be an absolute path on the Docker host, such as "/etc/monitoring/redis-passwords.json" (got ${JSON.stringify(options.passwordFile)})`,
+      message: `${name}.passwordFile must be an absolute path on the Docker host, such as "/etc/monitoring/redis-passwords.json" (got ${show(options.passwordFile)})`,
     });
   }
   return [...problems, ...redisThresholdsProblems(`${name}.thresholds`, options.thresholds, scrapeIntervalSeconds)];
