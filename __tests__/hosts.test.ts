@@ -389,6 +389,39 @@ describe("a stack with extra hosts", () => {
     expect(stack.ruleFiles.map((file) => file.name)).toEqual(expect.arrayContaining(["orders", "slo-orders"]));
   });
 
+  it("fails when a service with an SLO runs on several hosts as one job: its rules would sum every host's requests", () => {
+    const orders = {
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      metricNames: ["http_requests_total"],
+      requestMetrics: { requestsTotal: "http_requests_total", statusLabel: "status" },
+    };
+    const slo = { availability: { objective: 99.9 } };
+    const expected = [
+      "orders.slo: job \"orders\" runs on several hosts (edge-1, edge-2), and an SLO's rules select the job, so they would count every host's requests as one service's; give the service on each host its own name to give each its SLO",
+    ];
+    for (const sloOnBoth of [false, true]) {
+      const { stack } = libraryStack((s) => {
+        s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });
+        s.addHost("edge-2", { dockerHost: "unix:///run/edge-2/docker.sock" });
+        s.addService("orders", { ...orders, host: "edge-1", slo });
+        s.addService("orders", { ...orders, host: "edge-2", ...(sloOnBoth ? { slo } : {}) });
+      });
+      expect({ sloOnBoth, problems: stack.configProblems().map((p) => p.message) }).toEqual({
+        sloOnBoth,
+        problems: expected,
+      });
+    }
+    const { stack } = libraryStack((s) => {
+      s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });
+      s.addHost("edge-2", { dockerHost: "unix:///run/edge-2/docker.sock" });
+      s.addService("orders", { ...orders, host: "edge-1", slo });
+      s.addService("orders", { ...orders, host: "edge-2" });
+      s.addService("billing", { ...orders, host: "edge-2", slo });
+    });
+    expect(stack.configProblems().map((p) => p.path)).toEqual(["orders.slo"]);
+  });
+
   it("fails when a service is placed on a host that was never added, or twice on one host", () => {
     const { stack } = libraryStack((s) => {
       s.addHost("edge-1", { dockerHost: "unix:///run/edge-1/docker.sock" });

@@ -734,6 +734,27 @@ export class MonitoringStackBase<
       file: sloRuleFileName(decl.owner),
       problems: sloProblems(decl, this.scrapeIntervalSeconds),
     }));
+    // An SLO's rules select its job, which is one job on every host it runs on: they would sum every host's requests.
+    const hostsOfJob = new Map<string, string[]>();
+    const hostNetworks: [string, MonitoringNetwork][] = [
+      [CENTRAL_HOST_NAME, this.network],
+      ...[...this.hostRegistry.entries()].map(([hostName, host]): [string, MonitoringNetwork] => [
+        hostName,
+        host.network,
+      ]),
+    ];
+    for (const [hostName, network] of hostNetworks) {
+      for (const service of network.services) {
+        if (service.jobName !== undefined)
+          hostsOfJob.set(service.jobName, [...(hostsOfJob.get(service.jobName) ?? []), hostName]);
+      }
+    }
+    const sloOnSeveralHosts = [...new Map(this.sloDeclarationList.map((decl) => [decl.jobName, decl])).values()]
+      .filter((decl) => (hostsOfJob.get(decl.jobName) ?? []).length > 1)
+      .map((decl) => ({
+        path: decl.path,
+        message: `${decl.path}: job ${show(decl.jobName)} runs on several hosts (${(hostsOfJob.get(decl.jobName) ?? []).join(", ")}), and an SLO's rules select the job, so they would count every host's requests as one service's; give the service on each host its own name to give each its SLO`,
+      }));
     // An SLO declaration with problems is reported as such, not again through the rules rendered from it.
     const invalidSloFiles = new Set(slo.filter((entry) => entry.problems.length > 0).map((entry) => entry.file));
     // Each rule file rendered once: its recorded series are what the other rules may read too.
@@ -767,6 +788,7 @@ export class MonitoringStackBase<
       ...constructs,
       ...this.renderedScrapeJobs.flatMap((render) => render().problems),
       ...slo.flatMap((entry) => entry.problems),
+      ...sloOnSeveralHosts,
       ...rules,
     ];
   }
@@ -782,6 +804,8 @@ export class MonitoringStackBase<
   /** Registers the rule file of a declaration, with its promtool cases. */
   private addSlos(decl: SloDeclaration): void {
     this.sloDeclarationList.push(decl);
+    // The same service's SLO on another host: one rule file, and the several-hosts problem says why (problemsBeforeDashboards).
+    if (this.ruleFileSources.has(sloRuleFileName(decl.owner))) return;
     const context = (ctx: AlertRuleContext): SloRenderContext => ({
       scrapeIntervalSeconds: ctx.scrapeIntervalSeconds,
       windowScale: this.sloWindowScale,
