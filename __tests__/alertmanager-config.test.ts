@@ -13,6 +13,7 @@ import { IMAGES } from "./support/versions";
 import { RunResult, binaryVersion, describeWithBinaries, runBinary } from "./support/prometheus-binaries";
 
 const WEBHOOK_URL_FILE = "/run/secrets/alertmanager-webhook-url";
+const WATCHDOG_URL_FILE = "/run/secrets/alertmanager-watchdog-url";
 
 function messages(input: AlertmanagerConfigInput, path = ""): string[] {
   return alertmanagerConfigProblems(input, path).map((problem) => problem.message);
@@ -42,6 +43,28 @@ describe("renderAlertmanagerConfig", () => {
     expect(config.receivers).toEqual([
       { name: "ui-only" },
       { name: "webhook", webhook_configs: [{ url_file: WEBHOOK_URL_FILE, send_resolved: true }] },
+    ]);
+  });
+
+  it("posts the Watchdog to a dead man's switch of its own, every 5 minutes, when one is configured", () => {
+    const config = renderAlertmanagerConfig({ watchdogUrlFile: WATCHDOG_URL_FILE });
+
+    expect(config.route.receiver).toBe("ui-only");
+    expect(config.route.routes).toEqual([
+      {
+        matchers: ['alertname="Watchdog"'],
+        receiver: "watchdog",
+        group_wait: "0s",
+        group_interval: "1m",
+        repeat_interval: "5m",
+      },
+    ]);
+    expect(config.receivers).toEqual([
+      { name: "ui-only" },
+      { name: "watchdog", webhook_configs: [{ url_file: WATCHDOG_URL_FILE, send_resolved: false }] },
+    ]);
+    expect(alertmanagerConfigProblems({ watchdogUrlFile: "watchdog-url" }).map((p) => p.message)).toEqual([
+      `watchdogUrlFile must be an absolute path of a file holding the dead man's switch URL, or be left out to keep the Watchdog in the Alertmanager UI only (got "watchdog-url")`,
     ]);
   });
 
@@ -179,6 +202,30 @@ describeWithBinaries("amtool check-config on the rendered alertmanager.yml", ["a
       timedOut: false,
       output: expect.stringMatching(/SUCCESS[\s\S]*- 2 receivers/),
     });
+  });
+
+  it("routes the Watchdog to the dead man's switch and every other alert to the webhook, as amtool reads the config", async () => {
+    const document = renderAlertmanagerConfig({ webhookUrlFile: WEBHOOK_URL_FILE, watchdogUrlFile: WATCHDOG_URL_FILE });
+    expect(outcome(await checkConfig("watchdog.yml", document))).toEqual({
+      exitCode: 0,
+      timedOut: false,
+      output: expect.stringMatching(/SUCCESS[\s\S]*- 3 receivers/),
+    });
+    const route = (labels: string[]) =>
+      runBinary(bins.amtool, ["config", "routes", "test", "--config.file=watchdog.yml", ...labels], {
+        cwd: dir,
+        timeoutMs: 20_000,
+      });
+    const watchdog = await route(["alertname=Watchdog"]);
+    const other = await route(["alertname=TargetDown", "job=api", "severity=critical"]);
+    expect([watchdog.stdout.trim(), other.stdout.trim()]).toEqual(["watchdog", "webhook"]);
+    // A wrong expectation fails: amtool's --verify.receivers exits 1.
+    const wrong = await runBinary(
+      bins.amtool,
+      ["config", "routes", "test", "--config.file=watchdog.yml", "--verify.receivers=webhook", "alertname=Watchdog"],
+      { cwd: dir, timeoutMs: 20_000 },
+    );
+    expect(wrong.exitCode).toBe(1);
   });
 
   it("fails on a route to a receiver that does not exist, so the check can fail", async () => {

@@ -1,6 +1,8 @@
 /**
  * Alertmanager as the stack synthesizes it with ALERTMANAGER_ENABLED=true, on a real Docker engine: healthy by its own
- * healthcheck, hardened from inside, scraped by Prometheus, and receiving Prometheus' Watchdog.
+ * healthcheck, hardened from inside, scraped by Prometheus, receiving Prometheus' Watchdog, and posting it to a dead
+ * man's switch (ALERTMANAGER_WATCHDOG_URL_FILE: an HTTP server of this suite on the network's gateway address, the URL
+ * written into the mounted file once the network exists; Alertmanager reads the file at every notification).
  *
  * It applies that cdk.tf.json without the API's image and container (docker-deploy.test.ts builds and proves those):
  * the proof here is the alerting path, and the wait it cannot shorten is Prometheus' own. Measured with Debian's
@@ -12,7 +14,10 @@
  * Skipped with reason `no-docker-engine` when no engine answers (a failed run under CI=true).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerApplier, TerraformJson } from "./support/docker/applier";
@@ -74,8 +79,20 @@ describeUnless("Alertmanager on a real Docker engine (ALERTMANAGER_ENABLED=true)
   /** The jobs whose targets cannot be up here: the API (left out) and the services no stand-in exists for. */
   let notRunJobs: string[];
   let prometheusStarted = 0;
+  /** The dead man's switch: every request it received, as method, path and JSON body. */
+  const heartbeats: {
+    method: string;
+    path: string;
+    body: { receiver?: string; alerts?: { labels: Record<string, string> }[] };
+  }[] = [];
+  let deadMansSwitch: Server | undefined;
+  const secretsDir = mkdtempSync(join(tmpdir(), "mdt-am-"));
+  const watchdogUrlFile = join(secretsDir, "watchdog-url");
 
   beforeAll(async () => {
+    // Read by the container's uid 65534 through the bind mount; the URL is written once the network's gateway is known.
+    chmodSync(secretsDir, 0o755);
+    writeFileSync(watchdogUrlFile, "http://not-yet.invalid/\n", { mode: 0o644 });
     const started = Date.now();
     const { built } = await ensureStandIns(docker, STAND_IN_CACHE_DIR, log);
     log(`stand-ins ready in ${Math.round((Date.now() - started) / 1000)} s (built: ${built.join(", ") || "none"})`);
@@ -95,6 +112,7 @@ describeUnless("Alertmanager on a real Docker engine (ALERTMANAGER_ENABLED=true)
       GRAFANA_HOST_PORT: String(grafana),
       ALERTMANAGER_ENABLED: "true",
       ALERTMANAGER_HOST_PORT: String(alertmanager),
+      ALERTMANAGER_WATCHDOG_URL_FILE: watchdogUrlFile,
     });
     const synthesized = withoutApi(JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson);
     expect(synthesized.left).toHaveLength(2);
@@ -103,6 +121,20 @@ describeUnless("Alertmanager on a real Docker engine (ALERTMANAGER_ENABLED=true)
     applier = new DockerApplier(docker, runId, log);
     const report = await applier.apply(stackDir);
     prometheusStarted = Date.now();
+    // The switch listens on the network's gateway, which the containers reach and nothing outside this machine does.
+    const gateway = String((await docker.getNetwork(network).inspect()).IPAM?.Config?.[0]?.Gateway ?? "");
+    expect(gateway).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    deadMansSwitch = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      request.on("end", () => {
+        heartbeats.push({ method: request.method ?? "", path: request.url ?? "", body: JSON.parse(body || "{}") });
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((done) => deadMansSwitch?.listen(0, gateway, done));
+    const switchPort = (deadMansSwitch.address() as AddressInfo).port;
+    writeFileSync(watchdogUrlFile, `http://${gateway}:${switchPort}/heartbeat\n`);
     const notRunAliases = report.notRun
       .map((item) => item.address)
       .filter((address) => address.startsWith("docker_container."))
@@ -119,6 +151,8 @@ describeUnless("Alertmanager on a real Docker engine (ALERTMANAGER_ENABLED=true)
   afterAll(async () => {
     await removeRun(docker, runId, network);
     copy?.remove();
+    await new Promise((done) => (deadMansSwitch === undefined ? done(undefined) : deadMansSwitch.close(done)));
+    rmSync(secretsDir, { recursive: true, force: true });
   }, 120_000);
 
   it("Alertmanager is healthy by its own healthcheck and hardened from inside", async () => {
@@ -152,5 +186,17 @@ describeUnless("Alertmanager on a real Docker engine (ALERTMANAGER_ENABLED=true)
     });
     expect(alerts.map((alert) => alert.labels.alertname)).toContain("Watchdog");
     log(`the Watchdog reached Alertmanager ${Math.round((Date.now() - prometheusStarted) / 1000)} s after apply`);
+  }, 120_000);
+
+  it("posts the Watchdog to the dead man's switch, the URL read from the mounted file", async () => {
+    // Alertmanager notifies at once (group_wait 0s) once the Watchdog arrives, the wait of the test above.
+    const heartbeat = await eventually("a Watchdog heartbeat at the dead man's switch", 90_000, async () =>
+      heartbeats.find((request) => request.body.alerts?.some((alert) => alert.labels.alertname === "Watchdog")),
+    );
+    expect(heartbeat).toMatchObject({ method: "POST", path: "/heartbeat", body: { receiver: "watchdog" } });
+    expect(heartbeats.every((request) => request.body.receiver === "watchdog")).toBe(true);
+    log(
+      `the Watchdog reached the dead man's switch ${Math.round((Date.now() - prometheusStarted) / 1000)} s after apply`,
+    );
   }, 120_000);
 });

@@ -28,6 +28,7 @@ const EVERY_VARIABLE: Readonly<Record<string, string>> = {
   ALERTMANAGER_HOST_PORT: "19093",
   ALERTMANAGER_BIND_ADDRESS: "127.0.0.1",
   ALERTMANAGER_WEBHOOK_URL_FILE: "/etc/monitoring/webhook-url",
+  ALERTMANAGER_WATCHDOG_URL_FILE: "/etc/monitoring/watchdog-url",
   CADVISOR_ENABLED: "true",
   POSTGRES_EXPORTER_ENABLED: "true",
   POSTGRES_EXPORTER_TARGET: "db.internal:5432",
@@ -96,6 +97,7 @@ describe("settingsFromEnv", () => {
           hostPort: 19093,
           bindAddress: "127.0.0.1",
           webhookUrlFile: "/etc/monitoring/webhook-url",
+          watchdogUrlFile: "/etc/monitoring/watchdog-url",
         },
         cadvisor: { enabled: true },
         "postgres-exporter": {

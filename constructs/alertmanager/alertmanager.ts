@@ -12,7 +12,7 @@ import { ALERTMANAGER_DEFAULTS } from "./defaults";
 export interface AlertmanagerOptions
   extends
     Pick<ServiceOptions, "hostPort" | "bindAddress" | "memoryMb" | "image" | "relax">,
-    Omit<AlertmanagerConfigInput, "webhookUrlFile"> {
+    Omit<AlertmanagerConfigInput, "webhookUrlFile" | "watchdogUrlFile"> {
   /** Host port of the Alertmanager UI and API. @default ALERTMANAGER_DEFAULTS.hostPort, bound to 127.0.0.1 */
   readonly hostPort?: number;
   /** Container memory limit in MiB. @default ALERTMANAGER_DEFAULTS.memoryMb */
@@ -28,6 +28,12 @@ export interface AlertmanagerOptions
    * @default none: alerts are only visible in the Alertmanager UI
    */
   readonly webhookUrlFile?: string;
+  /**
+   * Absolute path, on the Docker host, of a file holding the URL of a dead man's switch (a heartbeat monitor outside
+   * this stack, which pages when the heartbeats stop) to post the Watchdog to, every 5 minutes. Mounted read-only like
+   * `webhookUrlFile`; readable by uid 65534. @default none: the Watchdog is only visible in the Alertmanager UI
+   */
+  readonly watchdogUrlFile?: string;
 }
 
 /** Alertmanager on the stack's network. @example new Alertmanager(this, "Alertmanager", { network }) */
@@ -49,6 +55,8 @@ export class Alertmanager extends Service {
   public static readonly CONFIG_DIR = "/etc/alertmanager";
   /** Where the webhook URL file is mounted inside the container. */
   public static readonly WEBHOOK_URL_FILE = "/run/secrets/alertmanager-webhook-url";
+  /** Where the dead man's switch URL file is mounted inside the container. */
+  public static readonly WATCHDOG_URL_FILE = "/run/secrets/alertmanager-watchdog-url";
 
   /** Resolved settings. */
   public readonly options: ReturnType<typeof resolveAlertmanagerOptions>;
@@ -95,6 +103,17 @@ export class Alertmanager extends Service {
               },
             ]
           : []),
+        ...(props.watchdogUrlFile !== undefined
+          ? [
+              {
+                type: "bind" as const,
+                source: props.watchdogUrlFile,
+                target: Alertmanager.WATCHDOG_URL_FILE,
+                readOnly: true,
+                setting: `${Alertmanager.NAME}.watchdogUrlFile`,
+              },
+            ]
+          : []),
       ],
       configFiles: {
         targetDir: Alertmanager.CONFIG_DIR,
@@ -128,6 +147,7 @@ export class Alertmanager extends Service {
       renderAlertmanagerConfig({
         ...this.amProps,
         webhookUrlFile: this.amProps.webhookUrlFile !== undefined ? Alertmanager.WEBHOOK_URL_FILE : undefined,
+        watchdogUrlFile: this.amProps.watchdogUrlFile !== undefined ? Alertmanager.WATCHDOG_URL_FILE : undefined,
       }),
     );
   }
@@ -139,7 +159,7 @@ export class Alertmanager extends Service {
     return [
       ...super.configProblems(),
       // The host file's path is checked by Service (its bind mount); the renderer sees the path inside the container.
-      ...alertmanagerConfigProblems({ ...props, webhookUrlFile: undefined }, path),
+      ...alertmanagerConfigProblems({ ...props, webhookUrlFile: undefined, watchdogUrlFile: undefined }, path),
     ];
   }
 }

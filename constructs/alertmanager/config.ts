@@ -13,8 +13,9 @@ import { PROMETHEUS_ALERT_NAMES } from "../prometheus/rules";
 /**
  * A minimal alertmanager.yml as a pure renderer (no cdktf import): by default every alert goes to a receiver that
  * delivers nowhere, so alerts are only listed (and can be silenced) in Alertmanager's UI; with `webhookUrlFile` set
- * they are also posted to the webhook whose URL that file holds. The Watchdog always goes to the UI-only receiver: posting a heartbeat to a chat
- * webhook every `repeatIntervalSeconds` is noise, and a dead man's switch needs its own receiver.
+ * they are also posted to the webhook whose URL that file holds. The Watchdog never goes to that webhook (a heartbeat in
+ * a chat is noise): to the UI-only receiver, or with `watchdogUrlFile` to a dead man's switch of its own, every
+ * {@link WATCHDOG_ROUTE} repeat interval, which pages when the heartbeats stop.
  */
 
 /** The receiver that delivers nowhere: alerts stay visible in Alertmanager's UI. */
@@ -22,6 +23,16 @@ export const UI_ONLY_RECEIVER = "ui-only";
 
 /** The receiver that posts to the configured webhook. */
 export const WEBHOOK_RECEIVER = "webhook";
+
+/** The receiver that posts the Watchdog to a dead man's switch. */
+export const WATCHDOG_RECEIVER = "watchdog";
+
+/**
+ * How the Watchdog reaches a dead man's switch: at once, then again every minute's group interval once 5 minutes have
+ * passed, so a switch set to expect a heartbeat every 5 minutes (with some grace) pages when Prometheus, Alertmanager or
+ * the path between them stops.
+ */
+export const WATCHDOG_ROUTE = { groupWaitSeconds: 0, groupIntervalSeconds: 60, repeatIntervalSeconds: 300 } as const;
 
 /** Everything alertmanager.yml is rendered from; the stack config passes it through. */
 export interface AlertmanagerConfigInput {
@@ -32,6 +43,12 @@ export interface AlertmanagerConfigInput {
    * @default undefined: no delivery, alerts are only visible in the Alertmanager UI
    */
   readonly webhookUrlFile?: string;
+  /**
+   * Absolute path, inside the container, of a file holding the URL of a dead man's switch (a heartbeat monitor outside
+   * this stack) to POST the Watchdog to every {@link WATCHDOG_ROUTE} repeat interval; read by Alertmanager
+   * (`url_file`), like `webhookUrlFile`. @default undefined: the Watchdog is only visible in the Alertmanager UI
+   */
+  readonly watchdogUrlFile?: string;
   /** Labels that group alerts into one notification. @default DEFAULT_ALERTMANAGER_CONFIG.groupBy */
   readonly groupBy?: readonly string[];
   /** How long to wait for more alerts of a new group before notifying, in seconds. @default DEFAULT_ALERTMANAGER_CONFIG.groupWaitSeconds */
@@ -57,7 +74,13 @@ export interface AlertmanagerConfigDocument {
     readonly group_wait: string;
     readonly group_interval: string;
     readonly repeat_interval: string;
-    readonly routes: readonly { readonly matchers: readonly string[]; readonly receiver: string }[];
+    readonly routes: readonly {
+      readonly matchers: readonly string[];
+      readonly receiver: string;
+      readonly group_wait?: string;
+      readonly group_interval?: string;
+      readonly repeat_interval?: string;
+    }[];
   };
   readonly receivers: readonly AlertmanagerReceiver[];
 }
@@ -79,6 +102,13 @@ export function alertmanagerConfigProblems(input: AlertmanagerConfigInput, path 
     problems.push({
       path: webhookPath,
       message: `${webhookPath} must be an absolute path of a file holding the webhook URL, or be left out to keep alerts in the Alertmanager UI only (got ${show(input.webhookUrlFile)})`,
+    });
+  }
+  if (input.watchdogUrlFile !== undefined && !input.watchdogUrlFile.startsWith("/")) {
+    const watchdogPath = joinPath(path, "watchdogUrlFile");
+    problems.push({
+      path: watchdogPath,
+      message: `${watchdogPath} must be an absolute path of a file holding the dead man's switch URL, or be left out to keep the Watchdog in the Alertmanager UI only (got ${show(input.watchdogUrlFile)})`,
     });
   }
   const groupByPath = joinPath(path, "groupBy");
@@ -109,7 +139,8 @@ export function alertmanagerConfigProblems(input: AlertmanagerConfigInput, path 
 
 /**
  * Renders alertmanager.yml: the default route to the webhook receiver when `webhookUrlFile` is set, else to the UI-only
- * receiver; the Watchdog always to the UI-only receiver. Receivers are listed in a fixed order.
+ * receiver; the Watchdog to the dead man's switch when `watchdogUrlFile` is set, else to the UI-only receiver.
+ * Receivers are listed in a fixed order.
  *
  * @throws ConfigError listing every problem {@link alertmanagerConfigProblems} finds.
  */
@@ -120,6 +151,19 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
     input.webhookUrlFile !== undefined
       ? [{ name: WEBHOOK_RECEIVER, webhook_configs: [{ url_file: input.webhookUrlFile, send_resolved: true }] }]
       : [];
+  const watchdog: AlertmanagerReceiver[] =
+    input.watchdogUrlFile !== undefined
+      ? [{ name: WATCHDOG_RECEIVER, webhook_configs: [{ url_file: input.watchdogUrlFile, send_resolved: false }] }]
+      : [];
+  const watchdogRoute =
+    watchdog.length > 0
+      ? {
+          receiver: WATCHDOG_RECEIVER,
+          group_wait: formatDuration(WATCHDOG_ROUTE.groupWaitSeconds),
+          group_interval: formatDuration(WATCHDOG_ROUTE.groupIntervalSeconds),
+          repeat_interval: formatDuration(WATCHDOG_ROUTE.repeatIntervalSeconds),
+        }
+      : { receiver: UI_ONLY_RECEIVER };
   return {
     global: { resolve_timeout: formatDuration(300) },
     route: {
@@ -128,10 +172,8 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
       group_wait: formatDuration(input.groupWaitSeconds ?? defaults.groupWaitSeconds),
       group_interval: formatDuration(input.groupIntervalSeconds ?? defaults.groupIntervalSeconds),
       repeat_interval: formatDuration(input.repeatIntervalSeconds ?? defaults.repeatIntervalSeconds),
-      routes: [
-        { matchers: [`alertname=${JSON.stringify(PROMETHEUS_ALERT_NAMES.watchdog)}`], receiver: UI_ONLY_RECEIVER },
-      ],
+      routes: [{ matchers: [`alertname=${JSON.stringify(PROMETHEUS_ALERT_NAMES.watchdog)}`], ...watchdogRoute }],
     },
-    receivers: [{ name: UI_ONLY_RECEIVER }, ...webhook],
+    receivers: [{ name: UI_ONLY_RECEIVER }, ...webhook, ...watchdog],
   };
 }

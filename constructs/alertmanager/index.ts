@@ -51,6 +51,13 @@ export const alertmanagerComponent: ComponentInfo = {
       description:
         "Absolute path of a file on the Docker host holding the URL Alertmanager posts alerts to (unset: alerts stay in its UI); mounted read-only, never in the config or state",
     },
+    {
+      env: "ALERTMANAGER_WATCHDOG_URL_FILE",
+      path: "watchdogUrlFile",
+      kind: "string",
+      description:
+        "Absolute path of a file on the Docker host holding the URL of a dead man's switch the Watchdog is posted to every 5 minutes (unset: the Watchdog stays in its UI); mounted read-only, never in the config or state",
+    },
   ],
   add: (stack, options) => addAlertmanager(stack as MonitoringStackBase<Prometheus>, options as AlertmanagerOptions),
 };
