@@ -32,6 +32,14 @@ describe("renderAlertmanagerConfig", () => {
         routes: [{ matchers: ['alertname="Watchdog"'], receiver: "ui-only" }],
       },
       receivers: [{ name: "ui-only" }],
+      // An SLO's page silences its own ticket while both fire.
+      inhibit_rules: [
+        {
+          source_matchers: ['alertname="SloErrorBudgetBurnPage"'],
+          target_matchers: ['alertname="SloErrorBudgetBurnTicket"'],
+          equal: ["sloth_id"],
+        },
+      ],
     });
   });
 
@@ -108,6 +116,13 @@ describe("renderAlertmanagerConfig", () => {
          webhook_configs:
            - url_file: /run/secrets/alertmanager-webhook-url
              send_resolved: true
+     inhibit_rules:
+       - source_matchers:
+           - alertname="SloErrorBudgetBurnPage"
+         target_matchers:
+           - alertname="SloErrorBudgetBurnTicket"
+         equal:
+           - sloth_id
      "
     `);
   });
@@ -190,7 +205,7 @@ describeWithBinaries("amtool check-config on the rendered alertmanager.yml", ["a
     expect(outcome(result)).toEqual({
       exitCode: 0,
       timedOut: false,
-      output: expect.stringMatching(/SUCCESS[\s\S]*- 1 receivers/),
+      output: expect.stringMatching(/SUCCESS[\s\S]*- 1 inhibit rules\n - 1 receivers/),
     });
   });
 

@@ -8,6 +8,7 @@ import {
   show,
   throwIfProblems,
 } from "../core/validation";
+import { SLO_ALERT_NAMES, SLO_LABELS } from "../core/slo";
 import { PROMETHEUS_ALERT_NAMES } from "../prometheus/rules";
 
 /**
@@ -83,7 +84,24 @@ export interface AlertmanagerConfigDocument {
     }[];
   };
   readonly receivers: readonly AlertmanagerReceiver[];
+  readonly inhibit_rules: readonly {
+    readonly source_matchers: readonly string[];
+    readonly target_matchers: readonly string[];
+    readonly equal: readonly string[];
+  }[];
 }
+
+/**
+ * What a firing alert silences while it fires: an SLO's fast-burn page silences its own slow-burn ticket (the page
+ * already says the budget burns; the ticket would arrive for the same incident, through the same receiver).
+ */
+export const INHIBIT_RULES: AlertmanagerConfigDocument["inhibit_rules"] = [
+  {
+    source_matchers: [`alertname=${JSON.stringify(SLO_ALERT_NAMES.page)}`],
+    target_matchers: [`alertname=${JSON.stringify(SLO_ALERT_NAMES.ticket)}`],
+    equal: [SLO_LABELS.id],
+  },
+];
 
 /** The defaults of {@link AlertmanagerConfigInput}. */
 export const DEFAULT_ALERTMANAGER_CONFIG = {
@@ -175,5 +193,6 @@ export function renderAlertmanagerConfig(input: AlertmanagerConfigInput = {}): A
       routes: [{ matchers: [`alertname=${JSON.stringify(PROMETHEUS_ALERT_NAMES.watchdog)}`], ...watchdogRoute }],
     },
     receivers: [{ name: UI_ONLY_RECEIVER }, ...webhook, ...watchdog],
+    inhibit_rules: INHIBIT_RULES,
   };
 }
