@@ -28,6 +28,52 @@ function tableRows(markdown: string): string[][] {
     );
 }
 
+/**
+ * The HTML comments of `markdown` that never end, or that hold another `<!--`, as "line N: ..." messages. Each `<!--`
+ * must have a later `-->`, and comments do not nest. Outside a comment, fenced code blocks and code spans are code, not
+ * Markdown, and are skipped.
+ */
+function unclosedComments(markdown: string): string[] {
+  const problems: string[] = [];
+  let openedOn: number | undefined;
+  let fence: string | undefined;
+  markdown.split("\n").forEach((line, index) => {
+    const lineNumber = index + 1;
+    if (openedOn === undefined) {
+      const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (fence !== undefined) {
+        if (marker !== undefined && marker[0] === fence[0] && marker.length >= fence.length) fence = undefined;
+        return;
+      }
+      if (marker !== undefined) {
+        fence = marker;
+        return;
+      }
+    }
+    let rest = line;
+    for (;;) {
+      if (openedOn === undefined) {
+        rest = rest.replace(/`[^`]*`/g, "");
+        const start = rest.indexOf("<!--");
+        if (start < 0) break;
+        openedOn = lineNumber;
+        rest = rest.slice(start + "<!--".length);
+      } else {
+        const end = rest.indexOf("-->");
+        const nested = rest.indexOf("<!--");
+        if (nested >= 0 && (end < 0 || nested < end)) {
+          problems.push(`line ${lineNumber}: <!-- inside the comment opened on line ${openedOn}`);
+        }
+        if (end < 0) break;
+        openedOn = undefined;
+        rest = rest.slice(end + "-->".length);
+      }
+    }
+  });
+  if (openedOn !== undefined) problems.push(`line ${openedOn}: <!-- never closed by a later -->`);
+  return problems;
+}
+
 const rows = tableRows(readme);
 const docsDir = join(root, "docs");
 const configuration = readFileSync(join(root, CONFIGURATION_DOC), "utf8");
@@ -85,6 +131,20 @@ describe("README.md tells the truth", () => {
         .map((target) => `${page}: ${target}`),
     );
     expect(broken).toEqual([]);
+  });
+
+  it("and no page of README.md or docs/ (recursively) leaves an HTML comment open, which would hide the rest", () => {
+    const pages = [
+      "README.md",
+      ...readdirSync(docsDir, { recursive: true, encoding: "utf8" })
+        .filter((name) => name.endsWith(".md"))
+        .map((name) => `docs/${name}`),
+    ];
+    expect(pages).toContain("docs/runbooks/README.md");
+    const problems = pages.flatMap((page) =>
+      unclosedComments(readFileSync(join(root, page), "utf8")).map((problem) => `${page}: ${problem}`),
+    );
+    expect(problems).toEqual([]);
   });
 });
 
