@@ -253,6 +253,19 @@ describe("Grafana", () => {
     );
   });
 
+  it("fails when the admin password file is readable by other users of the host, and passes at 0600", () => {
+    const { grafana } = buildGrafana({}, (_grafana, folder) =>
+      writeFileSync(join(folder, ".secrets", "grafana-admin-password"), "a-password-of-mine\n", { mode: 0o644 }),
+    );
+    expect(problems(grafana)).toEqual([
+      "grafana.adminPasswordFile (.secrets/grafana-admin-password): is mode 0644: other users of this host can read the password; chmod 0600 it; fix that, or set grafana.adminPasswordFile to a file in a folder you can write",
+    ]);
+    const { grafana: private600 } = buildGrafana({}, (_grafana, folder) =>
+      writeFileSync(join(folder, ".secrets", "grafana-admin-password"), "a-password-of-mine\n", { mode: 0o600 }),
+    );
+    expect(problems(private600)).toEqual([]);
+  });
+
   it("fails when the folder title is empty", () => {
     expect(problems(buildGrafana({ folderTitle: "  " }).grafana)).toEqual([
       'grafana.folderTitle must not be empty (got "  ")',

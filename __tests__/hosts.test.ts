@@ -505,6 +505,32 @@ describe("a stack with extra hosts", () => {
     ]);
   });
 
+  it("fails when the remote-write password file is readable by others or its password short, and passes at 0600 and 16+", () => {
+    const folder = mkdtempSync(join(tmpdir(), "ms18-pw-"));
+    try {
+      const file = join(folder, "pw");
+      const problemsWith = (content: string, mode: number) => {
+        rmSync(file, { force: true });
+        writeFileSync(file, content, { mode });
+        chownSync(file, 65534, 65534);
+        return libraryStack((s) => s.addHost("edge-1", { dockerHost: "unix:///run/e.sock" }), {
+          prometheus: { bindAddress: "10.0.0.1", remoteWritePasswordFile: file },
+        })
+          .stack.configProblems()
+          .map((p) => p.message);
+      };
+      expect(problemsWith("a-long-enough-password\n", 0o644)).toEqual([
+        `prometheus.remoteWritePasswordFile (${file}): is mode 0644: other users of this host can read the password; chmod 0600 ${file}`,
+      ]);
+      expect(problemsWith("short\n", 0o600)).toEqual([
+        `prometheus.remoteWritePasswordFile (${file}): holds a password of 5 characters: the bcrypt hash of it is in the central Prometheus' image, where a short one is guessed offline; use at least 16; delete it to have one generated (24 random bytes), or write a longer one`,
+      ]);
+      expect(problemsWith("a-long-enough-password\n", 0o600)).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it("fails when the remote-write password file is owned by someone the Prometheus containers are not", () => {
     const folder = mkdtempSync(join(tmpdir(), "ms18-pw-"));
     try {

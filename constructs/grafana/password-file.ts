@@ -143,6 +143,14 @@ export function adminPasswordFileProblems(file: AdminPasswordFile): ConfigProble
   if (content.trim() === "") {
     return [problem(file, "is empty: write the password into it, or delete it to have one generated")];
   }
+  if ((stats.mode & 0o077) !== 0) {
+    return [
+      problem(
+        file,
+        `is mode 0${(stats.mode & 0o777).toString(8)}: other users of this host can read the password; chmod 0600 it`,
+      ),
+    ];
+  }
   return [];
 }
 

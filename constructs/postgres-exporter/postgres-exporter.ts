@@ -37,7 +37,7 @@ export interface PostgresExporterOptions {
   readonly user?: string;
   /**
    * Absolute path, on the Docker host, of a file holding the login's password (nothing else; a trailing newline is
-   * ignored), readable by uid 65534 (`chmod 0644`, or group 65534 and `0640`). Mounted read-only; never in the
+   * ignored), readable by uid 65534 and no other user (owner 65534 and `0400`, or group 65534 and `0640`). Mounted read-only; never in the
    * state. @default none: the server lets the login in without a password (trust, peer)
    */
   readonly passwordFile?: string;

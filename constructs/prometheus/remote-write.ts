@@ -137,8 +137,29 @@ export function remoteWritePasswordFileProblems(file: RemoteWritePasswordFile): 
       ),
     ];
   }
+  if ((stats.mode & 0o077) !== 0) {
+    return [
+      problem(
+        file,
+        `is mode 0${(stats.mode & 0o777).toString(8)}: other users of this host can read the password`,
+        `chmod 0600 ${file.pathForHumans}`,
+      ),
+    ];
+  }
+  if (content.trim().length < MIN_PASSWORD_LENGTH) {
+    return [
+      problem(
+        file,
+        `holds a password of ${content.trim().length} characters: the bcrypt hash of it is in the central Prometheus' image, where a short one is guessed offline; use at least ${MIN_PASSWORD_LENGTH}`,
+        `delete it to have one generated (24 random bytes), or write a longer one`,
+      ),
+    ];
+  }
   return [];
 }
+
+/** The shortest remote-write password accepted: its bcrypt hash is in the central image, for whoever can read it. */
+const MIN_PASSWORD_LENGTH = 16;
 
 /**
  * Generates the file when it does not exist yet (kept across runs: the agents and the centre always read the same

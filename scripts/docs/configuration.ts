@@ -161,7 +161,7 @@ export function renderConfigurationDoc(): string {
     "stack is only inspected (`npm run verify`, `npm run dev`). The file is bind-mounted read-only into the container",
     "and Grafana gets `GF_SECURITY_ADMIN_PASSWORD__FILE`, so the password is in neither the container's environment",
     "(`docker inspect`) nor its Terraform state. Grafana runs as the file's owner uid:gid, so it can read a file only",
-    `its owner may read; a file owned by root is handed to Grafana's own ${GRAFANA_USER.uid}:${GRAFANA_USER.gid} at synth,`,
+    `its owner may read (a file others can read, any mode beyond 0600, is refused with the chmod to run); a file owned by root is handed to Grafana's own ${GRAFANA_USER.uid}:${GRAFANA_USER.gid} at synth,`,
     "because Grafana never runs as root. The path in `cdk.tf.json` is relative to the stack folder and made absolute by",
     "Terraform (`abspath`).",
     "",
