@@ -250,6 +250,8 @@ describe("composition: the user stories through the public API", () => {
       CACHE_KEY_PREFIX: "o:",
       CATALOG_URL: "https://catalog.example/items?page=2&sort=asc",
       RUN_AS: "1000:1000",
+      JWT_ISSUER: "https://auth.example/",
+      TOKEN_AUDIENCE: "orders",
     };
     const stack = newStack();
     stack.addService("orders", { ...ORDERS, env });
@@ -271,6 +273,8 @@ describe("composition: the user stories through the public API", () => {
         "t0k3n",
         "--user",
         "1000:1000",
+        "--signature-algorithm",
+        "RS256",
       ],
       healthcheck: { command: ["CMD", "curl", "-fsS", "-u", "admin:s3cret", "http://127.0.0.1:8080/health"] },
     };

@@ -17,11 +17,9 @@ const SECRET_WORDS: ReadonlySet<string> = new Set([
   "CREDENTIAL",
   "CREDENTIALS",
   "AUTHORIZATION",
-  "JWT",
-  "PAT",
-  "SIG",
-  "SIGNATURE",
 ]);
+/** Words that say so only as a name's last word (`SERVICE_JWT`, `X_AMZ_SIGNATURE`; not `JWT_ISSUER`, `SIGNATURE_ALGORITHM`). */
+const SECRET_LAST_WORDS: ReadonlySet<string> = new Set(["JWT", "PAT", "SIG", "SIGNATURE"]);
 /** Pairs of words that do (`API_KEY`, `PRIVATE_KEY`). */
 const SECRET_PAIRS: readonly string[] = [
   "API_KEY",
@@ -42,7 +40,7 @@ const SECRET_PAIRS: readonly string[] = [
 ];
 /**
  * Last words of a name whose value is not the secret itself: where it is (`DB_PASSWORD_FILE`), or something about it
- * (`TOKEN_URL`, `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`).
+ * (`TOKEN_URL`, `TOKEN_TTL`, `PASSWORD_MIN_LENGTH`, `SECRET_NAME`, `TOKEN_AUDIENCE`, `PASSWORD_AUTH_ENABLED`).
  */
 const NOT_A_SECRET_WORDS: ReadonlySet<string> = new Set([
   "FILE",
@@ -57,6 +55,13 @@ const NOT_A_SECRET_WORDS: ReadonlySet<string> = new Set([
   "LENGTH",
   "TYPE",
   "ID",
+  "AUDIENCE",
+  "ISSUER",
+  "ALGORITHM",
+  "ENABLED",
+  "MODE",
+  "SCOPE",
+  "SCOPES",
 ]);
 
 /**
@@ -92,6 +97,7 @@ export function holdsSecret(variable: string, value: string): boolean {
     .filter((word) => word !== "");
   if (words.length === 0 || NOT_A_SECRET_WORDS.has(words[words.length - 1])) return false;
   if (words.length === 1 && words[0] === "AUTH") return true;
+  if (SECRET_LAST_WORDS.has(words[words.length - 1])) return true;
   const joined = `_${words.join("_")}_`;
   return (
     words.some((word) => SECRET_WORDS.has(word) || word.includes("PASSWORD")) ||
